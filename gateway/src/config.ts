@@ -1,0 +1,103 @@
+// Every setting of the gateway, read once from the environment and validated
+// at start-up: a bad value stops the gateway with a message naming the variable.
+import { z } from 'zod';
+
+/** Seconds as a number ("30") or a Go-style duration ("30s", "2m", "500ms"). */
+const seconds = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'expected seconds, or a duration such as 500ms, 30s, 2m, 1h')
+  .transform((text) => parseDuration(text));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(true|false|1|0|yes|no)$/, 'expected true or false')
+  .transform((text) => ['true', '1', 'yes'].includes(text));
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const bytes = z
+  .string()
+  .trim()
+  .regex(/^\d+(b|kb|mb|gb)?$/i, 'expected bytes, e.g. 1048576, 512kb, 10mb')
+  .transform(parseBytes);
+
+const schema = z.object({
+  PORT: integer(1, 65535).prefault('8080'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
+
+  // Docker / Swarm
+  /** Overlay network new functions join; empty: the network the gateway's own functions use. */
+  FUNCTIONS_NETWORK: z.string().trim().prefault(''),
+  /** dnsrr: route to task addresses from tasks.<name> (works without IPVS); vip: http://<name>:<port> through the routing mesh. */
+  UPSTREAM_MODE: z.enum(['dnsrr', 'vip']).prefault('dnsrr'),
+  FUNCTION_PORT: integer(1, 65535).prefault('8080'),
+  /** How often the function view is rebuilt from a full list, besides the event stream. */
+  RESYNC_INTERVAL: seconds.prefault('30s'),
+
+  // HTTP
+  UPSTREAM_TIMEOUT: seconds.prefault('60s'),
+  READ_TIMEOUT: seconds.prefault('65s'),
+  WRITE_TIMEOUT: seconds.prefault('65s'),
+  /** Largest JSON body /system/* accepts (413 beyond). */
+  SYSTEM_BODY_LIMIT: bytes.prefault('1mb'),
+  /** Largest invocation body forwarded to a function (413 beyond); 0: no limit. */
+  FUNCTION_BODY_LIMIT: bytes.prefault('64mb'),
+
+  // Auth: with BASIC_AUTH=true, /system/* and /ui need the credentials in
+  // SECRET_MOUNT_PATH/basic-auth-user and basic-auth-password (Docker secrets).
+  BASIC_AUTH: bool.prefault('false'),
+  SECRET_MOUNT_PATH: z.string().trim().prefault('/run/secrets'),
+
+  // Scaling
+  DEFAULT_MIN_REPLICAS: integer(0, 1000).prefault('1'),
+  DEFAULT_MAX_REPLICAS: integer(1, 1000).prefault('20'),
+  /** Replicas added per firing alert when a function sets no com.openfaas.scale.factor. */
+  SCALE_STEP: integer(1, 1000).prefault('5'),
+  /** Scale functions labelled com.openfaas.scale.zero=true to 0 after this long without invocations. */
+  SCALE_TO_ZERO: bool.prefault('true'),
+  IDLE_TIMEOUT: seconds.prefault('5m'),
+  IDLE_CHECK_INTERVAL: seconds.prefault('5s'),
+  /** How long a request to a function at zero replicas waits for it to wake. */
+  WAKE_TIMEOUT: seconds.prefault('30s'),
+
+  /** Directory of the web UI's static files. */
+  UI_DIR: z.string().trim().prefault(''),
+});
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(present[String(i.path[0])] ?? '')}: ${i.message}`);
+    throw new ConfigError(`invalid gateway settings: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new Error(`not a duration: ${text}`);
+  const value = Number(match[1]);
+  const unit = match[2] ?? 's';
+  return value * { ms: 0.001, s: 1, m: 60, h: 3600 }[unit]!;
+}
+
+export function parseBytes(text: string): number {
+  const match = /^(\d+)(b|kb|mb|gb)?$/i.exec(text.trim());
+  if (!match) throw new Error(`not a size: ${text}`);
+  const factor = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? 'b').toLowerCase()]!;
+  return Number(match[1]) * factor;
+}
