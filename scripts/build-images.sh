@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds every image of the stack, tagged with the version in package.json:
+#   ${FAAS_REPO:-swarmfaas}/gateway, /watchdog, and one per functions/<name>/.
+#
+#   scripts/build-images.sh [name...]     (no names: all of them)
+#
+# Base images are build arguments. BASE_IMAGES chooses them:
+#   auto (default)  the official images (node:20-alpine) when they are present
+#                   or can be pulled, else local stand-ins made from this host
+#                   (scripts/make-local-bases.sh; no registry needed)
+#   official | local
+# NODE_IMAGE overrides the node base outright. PLATFORM=linux/arm64 (etc.)
+# builds for another architecture with buildx (see README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "[images] $*" >&2; }
+die() { echo "[images] ERROR: $*" >&2; exit 1; }
+
+VERSION=$(node -p 'require("./package.json").version')
+REPO=${FAAS_REPO:-swarmfaas}
+TAG=${FAAS_TAG:-$VERSION}
+OFFICIAL_NODE=node:20-alpine
+MODE=${BASE_IMAGES:-auto}
+
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+choose_node_base() {
+  if [ -n "${NODE_IMAGE:-}" ]; then echo "$NODE_IMAGE"; return; fi
+  case "$MODE" in
+    official) echo "$OFFICIAL_NODE" ;;
+    local) scripts/make-local-bases.sh | sed -n 's/^NODE_IMAGE=//p' ;;
+    auto)
+      if have_image "$OFFICIAL_NODE" || timeout 60 docker pull -q "$OFFICIAL_NODE" >/dev/null 2>&1; then
+        echo "$OFFICIAL_NODE"
+      else
+        say "cannot pull $OFFICIAL_NODE: using a local stand-in made from this host"
+        scripts/make-local-bases.sh | sed -n 's/^NODE_IMAGE=//p'
+      fi ;;
+    *) die "BASE_IMAGES must be auto, official or local (got '$MODE')" ;;
+  esac
+}
+
+# Every image: name, build context. The watchdog comes before the functions built FROM it.
+all_images() {
+  echo "watchdog functions/watchdog"
+  echo "gateway gateway"
+  for dockerfile in functions/*/Dockerfile; do
+    dir=$(dirname "$dockerfile"); name=$(basename "$dir")
+    [ "$name" = watchdog ] || echo "$name $dir"
+  done
+}
+
+wanted() { [ $# -eq 0 ] && return 0; local n; for n in "${@:2}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
+
+if [ ! -d node_modules ]; then say "installing npm dependencies (npm ci)"; npm ci --no-audit --no-fund >&2; fi
+say "bundling the code (npm run build)"
+npm run build --silent >&2
+
+NODE_BASE=$(choose_node_base)
+[ -n "$NODE_BASE" ] || die "no node base image"
+say "node base image: $NODE_BASE"
+
+build() { # name context
+  local image="$REPO/$1:$TAG"
+  local args=(--build-arg "NODE_IMAGE=$NODE_BASE" --build-arg "WATCHDOG_IMAGE=$REPO/watchdog:$TAG" -t "$image" -t "$REPO/$1:latest")
+  local started=$SECONDS
+  if [ -n "${PLATFORM:-}" ]; then
+    docker buildx build --platform "$PLATFORM" "${args[@]}" "$2" >&2 || die "building $image failed"
+  else
+    docker build -q "${args[@]}" "$2" >/dev/null || die "building $image failed (run: docker build $2)"
+  fi
+  say "built $image ($((SECONDS - started)) s)"
+}
+
+while read -r name context; do
+  if [ $# -eq 0 ] || wanted "$name" "$@"; then build "$name" "$context"; fi
+done < <(all_images)

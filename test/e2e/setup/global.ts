@@ -1,0 +1,87 @@
+// Global setup of the e2e project: checks the engine, deploys the stack with
+// ./deploy_stack.sh under its own name and ports, hands the URLs and the
+// credentials to the tests, and removes the stack afterwards (also when a
+// test failed). E2E_KEEP_STACK=1 keeps it for debugging.
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { deployEnv, stackSettings } from './stack.js';
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    gatewayUrl: string;
+    prometheusUrl: string;
+    alertmanagerUrl: string;
+    stackName: string;
+    /** Basic-auth credentials for /system/* and /ui ("user:password"). */
+    credentials: string;
+  }
+}
+
+async function engineAnswers(): Promise<boolean> {
+  try {
+    await run('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'], { timeout: 20_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the deploy script, streaming its output, and returns what it printed. */
+function deployStack(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('./deploy_stack.sh', args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      process.stderr.write(chunk);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`deploy_stack.sh ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+async function readPassword(stackName: string): Promise<string> {
+  const { stdout: ids } = await run('docker', ['ps', '-q', '-f', `name=${stackName}_gateway`]);
+  const id = ids.split('\n')[0]?.trim();
+  if (!id) throw new Error(`no running container of ${stackName}_gateway`);
+  const { stdout } = await run('docker', ['exec', id, 'cat', '/run/secrets/basic-auth-password']);
+  return stdout.trim();
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const settings = stackSettings();
+  if (!(await engineAnswers())) {
+    const message =
+      'No Docker engine answers: the end-to-end tests need a real engine in Swarm mode. ' +
+      'Run scripts/prepare-machine.sh --install (or npm test, which does it).';
+    // Never skip silently: without an engine the e2e run fails, in CI and out of it.
+    throw new Error(message);
+  }
+  const env = deployEnv(settings);
+  process.stderr.write(`[e2e] deploying stack ${settings.stackName} on port ${settings.gatewayPort}\n`);
+  const started = Date.now();
+  await deployStack([], env);
+  process.stderr.write(`[e2e] stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+
+  const password = await readPassword(settings.stackName);
+  project.provide('gatewayUrl', `http://127.0.0.1:${settings.gatewayPort}`);
+  project.provide('prometheusUrl', `http://127.0.0.1:${settings.prometheusPort}`);
+  project.provide('alertmanagerUrl', `http://127.0.0.1:${settings.alertmanagerPort}`);
+  project.provide('stackName', settings.stackName);
+  project.provide('credentials', `admin:${password}`);
+
+  return async () => {
+    if (process.env.E2E_KEEP_STACK === '1') {
+      process.stderr.write(`[e2e] keeping stack ${settings.stackName} (E2E_KEEP_STACK=1)\n`);
+      return;
+    }
+    await deployStack(['--remove', '--purge-secrets'], env);
+  };
+}

@@ -1,0 +1,55 @@
+// Small helpers the end-to-end suites share: authenticated calls to the
+// gateway's /system API and polling until a condition holds.
+import { inject } from 'vitest';
+
+export function gatewayUrl(path = ''): string {
+  return `${inject('gatewayUrl')}${path}`;
+}
+
+/** Name of a function of the test stack, e.g. fn('echoit') -> faastest_echoit. */
+export function fn(name: string): string {
+  return `${inject('stackName')}_${name}`;
+}
+
+export function authHeader(): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(inject('credentials')).toString('base64')}` };
+}
+
+/** fetch against the gateway with the stack's credentials. */
+export function systemFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = { ...authHeader(), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string> | undefined) };
+  return fetch(gatewayUrl(path), { ...init, headers });
+}
+
+export interface FunctionInfo {
+  name: string;
+  image: string;
+  invocationCount: number;
+  replicas: number;
+  availableReplicas: number;
+  envProcess: string;
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export async function listFunctions(): Promise<FunctionInfo[]> {
+  const res = await systemFetch('/system/functions');
+  if (res.status !== 200) throw new Error(`GET /system/functions answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as FunctionInfo[];
+}
+
+/** Polls `probe` until it returns a value that is not undefined, or fails after timeoutMs. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
