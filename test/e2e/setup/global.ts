@@ -55,6 +55,19 @@ async function readPassword(stackName: string): Promise<string> {
   return stdout.trim();
 }
 
+/** Services, networks, configs and secrets of the stack that still exist. */
+async function stackLeftovers(stackName: string): Promise<string[]> {
+  const label = `label=com.docker.stack.namespace=${stackName}`;
+  const found: string[] = [];
+  for (const kind of ['service', 'network', 'config']) {
+    const { stdout } = await run('docker', [kind, 'ls', '--filter', label, '--format', '{{.Name}}']);
+    found.push(...stdout.split('\n').filter(Boolean).map((name) => `${kind} ${name}`));
+  }
+  const { stdout: secrets } = await run('docker', ['secret', 'ls', '--format', '{{.Name}}']);
+  found.push(...secrets.split('\n').filter((name) => name.startsWith(`${stackName}_`)).map((name) => `secret ${name}`));
+  return found;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const settings = stackSettings();
   if (!(await engineAnswers())) {
@@ -83,5 +96,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return;
     }
     await deployStack(['--remove', '--purge-secrets'], env);
+    const leftovers = await stackLeftovers(settings.stackName);
+    if (leftovers.length) throw new Error(`deploy_stack.sh --remove left behind: ${leftovers.join(', ')}`);
   };
 }

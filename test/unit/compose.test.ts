@@ -1,0 +1,51 @@
+// The stack file parses, and every image it names is either built by this
+// project (gateway, or a functions/<name>/Dockerfile) or an official image
+// configurable through a variable.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as {
+  services: Record<string, { image: string; labels?: Record<string, string>; deploy?: { labels?: Record<string, string>; endpoint_mode?: string } }>;
+};
+const ownImage = /^\$\{FAAS_REPO:-swarmfaas\}\/([a-z0-9-]+):\$\{FAAS_TAG:-([0-9.]+)\}$/;
+const version = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string }).version;
+
+describe('docker-compose.yml', () => {
+  const services = Object.entries(compose.services);
+
+  it('names only images this project builds, or official ones behind a variable', () => {
+    expect(services.length).toBeGreaterThan(3);
+    for (const [name, service] of services) {
+      const own = ownImage.exec(service.image);
+      if (own) {
+        const [, image, tag] = own;
+        const dockerfile = image === 'gateway' ? 'gateway/Dockerfile' : `functions/${image}/Dockerfile`;
+        expect(existsSync(`${root}${dockerfile}`), `${name}: ${dockerfile} builds ${image}`).toBe(true);
+        expect(tag, `${name}: default tag is the package version`).toBe(version);
+      } else {
+        expect(service.image, `${name}: external image is configurable`).toMatch(/^\$\{[A-Z_]+_IMAGE:-(prom\/[a-z]+:v[0-9.]+)\}$/);
+      }
+    }
+  });
+
+  it('labels every sample function function=true as container and service label, reachable without a VIP', () => {
+    const functions = services.filter(([name]) => !['gateway', 'prometheus', 'alertmanager'].includes(name));
+    expect(functions.map(([name]) => name).sort()).toEqual(
+      ['base64', 'decodebase64', 'echoit', 'hubstats', 'markdown', 'nodeinfo', 'webhookstash', 'wordcount'],
+    );
+    for (const [name, service] of functions) {
+      expect(service.labels?.function, `${name} container label`).toBe('true');
+      expect(service.deploy?.labels?.function, `${name} service label`).toBe('true');
+    }
+    expect(compose.services.wordcount?.labels?.['com.faas.max_replicas']).toBe('10');
+  });
+
+  it('gives the services others call by name DNS round-robin endpoints', () => {
+    for (const name of ['gateway', 'prometheus', 'alertmanager']) {
+      expect(compose.services[name]?.deploy?.endpoint_mode, name).toBe('dnsrr');
+    }
+  });
+});
