@@ -1,0 +1,128 @@
+/**
+ * The watchdog's settings, read from the environment (names as in the 2017
+ * watchdog and its later HTTP mode). Every value is validated up front: a
+ * wrong value stops start-up with a message naming the variable, instead of
+ * a function that misbehaves at its first request.
+ */
+import { splitCommandLine, CommandLineError } from './command-line.js';
+import { parseDurationMs } from './duration.js';
+
+export type Mode = 'classic' | 'http';
+
+export interface WatchdogConfig {
+  mode: Mode;
+  /** fprocess split into argv (no shell). */
+  command: string[];
+  /** HTTP mode: where the long-running process listens. */
+  upstreamUrl: URL | undefined;
+  readTimeoutMs: number;
+  writeTimeoutMs: number;
+  /** 0 = no limit. */
+  execTimeoutMs: number;
+  writeDebug: boolean;
+  cgiHeaders: boolean;
+  marshalRequest: boolean;
+  /** Forces the answer's Content-Type; otherwise the request's is echoed. */
+  contentType: string | undefined;
+  suppressLock: boolean;
+  /** 0 = unlimited; beyond it requests get 429. */
+  maxInflight: number;
+  port: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+export const DEFAULTS = {
+  read_timeout: '5s',
+  write_timeout: '5s',
+  exec_timeout: '10s',
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function duration(env: Env, name: keyof typeof DEFAULTS): number {
+  const raw = text(env, name) ?? DEFAULTS[name];
+  const ms = parseDurationMs(raw);
+  if (ms === undefined) {
+    throw new ConfigError(name, `"${raw}" is not a duration (seconds like "10", or "10s", "500ms", "1m30s")`);
+  }
+  return ms;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(name, `"${raw}" is not a boolean (true or false)`);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `"${raw}" is not a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+export function loadConfig(env: Env = process.env): WatchdogConfig {
+  const modeText = (text(env, 'mode') ?? 'classic').trim().toLowerCase();
+  if (modeText !== 'classic' && modeText !== 'http') {
+    throw new ConfigError('mode', `"${env.mode}" is not a mode (classic or http)`);
+  }
+  const mode: Mode = modeText;
+
+  const fprocess = text(env, 'fprocess');
+  if (fprocess === undefined) throw new ConfigError('fprocess', 'is not set: give the command to run, e.g. fprocess="cat"');
+  let command: string[];
+  try {
+    command = splitCommandLine(fprocess);
+  } catch (err) {
+    if (err instanceof CommandLineError) throw new ConfigError('fprocess', `"${fprocess}" ${err.message}`);
+    throw err;
+  }
+
+  let upstreamUrl: URL | undefined;
+  const upstream = text(env, 'upstream_url');
+  if (mode === 'http') {
+    if (upstream === undefined) throw new ConfigError('upstream_url', 'must be set when mode=http (e.g. http://127.0.0.1:3000)');
+    try {
+      upstreamUrl = new URL(upstream);
+    } catch {
+      throw new ConfigError('upstream_url', `"${upstream}" is not a URL`);
+    }
+    if (upstreamUrl.protocol !== 'http:') throw new ConfigError('upstream_url', `"${upstream}" must be an http:// URL`);
+  }
+
+  const contentType = text(env, 'content_type');
+  if (contentType !== undefined && /[\r\n]/.test(contentType)) {
+    throw new ConfigError('content_type', 'must be a single line');
+  }
+
+  return {
+    mode,
+    command,
+    upstreamUrl,
+    readTimeoutMs: duration(env, 'read_timeout'),
+    writeTimeoutMs: duration(env, 'write_timeout'),
+    execTimeoutMs: duration(env, 'exec_timeout'),
+    writeDebug: bool(env, 'write_debug', false),
+    cgiHeaders: bool(env, 'cgi_headers', true),
+    marshalRequest: bool(env, 'marshal_request', false),
+    contentType,
+    suppressLock: bool(env, 'suppress_lock', false),
+    maxInflight: integer(env, 'max_inflight', 0, 0, 1_000_000),
+    port: integer(env, 'port', 8080, 1, 65535),
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The watchdog's HTTP server, as a factory with no side effects until
+ * listen(): tests start it in-process on a random port. It owns what every
+ * mode shares: max_inflight (429), the read timeout, the lock file, the
+ * per-request log line, and the graceful shutdown on SIGTERM.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { classicHandler, DEFAULT_CLASSIC_OPTIONS, type ClassicOptions } from './classic-mode.js';
+import type { WatchdogConfig } from './config.js';
+import { Exchange } from './exchange.js';
+import { httpHandler } from './http-mode.js';
+import { DEFAULT_LOCK_FILE, removeLock, writeLock } from './lock-file.js';
+import { UpstreamProcess } from './upstream-process.js';
+
+export interface WatchdogOptions extends Partial<ClassicOptions> {
+  /** Where the readiness lock goes (default /tmp/.lock). */
+  lockFile?: string;
+  /** Log sink for the per-request line (write_debug) and lifecycle messages. */
+  log?: (line: string) => void;
+}
+
+export interface Watchdog {
+  readonly server: Server;
+  /** Starts listening (and, in HTTP mode, the function process); resolves once ready and locked. */
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** Stops accepting, removes the lock, lets in-flight requests finish (up to write_timeout), then closes. */
+  shutdown(): Promise<void>;
+  inflight(): number;
+  /** HTTP mode only. */
+  readonly upstream: UpstreamProcess | undefined;
+}
+
+const HEALTH_PATH = '/_/health';
+
+export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions = {}): Watchdog {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const lockFile = options.lockFile ?? DEFAULT_LOCK_FILE;
+  const classicOptions: ClassicOptions = { ...DEFAULT_CLASSIC_OPTIONS, ...options };
+
+  const upstream =
+    config.mode === 'http'
+      ? new UpstreamProcess({
+          command: config.command,
+          host: config.upstreamUrl!.hostname.replace(/^\[|\]$/g, ''),
+          port: Number(config.upstreamUrl!.port || 80),
+          log,
+        })
+      : undefined;
+  const proxy = upstream ? httpHandler(config, upstream) : undefined;
+  const handle = proxy ? proxy.handle : classicHandler(config, classicOptions);
+
+  let inflight = 0;
+  let ready = false;
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  const server = createServer(
+    {
+      // read_timeout covers the headers here and the body in onRequest.
+      headersTimeout: config.readTimeoutMs || undefined,
+      requestTimeout: 0,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.readTimeoutMs || 1000)),
+      keepAliveTimeout: 65_000,
+    },
+    onRequest,
+  );
+
+  function logLine(ex: Exchange): void {
+    if (!config.writeDebug) return;
+    const { req, res } = ex;
+    const status = ex.status || (res.headersSent ? res.statusCode : 0);
+    log(
+      `${new Date().toISOString()} ${req.method} ${req.url} ${status || '-'} ${ex.seconds().toFixed(6)}s` +
+        (ex.abortReason === 'client-gone' ? ' (client went away)' : ''),
+    );
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const ex = new Exchange(req, res, {
+      writeTimeoutMs: config.writeTimeoutMs,
+      contentType: config.contentType,
+      closeConnection: () => draining,
+    });
+    res.once('close', () => logLine(ex));
+
+    if (req.url === HEALTH_PATH && req.method === 'GET') {
+      const ok = ready && !draining && (!upstream || upstream.isReady);
+      return ex.reply(ok ? 200 : 503, ok ? 'OK\n' : 'not ready\n');
+    }
+    if (config.maxInflight > 0 && inflight >= config.maxInflight) {
+      req.resume();
+      return ex.reply(429, `too many requests in flight (max_inflight=${config.maxInflight})\n`);
+    }
+
+    inflight++;
+    let readTimer: NodeJS.Timeout | undefined;
+    if (config.readTimeoutMs > 0 && !req.complete) {
+      readTimer = setTimeout(() => {
+        const reason = { status: 408, message: `read_timeout of ${config.readTimeoutMs / 1000}s exceeded reading the request\n` };
+        ex.abort(reason);
+        ex.reply(reason.status, reason.message);
+      }, config.readTimeoutMs);
+      req.once('end', () => clearTimeout(readTimer));
+    }
+    handle(ex)
+      .catch((err: Error) => {
+        log(`watchdog: request failed: ${err.stack ?? err.message}`);
+        if (!res.headersSent) ex.reply(500, `watchdog error: ${err.message}\n`);
+        else res.destroy();
+      })
+      .finally(() => {
+        clearTimeout(readTimer);
+        inflight--;
+        if (inflight === 0) drained?.();
+      });
+  }
+
+  async function listen(port = config.port, host?: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    if (upstream) {
+      upstream.start();
+      await upstream.ready();
+    }
+    ready = true;
+    if (!config.suppressLock) writeLock(lockFile);
+    return server.address() as AddressInfo;
+  }
+
+  async function shutdown(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    if (!config.suppressLock) removeLock(lockFile);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (inflight > 0) {
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+        setTimeout(resolve, config.writeTimeoutMs).unref();
+      });
+    }
+    // Whatever is still running past write_timeout is cut off (its processes killed).
+    server.closeAllConnections();
+    await closed;
+    await upstream?.stop();
+    proxy?.close();
+  }
+
+  return { server, listen, shutdown, inflight: () => inflight, upstream };
+}
