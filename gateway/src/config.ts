@@ -45,6 +45,10 @@ const schema = z.object({
 
   // HTTP
   UPSTREAM_TIMEOUT: seconds.prefault('60s'),
+  /** How old a function's task-address list may get before it is looked up again (in the background). */
+  UPSTREAM_REFRESH: seconds.prefault('1s'),
+  /** Keep-alive connections per task at most; 0: no limit. */
+  UPSTREAM_CONNECTIONS: integer(0, 10000).prefault('0'),
   READ_TIMEOUT: seconds.prefault('65s'),
   WRITE_TIMEOUT: seconds.prefault('65s'),
   /** Largest JSON body /system/* accepts (413 beyond). */

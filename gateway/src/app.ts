@@ -1,0 +1,89 @@
+// The gateway's Koa application, built from its dependencies. Importing this
+// module has no side effects: unit tests build it with a fake Provider.
+import Router from '@koa/router';
+import Koa from 'koa';
+import { BasicAuthChecker, type Credentials } from './http/basic-auth.js';
+import { errorHandler } from './http/errors.js';
+import { needsAuth, normalisePath } from './http/normalise-path.js';
+import { registerDeleteFunction } from './routes/function-delete.js';
+import { registerDeployFunction } from './routes/function-deploy.js';
+import { registerGetFunction } from './routes/function-get.js';
+import { registerUpdateFunction } from './routes/function-update.js';
+import { registerListFunctions } from './routes/functions-list.js';
+import { registerHealthz } from './routes/healthz.js';
+import { registerInfo } from './routes/info.js';
+import { registerInvoke } from './routes/invoke.js';
+import { registerLogs } from './routes/logs.js';
+import { registerMetrics } from './routes/metrics.js';
+import { registerUi } from './routes/ui.js';
+import type { RouteDeps } from './routes/deps.js';
+
+export interface AppOptions extends RouteDeps {
+  /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
+  credentials?: Credentials;
+}
+
+export function createApp(options: AppOptions): Koa {
+  const { log } = options;
+  const app = new Koa({ proxy: false });
+  app.silent = true; // errors are logged by errorHandler
+
+  const debug = log.isLevelEnabled('debug');
+  if (debug) {
+    app.use(async (ctx, next) => {
+      const started = performance.now();
+      try {
+        await next();
+      } finally {
+        ctx.res.once('close', () =>
+          log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - started).toFixed(2) }, 'request'),
+        );
+      }
+    });
+  }
+  app.use(errorHandler(log));
+
+  // Normalise before auth and routing, so no spelling of /system/* skips auth.
+  app.use(async (ctx, next) => {
+    const normalised = normalisePath(ctx.path);
+    if (!normalised.ok) {
+      ctx.status = 400;
+      ctx.body = `invalid path: ${normalised.reason}`;
+      return;
+    }
+    if (normalised.path !== ctx.path) ctx.path = normalised.path;
+    await next();
+  });
+
+  if (options.credentials) {
+    const checker = new BasicAuthChecker(options.credentials);
+    app.use(async (ctx, next) => {
+      if (needsAuth(ctx.path) && !checker.check(ctx.get('authorization'))) {
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Basic realm="swarmfaas gateway", charset="UTF-8"');
+        ctx.body = 'authentication required';
+        return;
+      }
+      await next();
+    });
+  }
+
+  // Case-sensitive: /SYSTEM/functions is not /system/functions (and needs auth anyway).
+  const router = new Router({ sensitive: true });
+  registerHealthz(router, options);
+  registerMetrics(router, options);
+  registerInfo(router, options);
+  registerListFunctions(router, options);
+  registerGetFunction(router, options);
+  registerDeployFunction(router, options);
+  registerUpdateFunction(router, options);
+  registerDeleteFunction(router, options);
+  registerLogs(router, options);
+  registerInvoke(router, options);
+  registerUi(router, options);
+  options.scaler.routes(router);
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,45 @@
+// One place that maps errors to HTTP answers: handlers throw, this answers.
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { ProviderError } from '../provider/types.js';
+import { ValidationError } from '../validation.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const providerStatus: Record<ProviderError['kind'], number> = {
+  'not-found': 404,
+  conflict: 409,
+  invalid: 400,
+  unavailable: 502,
+};
+
+export function statusOf(error: unknown): number {
+  if (error instanceof HttpError) return error.status;
+  if (error instanceof ValidationError) return 400;
+  if (error instanceof ProviderError) return providerStatus[error.kind];
+  return 500;
+}
+
+/** Answers errors as text/plain (like OpenFaaS) and logs server-side failures. */
+export function errorHandler(log: Logger) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      const status = statusOf(error);
+      if (status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+      else log.debug({ status, method: ctx.method, path: ctx.path, reason: (error as Error).message }, 'request refused');
+      if (ctx.headerSent || !ctx.writable) return;
+      ctx.status = status;
+      ctx.type = 'text/plain; charset=utf-8';
+      ctx.body = status === 500 ? 'internal error' : (error as Error).message;
+    }
+  };
+}

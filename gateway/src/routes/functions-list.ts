@@ -1,0 +1,31 @@
+// GET /system/functions: every function, from the live view (no Docker call).
+import type Router from '@koa/router';
+import type { FunctionStatus } from '../provider/types.js';
+import type { RouteDeps } from './deps.js';
+
+export function functionJson(status: FunctionStatus, invocationCount: number) {
+  return {
+    name: status.name,
+    image: status.image,
+    invocationCount,
+    replicas: status.replicas,
+    availableReplicas: status.availableReplicas,
+    envProcess: status.envProcess,
+    envVars: status.envVars,
+    labels: status.labels,
+    annotations: status.annotations,
+    constraints: status.constraints,
+    secrets: status.secrets,
+    ...(status.createdAt ? { createdAt: status.createdAt } : {}),
+  };
+}
+
+export function registerListFunctions(router: Router, deps: RouteDeps): void {
+  router.get('/system/functions', (ctx) => {
+    const list = deps.functions
+      .list()
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((status) => functionJson(status, deps.metrics.invocationCount(status.name)));
+    ctx.body = list;
+  });
+}

@@ -1,0 +1,88 @@
+// /function/{name} and /function/{name}/{path...}, any method: forwards the
+// request to one of the function's tasks and streams the answer back.
+// The function is looked up in the live view (no Docker call per request).
+import type { ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { HttpError, statusOf } from '../http/errors.js';
+import { WakeTimeoutError } from '../scaling/index.js';
+import type { RouteDeps } from './deps.js';
+
+export function registerInvoke(router: Router, deps: RouteDeps): void {
+  const handler = (ctx: Context & { params: Record<string, string | undefined> }) => invoke(ctx, deps);
+  router.all('/function/:name', handler);
+  router.all('/function/:name/{*path}', handler);
+}
+
+async function invoke(ctx: Context & { params: Record<string, string | undefined> }, deps: RouteDeps): Promise<void> {
+  const name = ctx.params.name!;
+  const status = deps.functions.get(name);
+  if (!status) throw new HttpError(404, `function ${name} not found`);
+  deps.scaler.recordInvocation(name);
+
+  const started = performance.now();
+  const abort = new AbortController();
+  const res = ctx.res;
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  let code = 0;
+  const record = () => deps.metrics.recordInvocation(name, code, (performance.now() - started) / 1000);
+
+  try {
+    const address = await firstAddress(name, status.replicas, status.availableReplicas, deps, abort.signal);
+    // The path suffix and query exactly as the client sent them (still percent-encoded).
+    const suffix = ctx.path.slice(`/function/${name}`.length) || '/';
+    const answer = await deps.forwarder.forward(
+      {
+        name,
+        method: ctx.method,
+        path: suffix + (ctx.querystring ? `?${ctx.querystring}` : ''),
+        req: ctx.req,
+        clientIp: ctx.request.ip,
+        signal: abort.signal,
+      },
+      address,
+    );
+    code = answer.status;
+    ctx.respond = false;
+    res.writeHead(answer.status, answer.headers);
+    try {
+      await pipeline(answer.body, res as ServerResponse);
+    } catch (error) {
+      // Headers are gone: all that can be done is to cut the connection.
+      if (!abort.signal.aborted) deps.log.warn({ err: error, function: name }, 'answer stream broken');
+      res.destroy();
+    }
+    record();
+  } catch (error) {
+    code = statusOf(error);
+    if (abort.signal.aborted) code = 499; // client went away
+    record();
+    throw error;
+  }
+}
+
+/** The first task to try; wakes the function (through the scaler) when it has none. */
+async function firstAddress(
+  name: string,
+  replicas: number,
+  availableReplicas: number,
+  deps: RouteDeps,
+  signal: AbortSignal,
+): Promise<string> {
+  const vip = deps.config.UPSTREAM_MODE === 'vip';
+  let address = vip && availableReplicas === 0 ? undefined : await deps.endpoints.select(name);
+  if (address && replicas > 0) return address;
+  try {
+    await deps.scaler.ensureAvailable(name, signal);
+  } catch (error) {
+    if (error instanceof WakeTimeoutError) throw new HttpError(503, `function ${name} has no healthy task: ${error.message}`);
+    throw new HttpError(503, `function ${name} is not available: ${(error as Error).message}`);
+  }
+  deps.endpoints.invalidate(name);
+  address = await deps.endpoints.select(name);
+  if (!address) throw new HttpError(503, `function ${name} has no healthy task`);
+  return address;
+}

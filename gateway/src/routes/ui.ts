@@ -1,0 +1,50 @@
+// The web UI's static files from UI_DIR at /ui/ (index.html for /ui/), and
+// GET / -> 302 /ui/. Paths are already normalised; the resolved file must
+// still lie inside UI_DIR.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname, join, resolve, sep } from 'node:path';
+import type Router from '@koa/router';
+import type { RouteDeps } from './deps.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+export function registerUi(router: Router, deps: RouteDeps): void {
+  router.get('/', (ctx) => ctx.redirect('/ui/'));
+  router.get('/ui', (ctx) => ctx.redirect('/ui/'));
+  router.get('/ui/{*file}', async (ctx) => {
+    const root = deps.config.UI_DIR ? resolve(deps.config.UI_DIR) : '';
+    let relative: string;
+    try {
+      relative = decodeURIComponent(ctx.path.slice('/ui/'.length));
+    } catch {
+      ctx.status = 400;
+      return;
+    }
+    if (!root || relative.includes('\0')) return; // 404
+    let file = resolve(join(root, relative || 'index.html'));
+    if (file !== root && !file.startsWith(root + sep)) return;
+    let info = await stat(file).catch(() => undefined);
+    if (info?.isDirectory()) {
+      file = join(file, 'index.html');
+      info = await stat(file).catch(() => undefined);
+    }
+    if (!info?.isFile()) return;
+    ctx.type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    ctx.length = info.size;
+    ctx.set('cache-control', 'no-cache');
+    ctx.body = createReadStream(file);
+  });
+}

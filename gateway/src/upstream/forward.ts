@@ -1,0 +1,177 @@
+// Sends one invocation to a function task and streams the answer back.
+// Keep-alive connection pools per task address (undici Agent: one pool per
+// origin). A connection refused or reset before the request body was read is
+// retried once on another task.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { EndpointTable } from './endpoints.js';
+import { HttpError } from '../http/errors.js';
+
+/** Headers that belong to one connection, never forwarded (RFC 9110 7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'EPIPE']);
+
+export interface ForwardOptions {
+  /** Milliseconds to wait for the answer's headers and between body chunks. */
+  timeoutMs: number;
+  /** Largest body forwarded (413 beyond); 0: no limit. */
+  bodyLimit: number;
+  /** Connections per task at most; 0: no limit. */
+  connectionsPerTask?: number;
+}
+
+export interface Invocation {
+  name: string;
+  method: string;
+  /** Path after /function/<name>, with the query string: "/", "/a/b?x=1". */
+  path: string;
+  req: IncomingMessage;
+  clientIp: string;
+  signal: AbortSignal;
+}
+
+export interface UpstreamAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Dispatcher.ResponseData['body'];
+  address: string;
+}
+
+export class Forwarder {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly endpoints: EndpointTable,
+    private readonly options: ForwardOptions,
+  ) {
+    this.agent = new Agent({
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 30_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: Math.min(options.timeoutMs, 5_000) },
+      ...(options.connectionsPerTask ? { connections: options.connectionsPerTask } : {}),
+    });
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  /**
+   * Forwards to `address` (the first choice, from the caller). Rejects with
+   * HttpError 413 / 502 / 504 when no answer can be had.
+   */
+  async forward(invocation: Invocation, firstAddress: string): Promise<UpstreamAnswer> {
+    const { req } = invocation;
+    const declared = req.headers['content-length'];
+    if (this.options.bodyLimit > 0 && declared !== undefined && Number(declared) > this.options.bodyLimit) {
+      throw new HttpError(413, `request body larger than ${this.options.bodyLimit} bytes`);
+    }
+    const hasBody = (declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const headers = requestHeaders(req.headers, invocation.clientIp);
+    const body = hasBody ? new LazyBody(req, this.options.bodyLimit) : undefined;
+
+    let address = firstAddress;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await this.agent.request({
+          origin: `http://${address}`,
+          path: invocation.path,
+          method: invocation.method as Dispatcher.HttpMethod,
+          headers,
+          // undici accepts async iterables as bodies; its types only list streams.
+          body: body ? (body.iterate() as unknown as Readable) : null,
+          signal: invocation.signal,
+        });
+        return { status: response.statusCode, headers: responseHeaders(response.headers), body: response.body, address };
+      } catch (error) {
+        if (body?.tooLarge) throw new HttpError(413, `request body larger than ${this.options.bodyLimit} bytes`);
+        if (invocation.signal.aborted) throw error;
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+          throw new HttpError(504, `function ${invocation.name} did not answer within ${this.options.timeoutMs / 1000} s`);
+        }
+        if (error instanceof undiciErrors.ConnectTimeoutError) this.endpoints.reject(invocation.name, address);
+        else if (RETRYABLE.has(code)) this.endpoints.reject(invocation.name, address);
+        const retryable = RETRYABLE.has(code) || error instanceof undiciErrors.ConnectTimeoutError;
+        if (attempt === 0 && retryable && !body?.started) {
+          const other = await this.endpoints.select(invocation.name, address);
+          if (other) {
+            address = other;
+            continue;
+          }
+        }
+        throw new HttpError(502, `cannot reach function ${invocation.name}: ${code || (error as Error).message}`);
+      }
+    }
+  }
+}
+
+/**
+ * The request body, read only when the upstream connection asks for it, so
+ * a failed connection leaves it untouched for a retry. Counts bytes against the limit.
+ */
+class LazyBody {
+  started = false;
+  tooLarge = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly limit: number,
+  ) {}
+
+  async *iterate(): AsyncGenerator<Buffer> {
+    this.started = true;
+    let size = 0;
+    for await (const chunk of this.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (this.limit > 0 && size > this.limit) {
+        this.tooLarge = true;
+        throw new HttpError(413, `request body larger than ${this.limit} bytes`);
+      }
+      yield chunk;
+    }
+  }
+}
+
+function dropHopByHop(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const connectionTokens = new Set(
+    String(headers['connection'] ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const out: Record<string, string | string[]> = {};
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined || HOP_BY_HOP.has(key) || connectionTokens.has(key)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+export function requestHeaders(incoming: IncomingHttpHeaders, clientIp: string): Record<string, string | string[]> {
+  const headers = dropHopByHop(incoming);
+  const prior = incoming['x-forwarded-for'];
+  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${clientIp}` : clientIp;
+  if (incoming.host) headers['x-forwarded-host'] = incoming.host;
+  return headers;
+}
+
+export function responseHeaders(incoming: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  return dropHopByHop(incoming);
+}
