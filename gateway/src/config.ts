@@ -66,6 +66,8 @@ const schema = z.object({
   DEFAULT_MAX_REPLICAS: integer(1, 1000).prefault('20'),
   /** Replicas added per firing alert when a function sets no com.openfaas.scale.factor. */
   SCALE_STEP: integer(1, 1000).prefault('5'),
+  /** A firing alert within this long of the function's last step up is a repeat delivery and does not step again. */
+  SCALE_COOLDOWN: seconds.prefault('5s'),
   /** Scale functions labelled com.openfaas.scale.zero=true to 0 after this long without invocations. */
   SCALE_TO_ZERO: bool.prefault('true'),
   IDLE_TIMEOUT: seconds.prefault('5m'),
