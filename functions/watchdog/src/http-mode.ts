@@ -1,9 +1,13 @@
 /**
  * HTTP mode: each request is proxied, over kept-alive connections, to the one
  * long-running function process at upstream_url. The answer streams through
- * as it comes; exec_timeout bounds the wait for it (504).
+ * as it comes; exec_timeout bounds the wait for it (504). The request body
+ * starts flowing only once a connection is open, so a request that meets a
+ * function process that has just died (connection refused) is retried, within
+ * exec_timeout, once the process is back.
  */
 import { Agent, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { WatchdogConfig } from './config.js';
 import type { Exchange } from './exchange.js';
 import type { UpstreamProcess } from './upstream-process.js';
@@ -20,6 +24,8 @@ const HOP_BY_HOP = new Set([
   'proxy-authenticate',
   'proxy-authorization',
 ]);
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+const NO_LIMIT_MS = 60_000; // how long to wait for a restart when exec_timeout is 0
 
 function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -29,6 +35,8 @@ function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
+type Attempt = { done: true } | { done: false; error: NodeJS.ErrnoException };
+
 export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
   const url = config.upstreamUrl!;
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -37,22 +45,25 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
   const execSeconds = config.execTimeoutMs / 1000;
 
-  async function handle(ex: Exchange): Promise<void> {
-    if (!upstream.isReady) {
-      // Wait for a (re)start, within exec_timeout when there is one.
-      const waited = await Promise.race([
-        upstream.ready().then(() => true),
-        new Promise<boolean>((resolve) => {
-          if (config.execTimeoutMs > 0) setTimeout(() => resolve(false), config.execTimeoutMs).unref();
-          ex.signal.addEventListener('abort', () => resolve(false), { once: true });
-        }),
-      ]);
-      if (ex.signal.aborted) return;
-      if (!waited) return ex.reply(503, 'the function process is not ready\n');
-    }
+  /** Resolves true once the function process listens, false at the deadline or when the request is aborted. */
+  async function waitUntilReady(ex: Exchange, deadline: number): Promise<boolean> {
+    if (upstream.isReady) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([
+      upstream.ready().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+        ex.signal.addEventListener('abort', () => resolve(false), { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    return ready && !ex.signal.aborted;
+  }
 
+  function attempt(ex: Exchange, deadline: number): Promise<Attempt> {
     const { req, res } = ex;
-    return new Promise<void>((resolve) => {
+    return new Promise<Attempt>((resolve) => {
+      let bodyStarted = false;
       const outgoing = request({
         agent,
         host,
@@ -61,46 +72,69 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
         path: basePath + (req.url ?? '/'),
         headers: forwardable(req.headers),
       });
-      let timer: NodeJS.Timeout | undefined;
-      const finish = () => {
+      const finish = (result: Attempt) => {
         clearTimeout(timer);
         ex.signal.removeEventListener('abort', onAbort);
-        resolve();
+        resolve(result);
       };
       const onAbort = () => {
         outgoing.destroy();
-        finish();
+        finish({ done: true });
       };
       ex.signal.addEventListener('abort', onAbort, { once: true });
-      if (config.execTimeoutMs > 0) {
-        timer = setTimeout(() => {
-          outgoing.destroy();
-          if (!res.headersSent) ex.reply(504, `exec_timeout of ${execSeconds}s exceeded waiting for the function\n`);
-          else res.destroy();
-          finish();
-        }, config.execTimeoutMs);
-      }
-      outgoing.on('error', (err) => {
-        if (ex.signal.aborted || res.writableEnded) return finish();
-        if (!res.headersSent) ex.reply(502, `the function process did not answer: ${err.message}\n`);
+      const timer =
+        config.execTimeoutMs > 0
+          ? setTimeout(() => {
+              outgoing.destroy();
+              if (!res.headersSent) ex.reply(504, `exec_timeout of ${execSeconds}s exceeded waiting for the function\n`);
+              else res.destroy();
+              finish({ done: true });
+            }, Math.max(0, deadline - Date.now()))
+          : undefined;
+
+      outgoing.on('socket', (socket) => {
+        const startBody = () => {
+          bodyStarted = true;
+          req.pipe(outgoing);
+        };
+        if (socket.connecting) socket.once('connect', startBody);
+        else startBody();
+      });
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        if (ex.signal.aborted || res.writableEnded) return finish({ done: true });
+        if (!bodyStarted && !res.headersSent && RETRYABLE.has(error.code ?? '')) return finish({ done: false, error });
+        if (!res.headersSent) ex.reply(502, `the function process did not answer: ${error.message}\n`);
         else res.destroy();
-        finish();
+        finish({ done: true });
       });
       outgoing.on('response', (answer) => {
         clearTimeout(timer);
         if (!ex.head(answer.statusCode ?? 502, forwardable(answer.headers))) {
           answer.resume();
-          return finish();
+          return finish({ done: true });
         }
         answer.pipe(res);
-        answer.once('end', finish);
+        answer.once('end', () => finish({ done: true }));
         answer.once('error', () => {
           res.destroy();
-          finish();
+          finish({ done: true });
         });
       });
-      req.pipe(outgoing);
     });
+  }
+
+  async function handle(ex: Exchange): Promise<void> {
+    const deadline = Date.now() + (config.execTimeoutMs > 0 ? config.execTimeoutMs : NO_LIMIT_MS);
+    let lastError: Error | undefined;
+    while (Date.now() < deadline) {
+      if (!(await waitUntilReady(ex, deadline))) break;
+      const result = await attempt(ex, deadline);
+      if (result.done) return;
+      lastError = result.error;
+      await sleep(50); // the process has just died: let the supervisor notice and restart it
+    }
+    if (ex.signal.aborted) return;
+    ex.reply(lastError ? 502 : 503, lastError ? `the function process did not answer: ${lastError.message}\n` : 'the function process is not ready\n');
   }
 
   return { handle, close: () => agent.destroy() };

@@ -1,0 +1,61 @@
+/** Test helpers: an in-process watchdog on a random port, and a look at the process table. */
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { createWatchdog, type Watchdog } from '../src/server.js';
+
+export interface Running {
+  url: string;
+  watchdog: Watchdog;
+  logs: string[];
+  lockFile: string;
+  stop(): Promise<void>;
+}
+
+export async function startWatchdog(env: Record<string, string>, extra: { memoryBufferBytes?: number } = {}): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'wd-test-'));
+  const lockFile = join(dir, '.lock');
+  const logs: string[] = [];
+  const watchdog = createWatchdog(loadConfig(env), { lockFile, spillDir: dir, log: (l) => logs.push(l), ...extra });
+  const address = await watchdog.listen(0, '127.0.0.1');
+  return { url: `http://127.0.0.1:${address.port}`, watchdog, logs, lockFile, stop: () => watchdog.shutdown() };
+}
+
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  state: string;
+  cmdline: string;
+}
+
+/** Every process visible in /proc (Linux). */
+export function processTable(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // "pid (comm) state ppid ..." - comm may hold spaces and parentheses.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      out.push({ pid: Number(name), state: rest[0]!, ppid: Number(rest[1]), cmdline });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+export const childrenOfThisProcess = () => processTable().filter((p) => p.ppid === process.pid);
+export const zombiesOfThisProcess = () => childrenOfThisProcess().filter((p) => p.state === 'Z');
+export const processesWith = (marker: string) => processTable().filter((p) => p.cmdline.includes(marker));
+
+export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}

@@ -1,0 +1,99 @@
+/** The watchdog in HTTP mode, in front of a real long-running process. */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { processTable, startWatchdog, waitFor, type Running } from '../helpers.js';
+
+const ECHO_SERVER = fileURLToPath(new URL('../fixtures/echo-server.mjs', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+let running: Running | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+async function start(env: Record<string, string> = {}): Promise<Running> {
+  const port = await freePort();
+  process.env.PORT = String(port); // the function process inherits the watchdog's environment
+  running = await startWatchdog({
+    mode: 'http',
+    fprocess: `node ${ECHO_SERVER}`,
+    upstream_url: `http://127.0.0.1:${port}`,
+    ...env,
+  });
+  return running;
+}
+
+describe('HTTP mode', () => {
+  it('is ready (lock file) only once the function process listens, and proxies method, path, headers and body', async () => {
+    const wd = await start();
+    expect(existsSync(wd.lockFile)).toBe(true);
+    const payload = randomBytes(2_000_000);
+    const res = await fetch(`${wd.url}/some/path?q=1`, { method: 'PUT', body: payload, headers: { 'content-type': 'x/y' } });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-seen-method')).toBe('PUT');
+    expect(res.headers.get('x-seen-url')).toBe('/some/path?q=1');
+    expect(res.headers.get('content-type')).toBe('x/y');
+    expect(Number(res.headers.get('x-duration-seconds'))).toBeGreaterThan(0);
+    expect(Buffer.from(await res.arrayBuffer()).equals(payload)).toBe(true);
+    const get = await fetch(`${wd.url}/g`);
+    expect(get.headers.get('x-seen-method')).toBe('GET');
+  });
+
+  it('starts the process once and reuses kept-alive connections to it', async () => {
+    const wd = await start();
+    const pid = await (await fetch(`${wd.url}/pid`)).text();
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 10 }, () => fetch(wd.url, { method: 'POST', body: 'x' }).then((r) => r.text())));
+    }
+    expect(await (await fetch(`${wd.url}/pid`)).text()).toBe(pid);
+    expect(wd.watchdog.upstream?.starts).toBe(1);
+    // 52 requests went through, at most 10 at a time; one more connection was the readiness probe.
+    expect(Number(await (await fetch(`${wd.url}/connections`)).text())).toBeLessThanOrEqual(11);
+  });
+
+  it('restarts the function process when it dies', async () => {
+    const wd = await start();
+    const pid = await (await fetch(`${wd.url}/pid`)).text();
+    // The request that kills it gets no answer from it; the next ones wait for the restart.
+    const crash = await fetch(`${wd.url}/crash`);
+    expect(crash.status).toBe(502);
+    const res = await fetch(wd.url, { method: 'POST', body: 'back' });
+    expect(res.status).toBe(201);
+    expect(await res.text()).toBe('back');
+    expect(await (await fetch(`${wd.url}/pid`)).text()).not.toBe(pid);
+    expect(wd.watchdog.upstream?.starts).toBe(2);
+  });
+
+  it('answers 504 after exec_timeout', async () => {
+    const wd = await start({ exec_timeout: '300ms' });
+    const res = await fetch(`${wd.url}/slow`);
+    expect(res.status).toBe(504);
+    expect(await res.text()).toContain('exec_timeout');
+  });
+
+  it('max_inflight answers 429 beyond the limit', async () => {
+    const wd = await start({ max_inflight: '1', exec_timeout: '5s' });
+    const statuses = await Promise.all([fetch(`${wd.url}/slow`), fetch(`${wd.url}/slow`)].map((p) => p.then((r) => r.status)));
+    expect(statuses.sort()).toEqual([200, 429]);
+  });
+
+  it('stops the function process at shutdown', async () => {
+    const wd = await start();
+    const pid = Number(await (await fetch(`${wd.url}/pid`)).text());
+    await wd.stop();
+    running = undefined;
+    expect(await waitFor(() => !processTable().some((p) => p.pid === pid))).toBe(true);
+    expect(existsSync(wd.lockFile)).toBe(false);
+  });
+});
