@@ -23,7 +23,8 @@ const TYPES: Record<string, string> = {
 
 export function registerUi(router: Router, deps: RouteDeps): void {
   router.get('/', (ctx) => ctx.redirect('/ui/'));
-  router.get('/ui', (ctx) => ctx.redirect('/ui/'));
+  // The router is not strict about a trailing slash: '/ui' also matches '/ui/', which must fall through to the files.
+  router.get('/ui', (ctx, next) => (ctx.path === '/ui' ? ctx.redirect('/ui/') : next()));
   router.get('/ui/{*file}', async (ctx) => {
     const root = deps.config.UI_DIR ? resolve(deps.config.UI_DIR) : '';
     let relative: string;
