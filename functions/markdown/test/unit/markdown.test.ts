@@ -1,0 +1,37 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderMarkdown } from '../../src/render.js';
+import { createMarkdownServer } from '../../src/server.js';
+
+describe('renderMarkdown', () => {
+  it('renders headings, emphasis, lists, code and tables', () => {
+    expect(renderMarkdown('# hi')).toBe('<h1>hi</h1>\n');
+    expect(renderMarkdown('*a* **b**')).toBe('<p><em>a</em> <strong>b</strong></p>\n');
+    expect(renderMarkdown('- one\n- two')).toBe('<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n');
+    expect(renderMarkdown('```\nx < y\n```')).toBe('<pre><code>x &lt; y\n</code></pre>\n');
+    expect(renderMarkdown('| a |\n| - |\n| 1 |')).toContain('<td>1</td>');
+  });
+});
+
+describe('the markdown server', () => {
+  const server = createMarkdownServer();
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise((r) => server.close(r)));
+
+  it('answers HTML for the Markdown body', async () => {
+    const res = await fetch(url, { method: 'POST', body: '# Título ✓\n\nsome *text*' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await res.text()).toBe('<h1>Título ✓</h1>\n<p>some <em>text</em></p>\n');
+  });
+
+  it('answers an empty page for an empty body', async () => {
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+});
