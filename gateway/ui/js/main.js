@@ -1,0 +1,59 @@
+// Entry point: hash router, the connection indicator in the header and the
+// gateway version in the footer.
+import { replaceChildren, h } from './dom.js';
+import { formatAgo } from './format.js';
+import { systemInfo } from './api.js';
+import { monitor, subscribe } from './monitor.js';
+import { parseRoute } from './routes.js';
+import { listView } from './views/list.js';
+import { functionView } from './views/function.js';
+import { deployView } from './views/deploy.js';
+
+const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+let current = { dispose() {} };
+let firstRoute = true;
+
+function route() {
+  const target = parseRoute(location.hash);
+  current.dispose();
+  current = target.view === 'function' ? functionView(target.name) : target.view === 'deploy' ? deployView() : listView();
+  replaceChildren(main, current.el);
+  for (const link of document.querySelectorAll('nav a[data-view]')) {
+    const active = link.getAttribute('data-view') === target.view;
+    if (active) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  const heading = main.querySelector('h1');
+  document.title = `${heading?.textContent ?? 'Functions'} · SwarmFaaS`;
+  // Moving focus to the new heading tells keyboard and screen-reader users the page changed.
+  if (!firstRoute) heading?.focus();
+  firstRoute = false;
+  window.scrollTo(0, 0);
+}
+
+const live = /** @type {HTMLElement} */ (document.getElementById('live'));
+function showConnection() {
+  const { state } = monitor;
+  if (state.error) {
+    live.className = 'live live-error';
+    live.textContent = state.error.message;
+  } else if (state.loaded) {
+    live.className = 'live live-ok';
+    live.textContent = `Live · updated ${formatAgo(Date.now() - state.updatedAt)}`;
+  }
+}
+subscribe(showConnection);
+setInterval(showConnection, 1000);
+
+systemInfo()
+  .then((info) => {
+    const text = (v) => (typeof v === 'string' ? v : '');
+    const version = text(info?.version?.release);
+    const provider = [text(info?.provider?.provider), text(info?.provider?.orchestration)].filter(Boolean).join(' on ');
+    const footer = document.getElementById('gateway-info');
+    if (footer && (version || provider)) replaceChildren(footer, h('span', {}, [`Gateway ${version}`, provider].filter(Boolean).join(' · ')));
+  })
+  .catch(() => {});
+
+window.addEventListener('hashchange', route);
+route();

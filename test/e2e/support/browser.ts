@@ -1,0 +1,66 @@
+// Debian's chromium driven by playwright-core, for tests of the web UI.
+// No browser is downloaded: `npx playwright install` cannot reach its CDN
+// here, so the system's /usr/bin/chromium (apt package `chromium`) is used.
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface BrowserSession {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export interface BrowserOptions {
+  /** Basic-auth credentials the browser answers the gateway's challenge with. */
+  httpCredentials?: { username: string; password: string };
+  viewport?: { width: number; height: number };
+}
+
+/** Starts chromium with a fresh profile (deleted on close) and opens one page. */
+export async function openBrowser(options: BrowserOptions = {}): Promise<BrowserSession> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`No chromium at ${CHROMIUM_PATH}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+  }
+  const profile = await mkdtemp(join(tmpdir(), 'ui-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: FLAGS,
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    httpCredentials: options.httpCredentials,
+    timeout: 60_000,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close().catch(() => undefined);
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a full-page screenshot as <dir>/<name>.png and returns its path. */
+export async function screenshot(page: Page, dir: string, name: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}

@@ -1,0 +1,243 @@
+// The web UI at /ui in a real browser (Debian's chromium driven by
+// playwright-core) against the stack deployed on the real Swarm: what a user
+// sees and does, step by step, in one browser session. Each step leaves a
+// screenshot in test-artifacts/ui/; a failing step leaves FAILED-<step>.png.
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { openBrowser, screenshot, type BrowserSession } from './support/browser.js';
+import { fn, gatewayUrl, listFunctions, systemFetch, waitFor } from './support/gateway.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
+const ECHO_IMAGE = 'swarmfaas/echoit:0.1.0';
+/** Slow enough for a replica to start on a loaded two-core machine. */
+const REPLICA_TIMEOUT = 90_000;
+
+let session: BrowserSession;
+let page: Page;
+const pageErrors: string[] = [];
+/** Every URL the page asked for: none may leave the gateway. */
+const requested: string[] = [];
+
+const echoit = () => fn('echoit');
+/** The function the form deploys (and the test removes). */
+const deployed = () => fn('uideployed');
+
+/** Takes a screenshot now, and another named FAILED-<name> if the running test fails. */
+async function step(name: string): Promise<void> {
+  onTestFailed(async () => {
+    await screenshot(page, ARTIFACTS, `FAILED-${name}`).catch(() => undefined);
+  });
+}
+
+async function text(locator: Locator): Promise<string> {
+  return ((await locator.textContent({ timeout: 5_000 }).catch(() => '')) ?? '').trim();
+}
+
+function row(name: string): Locator {
+  return page.locator(`tr[data-function="${name}"]`);
+}
+
+async function openFunction(name: string): Promise<void> {
+  await page.goto(gatewayUrl(`/ui/#/fn/${encodeURIComponent(name)}`));
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+}
+
+describe('web UI at /ui', () => {
+  beforeAll(async () => {
+    await rm(ARTIFACTS, { recursive: true, force: true });
+    // Functions a failed earlier run left behind.
+    await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: deployed() }) });
+    const [username, ...rest] = inject('credentials').split(':');
+    session = await openBrowser({ httpCredentials: { username: username!, password: rest.join(':') } });
+    page = session.page;
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('request', (request) => requested.push(request.url()));
+  });
+
+  afterAll(async () => {
+    await session?.close();
+    await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: deployed() }) }).catch(() => undefined);
+  });
+
+  it('is behind the gateway credentials', async () => {
+    const anonymous = await fetch(gatewayUrl('/ui/'));
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
+  });
+
+  it('lists echoit with its image, replicas and invocations, from / and without assets from elsewhere', async () => {
+    await step('01-list');
+    await page.goto(gatewayUrl('/'));
+    expect(new URL(page.url()).pathname).toBe('/ui/');
+    await page.getByRole('heading', { level: 1, name: 'Functions' }).waitFor();
+    const echo = row(echoit());
+    await echo.waitFor({ timeout: 30_000 });
+    expect(await text(echo.getByRole('link'))).toBe(echoit());
+    expect(await text(echo.locator('td').nth(0))).toBe(ECHO_IMAGE);
+    await expect.poll(() => text(echo.locator('td').nth(1)), { timeout: REPLICA_TIMEOUT }).toBe('1 / 1');
+    expect(await text(echo.locator('td').nth(2))).toMatch(/^[\d,]+$/);
+    await screenshot(page, ARTIFACTS, '01-list');
+
+    const origin = new URL(gatewayUrl()).origin;
+    const foreign = requested.filter((url) => !url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('about:'));
+    expect(foreign).toEqual([]);
+    // Bytes of JavaScript and CSS the first load fetched (uncompressed), from the browser's resource timing.
+    // (Expressions as strings: the tests are typed for Node, without the DOM's types.)
+    const assets = (await page.evaluate(`(() => {
+      const sum = (ext) => performance.getEntriesByType('resource')
+        .filter((e) => new URL(e.name).pathname.endsWith(ext))
+        .reduce((total, e) => total + e.decodedBodySize, 0);
+      return { js: sum('.js'), css: sum('.css') };
+    })()`)) as { js: number; css: number };
+    const total = assets.js + assets.css;
+    console.info(`[ui] first load: ${assets.js} B of JavaScript + ${assets.css} B of CSS = ${(total / 1024).toFixed(1)} KB`);
+    expect(assets.js).toBeGreaterThan(0);
+    expect(assets.css).toBeGreaterThan(0);
+    expect(total).toBeLessThan(200 * 1024);
+  });
+
+  it('invokes echoit and shows the echoed text, status and duration; the list count follows without a reload', async () => {
+    await step('02-invoke');
+    const before = (await listFunctions()).find((f) => f.name === echoit())!.invocationCount;
+    await page.getByRole('link', { name: echoit(), exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: echoit() }).waitFor();
+    await page.getByLabel('Method').selectOption('POST');
+    await page.getByLabel('Content type').fill('text/plain');
+    const message = 'Hello, Function as a Service';
+    await page.getByLabel('Body', { exact: true }).fill(message);
+    await page.getByRole('button', { name: 'Invoke', exact: true }).click();
+    await page.getByTestId('status').waitFor({ timeout: 30_000 });
+    expect(await text(page.getByTestId('status'))).toBe('200 OK');
+    expect(await text(page.getByLabel('Response body', { exact: true }))).toBe(message);
+    // The watchdog's X-Duration-Seconds, shown as a duration.
+    expect(await text(page.locator('dt:text-is("Duration") + dd'))).toMatch(/^\d+(\.\d+)? (ms|s)$/);
+    await screenshot(page, ARTIFACTS, '02-invoke');
+
+    // Back to the list by the page's own link: no reload, the count is polled.
+    const loads: string[] = [];
+    page.on('load', () => loads.push(page.url()));
+    await page.getByRole('link', { name: '← All functions' }).click();
+    await expect
+      .poll(async () => Number((await text(row(echoit()).locator('td').nth(2))).replace(/,/g, '')), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(before + 1);
+    expect(loads).toEqual([]);
+    await screenshot(page, ARTIFACTS, '02-list-count');
+  });
+
+  it('shows the gateway validation error next to the name field', async () => {
+    await step('03-bad-name');
+    await page.getByRole('link', { name: 'Deploy a function' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Deploy a function' }).waitFor();
+    const name = page.getByLabel('Name', { exact: true });
+    await name.fill('bad name!');
+    const image = page.getByLabel('Image', { exact: true });
+    await image.fill(ECHO_IMAGE);
+    await image.press('Enter'); // submits the form, as a keyboard user would
+    const error = page.locator('[data-error-for="service"]');
+    await error.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await text(error)).not.toBe('');
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    // The error is announced with the field: it is in the field's description.
+    expect((await name.getAttribute('aria-describedby')) ?? '').toContain((await error.getAttribute('id'))!);
+    expect(await page.evaluate(`document.activeElement?.getAttribute('name')`)).toBe('service');
+    // The image was fine: no error shown there.
+    expect(await page.locator('[data-error-for="image"]').isVisible()).toBe(false);
+    expect(page.url()).toContain('#/deploy');
+    await screenshot(page, ARTIFACTS, '03-bad-name');
+  });
+
+  it('deploys a function through the form; it appears in the list and answers', async () => {
+    await step('04-deploy');
+    await page.goto(gatewayUrl('/ui/#/deploy'));
+    await page.getByLabel('Name', { exact: true }).fill(deployed());
+    await page.getByLabel('Image', { exact: true }).fill(ECHO_IMAGE);
+    await page.getByLabel('fprocess').fill('cat');
+    await page.getByLabel('Maximum replicas').fill('3');
+    await page.getByRole('button', { name: 'Add a variable' }).click();
+    await page.getByLabel('Variable name').fill('greeting');
+    await page.getByLabel('Variable value').fill('hello');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    // The form takes the user to the new function's page.
+    await page.getByRole('heading', { level: 1, name: deployed() }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => text(page.getByTestId('replicas')), { timeout: REPLICA_TIMEOUT, interval: 1000 }).toBe('1 / 1');
+    expect(await page.locator('.chips').textContent()).toContain('com.openfaas.scale.max=3');
+
+    const info = (await listFunctions()).find((f) => f.name === deployed());
+    expect(info?.image).toBe(ECHO_IMAGE);
+    expect(info?.labels['com.openfaas.scale.max']).toBe('3');
+
+    await page.getByLabel('Body', { exact: true }).fill('deployed from the form');
+    // A new task can take a moment to join DNS: retry the invocation a few times, as a user would.
+    await waitFor(
+      'the deployed function to answer',
+      async () => {
+        await page.getByRole('button', { name: 'Invoke', exact: true }).click();
+        await page.getByTestId('status').waitFor({ timeout: 30_000 });
+        return (await text(page.getByTestId('status'))) === '200 OK' ? true : undefined;
+      },
+      60_000,
+      2_000,
+    );
+    expect(await text(page.getByLabel('Response body', { exact: true }))).toBe('deployed from the form');
+    await screenshot(page, ARTIFACTS, '04-deployed');
+
+    await page.getByRole('link', { name: '← All functions' }).click();
+    await row(deployed()).waitFor({ timeout: 10_000 });
+    await screenshot(page, ARTIFACTS, '04-list-with-deployed');
+  });
+
+  it('charts the replica change after a manual scale', async () => {
+    await step('05-scale');
+    await openFunction(deployed());
+    await expect.poll(() => text(page.getByTestId('replicas')), { timeout: REPLICA_TIMEOUT }).toBe('1 / 1');
+    const desired = page.locator('svg.chart path.replicas-desired');
+    const available = page.locator('svg.chart path.replicas-available');
+    await expect.poll(() => desired.getAttribute('data-values'), { timeout: 10_000 }).toBe('1');
+
+    await page.getByLabel('Desired replicas', { exact: true }).fill('2');
+    await page.getByRole('button', { name: 'Scale', exact: true }).click();
+    await expect.poll(() => desired.getAttribute('data-values'), { timeout: 15_000 }).toBe('1,2');
+    await expect.poll(() => text(page.getByRole('list', { name: /Replica changes/ })), { timeout: 5_000 }).toContain('1 → 2');
+    // The solid line follows once the second replica is up.
+    await expect.poll(() => available.getAttribute('data-values'), { timeout: REPLICA_TIMEOUT, interval: 1000 }).toMatch(/(^|,)2$/);
+    await expect.poll(() => text(page.getByTestId('replicas')), { timeout: 10_000 }).toBe('2 / 2');
+    await screenshot(page, ARTIFACTS, '05-scaled');
+  });
+
+  it('deletes the function after confirmation and it leaves the list', async () => {
+    await step('06-delete');
+    await openFunction(deployed());
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Delete ${deployed()}?` });
+    await dialog.waitFor();
+    // The safe choice has the focus.
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Cancel');
+    await screenshot(page, ARTIFACTS, '06-confirm');
+    await dialog.getByRole('button', { name: `Delete ${deployed()}` }).click();
+    await page.getByRole('heading', { level: 1, name: 'Functions' }).waitFor({ timeout: 30_000 });
+    await row(deployed()).waitFor({ state: 'detached', timeout: 30_000 });
+    expect(await row(echoit()).isVisible()).toBe(true);
+    await waitFor('the function to be gone from the API', async () => ((await systemFetch(`/system/function/${deployed()}`)).status === 404 ? true : undefined), 30_000);
+    await screenshot(page, ARTIFACTS, '06-deleted');
+  });
+
+  it('fits a phone-sized screen without sideways scrolling', async () => {
+    await step('07-phone');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(gatewayUrl('/ui/#/'));
+    await row(echoit()).waitFor();
+    const overflow = async () => Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await screenshot(page, ARTIFACTS, '07-phone-list');
+    await openFunction(echoit());
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await screenshot(page, ARTIFACTS, '07-phone-function');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('raised no JavaScript error on any page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
