@@ -1,19 +1,35 @@
-// PLACEHOLDER, to be replaced by the scaling work: alert-driven scaling,
-// manual scaling, scale to zero and wake-up. The gateway core depends only on
-// the Scaler interface below.
+// Alert-driven scaling, manual scaling, scale to zero and wake-up. The gateway
+// core depends only on the Scaler interface and createScaler below; the parts
+// live beside this file, each with one job:
+//   policy.ts      limits from labels, the step rules (pure)
+//   alerts.ts      AlertManager alerts -> replica changes
+//   manual.ts      POST /system/scale-function/{name}
+//   wake.ts        wake a function with no ready task, deduplicated
+//   idler.ts       scale idle functions to zero
+//   routes.ts      the HTTP routes
 import type Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { FunctionView, Provider } from '../provider/types.js';
+import { ActivityLog } from './activity.js';
+import { AlertScaler } from './alerts.js';
+import { systemClock, type Clock } from './clock.js';
+import type { ScalingContext } from './context.js';
+import { Idler } from './idler.js';
+import { KeyedLock } from './keyed-lock.js';
+import { registerScalingRoutes } from './routes.js';
+import { Waker } from './wake.js';
+
+export { WakeTimeoutError } from './wake.js';
 
 export interface ScalerDeps {
   config: Config;
   provider: Provider;
   functions: FunctionView;
   log: Logger;
+  /** Tests pass a fake clock; the real one otherwise. */
+  clock?: Clock;
 }
-
-export class WakeTimeoutError extends Error {}
 
 export interface Scaler {
   /** Registers POST /system/alert and POST /system/scale-function/:name. */
@@ -30,15 +46,57 @@ export interface Scaler {
   stop(): void;
 }
 
+export class AutoScaler implements Scaler {
+  readonly context: ScalingContext;
+  readonly alerts: AlertScaler;
+  readonly waker: Waker;
+  readonly idler: Idler;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(deps: ScalerDeps) {
+    const clock = deps.clock ?? systemClock;
+    this.context = {
+      settings: deps.config,
+      provider: deps.provider,
+      functions: deps.functions,
+      log: deps.log.child({ component: 'scaling' }),
+      clock,
+      lock: new KeyedLock(),
+      activity: new ActivityLog(clock),
+    };
+    this.alerts = new AlertScaler(this.context);
+    this.waker = new Waker(this.context);
+    this.idler = new Idler(this.context, this.waker);
+  }
+
+  routes(router: Router): void {
+    registerScalingRoutes(router, this.context, this.alerts);
+  }
+
+  ensureAvailable(name: string, signal?: AbortSignal): Promise<void> {
+    return this.waker.ensureAvailable(name, signal);
+  }
+
+  recordInvocation(name: string): void {
+    this.context.activity.touch(name);
+  }
+
+  start(): void {
+    this.unsubscribe ??= this.context.functions.onChange((name, status) => {
+      if (status) return;
+      this.context.activity.forget(name);
+      this.alerts.forget(name);
+    });
+    this.idler.start();
+  }
+
+  stop(): void {
+    this.idler.stop();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+}
+
 export function createScaler(deps: ScalerDeps): Scaler {
-  return {
-    routes() {},
-    async ensureAvailable(name) {
-      throw new WakeTimeoutError(`function ${name} has no available replica`);
-    },
-    recordInvocation() {},
-    start() {},
-    stop() {},
-  };
-  void deps;
+  return new AutoScaler(deps);
 }

@@ -1,0 +1,98 @@
+// Wakes a function that has no ready task (scaled to zero, or still starting):
+// scales it to its minimum (at least 1) and waits until a task is healthy and
+// listed in DNS. Requests arriving meanwhile share the one wake-up; each can
+// stop waiting (client gone) without cancelling it for the others.
+import { ProviderError } from '../provider/types.js';
+import { applyReplicas, limitsFor, type ScalingContext } from './context.js';
+import { wakeReplicas } from './policy.js';
+
+export class WakeTimeoutError extends Error {
+  override readonly name = 'WakeTimeoutError';
+}
+
+/** Polling starts fast (a task can be ready ~1 s after the scale) and backs off. */
+const FIRST_POLL_MS = 100;
+const MAX_POLL_MS = 500;
+
+export class Waker {
+  private readonly wakes = new Map<string, Promise<void>>();
+
+  constructor(private readonly context: ScalingContext) {}
+
+  isWaking(name: string): boolean {
+    return this.wakes.has(name);
+  }
+
+  ensureAvailable(name: string, signal?: AbortSignal): Promise<void> {
+    let wake = this.wakes.get(name);
+    if (!wake) {
+      wake = this.wake(name).finally(() => this.wakes.delete(name));
+      this.wakes.set(name, wake);
+    }
+    return signal ? untilAborted(wake, signal) : wake;
+  }
+
+  private async wake(name: string): Promise<void> {
+    const { clock, log, settings } = this.context;
+    const started = clock.now();
+    const deadline = started + settings.WAKE_TIMEOUT * 1000;
+    this.context.activity.touch(name);
+
+    const woke = await this.context.lock.run(name, async () => {
+      const fn = await this.context.functions.refresh(name);
+      if (!fn) throw new ProviderError('not-found', `function ${name} not found`);
+      if (fn.replicas > 0) return false;
+      const replicas = wakeReplicas(limitsFor(this.context, name, fn.labels));
+      log.info({ function: name, replicas }, `waking ${name}: scaling from 0 to ${replicas}`);
+      await applyReplicas(this.context, name, replicas);
+      return true;
+    });
+
+    let pause = FIRST_POLL_MS;
+    for (;;) {
+      if (await this.ready(name)) {
+        if (woke) log.info({ function: name, ms: clock.now() - started }, `${name} is awake`);
+        return;
+      }
+      const left = deadline - clock.now();
+      if (left <= 0) {
+        throw new WakeTimeoutError(`function ${name} has no ready replica after waiting ${settings.WAKE_TIMEOUT} s (WAKE_TIMEOUT)`);
+      }
+      await clock.sleep(Math.min(pause, left));
+      pause = Math.min(MAX_POLL_MS, pause * 1.5);
+    }
+
+  }
+
+  /** A task is healthy (Swarm: running) and the gateway can find its address. */
+  private async ready(name: string): Promise<boolean> {
+    try {
+      const fn = await this.context.functions.refresh(name);
+      if (!fn) throw new ProviderError('not-found', `function ${name} was removed while waking`);
+      if (fn.availableReplicas < 1) return false;
+      return (await this.context.provider.endpoints(name)).length > 0;
+    } catch (error) {
+      if (error instanceof ProviderError && error.kind === 'not-found') throw error;
+      this.context.log.debug({ err: error, function: name }, 'readiness check failed; retrying');
+      return false;
+    }
+  }
+}
+
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}

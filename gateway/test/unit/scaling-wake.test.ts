@@ -1,0 +1,151 @@
+// Waking a function with no ready task, and scale to zero when idle.
+import { afterEach, describe, expect, it } from 'vitest';
+import { WakeTimeoutError } from '../../src/scaling/index.js';
+import { harness, type Harness } from './scaling-fakes.js';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+const ZERO = { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '10s' };
+
+describe('ensureAvailable (wake-up)', () => {
+  it('scales a sleeping function to 1, resolves once a task is ready, and serves 20 waiting requests with one wake-up', async () => {
+    h = await harness((p) => p.add('func_sleepy', { replicas: 0, labels: ZERO }));
+    const started = h.clock.now();
+    const waits = Array.from({ length: 20 }, () => h.scaler.ensureAvailable('func_sleepy'));
+    await Promise.all(waits);
+    expect(h.provider.scaleCalls).toEqual([{ name: 'func_sleepy', replicas: 1 }]);
+    expect(h.view.get('func_sleepy')).toMatchObject({ replicas: 1, availableReplicas: 1 });
+    // Ready 1200 ms (virtual) after the scale; polling notices within one pause.
+    const took = h.clock.now() - started;
+    expect(took).toBeGreaterThanOrEqual(1200);
+    expect(took).toBeLessThan(1200 + 500);
+    expect(h.lines.some((l) => l.msg === 'func_sleepy is awake')).toBe(true);
+  });
+
+  it('wakes to com.openfaas.scale.min when it is more than 1', async () => {
+    h = await harness((p) => p.add('func_sleepy', { replicas: 0, labels: { ...ZERO, 'com.openfaas.scale.min': '3' } }));
+    await h.scaler.ensureAvailable('func_sleepy');
+    expect(h.provider.replicas('func_sleepy')).toBe(3);
+  });
+
+  it('does not scale a function that has replicas but none ready yet: it waits for them', async () => {
+    h = await harness((p) => p.add('func_starting', { replicas: 0 }));
+    await h.provider.scale('func_starting', 2);
+    h.provider.scaleCalls.length = 0;
+    await h.scaler.ensureAvailable('func_starting');
+    expect(h.provider.scaleCalls).toEqual([]);
+  });
+
+  it('rejects with WakeTimeoutError naming the function and the timeout when no task becomes ready', async () => {
+    h = await harness((p) => p.add('func_broken', { replicas: 0 }), { WAKE_TIMEOUT: '5s' });
+    h.provider.startupMs = 60_000;
+    const started = h.clock.now();
+    const error = await h.scaler.ensureAvailable('func_broken').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WakeTimeoutError);
+    expect((error as Error).message).toMatch(/func_broken has no ready replica after waiting 5 s/);
+    expect(h.clock.now() - started).toBe(5_000);
+    // The next request waits again (no failed wake-up is left behind) for the task already asked for.
+    h.provider.services.get('func_broken')!.readyAt = h.clock.now() + 100;
+    await h.scaler.ensureAvailable('func_broken');
+    expect(h.provider.scaleCalls).toEqual([{ name: 'func_broken', replicas: 1 }]);
+  });
+
+  it('lets one caller stop waiting without cancelling the wake-up for the others', async () => {
+    h = await harness((p) => p.add('func_sleepy', { replicas: 0 }));
+    const gone = new AbortController();
+    const leaving = h.scaler.ensureAvailable('func_sleepy', gone.signal);
+    const staying = h.scaler.ensureAvailable('func_sleepy');
+    gone.abort(new Error('client went away'));
+    await expect(leaving).rejects.toThrow('client went away');
+    await staying;
+    expect(h.provider.replicas('func_sleepy')).toBe(1);
+  });
+
+  it('rejects for a function that does not exist', async () => {
+    h = await harness(() => {});
+    await expect(h.scaler.ensureAvailable('func_nosuch')).rejects.toThrow(/func_nosuch not found/);
+  });
+});
+
+describe('scale to zero', () => {
+  it('scales an idle function labelled com.openfaas.scale.zero=true to 0 after its zero-duration, and not before', async () => {
+    h = await harness((p) => {
+      p.add('func_sleepy', { labels: ZERO });
+      p.add('func_awake');
+    });
+    await h.scaler.idler.check(); // first sight starts the idle period
+    h.clock.advance(9_000);
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(1);
+    h.clock.advance(1_000);
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    expect(h.view.get('func_sleepy')?.replicas).toBe(0);
+    expect(h.provider.replicas('func_awake')).toBe(1);
+    expect(h.lines.some((l) => /scaled func_sleepy to zero after 10 s without invocations/.test(l.msg))).toBe(true);
+  });
+
+  it('counts from the last invocation', async () => {
+    h = await harness((p) => p.add('func_sleepy', { labels: ZERO }));
+    await h.scaler.idler.check();
+    h.clock.advance(8_000);
+    h.scaler.recordInvocation('func_sleepy');
+    h.clock.advance(8_000);
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(1);
+    h.clock.advance(2_000);
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(0);
+  });
+
+  it('uses IDLE_TIMEOUT when the function sets no zero-duration', async () => {
+    h = await harness((p) => p.add('func_sleepy', { labels: { 'com.openfaas.scale.zero': 'true' } }), { IDLE_TIMEOUT: '2m' });
+    await h.scaler.idler.check();
+    h.clock.advance(119_000);
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(1);
+    h.clock.advance(1_000);
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(0);
+  });
+
+  it('does nothing when SCALE_TO_ZERO is off', async () => {
+    h = await harness((p) => p.add('func_sleepy', { labels: ZERO }), { SCALE_TO_ZERO: 'false' });
+    await h.scaler.idler.check();
+    h.clock.advance(60_000);
+    await h.scaler.idler.check();
+    expect(h.provider.scaleCalls).toEqual([]);
+  });
+
+  it('sleeps, wakes on a request, and starts a fresh idle period after waking', async () => {
+    h = await harness((p) => p.add('func_sleepy', { labels: ZERO }));
+    await h.scaler.idler.check();
+    h.clock.advance(10_000);
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    h.scaler.recordInvocation('func_sleepy');
+    await h.scaler.ensureAvailable('func_sleepy');
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(1);
+    h.clock.advance(10_000);
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    expect(h.provider.scaleCalls.map((c) => c.replicas)).toEqual([0, 1, 0]);
+  });
+
+  it('runs on its own timer once started', async () => {
+    h = await harness((p) => p.add('func_sleepy', { labels: { ...ZERO, 'com.openfaas.scale.zero-duration': '1ms' } }), { IDLE_CHECK_INTERVAL: '100ms' });
+    h.scaler.start();
+    try {
+      const deadline = Date.now() + 3_000;
+      while (h.provider.replicas('func_sleepy') !== 0 && Date.now() < deadline) {
+        h.clock.advance(1_000);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(h.provider.replicas('func_sleepy')).toBe(0);
+    } finally {
+      h.scaler.stop();
+    }
+  });
+});
