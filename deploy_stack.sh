@@ -67,6 +67,7 @@ if [ "$REMOVE" = 1 ]; then
   say "removing stack $STACK_NAME"
   # Functions deployed through the API are not part of the stack but hold its network.
   for id in $(docker service ls --filter label=function=true -q); do
+    [ -n "$(docker service inspect "$id" --format '{{index .Spec.Labels "com.docker.stack.namespace"}}')" ] && continue
     if docker service inspect "$id" --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}' \
       | tr ' ' '\n' | grep -qx "$(docker network inspect "${STACK_NAME}_functions" --format '{{.Id}}' 2>/dev/null || echo none)"; then
       say "removing function $(docker service inspect "$id" --format '{{.Spec.Name}}') (deployed on ${STACK_NAME}_functions)"
@@ -175,7 +176,7 @@ while :; do
   status=$(docker service ls --filter "label=com.docker.stack.namespace=$STACK_NAME" --format '{{.Name}} {{.Replicas}}' | sort)
   pending=$(echo "$status" | awk '{ split($2, r, "/"); if (r[1] != r[2]) print $1 " " $2 }')
   gateway_ok=0
-  curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/healthz" && gateway_ok=1
+  curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/healthz" 2>/dev/null && gateway_ok=1
   if [ -z "$pending" ] && [ "$gateway_ok" = 1 ]; then break; fi
   if [ "$pending" != "$last" ]; then
     echo "    not ready yet: $(echo "$pending" | tr '\n' ' ')$([ "$gateway_ok" = 1 ] || echo '(gateway not answering)')"

@@ -53,6 +53,9 @@ all_images() {
 
 wanted() { [ $# -eq 0 ] && return 0; local n; for n in "${@:2}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
 
+# Without buildx the client warns on every build; the classic builder is what we have then.
+docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0}
+
 if [ ! -d node_modules ]; then say "installing npm dependencies (npm ci)"; npm ci --no-audit --no-fund >&2; fi
 say "bundling the code (npm run build)"
 npm run build --silent >&2
