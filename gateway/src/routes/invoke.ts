@@ -2,10 +2,12 @@
 // request to one of the function's tasks and streams the answer back.
 // The function is looked up in the live view (no Docker call per request).
 import type { ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { HttpError, statusOf } from '../http/errors.js';
+import { ProviderError } from '../provider/types.js';
 import { WakeTimeoutError } from '../scaling/index.js';
 import type { RouteDeps } from './deps.js';
 
@@ -49,7 +51,7 @@ async function invoke(ctx: Context & { params: Record<string, string | undefined
     ctx.respond = false;
     res.writeHead(answer.status, answer.headers);
     try {
-      await pipeline(answer.body, res as ServerResponse);
+      await sendBody(answer.body, res, Number(answer.headers['content-length'] ?? NaN), abort.signal);
     } catch (error) {
       // Headers are gone: all that can be done is to cut the connection.
       if (!abort.signal.aborted) deps.log.warn({ err: error, function: name }, 'answer stream broken');
@@ -62,6 +64,26 @@ async function invoke(ctx: Context & { params: Record<string, string | undefined
     record();
     throw error;
   }
+}
+
+/**
+ * Streams the function's answer to the client. When a chunk completes the
+ * declared length it goes out with end(), so a small answer leaves in one
+ * write with its headers.
+ */
+async function sendBody(body: AsyncIterable<Buffer> & Readable, res: ServerResponse, length: number, signal: AbortSignal): Promise<void> {
+  let sent = 0;
+  let ended = false;
+  for await (const chunk of body) {
+    sent += chunk.length;
+    if (sent === length) {
+      ended = true;
+      res.end(chunk);
+    } else if (!res.write(chunk)) {
+      await once(res, 'drain', { signal });
+    }
+  }
+  if (!ended) res.end();
 }
 
 /** The first task to try; wakes the function (through the scaler) when it has none. */
@@ -78,7 +100,8 @@ async function firstAddress(
   try {
     await deps.scaler.ensureAvailable(name, signal);
   } catch (error) {
-    if (error instanceof WakeTimeoutError) throw new HttpError(503, `function ${name} has no healthy task: ${error.message}`);
+    if (error instanceof WakeTimeoutError) throw new HttpError(503, error.message);
+    if (error instanceof ProviderError && error.kind === 'not-found') throw new HttpError(404, `function ${name} not found`);
     throw new HttpError(503, `function ${name} is not available: ${(error as Error).message}`);
   }
   deps.endpoints.invalidate(name);

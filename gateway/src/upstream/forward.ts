@@ -83,7 +83,7 @@ export class Forwarder {
     }
     const hasBody = (declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined;
     const headers = requestHeaders(req.headers, invocation.clientIp);
-    const body = hasBody ? new LazyBody(req, this.options.bodyLimit) : undefined;
+    const body = hasBody ? await RequestBody.start(req, this.options.bodyLimit, declared) : undefined;
 
     let address = firstAddress;
     for (let attempt = 0; ; attempt++) {
@@ -94,7 +94,7 @@ export class Forwarder {
           method: invocation.method as Dispatcher.HttpMethod,
           headers,
           // undici accepts async iterables as bodies; its types only list streams.
-          body: body ? (body.iterate() as unknown as Readable) : null,
+          body: body ? (body.forUndici() as Readable | Buffer) : null,
           signal: invocation.signal,
         });
         return { status: response.statusCode, headers: responseHeaders(response.headers), body: response.body, address };
@@ -122,30 +122,80 @@ export class Forwarder {
 }
 
 /**
- * The request body, read only when the upstream connection asks for it, so
- * a failed connection leaves it untouched for a retry. Counts bytes against the limit.
+ * The request body. Whatever arrived with the request (the first chunk) is
+ * taken at once; when that is the whole body (the common small invocation) it
+ * goes out as one Buffer, with the headers in one write, and can be sent
+ * again on a retry. Otherwise the rest streams, read only when the upstream
+ * connection asks for it, so a failed connection leaves it untouched for a
+ * retry. Bytes are counted against the limit.
  */
-class LazyBody {
+class RequestBody {
   started = false;
   tooLarge = false;
 
-  constructor(
+  private constructor(
     private readonly req: IncomingMessage,
     private readonly limit: number,
+    private readonly first: Buffer | undefined,
+    private readonly complete: boolean,
   ) {}
 
-  async *iterate(): AsyncGenerator<Buffer> {
+  static async start(req: IncomingMessage, limit: number, declared: string | undefined): Promise<RequestBody> {
+    const first = await firstChunk(req);
+    const complete = first === undefined || (declared !== undefined && Number(declared) === first.length);
+    return new RequestBody(req, limit, first, complete);
+  }
+
+  forUndici(): Buffer | AsyncIterable<Buffer> {
+    if (this.complete) return this.first ?? Buffer.alloc(0);
+    return this.iterate();
+  }
+
+  private async *iterate(): AsyncGenerator<Buffer> {
     this.started = true;
     let size = 0;
-    for await (const chunk of this.req as AsyncIterable<Buffer>) {
+    const count = (chunk: Buffer) => {
       size += chunk.length;
       if (this.limit > 0 && size > this.limit) {
         this.tooLarge = true;
         throw new HttpError(413, `request body larger than ${this.limit} bytes`);
       }
-      yield chunk;
-    }
+      return chunk;
+    };
+    if (this.first) yield count(this.first);
+    for await (const chunk of this.req as AsyncIterable<Buffer>) yield count(chunk);
   }
+}
+
+/** The first chunk of the body, as soon as one is there; undefined at the end. */
+function firstChunk(req: IncomingMessage): Promise<Buffer | undefined> {
+  const ready = req.read() as Buffer | null;
+  if (ready !== null) return Promise.resolve(ready);
+  if (req.readableEnded) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      req.off('readable', onReadable);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onReadable = () => {
+      const chunk = req.read() as Buffer | null;
+      if (chunk === null) return;
+      done();
+      resolve(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(undefined);
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    req.on('readable', onReadable);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 function dropHopByHop(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// Gateway overhead: requests per second and p50/p99 latency through the
+// gateway against the same function task called directly, at 1, 8 and 32
+// connections, for a function in the watchdog's HTTP mode.
+//
+//   GATEWAY_URL=http://127.0.0.1:8080 node bench/gateway.mjs
+//
+// Environment: GATEWAY_URL [http://127.0.0.1:8080]; GATEWAY_AUTH ("user:password"
+// when the gateway has basic auth); STACK_NAME (names the function
+// <stack>_gwbench; default "gw"); WATCHDOG_IMAGE [swarmfaas/watchdog:<version>];
+// BENCH_DIRECT_PORT [38099]; BENCH_DURATION seconds per run [5].
+//
+// It deploys its function through the gateway's API (one replica, so the
+// direct case hits the same single task), publishes the task's port in host
+// mode on 127.0.0.1 for the direct case (docker CLI), measures, removes the
+// function, prints a table and writes bench/results/gateway.json.
+// Latency percentiles are computed from every response's own time (autocannon's
+// histogram has 1 ms resolution, too coarse for the overhead at 1 connection).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(process.env.GATEWAY_AUTH).toString('base64')}` } : {};
+const name = `${process.env.STACK_NAME || 'gw'}_gwbench`;
+const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${version}`;
+const directPort = Number(process.env.BENCH_DIRECT_PORT ?? 38099);
+const duration = Number(process.env.BENCH_DURATION ?? 5);
+const concurrencies = [1, 8, 32];
+const body = 'Hello, Function as a Service';
+
+// The function: the watchdog in HTTP mode in front of a small long-running echo server.
+const server = "require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>s.end(Buffer.concat(c)))}).listen(3000,'127.0.0.1')";
+const deployment = {
+  service: name,
+  image,
+  envProcess: `node -e "${server}"`,
+  envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000' },
+  labels: { 'com.openfaas.scale.zero': 'false' },
+};
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function system(method, path, json) {
+  const res = await fetch(`${gateway}${path}`, {
+    method,
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function waitOk(url, what, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(3000) });
+      const text = await res.text();
+      if (res.status === 200 && text === body) return;
+      last = `${res.status} ${text.slice(0, 120)}`;
+    } catch (error) {
+      last = String(error.cause?.code ?? error.message);
+    }
+    await sleep(500);
+  }
+  throw new Error(`${what} did not answer 200 within ${timeoutMs / 1000} s (last: ${last})`);
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function measure(url, connections, seconds) {
+  const times = [];
+  const instance = autocannon({ url, connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    if (statusCode === 200) times.push(responseTime);
+  });
+  const result = await instance;
+  times.sort((a, b) => a - b);
+  return {
+    rps: result.requests.total / seconds,
+    ok: times.length,
+    errors: result.errors + result.timeouts + result.non2xx,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+  };
+}
+
+async function main() {
+  console.log(`[bench gateway] gateway ${gateway}, function ${name} (${image}, HTTP mode), ${duration} s per run`);
+  await system('DELETE', '/system/functions', { functionName: name });
+  const deployed = await system('POST', '/system/functions', deployment);
+  if (deployed.status !== 202) throw new Error(`deploying ${name} answered ${deployed.status}: ${deployed.text}`);
+  try {
+    // Host-mode publish for the direct case (the API deploys functions without ports).
+    execFileSync('docker', ['service', 'update', '--quiet', '--detach=false', '--publish-add', `mode=host,target=8080,published=${directPort}`, name], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const direct = `http://127.0.0.1:${directPort}/`;
+    const through = `${gateway}/function/${name}`;
+    await waitOk(direct, 'the function (direct)');
+    await waitOk(through, 'the function through the gateway');
+
+    const rows = [];
+    for (const connections of concurrencies) {
+      // Warm both paths (connections, JIT), then measure direct and gateway back to back.
+      await measure(direct, connections, 1);
+      await measure(through, connections, 1);
+      const d = await measure(direct, connections, duration);
+      const g = await measure(through, connections, duration);
+      rows.push({
+        connections,
+        direct: d,
+        gateway: g,
+        rpsRatio: g.rps / d.rps,
+        addedP50ms: g.p50 - d.p50,
+      });
+    }
+
+    const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+    console.log('\nconn | direct req/s | p50 ms | p99 ms | gateway req/s | p50 ms | p99 ms | ratio | added p50 ms | errors d/g');
+    for (const r of rows) {
+      console.log(
+        [r.connections, fmt(r.direct.rps, 0), fmt(r.direct.p50, 3), fmt(r.direct.p99, 3), fmt(r.gateway.rps, 0), fmt(r.gateway.p50, 3), fmt(r.gateway.p99, 3), fmt(r.rpsRatio), fmt(r.addedP50ms, 3), `${r.direct.errors}/${r.gateway.errors}`].join(' | '),
+      );
+    }
+    const at32 = rows.find((r) => r.connections === 32);
+    const at1 = rows.find((r) => r.connections === 1);
+    const targets = {
+      ratioAt32: { value: at32.rpsRatio, target: '>= 0.6', met: at32.rpsRatio >= 0.6 },
+      addedP50At1ms: { value: at1.addedP50ms, target: '< 0.5', met: at1.addedP50ms < 0.5 },
+    };
+    console.log(`\ntargets: through/direct at 32 = ${fmt(at32.rpsRatio)} (>= 0.6: ${targets.ratioAt32.met}); added p50 at 1 = ${fmt(at1.addedP50ms, 3)} ms (< 0.5: ${targets.addedP50At1ms.met})`);
+    const resultsDir = join(root, 'bench', 'results');
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(
+      join(resultsDir, 'gateway.json'),
+      JSON.stringify({ at: new Date().toISOString(), gateway, function: name, image, mode: 'http', durationSeconds: duration, rows, targets }, null, 2),
+    );
+  } finally {
+    const removed = await system('DELETE', '/system/functions', { functionName: name });
+    if (removed.status !== 202) console.error(`[bench gateway] removing ${name} answered ${removed.status}: ${removed.text}`);
+  }
+}
+
+main().catch((error) => {
+  console.error(`[bench gateway] failed: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,291 @@
+// The invocation path, in-process: the gateway app with a fake provider in
+// front of plain HTTP servers standing in for function tasks.
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WakeTimeoutError, type Scaler } from '../../src/scaling/index.js';
+import { status } from './support/fake-provider.js';
+import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function gatewayWith(addresses: string[], env: Record<string, string> = {}, scaler?: Scaler): Promise<TestGateway> {
+  const gw = await startGateway({ env, ...(scaler ? { scaler } : {}) });
+  cleanups.push(() => gw.close());
+  gw.provider.functions.set('fn', status('fn'));
+  gw.provider.addresses.set('fn', addresses);
+  return gw;
+}
+
+async function upstream(handler: Parameters<typeof startUpstream>[0]) {
+  const u = await startUpstream(handler);
+  cleanups.push(() => u.close());
+  return u;
+}
+
+/** A port on 127.0.0.1 where nothing listens (connection refused). */
+async function closedPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return `127.0.0.1:${port}`;
+}
+
+describe('invocation', () => {
+  it('forwards method, path suffix, query, headers and body, and passes back status, headers and body', async () => {
+    let seen: { method?: string; url?: string; headers?: Record<string, unknown>; body?: string } = {};
+    const task = await upstream((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        seen = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() };
+        res.writeHead(201, { 'x-answer': 'yes', 'content-type': 'text/plain', 'keep-alive': 'timeout=99', connection: 'keep-alive' });
+        res.end('made');
+      });
+    });
+    const gw = await gatewayWith([task.address]);
+    // node:http, because fetch does not let a caller set Connection.
+    const res = await new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
+      const req = httpRequest(
+        `${gw.url}/function/fn/orders/42?expand=true&x=%20y`,
+        {
+          method: 'PATCH',
+          headers: { 'x-custom': 'kept', 'content-type': 'application/json', connection: 'keep-alive, x-hop', 'x-hop': 'dropped', 'x-forwarded-for': '203.0.113.7' },
+        },
+        (answer) => {
+          let text = '';
+          answer.on('data', (c) => (text += c));
+          answer.on('end', () => resolve({ status: answer.statusCode!, headers: answer.headers, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end('{"a":1}');
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers['x-answer']).toBe('yes');
+    expect(res.headers['keep-alive']).not.toBe('timeout=99'); // the task's, not forwarded
+    expect(res.text).toBe('made');
+    expect(seen.method).toBe('PATCH');
+    expect(seen.url).toBe('/orders/42?expand=true&x=%20y');
+    expect(seen.body).toBe('{"a":1}');
+    expect(seen.headers).toMatchObject({ 'x-custom': 'kept', 'content-type': 'application/json', 'x-forwarded-host': gw.url.replace('http://', '') });
+    expect(seen.headers!['x-hop']).toBeUndefined();
+    expect(seen.headers!['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+  });
+
+  it('forwards /function/<name> as "/" and any method, including GET and DELETE without a body', async () => {
+    const urls: string[] = [];
+    const task = await upstream((req, res) => {
+      urls.push(`${req.method} ${req.url}`);
+      res.end('ok');
+    });
+    const gw = await gatewayWith([task.address]);
+    for (const method of ['GET', 'DELETE', 'PUT', 'OPTIONS']) expect((await fetch(`${gw.url}/function/fn`, { method })).status).toBe(200);
+    expect((await fetch(`${gw.url}/function/fn/`)).status).toBe(200);
+    expect(urls).toEqual(['GET /', 'DELETE /', 'PUT /', 'OPTIONS /', 'GET /']);
+  });
+
+  it('answers 404 for an unknown function without calling any task', async () => {
+    const gw = await gatewayWith([]);
+    const res = await fetch(`${gw.url}/function/nope`, { method: 'POST', body: 'x' });
+    expect(res.status).toBe(404);
+    expect(await res.text()).toMatch(/nope/);
+  });
+
+  it('round-robins over the tasks, keeping connections alive', async () => {
+    const hits: string[] = [];
+    const ports = new Set<number>();
+    const tasks = await Promise.all(
+      ['a', 'b', 'c'].map((id) =>
+        upstream((req, res) => {
+          hits.push(id);
+          ports.add(req.socket.remotePort!);
+          res.end(id);
+        }),
+      ),
+    );
+    const gw = await gatewayWith(tasks.map((t) => t.address));
+    for (let i = 0; i < 9; i++) await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text();
+    expect(hits.filter((h) => h === 'a').length).toBe(3);
+    expect(hits.filter((h) => h === 'b').length).toBe(3);
+    expect(hits.filter((h) => h === 'c').length).toBe(3);
+    expect(ports.size).toBe(3); // one kept-alive connection per task
+  });
+
+  it('retries once on another task when a connection is refused, with the body intact', async () => {
+    const bodies: string[] = [];
+    const good = await upstream((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString());
+        res.end('served');
+      });
+    });
+    const dead = await closedPort();
+    const gw = await gatewayWith([dead, good.address]);
+    const answers = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: `payload ${i}` });
+      answers.push(`${res.status} ${await res.text()}`);
+    }
+    expect(answers).toEqual(['200 served', '200 served', '200 served', '200 served']);
+    expect(bodies).toEqual(['payload 0', 'payload 1', 'payload 2', 'payload 3']);
+  });
+
+  it('answers 502 when every task refuses', async () => {
+    const gw = await gatewayWith([await closedPort()]);
+    const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
+    expect(res.status).toBe(502);
+    expect(await res.text()).toMatch(/cannot reach function fn/);
+  });
+
+  it('answers 504 when the function does not answer within UPSTREAM_TIMEOUT', async () => {
+    const task = await upstream(() => {
+      /* never answers */
+    });
+    const gw = await gatewayWith([task.address], { UPSTREAM_TIMEOUT: '300ms' });
+    const started = Date.now();
+    const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
+    expect(res.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await res.text()).toMatch(/did not answer within 0.3 s/);
+  });
+
+  it('answers 503 with a message when the function has no healthy task (the scaler cannot wake it)', async () => {
+    const gw = await gatewayWith([], { WAKE_TIMEOUT: '300ms' });
+    const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
+    expect(res.status).toBe(503);
+    expect(await res.text()).toMatch(/fn/);
+  });
+
+  it('asks the scaler to wake a function without tasks, then serves it', async () => {
+    const task = await upstream((_req, res) => res.end('awake'));
+    const calls: string[] = [];
+    let gw: TestGateway;
+    const scaler: Scaler = {
+      routes() {},
+      async ensureAvailable(name) {
+        calls.push(`wake ${name}`);
+        gw.provider.addresses.set(name, [task.address]);
+      },
+      recordInvocation(name) {
+        calls.push(`record ${name}`);
+      },
+      start() {},
+      stop() {},
+    };
+    gw = await gatewayWith([], {}, scaler);
+    const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
+    expect(await res.text()).toBe('awake');
+    expect(calls).toEqual(['record fn', 'wake fn']);
+  });
+
+  it('answers 503 when waking times out', async () => {
+    const scaler: Scaler = {
+      routes() {},
+      async ensureAvailable() {
+        throw new WakeTimeoutError('no replica became ready within 30 s');
+      },
+      recordInvocation() {},
+      start() {},
+      stop() {},
+    };
+    const gw = await gatewayWith([], {}, scaler);
+    const res = await fetch(`${gw.url}/function/fn`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toMatch(/within 30 s/);
+  });
+
+  it('streams the request body to the task before the client has finished sending it', async () => {
+    let firstChunkAt = 0;
+    const task = await upstream((req, res) => {
+      req.once('data', () => (firstChunkAt = Date.now()));
+      req.resume();
+      req.on('end', () => res.end('done'));
+    });
+    const gw = await gatewayWith([task.address]);
+    const { port } = new URL(gw.url);
+    let lastChunkAt = 0;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/function/fn', method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.write('first ');
+      setTimeout(() => {
+        lastChunkAt = Date.now();
+        req.end('last');
+      }, 400);
+    });
+    expect(answer).toBe('done');
+    expect(firstChunkAt).toBeGreaterThan(0);
+    expect(firstChunkAt).toBeLessThan(lastChunkAt);
+  });
+
+  it('streams the answer to the client before the task has finished it', async () => {
+    const task = await upstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part one;');
+      setTimeout(() => res.end('part two'), 400);
+    });
+    const gw = await gatewayWith([task.address]);
+    const started = Date.now();
+    const res = await fetch(`${gw.url}/function/fn`);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    const firstAfter = Date.now() - started;
+    expect(Buffer.from(first.value!).toString()).toBe('part one;');
+    expect(firstAfter).toBeLessThan(350);
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += Buffer.from(r.value).toString();
+    expect(rest).toBe('part two');
+  });
+
+  it('refuses a body over FUNCTION_BODY_LIMIT with 413, declared or streamed', async () => {
+    const task = await upstream((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const gw = await gatewayWith([task.address], { FUNCTION_BODY_LIMIT: '1kb' });
+    expect((await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x'.repeat(2048) })).status).toBe(413);
+    const streamed = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('y'.repeat(800)));
+        setTimeout(() => {
+          controller.enqueue(new TextEncoder().encode('y'.repeat(800)));
+          controller.close();
+        }, 50);
+      },
+    });
+    const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: streamed, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x'.repeat(1000) })).status).toBe(200);
+  });
+
+  it('counts invocations by function and status code in /metrics and in invocationCount', async () => {
+    const task = await upstream((req, res) => {
+      res.statusCode = req.url === '/fail' ? 500 : 200;
+      res.end();
+    });
+    const gw = await gatewayWith([task.address]);
+    await fetch(`${gw.url}/function/fn`);
+    await fetch(`${gw.url}/function/fn`);
+    await fetch(`${gw.url}/function/fn/fail`);
+    await fetch(`${gw.url}/function/unknown`);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toMatch(/gateway_function_invocation_total\{function_name="fn",code="200"\} 2/);
+    expect(metrics).toMatch(/gateway_function_invocation_total\{function_name="fn",code="500"\} 1/);
+    expect(metrics).toMatch(/gateway_functions_seconds_count\{function_name="fn"\} 3/);
+    expect(metrics).toMatch(/gateway_service_count\{function_name="fn"\} 1/);
+    expect(metrics).not.toMatch(/unknown/);
+    const list = (await (await fetch(`${gw.url}/system/functions`)).json()) as Array<{ name: string; invocationCount: number }>;
+    expect(list.find((f) => f.name === 'fn')?.invocationCount).toBe(3);
+  });
+});

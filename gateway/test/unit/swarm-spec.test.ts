@@ -1,0 +1,98 @@
+import type Dockerode from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import { buildServiceSpec, isFunctionService, toFunctionStatus } from '../../src/provider/swarm-spec.js';
+import { serviceNameOfEvent } from '../../src/provider/swarm.js';
+import { demuxFrames, parseLogLine } from '../../src/provider/swarm-logs.js';
+
+const context = { network: 'net-id', endpointMode: 'dnsrr' as const, secretIds: new Map([['api-key', 'sec-id']]), replicas: 1 };
+
+describe('Swarm service spec of a function', () => {
+  const spec = buildServiceSpec(
+    {
+      service: 'fn',
+      image: 'example/fn:1',
+      envProcess: 'wc -l',
+      envVars: { write_debug: 'true' },
+      labels: { 'com.faas.max_replicas': '10' },
+      annotations: { topic: 'orders' },
+      constraints: ['node.role == manager'],
+      secrets: ['api-key'],
+      limits: { memory: '128m', cpu: '0.5' },
+      requests: { memory: '64m' },
+    },
+    context,
+  );
+  const template = spec.TaskTemplate as Dockerode.ContainerTaskSpec;
+
+  it('labels it function=true on the service and on the container', () => {
+    expect(spec.Labels).toMatchObject({ function: 'true', 'com.faas.max_replicas': '10', 'com.openfaas.annotations.topic': 'orders' });
+    expect(template.ContainerSpec?.Labels).toMatchObject({ function: 'true', 'com.faas.max_replicas': '10' });
+  });
+
+  it('sets fprocess, env, network, endpoint mode, restart, limits, constraints and secrets', () => {
+    expect(template.ContainerSpec?.Env).toEqual(['write_debug=true', 'fprocess=wc -l']);
+    expect(template.Networks).toEqual([{ Target: 'net-id' }]);
+    expect(spec.EndpointSpec).toEqual({ Mode: 'dnsrr' });
+    expect(template.RestartPolicy?.Condition).toBe('on-failure');
+    expect(template.Resources).toEqual({ Limits: { MemoryBytes: 128 * 1024 ** 2, NanoCPUs: 5e8 }, Reservations: { MemoryBytes: 64 * 1024 ** 2 } });
+    expect(template.Placement?.Constraints).toEqual(['node.role == manager']);
+    expect(template.ContainerSpec?.Secrets).toEqual([{ SecretName: 'api-key', SecretID: 'sec-id', File: { Name: 'api-key', UID: '0', GID: '0', Mode: 0o444 } }]);
+    expect(spec.UpdateConfig?.Order).toBe('start-first');
+  });
+
+  it('reads back as the same function', () => {
+    const status = toFunctionStatus({ ID: 'id', Spec: spec }, 1);
+    expect(status).toMatchObject({
+      name: 'fn',
+      image: 'example/fn:1',
+      replicas: 1,
+      availableReplicas: 1,
+      envProcess: 'wc -l',
+      envVars: { write_debug: 'true' },
+      labels: { function: 'true', 'com.faas.max_replicas': '10' },
+      annotations: { topic: 'orders' },
+      constraints: ['node.role == manager'],
+      secrets: ['api-key'],
+    });
+  });
+
+  it('recognises functions by service or container label only', () => {
+    expect(isFunctionService({ ID: 'a', Spec: { Labels: { function: 'true' } } })).toBe(true);
+    expect(isFunctionService({ ID: 'b', Spec: { TaskTemplate: { ContainerSpec: { Labels: { function: 'true' } } } } })).toBe(true);
+    expect(isFunctionService({ ID: 'c', Spec: { Name: 'func_gateway', Labels: { 'com.docker.stack.namespace': 'func' } } })).toBe(false);
+    expect(isFunctionService({ ID: 'd', Spec: { Labels: { function: 'false' } } })).toBe(false);
+  });
+
+  it('shows the image without the digest Swarm pins', () => {
+    const pinned = { ID: 'x', Spec: { Name: 'fn', TaskTemplate: { ContainerSpec: { Image: `example/fn:1@sha256:${'a'.repeat(64)}` } } } };
+    expect(toFunctionStatus(pinned, 0).image).toBe('example/fn:1');
+  });
+});
+
+describe('Docker events and logs', () => {
+  it('finds the service a service or task-container event is about', () => {
+    expect(serviceNameOfEvent(JSON.stringify({ Type: 'service', Action: 'update', Actor: { Attributes: { name: 'fn' } } }))).toBe('fn');
+    expect(serviceNameOfEvent(JSON.stringify({ Type: 'container', Action: 'die', Actor: { Attributes: { 'com.docker.swarm.service.name': 'fn' } } }))).toBe('fn');
+    expect(serviceNameOfEvent(JSON.stringify({ Type: 'container', Actor: { Attributes: { name: 'plain' } } }))).toBeUndefined();
+    expect(serviceNameOfEvent('garbage')).toBeUndefined();
+  });
+
+  it('demultiplexes frames split across chunks and parses timestamp, task and text', async () => {
+    const frame = (stream: number, text: string) => {
+      const payload = Buffer.from(text);
+      const header = Buffer.alloc(8);
+      header[0] = stream;
+      header.writeUInt32BE(payload.length, 4);
+      return Buffer.concat([header, payload]);
+    };
+    const line = '2024-05-01T10:00:00.123Z com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=t1 hello world\n';
+    const bytes = Buffer.concat([frame(1, line), frame(2, line.replace('hello world', 'oops'))]);
+    const chunks = [bytes.subarray(0, 5), bytes.subarray(5, 40), bytes.subarray(40)];
+    const lines: string[] = [];
+    for await (const l of demuxFrames((async function* () { yield* chunks; })())) lines.push(l);
+    expect(lines.map((l) => parseLogLine('fn', l))).toEqual([
+      { name: 'fn', instance: 't1', timestamp: '2024-05-01T10:00:00.123Z', text: 'hello world' },
+      { name: 'fn', instance: 't1', timestamp: '2024-05-01T10:00:00.123Z', text: 'oops' },
+    ]);
+  });
+});
