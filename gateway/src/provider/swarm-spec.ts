@@ -9,6 +9,14 @@ export const FUNCTION_LABEL = 'function';
 /** OpenFaaS on Swarm keeps annotations as labels with this prefix. */
 export const ANNOTATION_PREFIX = 'com.openfaas.annotations.';
 
+/** A service as the engine API lists and inspects it (the fields used here). */
+export interface ServiceInfo {
+  ID: string;
+  Spec?: Dockerode.ServiceSpec;
+  Version?: { Index?: number };
+  CreatedAt?: string;
+}
+
 export interface SpecContext {
   /** Network ID or name the function joins. */
   network: string;
@@ -20,7 +28,7 @@ export interface SpecContext {
   replicas: number;
 }
 
-export function isFunctionService(service: Dockerode.Service): boolean {
+export function isFunctionService(service: ServiceInfo): boolean {
   const spec = service.Spec;
   const containerLabels = containerSpecOf(spec)?.Labels ?? {};
   return spec?.Labels?.[FUNCTION_LABEL] === 'true' || containerLabels[FUNCTION_LABEL] === 'true';
@@ -88,7 +96,7 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
 }
 
 /** Reads a service (and its running-task count) as the API shows a function. */
-export function toFunctionStatus(service: Dockerode.Service, availableReplicas: number): FunctionStatus {
+export function toFunctionStatus(service: ServiceInfo, availableReplicas: number): FunctionStatus {
   const spec = service.Spec ?? {};
   const container = containerSpecOf(spec) ?? {};
   const serviceLabels = spec.Labels ?? {};

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { decodeRegistryAuth } from '../validation.js';
-import { buildServiceSpec, isFunctionService, toFunctionStatus } from './swarm-spec.js';
+import { buildServiceSpec, isFunctionService, toFunctionStatus, type ServiceInfo } from './swarm-spec.js';
 import { demuxFrames, parseLogLine } from './swarm-logs.js';
 import { ProviderError, type FunctionDeployment, type FunctionStatus, type LogEntry, type LogQuery, type Provider } from './types.js';
 
@@ -43,7 +43,7 @@ export class SwarmProvider implements Provider {
     for (const task of tasks as Array<{ ServiceID: string; Status?: { State?: string } }>) {
       if (task.Status?.State === 'running') running.set(task.ServiceID, (running.get(task.ServiceID) ?? 0) + 1);
     }
-    return services.filter(isFunctionService).map((service) => toFunctionStatus(service, running.get(service.ID) ?? 0));
+    return (services as ServiceInfo[]).filter(isFunctionService).map((service) => toFunctionStatus(service, running.get(service.ID) ?? 0));
   }
 
   async get(name: string): Promise<FunctionStatus | undefined> {
@@ -199,9 +199,9 @@ export class SwarmProvider implements Provider {
   }
 
   /** The service when it exists under exactly this name (inspect also matches ID prefixes). */
-  private async inspectService(name: string): Promise<Docker.Service | undefined> {
+  private async inspectService(name: string): Promise<ServiceInfo | undefined> {
     try {
-      const service = (await this.docker.getService(name).inspect()) as Docker.Service;
+      const service = (await this.docker.getService(name).inspect()) as ServiceInfo;
       return service.Spec?.Name === name ? service : undefined;
     } catch (error) {
       if ((error as DockerError).statusCode === 404) return undefined;
@@ -209,7 +209,7 @@ export class SwarmProvider implements Provider {
     }
   }
 
-  private async inspectFunction(name: string): Promise<Docker.Service | undefined> {
+  private async inspectFunction(name: string): Promise<ServiceInfo | undefined> {
     const service = await this.inspectService(name);
     return service && isFunctionService(service) ? service : undefined;
   }
