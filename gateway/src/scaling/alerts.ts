@@ -17,9 +17,21 @@ export interface AlertOutcome {
   reason: string;
 }
 
+/**
+ * A repeated notification of a firing alert steps up again only if the
+ * function was invoked through this gateway within this long. The alert lags
+ * the load (rate windows, keep_firing_for): once invocations have stopped,
+ * its repeats must not add replicas. A new alert always steps.
+ */
+const RECENT_TRAFFIC_MS = 5_000;
+/** Alert identities remembered per function (AlertManager sends one or a few). */
+const REMEMBERED_ALERTS = 32;
+
 export class AlertScaler {
-  /** When each function last stepped up: a firing alert within SCALE_COOLDOWN of it is a repeat. */
+  /** When each function last stepped up: a firing alert within SCALE_COOLDOWN of it is a repeat delivery. */
   private readonly lastStepUp = new Map<string, number>();
+  /** Identities (fingerprint and start) of the firing alerts that have stepped each function. */
+  private readonly seenFiring = new Map<string, string[]>();
 
   constructor(private readonly context: ScalingContext) {}
 
@@ -45,6 +57,7 @@ export class AlertScaler {
   /** Forgets a removed function. */
   forget(name: string): void {
     this.lastStepUp.delete(name);
+    this.seenFiring.delete(name);
   }
 
   private async scaleOne(name: string, alerts: Alert[]): Promise<AlertOutcome> {
@@ -71,15 +84,25 @@ export class AlertScaler {
           log.debug({ function: name, replicas: from }, 'firing alert repeated within the cooldown: no step');
           return { ...base, action: 'unchanged', from, to: from, reason: `stepped up less than ${settings.SCALE_COOLDOWN} s ago` };
         }
+        const seen = this.seenFiring.get(name) ?? [];
+        const identities = alerts.filter((a) => a.status === 'firing').map(identity);
+        const fresh = identities.filter((id) => !seen.includes(id));
+        const sinceInvocation = this.context.activity.sinceInvocation(name);
+        if (fresh.length === 0 && (sinceInvocation === undefined || sinceInvocation > RECENT_TRAFFIC_MS)) {
+          log.info({ function: name, replicas: from }, `repeated alert for ${name} while it gets no invocations: no step (the alert lags the load)`);
+          return { ...base, action: 'unchanged', from, to: from, reason: `no invocation in the last ${RECENT_TRAFFIC_MS / 1000} s` };
+        }
         const to = stepUp(from, limits);
         if (to === from) return { ...base, action: 'unchanged', from, to, reason: `at the maximum (${limits.max})` };
         await applyReplicas(this.context, name, to);
+        this.seenFiring.set(name, [...seen, ...fresh].slice(-REMEMBERED_ALERTS));
         this.lastStepUp.set(name, clock.now());
         this.context.activity.touch(name);
         log.info({ function: name, from, to, max: limits.max }, `scaled ${name} up from ${from} to ${to} replicas (alert firing)`);
         return { ...base, action: 'scaled', from, to, reason: 'firing' };
       }
       this.lastStepUp.delete(name);
+      this.seenFiring.delete(name);
       const to = stepDown(from, limits);
       if (to === from) return { ...base, action: 'unchanged', from, to, reason: from === 0 ? 'asleep (0 replicas)' : `at or below the minimum (${limits.min})` };
       await applyReplicas(this.context, name, to);
@@ -90,4 +113,10 @@ export class AlertScaler {
       return { ...base, action: 'failed', reason: (error as Error).message };
     }
   }
+}
+
+/** What tells one alert from another across AlertManager's repeats: its fingerprint (label set) and start. */
+function identity(alert: Alert): string {
+  const labels = alert.fingerprint ?? JSON.stringify(Object.entries(alert.labels).sort());
+  return `${labels}@${alert.startsAt ?? ''}`;
 }

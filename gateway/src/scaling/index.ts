@@ -78,7 +78,7 @@ export class AutoScaler implements Scaler {
   }
 
   recordInvocation(name: string): void {
-    this.context.activity.touch(name);
+    this.context.activity.invoked(name);
   }
 
   start(): void {

@@ -48,6 +48,7 @@ describe('POST /system/alert', () => {
     const seen: number[] = [];
     for (let i = 0; i < 6; i++) {
       h.clock.advance(10_000); // AlertManager's repeat_interval
+      h.scaler.recordInvocation('func_echoit'); // the load goes on
       expect((await h.post('/system/alert', fixture('firing'))).status).toBe(200);
       seen.push(h.provider.replicas('func_echoit')!);
     }
@@ -59,6 +60,7 @@ describe('POST /system/alert', () => {
     const payload = JSON.parse(JSON.stringify(fixture('firing')).replaceAll('func_echoit', 'func_wordcount'));
     for (let i = 0; i < 4; i++) {
       h.clock.advance(10_000);
+      h.scaler.recordInvocation('func_wordcount');
       await h.post('/system/alert', payload);
     }
     expect(h.provider.replicas('func_wordcount')).toBe(10);
@@ -73,6 +75,21 @@ describe('POST /system/alert', () => {
     expect(outcomes(again)[0]).toMatchObject({ action: 'unchanged', reason: expect.stringMatching(/less than 5 s ago/) });
     expect(h.provider.replicas('func_echoit')).toBe(5);
     expect(h.provider.scaleCalls).toHaveLength(1);
+  });
+
+  it('does not step on a repeat of the alert once invocations have stopped (the alert lags the load), but does on a new alert', async () => {
+    h = await harness(stack);
+    h.scaler.recordInvocation('func_echoit');
+    await h.post('/system/alert', fixture('firing'));
+    h.clock.advance(10_000);
+    const repeat = await h.post('/system/alert', fixture('firing'));
+    expect(outcomes(repeat)[0]).toMatchObject({ action: 'unchanged', reason: 'no invocation in the last 5 s' });
+    expect(h.provider.replicas('func_echoit')).toBe(5);
+    // The same alert after it resolved and fired again has a new start: it steps.
+    const again = fixture('firing') as { alerts: Array<{ startsAt: string }> };
+    again.alerts[0]!.startsAt = '2026-11-23T12:30:00Z';
+    h.clock.advance(10_000);
+    expect(outcomes(await h.post('/system/alert', again))[0]).toMatchObject({ action: 'scaled', from: 5, to: 10 });
   });
 
   it('treats a repeated resolved alert as harmless', async () => {
@@ -103,6 +120,7 @@ describe('POST /system/alert', () => {
     h = await harness(stack);
     await h.post('/system/alert', fixture('several-firing'));
     h.clock.advance(10_000);
+    h.scaler.recordInvocation('func_markdown');
     const res = await h.post('/system/alert', fixture('several-mixed'));
     expect(res.status).toBe(200);
     expect(h.provider.replicas('func_echoit')).toBe(1);
