@@ -5,6 +5,10 @@
  * starts flowing only once a connection is open, so a request that meets a
  * function process that has just died (connection refused) is retried, within
  * exec_timeout, once the process is back.
+ *
+ * Client: node:http with a keep-alive Agent. Measured here against undici's
+ * Pool: the same CPU per proxied request (~100-130 us, most of it the kernel's
+ * loopback TCP work), with no dependency and a 27 KB bundle instead of 1.1 MB.
  */
 import { Agent, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';

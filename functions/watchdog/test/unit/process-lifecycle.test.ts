@@ -7,7 +7,6 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers.js';
 
@@ -15,15 +14,11 @@ const dir = mkdtempSync(join(tmpdir(), 'wd-main-'));
 const bundle = join(dir, 'watchdog.mjs');
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [fileURLToPath(new URL('../../src/main.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: bundle,
-    logLevel: 'warning',
-  });
+  // The same bundle the image gets (build.mjs is plain JavaScript, shared with the build script).
+  const { bundleWatchdog } = (await import(fileURLToPath(new URL('../../build.mjs', import.meta.url)))) as {
+    bundleWatchdog: (outfile: string) => Promise<unknown>;
+  };
+  await bundleWatchdog(bundle);
 });
 
 function run(env: Record<string, string>) {
