@@ -126,9 +126,43 @@ describe('web UI at /ui', () => {
     await screenshot(page, ARTIFACTS, '02-list-count');
   });
 
+  it('pretty-prints a JSON answer', async () => {
+    await step('02-json');
+    await openFunction(echoit());
+    await page.getByLabel('Content type').fill('application/json');
+    await page.getByLabel('Body', { exact: true }).fill('{"user":"ada","tags":["a","b"]}');
+    await page.getByRole('button', { name: 'Invoke', exact: true }).click();
+    const json = page.getByLabel('Response body as JSON');
+    await json.waitFor({ timeout: 30_000 });
+    expect(await json.textContent()).toBe(JSON.stringify({ user: 'ada', tags: ['a', 'b'] }, null, 2));
+    // The raw text is one click away.
+    await page.getByRole('radio', { name: 'Text' }).click();
+    expect(await text(page.getByLabel('Response body', { exact: true }))).toBe('{"user":"ada","tags":["a","b"]}');
+    await screenshot(page, ARTIFACTS, '02-json');
+  });
+
+  it("renders the markdown function's HTML in a sandboxed frame, sent from the keyboard", async () => {
+    await step('02-markdown');
+    await openFunction(fn('markdown'));
+    await page.getByLabel('Content type').fill('text/markdown');
+    const body = page.getByLabel('Body', { exact: true });
+    await body.fill('# Hello\n\nSome *emphasis*.\n\n<script>document.body.setAttribute("data-ran", "yes"); parent.document.title = "pwned";</script>');
+    await body.press('Control+Enter');
+    const frame = page.locator('iframe.response-html');
+    await frame.waitFor({ timeout: 30_000 });
+    // No scripts and no same-origin access for what a function returns.
+    expect(await frame.getAttribute('sandbox')).toBe('');
+    const inside = page.frameLocator('iframe.response-html');
+    expect(await text(inside.locator('h1'))).toBe('Hello');
+    expect(await text(inside.locator('em'))).toBe('emphasis');
+    expect(await inside.locator('body').getAttribute('data-ran')).toBeNull();
+    expect(await page.title()).not.toContain('pwned');
+    await screenshot(page, ARTIFACTS, '02-markdown');
+  });
+
   it('shows the gateway validation error next to the name field', async () => {
     await step('03-bad-name');
-    await page.getByRole('link', { name: 'Deploy a function' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Deploy' }).click();
     await page.getByRole('heading', { level: 1, name: 'Deploy a function' }).waitFor();
     const name = page.getByLabel('Name', { exact: true });
     await name.fill('bad name!');

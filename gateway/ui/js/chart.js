@@ -117,16 +117,22 @@ export function createChart({ labelledBy, windowMs }) {
       return d;
     };
 
+    // Labels of changes close together go on alternate rows so they stay readable.
+    let lastLabelX = -Infinity;
+    let row = 0;
     const markers = events
       .filter((e) => e.t >= start)
-      .map((e) =>
-        s(
+      .map((e) => {
+        const mx = x(e.t);
+        row = mx - lastLabelX < 44 ? (row + 1) % 3 : 0;
+        lastLabelX = mx;
+        return s(
           'g',
           { class: `marker ${e.to > e.from ? 'marker-up' : 'marker-down'}` },
-          s('line', { x1: x(e.t), x2: x(e.t), y1: MARGIN.top, y2: bottom }),
-          s('text', { x: x(e.t) + 3, y: MARGIN.top + 12 }, `${e.from}→${e.to}`),
-        ),
-      );
+          s('line', { x1: mx, x2: mx, y1: MARGIN.top, y2: bottom }),
+          s('text', { x: mx + 3, y: MARGIN.top + 12 + row * 13 }, `${e.from}→${e.to}`),
+        );
+      });
 
     const tail = samples.at(-1);
     svg.replaceChildren(

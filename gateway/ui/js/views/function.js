@@ -31,10 +31,11 @@ function scalingState(fn, scaling) {
 
 export function functionView(name) {
   const disposers = [];
+  const opened = Date.now();
   const title = h('h1', { id: 'fn-title', tabindex: '-1' }, name);
   const facts = h('dl', { class: 'facts' });
   const labelList = h('ul', { class: 'chips', 'aria-label': 'Labels' });
-  const missing = h('p', { class: 'error', hidden: true, role: 'alert' });
+  const missing = h('p', { class: 'muted', hidden: true });
 
   // Live chart ---------------------------------------------------------------
   const captionId = uid('chart-caption');
@@ -127,10 +128,14 @@ export function functionView(name) {
   function render() {
     const fn = monitor.get(name);
     if (!fn) {
-      if (monitor.state.loaded) {
-        missing.textContent = `There is no function named “${name}” (any more).`;
-        missing.hidden = false;
-      }
+      if (!monitor.state.loaded) return;
+      // Just deployed functions can take a poll or two to be listed.
+      const waiting = Date.now() - opened < 10_000;
+      missing.textContent = waiting ? `Looking for ${name}…` : `There is no function named “${name}” (any more).`;
+      missing.className = waiting ? 'muted' : 'error';
+      if (waiting) missing.removeAttribute('role');
+      else missing.setAttribute('role', 'alert');
+      missing.hidden = false;
       return;
     }
     missing.hidden = true;

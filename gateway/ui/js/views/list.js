@@ -68,9 +68,14 @@ export function listView() {
       if (tbody.children[index] !== entry.row) tbody.insertBefore(entry.row, tbody.children[index] ?? null);
       const available = fn.availableReplicas ?? fn.replicas;
       entry.image.textContent = fn.image ?? '';
-      entry.replicas.textContent = `${available} / ${fn.replicas}`;
+      // An arrow for a minute after the replicas changed: the autoscaler at work.
+      const change = monitor.events(fn.name).at(-1);
+      const recent = change && Date.now() - change.t < 60_000 ? change : undefined;
+      const arrow = recent ? (recent.to > recent.from ? ' ↑' : ' ↓') : '';
+      entry.replicas.textContent = `${available} / ${fn.replicas}${arrow}`;
       entry.replicas.classList.toggle('warn', available < fn.replicas);
-      entry.replicas.setAttribute('aria-label', `${available} available of ${fn.replicas} desired`);
+      entry.replicas.title = recent ? `scaled from ${recent.from} to ${recent.to} at ${new Date(recent.t).toLocaleTimeString()}` : '';
+      entry.replicas.setAttribute('aria-label', `${available} available of ${fn.replicas} desired${recent ? `, just scaled from ${recent.from}` : ''}`);
       entry.invocations.textContent = formatCount(fn.invocationCount);
       entry.rate.textContent = formatRate(monitor.rate(fn.name));
       replaceChildren(entry.spark, sparkline(monitor.history(fn.name)));
