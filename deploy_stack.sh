@@ -168,6 +168,22 @@ resolve=always
 say "deploying stack $STACK_NAME (gateway on port $GATEWAY_PORT)"
 docker stack deploy --resolve-image "$resolve" "${compose_files[@]}" "$STACK_NAME" 2>&1 | sed 's/^/    /'
 
+# Locally built images keep their tag when rebuilt, so Swarm sees no change in
+# the spec: restart the services whose containers run an older build of their tag.
+if [ "$resolve" = never ]; then
+  for service in $(docker service ls --filter "label=com.docker.stack.namespace=$STACK_NAME" --format '{{.Name}}'); do
+    image=$(docker service inspect "$service" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}')
+    want=$(docker image inspect "$image" --format '{{.Id}}' 2>/dev/null) || continue
+    for container in $(docker ps -q --filter "label=com.docker.swarm.service.name=$service"); do
+      if [ "$(docker inspect "$container" --format '{{.Image}}')" != "$want" ]; then
+        say "restarting $service on the rebuilt image $image"
+        docker service update --detach --force "$service" >/dev/null
+        break
+      fi
+    done
+  done
+fi
+
 # Wait until every service has all its tasks running and healthy ---------------------
 say "waiting for the services to be healthy (up to $TIMEOUT s)"
 deadline=$((SECONDS + TIMEOUT))
