@@ -11,7 +11,8 @@ const echoit = fn('echoit');
 /** Modest: well above the 5 requests/s threshold, light on two shared cores. */
 const RATE = 20;
 const LOAD_SECONDS = 30;
-const TRICKLE_RATE = 1;
+/** During the scale-down: traffic to catch losses, below the 1/s under which a repeated alert no longer steps up. */
+const TRICKLE_RATE = 0.5;
 
 async function prometheusQuery(query: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const res = await fetch(`${inject('prometheusUrl')}/api/v1/query?query=${encodeURIComponent(query)}`);

@@ -18,12 +18,15 @@ export interface AlertOutcome {
 }
 
 /**
- * A repeated notification of a firing alert steps up again only if the
- * function was invoked through this gateway within this long. The alert lags
- * the load (rate windows, keep_firing_for): once invocations have stopped,
- * its repeats must not add replicas. A new alert always steps.
+ * A repeated notification of a firing alert steps up again only while the
+ * function still gets at least RECENT_RATE invocations/s through this gateway
+ * (over the last RECENT_SECONDS). The alert lags the load (rate windows,
+ * keep_firing_for): once the load has stopped, its repeats must not add
+ * replicas. RECENT_RATE is far below the alert's threshold (5/s): it only
+ * tells a load that goes on from one that has stopped. A new alert always steps.
  */
-const RECENT_TRAFFIC_MS = 5_000;
+const RECENT_SECONDS = 5;
+const RECENT_RATE = 1;
 /** Alert identities remembered per function (AlertManager sends one or a few). */
 const REMEMBERED_ALERTS = 32;
 
@@ -87,10 +90,10 @@ export class AlertScaler {
         const seen = this.seenFiring.get(name) ?? [];
         const identities = alerts.filter((a) => a.status === 'firing').map(identity);
         const fresh = identities.filter((id) => !seen.includes(id));
-        const sinceInvocation = this.context.activity.sinceInvocation(name);
-        if (fresh.length === 0 && (sinceInvocation === undefined || sinceInvocation > RECENT_TRAFFIC_MS)) {
-          log.info({ function: name, replicas: from }, `repeated alert for ${name} while it gets no invocations: no step (the alert lags the load)`);
-          return { ...base, action: 'unchanged', from, to: from, reason: `no invocation in the last ${RECENT_TRAFFIC_MS / 1000} s` };
+        const recent = this.context.activity.recentInvocations(name, RECENT_SECONDS);
+        if (fresh.length === 0 && recent < RECENT_RATE * RECENT_SECONDS) {
+          log.info({ function: name, replicas: from, recent }, `repeated alert for ${name}, which is hardly invoked any more: no step (the alert lags the load)`);
+          return { ...base, action: 'unchanged', from, to: from, reason: `${recent} invocation(s) in the last ${RECENT_SECONDS} s: the load has stopped` };
         }
         const to = stepUp(from, limits);
         if (to === from) return { ...base, action: 'unchanged', from, to, reason: `at the maximum (${limits.max})` };

@@ -19,6 +19,11 @@ const outcomes = (res: { json: () => unknown }) => (res.json() as { outcomes: Ou
 let h: Harness;
 afterEach(async () => h?.close());
 
+/** Invocations through the gateway, as a load that goes on would make them. */
+function invocations(name: string, count = 20): void {
+  for (let i = 0; i < count; i++) h.scaler.recordInvocation(name);
+}
+
 function stack(p: FakeProvider) {
   p.add('func_echoit');
   p.add('func_markdown');
@@ -48,7 +53,7 @@ describe('POST /system/alert', () => {
     const seen: number[] = [];
     for (let i = 0; i < 6; i++) {
       h.clock.advance(10_000); // AlertManager's repeat_interval
-      h.scaler.recordInvocation('func_echoit'); // the load goes on
+      invocations('func_echoit'); // the load goes on
       expect((await h.post('/system/alert', fixture('firing'))).status).toBe(200);
       seen.push(h.provider.replicas('func_echoit')!);
     }
@@ -60,7 +65,7 @@ describe('POST /system/alert', () => {
     const payload = JSON.parse(JSON.stringify(fixture('firing')).replaceAll('func_echoit', 'func_wordcount'));
     for (let i = 0; i < 4; i++) {
       h.clock.advance(10_000);
-      h.scaler.recordInvocation('func_wordcount');
+      invocations('func_wordcount');
       await h.post('/system/alert', payload);
     }
     expect(h.provider.replicas('func_wordcount')).toBe(10);
@@ -79,11 +84,13 @@ describe('POST /system/alert', () => {
 
   it('does not step on a repeat of the alert once invocations have stopped (the alert lags the load), but does on a new alert', async () => {
     h = await harness(stack);
-    h.scaler.recordInvocation('func_echoit');
+    invocations('func_echoit');
     await h.post('/system/alert', fixture('firing'));
     h.clock.advance(10_000);
+    // A trickle below 1 request/s is not the load the alert was about.
+    invocations('func_echoit', 3);
     const repeat = await h.post('/system/alert', fixture('firing'));
-    expect(outcomes(repeat)[0]).toMatchObject({ action: 'unchanged', reason: 'no invocation in the last 5 s' });
+    expect(outcomes(repeat)[0]).toMatchObject({ action: 'unchanged', reason: '3 invocation(s) in the last 5 s: the load has stopped' });
     expect(h.provider.replicas('func_echoit')).toBe(5);
     // The same alert after it resolved and fired again has a new start: it steps.
     const again = fixture('firing') as { alerts: Array<{ startsAt: string }> };
@@ -120,7 +127,7 @@ describe('POST /system/alert', () => {
     h = await harness(stack);
     await h.post('/system/alert', fixture('several-firing'));
     h.clock.advance(10_000);
-    h.scaler.recordInvocation('func_markdown');
+    invocations('func_markdown');
     const res = await h.post('/system/alert', fixture('several-mixed'));
     expect(res.status).toBe(200);
     expect(h.provider.replicas('func_echoit')).toBe(1);
