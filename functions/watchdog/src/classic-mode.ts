@@ -50,9 +50,11 @@ function feedStdin(child: ChildProcess, ex: Exchange, marshal: boolean): void {
 export function classicHandler(config: WatchdogConfig, options: ClassicOptions = DEFAULT_CLASSIC_OPTIONS) {
   const [file, ...args] = config.command as [string, ...string[]];
   const execSeconds = config.execTimeoutMs / 1000;
+  // process.env is an exotic object, slow to copy: take a plain snapshot once.
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env };
 
   return async function handle(ex: Exchange): Promise<void> {
-    const env = config.cgiHeaders ? requestEnv(ex.req, process.env) : process.env;
+    const env = config.cgiHeaders ? requestEnv(ex.req, baseEnv) : baseEnv;
     const child = spawn(file, args, { env, detached: true, stdio: 'pipe' });
     const outcome = new Promise<Outcome>((resolve) => {
       child.once('error', (error) => resolve({ error }));
@@ -73,7 +75,7 @@ export function classicHandler(config: WatchdogConfig, options: ClassicOptions =
             stop();
           }, config.execTimeoutMs)
         : undefined;
-    ex.signal.addEventListener('abort', stop, { once: true });
+    const offAbort = ex.onAbort(stop);
 
     const stdout = new SpillBuffer(options.memoryBufferBytes, options.spillDir);
     const consumed = stdout.consume(child.stdout!).then(
@@ -87,8 +89,8 @@ export function classicHandler(config: WatchdogConfig, options: ClassicOptions =
       const result = await outcome;
       const readError = await consumed;
       clearTimeout(execTimer);
-      ex.signal.removeEventListener('abort', stop);
-      if (ex.signal.aborted) return; // the server answers (read timeout) or nobody listens any more
+      offAbort();
+      if (ex.aborted) return; // the server answers (read timeout) or nobody listens any more
       if ('error' in result) {
         return ex.reply(500, `cannot start fprocess "${file}": ${result.error.message}\n`);
       }

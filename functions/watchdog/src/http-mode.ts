@@ -33,7 +33,8 @@ const NO_LIMIT_MS = 60_000; // how long to wait for a restart when exec_timeout 
 
 function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
   }
   return out;
@@ -53,15 +54,17 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
   async function waitUntilReady(ex: Exchange, deadline: number): Promise<boolean> {
     if (upstream.isReady) return true;
     let timer: NodeJS.Timeout | undefined;
+    let offAbort = () => undefined as void;
     const ready = await Promise.race([
       upstream.ready().then(() => true),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
-        ex.signal.addEventListener('abort', () => resolve(false), { once: true });
+        offAbort = ex.onAbort(() => resolve(false));
       }),
     ]);
     clearTimeout(timer);
-    return ready && !ex.signal.aborted;
+    offAbort();
+    return ready && !ex.aborted;
   }
 
   function attempt(ex: Exchange, deadline: number): Promise<Attempt> {
@@ -78,14 +81,14 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
       });
       const finish = (result: Attempt) => {
         clearTimeout(timer);
-        ex.signal.removeEventListener('abort', onAbort);
+        offAbort();
         resolve(result);
       };
       const onAbort = () => {
         outgoing.destroy();
         finish({ done: true });
       };
-      ex.signal.addEventListener('abort', onAbort, { once: true });
+      const offAbort = ex.onAbort(onAbort);
       const timer =
         config.execTimeoutMs > 0
           ? setTimeout(() => {
@@ -105,7 +108,7 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
         else startBody();
       });
       outgoing.on('error', (error: NodeJS.ErrnoException) => {
-        if (ex.signal.aborted || res.writableEnded) return finish({ done: true });
+        if (ex.aborted || res.writableEnded) return finish({ done: true });
         if (!bodyStarted && !res.headersSent && RETRYABLE.has(error.code ?? '')) return finish({ done: false, error });
         if (!res.headersSent) ex.reply(502, `the function process did not answer: ${error.message}\n`);
         else res.destroy();
@@ -137,7 +140,7 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
       lastError = result.error;
       await sleep(50); // the process has just died: let the supervisor notice and restart it
     }
-    if (ex.signal.aborted) return;
+    if (ex.aborted) return;
     ex.reply(lastError ? 502 : 503, lastError ? `the function process did not answer: ${lastError.message}\n` : 'the function process is not ready\n');
   }
 

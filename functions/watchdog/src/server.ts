@@ -67,7 +67,6 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
   );
 
   function logLine(ex: Exchange): void {
-    if (!config.writeDebug) return;
     const { req, res } = ex;
     const status = ex.status || (res.headersSent ? res.statusCode : 0);
     log(
@@ -82,7 +81,7 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
       contentType: config.contentType,
       closeConnection: () => draining,
     });
-    res.once('close', () => logLine(ex));
+    if (config.writeDebug) res.once('close', () => logLine(ex));
 
     if (req.url === HEALTH_PATH && req.method === 'GET') {
       const ok = ready && !draining && (!upstream || upstream.isReady);
