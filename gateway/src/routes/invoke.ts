@@ -2,11 +2,11 @@
 // request to one of the function's tasks and streams the answer back.
 // The function is looked up in the live view (no Docker call per request).
 import type { ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { HttpError, statusOf } from '../http/errors.js';
+import { ClientGone } from '../upstream/client-gone.js';
 import { ProviderError } from '../provider/types.js';
 import { WakeTimeoutError } from '../scaling/index.js';
 import type { RouteDeps } from './deps.js';
@@ -24,16 +24,13 @@ async function invoke(ctx: Context & { params: Record<string, string | undefined
   deps.scaler.recordInvocation(name);
 
   const started = performance.now();
-  const abort = new AbortController();
   const res = ctx.res;
-  res.once('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
+  const gone = ClientGone.watch(res);
   let code = 0;
   const record = () => deps.metrics.recordInvocation(name, code, (performance.now() - started) / 1000);
 
   try {
-    const address = await firstAddress(name, status.replicas, status.availableReplicas, deps, abort.signal);
+    const address = await firstAddress(name, status.replicas, status.availableReplicas, deps, gone);
     // The path suffix and query exactly as the client sent them (still percent-encoded).
     const suffix = ctx.path.slice(`/function/${name}`.length) || '/';
     const answer = await deps.forwarder.forward(
@@ -43,7 +40,7 @@ async function invoke(ctx: Context & { params: Record<string, string | undefined
         path: suffix + (ctx.querystring ? `?${ctx.querystring}` : ''),
         req: ctx.req,
         clientIp: ctx.request.ip,
-        signal: abort.signal,
+        signal: gone,
       },
       address,
     );
@@ -51,16 +48,16 @@ async function invoke(ctx: Context & { params: Record<string, string | undefined
     ctx.respond = false;
     res.writeHead(answer.status, answer.headers);
     try {
-      await sendBody(answer.body, res, Number(answer.headers['content-length'] ?? NaN), abort.signal);
+      await sendBody(answer.body, res, Number(answer.headers['content-length'] ?? NaN));
     } catch (error) {
       // Headers are gone: all that can be done is to cut the connection.
-      if (!abort.signal.aborted) deps.log.warn({ err: error, function: name }, 'answer stream broken');
+      if (!gone.aborted) deps.log.warn({ err: error, function: name }, 'answer stream broken');
       res.destroy();
     }
     record();
   } catch (error) {
     code = statusOf(error);
-    if (abort.signal.aborted) code = 499; // client went away
+    if (gone.aborted) code = 499; // client went away
     record();
     throw error;
   }
@@ -71,7 +68,7 @@ async function invoke(ctx: Context & { params: Record<string, string | undefined
  * declared length it goes out with end(), so a small answer leaves in one
  * write with its headers.
  */
-async function sendBody(body: AsyncIterable<Buffer> & Readable, res: ServerResponse, length: number, signal: AbortSignal): Promise<void> {
+async function sendBody(body: AsyncIterable<Buffer> & Readable, res: ServerResponse, length: number): Promise<void> {
   let sent = 0;
   let ended = false;
   for await (const chunk of body) {
@@ -80,10 +77,23 @@ async function sendBody(body: AsyncIterable<Buffer> & Readable, res: ServerRespo
       ended = true;
       res.end(chunk);
     } else if (!res.write(chunk)) {
-      await once(res, 'drain', { signal });
+      await drained(res);
     }
   }
   if (!ended) res.end();
+}
+
+/** Resolves when `res` can take more, or is closed. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** The first task to try; wakes the function (through the scaler) when it has none. */
@@ -92,19 +102,20 @@ async function firstAddress(
   replicas: number,
   availableReplicas: number,
   deps: RouteDeps,
-  signal: AbortSignal,
+  gone: ClientGone,
 ): Promise<string> {
   const vip = deps.config.UPSTREAM_MODE === 'vip';
   let address = vip && availableReplicas === 0 ? undefined : await deps.endpoints.select(name);
   if (address && replicas > 0) return address;
   try {
-    await deps.scaler.ensureAvailable(name, signal);
+    await deps.scaler.ensureAvailable(name, gone.signal);
   } catch (error) {
     if (error instanceof WakeTimeoutError) throw new HttpError(503, error.message);
     if (error instanceof ProviderError && error.kind === 'not-found') throw new HttpError(404, `function ${name} not found`);
     throw new HttpError(503, `function ${name} is not available: ${(error as Error).message}`);
   }
-  deps.endpoints.invalidate(name);
+  // forget, not invalidate: the cached addresses are of tasks that are gone, and select() would still hand one out.
+  deps.endpoints.forget(name);
   address = await deps.endpoints.select(name);
   if (!address) throw new HttpError(503, `function ${name} has no healthy task`);
   return address;

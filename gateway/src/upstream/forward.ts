@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { ClientGone } from './client-gone.js';
 import type { EndpointTable } from './endpoints.js';
 import { HttpError } from '../http/errors.js';
 
@@ -40,7 +41,8 @@ export interface Invocation {
   path: string;
   req: IncomingMessage;
   clientIp: string;
-  signal: AbortSignal;
+  /** Aborts the upstream request when the client goes away. */
+  signal: ClientGone;
 }
 
 export interface UpstreamAnswer {
