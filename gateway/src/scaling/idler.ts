@@ -1,9 +1,13 @@
 // Scale to zero: every IDLE_CHECK_INTERVAL, a function labelled
 // com.openfaas.scale.zero=true that has not been used for its idle period
 // (com.openfaas.scale.zero-duration, default IDLE_TIMEOUT) is scaled to 0.
-// "Used" means invoked, woken or scaled up (see ActivityLog); a function first
-// seen by this gateway starts its idle period then, so a restarted gateway
-// does not put everything to sleep at once.
+// "Used" means invoked, woken or scaled through this gateway (ActivityLog).
+//
+// A gateway puts to sleep only the functions it has used itself: it cannot see
+// the invocations that go through another gateway (a second manager, another
+// stack on the same swarm), and must not put a function to sleep that is busy
+// there. So a function never invoked through this gateway since it started
+// stays as it is; its first invocation starts its idle period.
 import { applyReplicas, limitsFor, type ScalingContext } from './context.js';
 import type { Waker } from './wake.js';
 
@@ -43,11 +47,7 @@ export class Idler {
       const limits = limitsFor(this.context, fn.name, fn.labels);
       if (!limits.scaleToZero) continue;
       const idleMs = activity.idleFor(fn.name);
-      if (idleMs === undefined) {
-        activity.touch(fn.name);
-        continue;
-      }
-      if (idleMs >= limits.idleSeconds * 1000) sleepers.push(this.putToSleep(fn.name, limits.idleSeconds));
+      if (idleMs !== undefined && idleMs >= limits.idleSeconds * 1000) sleepers.push(this.putToSleep(fn.name, limits.idleSeconds));
     }
     await Promise.all(sleepers);
   }

@@ -10,9 +10,15 @@ export class WakeTimeoutError extends Error {
   override readonly name = 'WakeTimeoutError';
 }
 
-/** Polling starts fast (a task can be ready ~1 s after the scale) and backs off. */
-const FIRST_POLL_MS = 100;
-const MAX_POLL_MS = 500;
+/**
+ * How often readiness is checked while waking: every 100 ms is what a woken
+ * caller may wait for beyond the task's own start (two Docker calls and one
+ * DNS lookup each; a wake-up lasts a few seconds). Slower after the first
+ * few seconds, for a task that takes long to start.
+ */
+const FAST_POLL_MS = 100;
+const FAST_POLL_FOR_MS = 5_000;
+const SLOW_POLL_MS = 500;
 
 export class Waker {
   private readonly wakes = new Map<string, Promise<void>>();
@@ -48,7 +54,6 @@ export class Waker {
       return true;
     });
 
-    let pause = FIRST_POLL_MS;
     for (;;) {
       if (await this.ready(name)) {
         if (woke) log.info({ function: name, ms: clock.now() - started }, `${name} is awake`);
@@ -58,8 +63,8 @@ export class Waker {
       if (left <= 0) {
         throw new WakeTimeoutError(`function ${name} has no ready replica after waiting ${settings.WAKE_TIMEOUT} s (WAKE_TIMEOUT)`);
       }
+      const pause = clock.now() - started < FAST_POLL_FOR_MS ? FAST_POLL_MS : SLOW_POLL_MS;
       await clock.sleep(Math.min(pause, left));
-      pause = Math.min(MAX_POLL_MS, pause * 1.5);
     }
 
   }

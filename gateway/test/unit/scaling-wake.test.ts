@@ -74,7 +74,8 @@ describe('scale to zero', () => {
       p.add('func_sleepy', { labels: ZERO });
       p.add('func_awake');
     });
-    await h.scaler.idler.check(); // first sight starts the idle period
+    h.scaler.recordInvocation('func_sleepy');
+    h.scaler.recordInvocation('func_awake');
     h.clock.advance(9_000);
     await h.scaler.idler.check();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
@@ -86,9 +87,17 @@ describe('scale to zero', () => {
     expect(h.lines.some((l) => /scaled func_sleepy to zero after 10 s without invocations/.test(l.msg))).toBe(true);
   });
 
+  it('leaves alone a function never used through this gateway (it may be busy behind another gateway)', async () => {
+    h = await harness((p) => p.add('func_elsewhere', { labels: ZERO }));
+    await h.scaler.idler.check();
+    h.clock.advance(3_600_000);
+    await h.scaler.idler.check();
+    expect(h.provider.scaleCalls).toEqual([]);
+  });
+
   it('counts from the last invocation', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }));
-    await h.scaler.idler.check();
+    h.scaler.recordInvocation('func_sleepy');
     h.clock.advance(8_000);
     h.scaler.recordInvocation('func_sleepy');
     h.clock.advance(8_000);
@@ -101,7 +110,7 @@ describe('scale to zero', () => {
 
   it('uses IDLE_TIMEOUT when the function sets no zero-duration', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: { 'com.openfaas.scale.zero': 'true' } }), { IDLE_TIMEOUT: '2m' });
-    await h.scaler.idler.check();
+    h.scaler.recordInvocation('func_sleepy');
     h.clock.advance(119_000);
     await h.scaler.idler.check();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
@@ -112,7 +121,7 @@ describe('scale to zero', () => {
 
   it('does nothing when SCALE_TO_ZERO is off', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }), { SCALE_TO_ZERO: 'false' });
-    await h.scaler.idler.check();
+    h.scaler.recordInvocation('func_sleepy');
     h.clock.advance(60_000);
     await h.scaler.idler.check();
     expect(h.provider.scaleCalls).toEqual([]);
@@ -120,7 +129,7 @@ describe('scale to zero', () => {
 
   it('sleeps, wakes on a request, and starts a fresh idle period after waking', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }));
-    await h.scaler.idler.check();
+    h.scaler.recordInvocation('func_sleepy');
     h.clock.advance(10_000);
     await h.scaler.idler.check();
     expect(h.provider.replicas('func_sleepy')).toBe(0);
@@ -137,6 +146,7 @@ describe('scale to zero', () => {
   it('runs on its own timer once started', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: { ...ZERO, 'com.openfaas.scale.zero-duration': '1ms' } }), { IDLE_CHECK_INTERVAL: '100ms' });
     h.scaler.start();
+    h.scaler.recordInvocation('func_sleepy');
     try {
       const deadline = Date.now() + 3_000;
       while (h.provider.replicas('func_sleepy') !== 0 && Date.now() < deadline) {
