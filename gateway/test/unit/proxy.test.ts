@@ -248,6 +248,23 @@ describe('invocation', () => {
     expect(rest).toBe('part two');
   });
 
+  it('aborts the call to the task when the client goes away, and counts it as 499', async () => {
+    let taskSawClose: () => void;
+    const closed = new Promise<void>((r) => (taskSawClose = r));
+    const task = await upstream((_req, res) => {
+      res.on('close', () => taskSawClose());
+    });
+    const gw = await gatewayWith([task.address]);
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/function/fn`, { signal: controller.signal }).catch(() => 'aborted');
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort();
+    expect(await pending).toBe('aborted');
+    await closed; // the gateway dropped its request to the task
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/gateway_function_invocation_total\{function_name="fn",code="499"\} 1/);
+  });
+
   it('refuses a body over FUNCTION_BODY_LIMIT with 413, declared or streamed', async () => {
     const task = await upstream((req, res) => {
       req.resume();
