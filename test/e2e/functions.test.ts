@@ -1,0 +1,129 @@
+// Every sample function of the stack, invoked through the gateway on the real
+// Swarm, checking what it answers.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { fn, gatewayUrl, listFunctions, waitFor } from './support/gateway.js';
+
+const run = promisify(execFile);
+const SAMPLES = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
+
+async function invoke(name: string, body?: string | Buffer, init: RequestInit = {}) {
+  const res = await fetch(gatewayUrl(`/function/${fn(name)}`), { method: 'POST', body, signal: AbortSignal.timeout(60_000), ...init });
+  return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** IDs of the running containers of one of the stack's services. */
+async function containersOf(name: string): Promise<string[]> {
+  const { stdout } = await run('docker', ['ps', '-q', '--no-trunc', '-f', `label=com.docker.swarm.service.name=${fn(name)}`]);
+  return stdout.split('\n').filter(Boolean);
+}
+
+describe('the sample functions', () => {
+  it('are all deployed as functions, wordcount with its replica cap', async () => {
+    const functions = await listFunctions();
+    for (const name of SAMPLES) {
+      const found = functions.find((f) => f.name === fn(name));
+      expect(found, name).toBeDefined();
+      expect(found!.labels.function).toBe('true');
+    }
+    expect(functions.find((f) => f.name === fn('wordcount'))!.labels['com.faas.max_replicas']).toBe('10');
+  });
+
+  it('echoit answers the body it was sent, text and binary', async () => {
+    const text = await invoke('echoit', 'Hello, Function as a Service');
+    expect(text.status).toBe(200);
+    expect(text.body.toString()).toBe('Hello, Function as a Service');
+    expect(Number(text.headers.get('x-duration-seconds'))).toBeGreaterThan(0);
+    const bytes = randomBytes(200_000);
+    const binary = await invoke('echoit', bytes, { headers: { 'content-type': 'application/octet-stream' } });
+    expect(binary.status).toBe(200);
+    expect(binary.body.equals(bytes)).toBe(true);
+  });
+
+  it('wordcount counts lines, words and bytes', async () => {
+    const res = await invoke('wordcount', 'one two\nthree\n');
+    expect(res.status).toBe(200);
+    expect(res.body.toString().trim().split(/\s+/)).toEqual(['2', '3', '14']);
+  });
+
+  it('base64 encodes, and decodebase64 of base64 of a payload gives the payload back', async () => {
+    const hello = await invoke('base64', 'hello');
+    expect(hello.status).toBe(200);
+    expect(hello.body.toString().trim()).toBe('aGVsbG8=');
+    const payload = randomBytes(100_000);
+    const encoded = await invoke('base64', payload);
+    expect(encoded.status).toBe(200);
+    expect(Buffer.from(encoded.body.toString(), 'base64').equals(payload)).toBe(true);
+    const decoded = await invoke('decodebase64', encoded.body);
+    expect(decoded.status).toBe(200);
+    expect(decoded.body.equals(payload)).toBe(true);
+  });
+
+  it('decodebase64 answers 500 with the reason for input that is not base64', async () => {
+    const res = await invoke('decodebase64', '#!not base64!#');
+    expect(res.status).toBe(500);
+    expect(res.body.toString()).toMatch(/exit status [1-9]/);
+  });
+
+  it('markdown turns Markdown into HTML', async () => {
+    const res = await invoke('markdown', '# hi\n\nsome *text*\n\n- a\n- b\n');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.body.toString()).toBe('<h1>hi</h1>\n<p>some <em>text</em></p>\n<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n');
+  });
+
+  it('nodeinfo tells the facts of the node its task runs on', async () => {
+    const res = await invoke('nodeinfo');
+    expect(res.status).toBe(200);
+    const text = res.body.toString();
+    expect(text).toMatch(/^Platform: linux$/m);
+    expect(text).toMatch(/^CPU count: [1-9]\d*$/m);
+    // The hostname is the one of a container of the nodeinfo service (Docker names it after the container ID).
+    const hostname = /^Hostname: (\S+)$/m.exec(text)?.[1];
+    const containers = await containersOf('nodeinfo');
+    expect(containers.some((id) => id.startsWith(hostname!))).toBe(true);
+  });
+
+  it('hubstats answers within its timeout: the stats, or a clear error where Docker Hub cannot be reached', async () => {
+    const started = Date.now();
+    const res = await invoke('hubstats', 'alexellis2');
+    const seconds = (Date.now() - started) / 1000;
+    const text = res.body.toString();
+    if (res.status === 200) {
+      expect(text).toMatch(/^The organisation or user alexellis2 has \d+ repositories on the Docker hub\.$/m);
+    } else {
+      expect(res.status).toBe(500);
+      expect(text).toMatch(/hubstats: (cannot reach Docker Hub|no answer from Docker Hub)/);
+    }
+    process.stderr.write(`[functions e2e] hubstats answered ${res.status} in ${seconds.toFixed(1)} s\n`);
+    // HUB_TIMEOUT is 4 s; the watchdog's exec_timeout is 10 s. Allow for a cold start of the task.
+    expect(seconds).toBeLessThan(30);
+  });
+
+  it('webhookstash stores each body under a new file name that it answers with', async () => {
+    const bodies = [Buffer.from('{"event":"push","ref":"main"}'), randomBytes(50_000)];
+    const names: string[] = [];
+    for (const body of bodies) {
+      const res = await invoke('webhookstash', body);
+      expect(res.status).toBe(200);
+      names.push(res.body.toString().trim());
+    }
+    expect(names[0]).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{8}\.body$/);
+    expect(names[1]).not.toBe(names[0]);
+    // The files are there, in the data directory of the function's container, byte for byte.
+    const stored = await waitFor('the stashed files', async () => {
+      for (const id of await containersOf('webhookstash')) {
+        const contents: Buffer[] = [];
+        for (const name of names) {
+          const { stdout } = await run('docker', ['exec', id, 'base64', `/home/app/data/${name}`], { maxBuffer: 10_000_000 }).catch(() => ({ stdout: '' }));
+          if (stdout) contents.push(Buffer.from(stdout.replace(/\s/g, ''), 'base64'));
+        }
+        if (contents.length === names.length) return contents;
+      }
+      return undefined;
+    }, 20_000);
+    stored.forEach((content, i) => expect(content.equals(bodies[i]!)).toBe(true));
+  });
+});
