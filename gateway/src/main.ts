@@ -69,7 +69,9 @@ async function main(): Promise<void> {
   const server = createServer(app.callback());
   server.requestTimeout = config.READ_TIMEOUT * 1000;
   server.headersTimeout = Math.min(60_000, config.READ_TIMEOUT * 1000);
-  server.timeout = config.WRITE_TIMEOUT * 1000;
+  // An idle client connection is closed after WRITE_TIMEOUT, but never while
+  // an invocation may legitimately be silent (waking, then waiting for the answer).
+  server.timeout = Math.max(config.WRITE_TIMEOUT, config.UPSTREAM_TIMEOUT + config.WAKE_TIMEOUT + 5) * 1000;
   server.keepAliveTimeout = 65_000;
   server.listen(config.PORT, () =>
     log.info(

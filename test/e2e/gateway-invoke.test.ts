@@ -111,13 +111,15 @@ describe('GET /system/logs', () => {
     expect(Number.isNaN(Date.parse(entry.timestamp!))).toBe(false);
   });
 
-  it('streams new lines while follow=true', async () => {
+  it('streams new lines while follow=true, answering before any line comes', async () => {
     const marker = `follow-${Date.now()}`;
+    let headersAt = 0;
     const lines: string[] = [];
     const { hostname, port } = new URL(gatewayUrl());
     const headers = authHeader();
     const seen = new Promise<void>((resolve, reject) => {
       const req = httpRequest({ host: hostname, port, path: `/system/logs?name=${envFn}&follow=true&tail=0`, headers }, (res) => {
+        headersAt = Date.now();
         expect(res.statusCode).toBe(200);
         let buffered = '';
         res.on('data', (chunk: Buffer) => {
@@ -135,9 +137,11 @@ describe('GET /system/logs', () => {
       req.end();
       setTimeout(() => reject(new Error(`no ${marker} in ${lines.length} followed lines`)), 30_000).unref();
     });
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor('the follow stream to answer', async () => (headersAt > 0 ? true : undefined), 5_000, 50);
+    const invokedAt = Date.now();
     await fetch(gatewayUrl(`/function/${envFn}/${marker}`), { method: 'POST', body: 'x' });
     await seen;
+    expect(headersAt).toBeLessThan(invokedAt);
   });
 
   it('answers 404 for an unknown function and 400 without a name', async () => {

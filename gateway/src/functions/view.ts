@@ -91,6 +91,11 @@ export class LiveFunctionView implements FunctionView {
   }
 
   private refreshConverging(): void {
+    // Until the first full read succeeds (Docker not answering at start), retry it every tick.
+    if (!this.synced) {
+      void this.resync().catch(() => {});
+      return;
+    }
     for (const status of this.functions.values()) {
       if (status.availableReplicas !== status.replicas) this.schedule(status.name);
     }

@@ -7,6 +7,10 @@ import { HttpError } from '../http/errors.js';
 import type { LogQuery } from '../provider/types.js';
 import type { RouteDeps } from './deps.js';
 
+const FIRST_ENTRY_WAIT_MS = 300;
+
+const delay = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+
 export function parseLogQuery(query: Record<string, string | string[] | undefined>): LogQuery {
   const one = (key: string) => {
     const value = query[key];
@@ -45,15 +49,19 @@ export function registerLogs(router: Router, deps: RouteDeps): void {
     const res = ctx.res;
     res.once('close', () => abort.abort());
     const entries = deps.provider.logs(query, abort.signal)[Symbol.asyncIterator]();
-    // Fetch the first entry before answering, so a provider error still becomes a proper status.
-    const first = await entries.next();
+    // Wait briefly for the first entry, so that a provider error still becomes
+    // a proper status; a followed stream with nothing to say yet gets its
+    // headers anyway, so the client knows it is connected.
+    const pending = entries.next();
+    const first = await Promise.race([pending, delay(FIRST_ENTRY_WAIT_MS)]);
+    if (first === undefined && !query.follow) await pending;
 
     ctx.respond = false;
     if (query.follow) ctx.req.socket.setTimeout(0);
     res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-cache' });
     res.flushHeaders();
     try {
-      for (let item = first; !item.done; item = await entries.next()) {
+      for (let item = first ?? (await pending); !item.done; item = await entries.next()) {
         if (!res.write(JSON.stringify(item.value) + '\n')) await once(res, 'drain', { signal: abort.signal });
       }
     } catch (error) {

@@ -152,6 +152,18 @@ describe('other routes', () => {
     expect((await fetch(`${gw.url}/system/logs?name=fn&tail=abc`)).status).toBe(400);
   });
 
+  it('GET /system/logs?follow=true answers at once, before the first line comes', async () => {
+    const gw = await gateway();
+    gw.provider.functions.set('fn', status('fn'));
+    gw.provider.logEntries = [{ name: 'fn', instance: 't1', timestamp: '2024-05-01T10:00:00Z', text: 'late' }];
+    gw.provider.logDelayMs = 1500;
+    const started = Date.now();
+    const res = await fetch(`${gw.url}/system/logs?name=fn&follow=true`);
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(JSON.parse(await res.text())).toMatchObject({ text: 'late' });
+  });
+
   it('GET /metrics exposes the process metrics alongside the gateway metrics', async () => {
     const gw = await gateway();
     gw.provider.functions.set('fn', status('fn', { replicas: 4 }));

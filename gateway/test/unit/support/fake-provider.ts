@@ -24,6 +24,8 @@ export class FakeProvider implements Provider {
   readonly addresses = new Map<string, string[]>();
   readonly calls: string[] = [];
   logEntries: LogEntry[] = [];
+  /** Milliseconds before the first log entry comes (a quiet followed stream). */
+  logDelayMs = 0;
 
   async list() {
     return [...this.functions.values()];
@@ -53,6 +55,7 @@ export class FakeProvider implements Provider {
   }
   async *logs(query: LogQuery): AsyncIterable<LogEntry> {
     if (!this.functions.has(query.name)) throw new ProviderError('not-found', `function ${query.name} not found`);
+    if (this.logDelayMs) await new Promise((r) => setTimeout(r, this.logDelayMs));
     for (const entry of this.logEntries) yield entry;
   }
   async endpoints(name: string) {
