@@ -3,8 +3,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
-import { fn, gatewayUrl, listFunctions, waitFor } from './support/gateway.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fn, gatewayUrl, listFunctions, systemFetch, waitFor } from './support/gateway.js';
 
 const run = promisify(execFile);
 const SAMPLES = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
@@ -127,3 +127,42 @@ describe('the sample functions', () => {
     stored.forEach((content, i) => expect(content.equals(bodies[i]!)).toBe(true));
   });
 });
+
+describe('the watchdog base image on Swarm', () => {
+  const tree = fn('wdtree');
+  afterAll(async () => {
+    await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: tree }) }).catch(() => undefined);
+  });
+
+  it('runs as a non-root user, and exec_timeout leaves neither processes nor zombies in the container', async () => {
+    // A process tree: a shell with a background and a foreground child, all past exec_timeout.
+    const deployed = await systemFetch('/system/functions', {
+      method: 'POST',
+      body: JSON.stringify({
+        service: tree,
+        image: 'swarmfaas/watchdog:0.1.0',
+        envProcess: "sh -c 'sleep 301 & sleep 302; echo never'",
+        envVars: { exec_timeout: '1s' },
+      }),
+    });
+    expect(deployed.status).toBe(202);
+    const statuses = await Promise.all(
+      [1, 2, 3].map(() => fetch(gatewayUrl(`/function/${tree}`), { method: 'POST', body: 'x', signal: AbortSignal.timeout(90_000) }).then((r) => r.status)),
+    );
+    expect(statuses).toEqual([504, 504, 504]);
+    const [container] = await containersOfService(tree);
+    expect(container).toBeDefined();
+    expect((await run('docker', ['exec', container!, 'id', '-u'])).stdout.trim()).not.toBe('0');
+    // The killed grandchildren were re-parented to PID 1, which must have reaped them.
+    const table = await waitFor('a clean process table', async () => {
+      const { stdout } = await run('docker', ['exec', container!, 'ps', '-o', 'pid,stat,args']);
+      return /sleep 30[12]|\sZ/.test(stdout) ? undefined : stdout;
+    }, 10_000);
+    expect(table).toMatch(/watchdog\.mjs/);
+  }, 150_000);
+});
+
+async function containersOfService(service: string): Promise<string[]> {
+  const { stdout } = await run('docker', ['ps', '-q', '--no-trunc', '-f', `label=com.docker.swarm.service.name=${service}`]);
+  return stdout.split('\n').filter(Boolean);
+}
