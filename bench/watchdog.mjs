@@ -4,6 +4,8 @@
 //   http     the watchdog in HTTP mode in front of that same echo server
 //   classic  the watchdog in classic mode running `cat` (a process per request)
 //   spawn    spawning `cat` alone from a small fresh Node process (classic mode's ceiling)
+//   mdbare / mdhttp  the markdown sample function (a ~3 KB document) alone, and behind
+//            the watchdog in HTTP mode: the overhead for a function that does some work
 // Requests per second and p50/p99 latency at 1 and 32 connections, the ratios
 // to the bare server, and CPU time per request of each side (from /proc).
 //
@@ -24,6 +26,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { build } from 'esbuild';
 import { bundleWatchdog } from '../functions/watchdog/build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +34,7 @@ const rounds = Math.max(1, Math.round(Number(process.env.BENCH_DURATION ?? 4)));
 const roundSeconds = 1;
 const concurrencies = [1, 32];
 const body = 'Hello, Function as a Service';
+const markdownDoc = Array.from({ length: 12 }, (_, i) => `## Section ${i}\n\nSome *emphasis*, a [link](https://example.com/${i}) and \`code\`.\n\n- one\n- two\n- three\n\n| a | b |\n| - | - |\n| ${i} | ${i * 2} |\n`).join('\n');
 const work = mkdtempSync(join(tmpdir(), 'wd-bench-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
@@ -102,8 +106,8 @@ async function stop(child) {
 
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
-async function round(url, connections, into) {
-  const instance = autocannon({ url, method: 'POST', body, connections, duration: roundSeconds, pipelining: 1 });
+async function round(url, connections, into, payload = body) {
+  const instance = autocannon({ url, method: 'POST', body: payload, connections, duration: roundSeconds, pipelining: 1 });
   instance.on('response', (_client, status, _bytes, ms) => {
     if (status === 200) into.times.push(ms);
     else into.errors++;
@@ -141,16 +145,27 @@ function spawnAlone(parallel, ms) {
 async function main() {
   const bundle = join(work, 'watchdog.mjs');
   await bundleWatchdog(bundle);
+  const markdownBundle = join(work, 'markdown.mjs');
+  await build({ entryPoints: [join(root, 'functions/markdown/src/main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm', outfile: markdownBundle, logLevel: 'warning' });
   const wdEnv = (extra) => ({ TMPDIR: work, suppress_lock: 'true', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', ...extra });
 
-  const [barePort, httpPort, echoPort, classicPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const ports = [];
+  while (ports.length < 7) {
+    const port = await freePort(); // one at a time, so no port is handed out twice
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const [barePort, httpPort, echoPort, classicPort, mdBarePort, mdHttpPort, mdUpPort] = ports;
   const bare = startNode(['-e', ECHO_SERVER], { ECHO_PORT: String(barePort) });
   const http = startNode([bundle], wdEnv({ port: String(httpPort), mode: 'http', upstream_url: `http://127.0.0.1:${echoPort}`, fprocess: `node -e "${ECHO_SERVER}"`, ECHO_PORT: String(echoPort) }));
   const classic = startNode([bundle], wdEnv({ port: String(classicPort), fprocess: 'cat' }));
+  const mdBare = startNode([markdownBundle], { upstream_url: `http://127.0.0.1:${mdBarePort}` });
+  const mdHttp = startNode([bundle], wdEnv({ port: String(mdHttpPort), mode: 'http', upstream_url: `http://127.0.0.1:${mdUpPort}`, fprocess: `node ${markdownBundle}` }));
   const cases = {
     bare: { url: `http://127.0.0.1:${barePort}/`, pids: () => [bare.pid] },
     http: { url: `http://127.0.0.1:${httpPort}/`, pids: () => [http.pid, ...childPids(http.pid)] },
     classic: { url: `http://127.0.0.1:${classicPort}/`, pids: () => [classic.pid] },
+    mdbare: { url: `http://127.0.0.1:${mdBarePort}/`, pids: () => [mdBare.pid], payload: markdownDoc },
+    mdhttp: { url: `http://127.0.0.1:${mdHttpPort}/`, pids: () => [mdHttp.pid, ...childPids(mdHttp.pid)], payload: markdownDoc },
   };
   for (const { url } of Object.values(cases)) await waitAnswering(url);
   const httpEchoPid = childPids(http.pid)[0];
@@ -160,13 +175,13 @@ async function main() {
   for (const c of concurrencies) {
     const acc = Object.fromEntries(names.map((n) => [n, { times: [], errors: 0, seconds: 0, ticks: {} }]));
     const spawnAcc = { spawns: 0, seconds: 0 };
-    for (const n of names) await round(cases[n].url, c, { times: [], errors: 0, seconds: 0 }); // warm-up, not counted
+    for (const n of names) await round(cases[n].url, c, { times: [], errors: 0, seconds: 0 }, cases[n].payload); // warm-up, not counted
     for (let r = 0; r < rounds; r++) {
       const order = names.map((_, i) => names[(i + r) % names.length]);
       for (const n of order) {
         const pids = cases[n].pids();
         const before = pids.map(cpuTicks);
-        await round(cases[n].url, c, acc[n]);
+        await round(cases[n].url, c, acc[n], cases[n].payload);
         pids.forEach((pid, i) => (acc[n].ticks[pid] = (acc[n].ticks[pid] ?? 0) + cpuTicks(pid) - before[i]));
       }
       const alone = await spawnAlone(c, roundSeconds * 1000);
@@ -192,10 +207,12 @@ async function main() {
       if (n === 'bare') results.cpuMicrosecondsPerRequest[c] = { echoServer: perRequest(bare.pid) };
       if (n === 'http') Object.assign(results.cpuMicrosecondsPerRequest[c], { httpWatchdog: perRequest(http.pid), echoBehindWatchdog: perRequest(httpEchoPid) });
       if (n === 'classic') results.cpuMicrosecondsPerRequest[c].classicWatchdogWithCats = perRequest(classic.pid);
+      if (n === 'mdbare') results.cpuMicrosecondsPerRequest[c].markdownServer = perRequest(mdBare.pid);
+      if (n === 'mdhttp') Object.assign(results.cpuMicrosecondsPerRequest[c], { markdownWatchdog: perRequest(mdHttp.pid), markdownBehindWatchdog: perRequest(childPids(mdHttp.pid)[0]) });
     }
     console.log(`[bench] ${c} connection(s): ${JSON.stringify(results.cases[c])}`);
   }
-  await Promise.all([bare, http, classic].map(stop));
+  await Promise.all([bare, http, classic, mdBare, mdHttp].map(stop));
 
   const ratio = (a, b) => +(a / b).toFixed(2);
   results.ratios = {};
@@ -205,6 +222,7 @@ async function main() {
       httpVsBare: ratio(r.http.rps, r.bare.rps),
       classicVsBare: ratio(r.classic.rps, r.bare.rps),
       classicVsSpawnAlone: ratio(r.classic.rps, results.spawnAlone[c].perSecond),
+      markdownHttpVsBare: ratio(r.mdhttp.rps, r.mdbare.rps),
     };
   }
   results.target = { httpVsBareAt32: 0.7, measured: results.ratios[32].httpVsBare, met: results.ratios[32].httpVsBare >= 0.7 };
@@ -212,7 +230,13 @@ async function main() {
   console.log('\nconns  case       req/s   p50 ms   p99 ms  errors  CPU us/request');
   for (const c of concurrencies) {
     const cpu = results.cpuMicrosecondsPerRequest[c];
-    const cpuOf = { bare: `${cpu.echoServer} (echo)`, http: `${cpu.httpWatchdog} (watchdog) + ${cpu.echoBehindWatchdog} (echo)`, classic: `${cpu.classicWatchdogWithCats} (watchdog + cat)` };
+    const cpuOf = {
+      bare: `${cpu.echoServer} (echo)`,
+      http: `${cpu.httpWatchdog} (watchdog) + ${cpu.echoBehindWatchdog} (echo)`,
+      classic: `${cpu.classicWatchdogWithCats} (watchdog + cat)`,
+      mdbare: `${cpu.markdownServer} (markdown)`,
+      mdhttp: `${cpu.markdownWatchdog} (watchdog) + ${cpu.markdownBehindWatchdog} (markdown)`,
+    };
     for (const n of names) {
       const r = results.cases[c][n];
       console.log(`${String(c).padStart(5)}  ${n.padEnd(8)} ${String(r.rps).padStart(7)} ${String(r.p50ms).padStart(8)} ${String(r.p99ms).padStart(8)} ${String(r.errors).padStart(7)}  ${cpuOf[n]}`);
@@ -222,7 +246,7 @@ async function main() {
   console.log(`\nspawn of cat alone (small fresh process, interleaved): ${s[1].perSecond}/s one at a time (${s[1].msEach} ms each), ${s[32].perSecond}/s 32 at a time`);
   for (const c of concurrencies) {
     const r = results.ratios[c];
-    console.log(`ratios at ${c} connection(s): http/bare ${r.httpVsBare}, classic/bare ${r.classicVsBare}, classic/spawn-alone ${r.classicVsSpawnAlone}`);
+    console.log(`ratios at ${c} connection(s): http/bare ${r.httpVsBare}, classic/bare ${r.classicVsBare}, classic/spawn-alone ${r.classicVsSpawnAlone}, markdown http/bare ${r.markdownHttpVsBare}`);
   }
   console.log(`target http/bare >= 0.7 at 32 connections: ${results.target.met ? 'met' : 'NOT met'} (${results.target.measured})`);
 
