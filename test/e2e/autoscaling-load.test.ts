@@ -4,7 +4,7 @@
 // A trickle of requests (below the alert threshold) keeps running during the
 // scale-down, so losses while tasks are removed would show.
 import { describe, expect, inject, it } from 'vitest';
-import { changes, functionState, paceLoad, watchReplicas, type LoadResult } from './autoscaling-support.js';
+import { changes, functionState, paceLoad, scaleFunction, watchReplicas, type LoadResult } from './autoscaling-support.js';
 import { fn, gatewayUrl, waitFor } from './support/gateway.js';
 
 const echoit = fn('echoit');
@@ -90,4 +90,26 @@ describe('autoscaling with the real Prometheus and AlertManager', () => {
     }
     expect(backAtMin).toBeDefined();
   }, 200_000);
+
+  it('loses no request when tasks are removed under load (manual scale 5 -> 1)', async () => {
+    // Below the alert threshold (5/s), so that AlertManager stays out of it.
+    const rate = 4;
+    expect((await scaleFunction(echoit, 5)).status).toBe(202);
+    try {
+      await waitFor('echoit at 5 ready replicas', async () => ((await functionState(echoit)).availableReplicas === 5 ? true : undefined), 60_000, 500);
+      // Let the gateway's address list take in all five tasks.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const load = paceLoad(echoit, rate, 20);
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect((await scaleFunction(echoit, 1)).status).toBe(202);
+      const result = await load;
+      const after = await functionState(echoit);
+      process.stderr.write(`[autoscaling] scale-down 5 -> 1 under ${rate} requests/s: ${result.sent} requests, ${result.ok} ok, failures ${JSON.stringify(result.failures)}\n`);
+      expect(after.replicas).toBe(1);
+      expect(result.failures).toEqual({});
+      expect(result.ok).toBe(result.sent);
+    } finally {
+      await scaleFunction(echoit, 1);
+    }
+  }, 120_000);
 });
