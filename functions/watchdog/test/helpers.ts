@@ -1,5 +1,5 @@
 /** Test helpers: an in-process watchdog on a random port, and a look at the process table. */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
@@ -10,7 +10,10 @@ export interface Running {
   watchdog: Watchdog;
   logs: string[];
   lockFile: string;
+  /** Shuts the watchdog down (as on SIGTERM). */
   stop(): Promise<void>;
+  /** Shuts down if needed and removes the test's temporary directory. */
+  dispose(): Promise<void>;
 }
 
 export async function startWatchdog(env: Record<string, string>, extra: { memoryBufferBytes?: number } = {}): Promise<Running> {
@@ -19,7 +22,12 @@ export async function startWatchdog(env: Record<string, string>, extra: { memory
   const logs: string[] = [];
   const watchdog = createWatchdog(loadConfig(env), { lockFile, spillDir: dir, log: (l) => logs.push(l), ...extra });
   const address = await watchdog.listen(0, '127.0.0.1');
-  return { url: `http://127.0.0.1:${address.port}`, watchdog, logs, lockFile, stop: () => watchdog.shutdown() };
+  const stop = () => watchdog.shutdown();
+  const dispose = async () => {
+    await watchdog.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { url: `http://127.0.0.1:${address.port}`, watchdog, logs, lockFile, stop, dispose };
 }
 
 interface ProcInfo {

@@ -7,7 +7,7 @@ import { processesWith, startWatchdog, waitFor, zombiesOfThisProcess, childrenOf
 
 let running: Running | undefined;
 afterEach(async () => {
-  await running?.stop();
+  await running?.dispose();
   running = undefined;
 });
 
@@ -252,6 +252,7 @@ describe('options', () => {
     expect(existsSync(wd.lockFile)).toBe(true);
     await wd.stop();
     expect(existsSync(wd.lockFile)).toBe(false);
+    await wd.dispose();
     running = undefined;
     const quiet = await start({ fprocess: 'cat', suppress_lock: 'true' });
     expect(existsSync(quiet.lockFile)).toBe(false);

@@ -18,7 +18,7 @@ async function freePort(): Promise<number> {
 
 let running: Running | undefined;
 afterEach(async () => {
-  await running?.stop();
+  await running?.dispose();
   running = undefined;
 });
 
@@ -92,7 +92,6 @@ describe('HTTP mode', () => {
     const wd = await start();
     const pid = Number(await (await fetch(`${wd.url}/pid`)).text());
     await wd.stop();
-    running = undefined;
     expect(await waitFor(() => !processTable().some((p) => p.pid === pid))).toBe(true);
     expect(existsSync(wd.lockFile)).toBe(false);
   });

@@ -3,11 +3,11 @@
  * name the variable, and SIGTERM drains in-flight requests and exits 0.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wd-main-'));
@@ -20,6 +20,8 @@ beforeAll(async () => {
   };
   await bundleWatchdog(bundle);
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(env: Record<string, string>) {
   const child = spawn(process.execPath, [bundle], { env: { PATH: process.env.PATH, TMPDIR: dir, ...env } });
