@@ -191,6 +191,14 @@ last=""
 while :; do
   status=$(docker service ls --filter "label=com.docker.stack.namespace=$STACK_NAME" --format '{{.Name}} {{.Replicas}}' | sort)
   pending=$(echo "$status" | awk '{ split($2, r, "/"); if (r[1] != r[2]) print $1 " " $2 }')
+  # A rolling update (re-deploy, rebuilt image) counts as pending until it completes.
+  for service in $(echo "$status" | awk '{print $1}'); do
+    case "$(docker service inspect "$service" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' 2>/dev/null)" in
+      updating|rollback_started) pending="$pending
+$service updating" ;;
+    esac
+  done
+  pending=$(echo "$pending" | sed '/^$/d')
   gateway_ok=0
   curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/healthz" 2>/dev/null && gateway_ok=1
   if [ -z "$pending" ] && [ "$gateway_ok" = 1 ]; then break; fi
