@@ -100,7 +100,7 @@ async function main() {
   if (deployed.status !== 202) throw new Error(`deploying ${name} answered ${deployed.status}: ${deployed.text}`);
   try {
     // Host-mode publish for the direct case (the API deploys functions without ports).
-    execFileSync('docker', ['service', 'update', '--quiet', '--detach=false', '--publish-add', `mode=host,target=8080,published=${directPort}`, name], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('docker', ['service', 'update', '--quiet', '--detach=false', '--update-order', 'stop-first', '--publish-add', `mode=host,target=8080,published=${directPort}`, name], { stdio: ['ignore', 'ignore', 'inherit'] });
     const direct = `http://127.0.0.1:${directPort}/`;
     const through = `${gateway}/function/${name}`;
     await waitOk(direct, 'the function (direct)');
