@@ -1,8 +1,6 @@
 // /function/{name} and /function/{name}/{path...}, any method: forwards the
 // request to one of the function's tasks and streams the answer back.
 // The function is looked up in the live view (no Docker call per request).
-import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { HttpError, statusOf } from '../http/errors.js';
@@ -27,73 +25,34 @@ async function invoke(ctx: Context & { params: Record<string, string | undefined
   const res = ctx.res;
   const gone = ClientGone.watch(res);
   let code = 0;
-  const record = () => deps.metrics.recordInvocation(name, code, (performance.now() - started) / 1000);
-
   try {
     const address = await firstAddress(name, status.replicas, status.availableReplicas, deps, gone);
     // The path suffix and query exactly as the client sent them (still percent-encoded).
     const suffix = ctx.path.slice(`/function/${name}`.length) || '/';
-    const answer = await deps.forwarder.forward(
-      {
-        name,
-        method: ctx.method,
-        path: suffix + (ctx.querystring ? `?${ctx.querystring}` : ''),
-        req: ctx.req,
-        clientIp: ctx.request.ip,
-        signal: gone,
-      },
+    code = await deps.forwarder.forward(
+      { name, method: ctx.method, path: suffix + (ctx.querystring ? `?${ctx.querystring}` : ''), req: ctx.req, res, clientIp: ctx.request.ip, signal: gone },
       address,
     );
-    code = answer.status;
+    // The forwarder wrote the answer itself.
     ctx.respond = false;
-    res.writeHead(answer.status, answer.headers);
-    try {
-      await sendBody(answer.body, res, Number(answer.headers['content-length'] ?? NaN));
-    } catch (error) {
-      // Headers are gone: all that can be done is to cut the connection.
-      if (!gone.aborted) deps.log.warn({ err: error, function: name }, 'answer stream broken');
-      res.destroy();
-    }
-    record();
   } catch (error) {
     code = statusOf(error);
-    if (gone.aborted) code = 499; // client went away
-    record();
-    throw error;
-  }
-}
-
-/**
- * Streams the function's answer to the client. When a chunk completes the
- * declared length it goes out with end(), so a small answer leaves in one
- * write with its headers.
- */
-async function sendBody(body: AsyncIterable<Buffer> & Readable, res: ServerResponse, length: number): Promise<void> {
-  let sent = 0;
-  let ended = false;
-  for await (const chunk of body) {
-    sent += chunk.length;
-    if (sent === length) {
-      ended = true;
-      res.end(chunk);
-    } else if (!res.write(chunk)) {
-      await drained(res);
+    if (gone.aborted) {
+      code = 499; // the client went away: nobody to answer
+      ctx.respond = false;
+      return;
     }
+    if (res.headersSent) {
+      // The answer had started and broke off: the connection was cut, nothing more to say.
+      ctx.respond = false;
+      code = res.statusCode;
+      if (!gone.aborted) deps.log.warn({ err: error, function: name }, 'answer from the function broke off');
+      return;
+    }
+    throw error;
+  } finally {
+    deps.metrics.recordInvocation(name, code, (performance.now() - started) / 1000);
   }
-  if (!ended) res.end();
-}
-
-/** Resolves when `res` can take more, or is closed. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /** The first task to try; wakes the function (through the scaler) when it has none. */

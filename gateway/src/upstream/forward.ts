@@ -2,7 +2,7 @@
 // Keep-alive connection pools per task address (undici Agent: one pool per
 // origin). A connection refused or reset before the request body was read is
 // retried once on another task.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { ClientGone } from './client-gone.js';
@@ -40,16 +40,21 @@ export interface Invocation {
   /** Path after /function/<name>, with the query string: "/", "/a/b?x=1". */
   path: string;
   req: IncomingMessage;
+  /** Where the answer goes: status, headers and body are written here as they come. */
+  res: ServerResponse;
   clientIp: string;
   /** Aborts the upstream request when the client goes away. */
   signal: ClientGone;
 }
 
-export interface UpstreamAnswer {
-  status: number;
-  headers: Record<string, string | string[]>;
-  body: Dispatcher.ResponseData['body'];
-  address: string;
+/** A failed attempt, and whether the answer had started (then nothing can be retried or reported). */
+class AttemptError extends Error {
+  constructor(
+    readonly reason: Error,
+    readonly answerStarted: boolean,
+  ) {
+    super(reason.message);
+  }
 }
 
 export class Forwarder {
@@ -74,10 +79,12 @@ export class Forwarder {
   }
 
   /**
-   * Forwards to `address` (the first choice, from the caller). Rejects with
-   * HttpError 413 / 502 / 504 when no answer can be had.
+   * Forwards to `firstAddress` (the caller's choice) and streams the answer
+   * into `invocation.res`. Resolves with the status sent once the answer is
+   * complete (or cut). Rejects with HttpError 413 / 502 / 504 when no answer
+   * was started, so that the caller can still answer with an error.
    */
-  async forward(invocation: Invocation, firstAddress: string): Promise<UpstreamAnswer> {
+  async forward(invocation: Invocation, firstAddress: string): Promise<number> {
     const { req } = invocation;
     const declared = req.headers['content-length'];
     if (this.options.bodyLimit > 0 && declared !== undefined && Number(declared) > this.options.bodyLimit) {
@@ -90,26 +97,17 @@ export class Forwarder {
     let address = firstAddress;
     for (let attempt = 0; ; attempt++) {
       try {
-        const response = await this.agent.request({
-          origin: `http://${address}`,
-          path: invocation.path,
-          method: invocation.method as Dispatcher.HttpMethod,
-          headers,
-          // undici accepts async iterables as bodies; its types only list streams.
-          body: body ? (body.forUndici() as Readable | Buffer) : null,
-          signal: invocation.signal,
-        });
-        return { status: response.statusCode, headers: responseHeaders(response.headers), body: response.body, address };
-      } catch (error) {
+        return await this.attempt(invocation, address, headers, body);
+      } catch (failure) {
+        const { reason: cause, answerStarted } = failure as AttemptError;
+        if (answerStarted || invocation.signal.aborted) throw failure;
         if (body?.tooLarge) throw new HttpError(413, `request body larger than ${this.options.bodyLimit} bytes`);
-        if (invocation.signal.aborted) throw error;
-        const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+        const code = (cause as NodeJS.ErrnoException).code ?? '';
+        if (cause instanceof undiciErrors.HeadersTimeoutError || cause instanceof undiciErrors.BodyTimeoutError) {
           throw new HttpError(504, `function ${invocation.name} did not answer within ${this.options.timeoutMs / 1000} s`);
         }
-        if (error instanceof undiciErrors.ConnectTimeoutError) this.endpoints.reject(invocation.name, address);
-        else if (RETRYABLE.has(code)) this.endpoints.reject(invocation.name, address);
-        const retryable = RETRYABLE.has(code) || error instanceof undiciErrors.ConnectTimeoutError;
+        const retryable = RETRYABLE.has(code) || cause instanceof undiciErrors.ConnectTimeoutError;
+        if (retryable) this.endpoints.reject(invocation.name, address);
         if (attempt === 0 && retryable && !body?.started) {
           const other = await this.endpoints.select(invocation.name, address);
           if (other) {
@@ -117,9 +115,78 @@ export class Forwarder {
             continue;
           }
         }
-        throw new HttpError(502, `cannot reach function ${invocation.name}: ${code || (error as Error).message}`);
+        throw new HttpError(502, `cannot reach function ${invocation.name}: ${code || cause.message}`);
       }
     }
+  }
+
+  /**
+   * One try against one task, with undici's dispatch API: the answer's
+   * chunks go straight to the client (no intermediate stream), with
+   * backpressure both ways. When a chunk completes the declared length it
+   * goes out with end(), so a small answer leaves in one write with its headers.
+   */
+  private attempt(invocation: Invocation, address: string, headers: Record<string, string | string[]>, body: RequestBody | undefined): Promise<number> {
+    const { res, signal } = invocation;
+    return new Promise<number>((resolve, reject) => {
+      let status = 0;
+      let length = NaN;
+      let sent = 0;
+      let ended = false;
+      let settled = false;
+      let onGone: (() => void) | undefined;
+      const finish = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (onGone) signal.off('abort', onGone);
+        if (error) reject(new AttemptError(error, status !== 0));
+        else resolve(status);
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(controller) {
+          if (signal.aborted) return controller.abort(new Error('client went away'));
+          onGone = () => controller.abort(new Error('client went away'));
+          signal.once('abort', onGone);
+        },
+        onResponseStart(controller, statusCode, answerHeaders) {
+          if (statusCode < 200) return; // informational (100 Continue): the final answer follows
+          status = statusCode;
+          length = Number(answerHeaders['content-length'] ?? NaN);
+          res.writeHead(statusCode, responseHeaders(answerHeaders as Record<string, string | string[] | undefined>));
+          if (res.destroyed) controller.abort(new Error('client went away'));
+        },
+        onResponseData(controller, chunk) {
+          sent += chunk.length;
+          if (sent === length) {
+            ended = true;
+            res.end(chunk);
+          } else if (!res.write(chunk)) {
+            controller.pause();
+            res.once('drain', () => controller.resume());
+          }
+        },
+        onResponseEnd() {
+          if (!ended) res.end();
+          finish();
+        },
+        onResponseError(_controller, error) {
+          // After the headers went out, all that can be done is to cut the connection.
+          if (status !== 0) res.destroy();
+          finish(error);
+        },
+      };
+      this.agent.dispatch(
+        {
+          origin: `http://${address}`,
+          path: invocation.path,
+          method: invocation.method as Dispatcher.HttpMethod,
+          headers,
+          // undici accepts async iterables as bodies; its types only list streams.
+          body: body ? (body.forUndici() as Readable | Buffer) : null,
+        },
+        handler,
+      );
+    });
   }
 }
 
