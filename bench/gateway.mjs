@@ -8,7 +8,8 @@
 // Environment: GATEWAY_URL [http://127.0.0.1:8080]; GATEWAY_AUTH ("user:password"
 // when the gateway has basic auth); STACK_NAME (names the function
 // <stack>_gwbench; default "gw"); WATCHDOG_IMAGE [swarmfaas/watchdog:<version>];
-// BENCH_DIRECT_PORT [38099]; BENCH_DURATION seconds per run [5].
+// BENCH_DIRECT_PORT [38099]; BENCH_DURATION seconds per case [6], split into
+// BENCH_ROUNDS [3] alternating direct/gateway runs.
 //
 // It deploys its function through the gateway's API (one replica, so the
 // direct case hits the same single task), publishes the task's port in host
@@ -29,7 +30,8 @@ const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(pr
 const name = `${process.env.STACK_NAME || 'gw'}_gwbench`;
 const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${version}`;
 const directPort = Number(process.env.BENCH_DIRECT_PORT ?? 38099);
-const duration = Number(process.env.BENCH_DURATION ?? 5);
+const duration = Number(process.env.BENCH_DURATION ?? 6);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const concurrencies = [1, 8, 32];
 const body = 'Hello, Function as a Service';
 
@@ -76,25 +78,38 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function measure(url, connections, seconds) {
-  const times = [];
+async function measure(url, connections, seconds, times = []) {
   const instance = autocannon({ url, connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'text/plain' } });
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     if (statusCode === 200) times.push(responseTime);
   });
   const result = await instance;
-  times.sort((a, b) => a - b);
-  return {
-    rps: result.requests.total / seconds,
-    ok: times.length,
-    errors: result.errors + result.timeouts + result.non2xx,
-    p50: percentile(times, 50),
-    p99: percentile(times, 99),
+  return { requests: result.requests.total, errors: result.errors + result.timeouts + result.non2xx };
+}
+
+/**
+ * Direct and through-gateway runs alternate, ROUNDS times, so that a change
+ * in the machine's load (it is shared) weighs on both alike; figures pool the rounds.
+ */
+async function compare(direct, through, connections) {
+  const pooled = { direct: { times: [], requests: 0, errors: 0 }, gateway: { times: [], requests: 0, errors: 0 } };
+  const slice = duration / rounds;
+  for (let round = 0; round < rounds; round++) {
+    for (const [key, url] of round % 2 === 0 ? [['direct', direct], ['gateway', through]] : [['gateway', through], ['direct', direct]]) {
+      const r = await measure(url, connections, slice, pooled[key].times);
+      pooled[key].requests += r.requests;
+      pooled[key].errors += r.errors;
+    }
+  }
+  const summary = (p) => {
+    p.times.sort((a, b) => a - b);
+    return { rps: p.requests / duration, ok: p.times.length, errors: p.errors, p50: percentile(p.times, 50), p99: percentile(p.times, 99) };
   };
+  return { direct: summary(pooled.direct), gateway: summary(pooled.gateway) };
 }
 
 async function main() {
-  console.log(`[bench gateway] gateway ${gateway}, function ${name} (${image}, HTTP mode), ${duration} s per run`);
+  console.log(`[bench gateway] gateway ${gateway}, function ${name} (${image}, HTTP mode), ${duration} s per case in ${rounds} alternating rounds`);
   await system('DELETE', '/system/functions', { functionName: name });
   const deployed = await system('POST', '/system/functions', deployment);
   if (deployed.status !== 202) throw new Error(`deploying ${name} answered ${deployed.status}: ${deployed.text}`);
@@ -108,11 +123,10 @@ async function main() {
 
     const rows = [];
     for (const connections of concurrencies) {
-      // Warm both paths (connections, JIT), then measure direct and gateway back to back.
+      // Warm both paths (connections, JIT), then measure them alternately.
       await measure(direct, connections, 1);
       await measure(through, connections, 1);
-      const d = await measure(direct, connections, duration);
-      const g = await measure(through, connections, duration);
+      const { direct: d, gateway: g } = await compare(direct, through, connections);
       rows.push({
         connections,
         direct: d,
@@ -140,7 +154,7 @@ async function main() {
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(
       join(resultsDir, 'gateway.json'),
-      JSON.stringify({ at: new Date().toISOString(), gateway, function: name, image, mode: 'http', durationSeconds: duration, rows, targets }, null, 2),
+      JSON.stringify({ at: new Date().toISOString(), gateway, function: name, image, mode: 'http', durationSeconds: duration, rounds, rows, targets }, null, 2),
     );
   } finally {
     const removed = await system('DELETE', '/system/functions', { functionName: name });
