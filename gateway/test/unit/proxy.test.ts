@@ -201,6 +201,14 @@ describe('invocation', () => {
     expect(await res.text()).toMatch(/within 30 s/);
   });
 
+  it('in vip mode sends to the address the provider gives, and wakes a function with no available replica', async () => {
+    const task = await upstream((_req, res) => res.end('via vip'));
+    const gw = await gatewayWith([task.address], { UPSTREAM_MODE: 'vip', WAKE_TIMEOUT: '200ms' });
+    expect(await (await fetch(`${gw.url}/function/fn`)).text()).toBe('via vip');
+    gw.provider.functions.set('fn', status('fn', { availableReplicas: 0 }));
+    expect((await fetch(`${gw.url}/function/fn`)).status).toBe(503);
+  });
+
   it('streams the request body to the task before the client has finished sending it', async () => {
     let firstChunkAt = 0;
     const task = await upstream((req, res) => {
