@@ -17,7 +17,8 @@ const providerStatus: Record<ProviderError['kind'], number> = {
   'not-found': 404,
   conflict: 409,
   invalid: 400,
-  unavailable: 502,
+  // The engine API is down or not answering: the gateway itself is fine, try again later.
+  unavailable: 503,
 };
 
 export function statusOf(error: unknown): number {

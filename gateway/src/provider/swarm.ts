@@ -31,7 +31,8 @@ export class SwarmProvider implements Provider {
   private defaultNetwork: Promise<string> | undefined;
 
   constructor(private readonly options: SwarmProviderOptions) {
-    this.docker = options.docker ?? new Docker({ socketPath: '/var/run/docker.sock' });
+    // No options: dockerode honours DOCKER_HOST (tcp://, unix://), else /var/run/docker.sock.
+    this.docker = options.docker ?? new Docker();
   }
 
   async list(): Promise<FunctionStatus[]> {
@@ -201,7 +202,7 @@ export class SwarmProvider implements Provider {
   /** The service when it exists under exactly this name (inspect also matches ID prefixes). */
   private async inspectService(name: string): Promise<ServiceInfo | undefined> {
     try {
-      const service = (await this.docker.getService(name).inspect()) as ServiceInfo;
+      const service = (await withDeadline(() => this.docker.getService(name).inspect())) as ServiceInfo;
       return service.Spec?.Name === name ? service : undefined;
     } catch (error) {
       if ((error as DockerError).statusCode === 404) return undefined;
@@ -228,7 +229,7 @@ export class SwarmProvider implements Provider {
       return this.defaultNetwork;
     }
     try {
-      const network = (await this.docker.getNetwork(name).inspect()) as { Id: string; Scope?: string; Driver?: string };
+      const network = (await withDeadline(() => this.docker.getNetwork(name).inspect())) as { Id: string; Scope?: string; Driver?: string };
       if (network.Scope !== 'swarm') throw new ProviderError('invalid', `network: ${name} is not a swarm-scoped (overlay) network`);
       return network.Id;
     } catch (error) {
@@ -292,9 +293,31 @@ function registryAuthFor(deployment: FunctionDeployment): Docker.AuthConfig | un
   return { ...credentials, serveraddress };
 }
 
+/**
+ * How long one engine API call may take. An engine that accepts connections
+ * but never answers (hung, or a paused proxy in front of it) would otherwise
+ * hold /system/* requests and the function view's resync forever.
+ */
+export const ENGINE_CALL_TIMEOUT_MS = 8_000;
+
+async function withDeadline<T>(operation: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ProviderError('unavailable', `docker: the engine did not answer within ${ENGINE_CALL_TIMEOUT_MS / 1000} s`)),
+      ENGINE_CALL_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([operation(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function call<T>(operation: () => Promise<T>): Promise<T> {
   try {
-    return await operation();
+    return await withDeadline(operation);
   } catch (error) {
     throw toProviderError(error);
   }
@@ -304,6 +327,8 @@ function toProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
   const dockerError = error as DockerError;
   const message = dockerError.json?.message ?? dockerError.message ?? String(error);
+  // Two writers raced on the same service (Swarm's optimistic versioning): a conflict, not an outage.
+  if (/update out of sequence/i.test(message)) return new ProviderError('conflict', message);
   switch (dockerError.statusCode) {
     case 404:
       return new ProviderError('not-found', message);
