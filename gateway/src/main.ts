@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { LiveFunctionView } from './functions/view.js';
 import { readCredentials } from './http/basic-auth.js';
 import { GatewayMetrics } from './metrics.js';
+import { dockerSocketPath, dropPrivileges } from './provider/privileges.js';
 import { SwarmProvider } from './provider/swarm.js';
 import { createScaler } from './scaling/index.js';
 import { EndpointTable } from './upstream/endpoints.js';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
   }
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'gateway' } });
   const credentials = config.BASIC_AUTH ? await readCredentials(config.SECRET_MOUNT_PATH) : undefined;
+  // Root only until here (secrets read): from now on the "node" user in the Docker socket's group.
+  log.info(dropPrivileges({ uid: 1000, socketPath: dockerSocketPath(), fallbackGid: 1000 }), 'process identity');
 
   const provider = new SwarmProvider({
     functionsNetwork: config.FUNCTIONS_NETWORK,

@@ -5,6 +5,9 @@ import type { FunctionDeployment, FunctionStatus } from './types.js';
 import { parseCpu, parseMemory } from '../validation.js';
 
 /** Label that marks a service as a function (service or container label). */
+/** Size of the tmpfs /tmp a function with a read-only root filesystem gets. */
+export const READ_ONLY_TMP_BYTES = 64 * 1024 * 1024;
+
 export const FUNCTION_LABEL = 'function';
 /** OpenFaaS on Swarm keeps annotations as labels with this prefix. */
 export const ANNOTATION_PREFIX = 'com.openfaas.annotations.';
@@ -81,6 +84,12 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
         Env: env,
         Secrets: secrets,
         ReadOnly: deployment.readOnlyRootFilesystem ?? false,
+        // A read-only root still needs a writable /tmp: the watchdog's readiness
+        // lock and its spill file for large outputs live there. Bounded, since
+        // tmpfs pages count against the task's memory.
+        ...(deployment.readOnlyRootFilesystem
+          ? { Mounts: [{ Type: 'tmpfs' as const, Source: '', Target: '/tmp', TmpfsOptions: { SizeBytes: READ_ONLY_TMP_BYTES, Mode: 0o1777 } }] }
+          : {}),
       },
       Resources: resources,
       RestartPolicy: { Condition: 'on-failure', Delay: 5e9, MaxAttempts: 0 },
