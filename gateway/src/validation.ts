@@ -10,6 +10,13 @@ import type { FunctionDeployment } from './provider/types.js';
  */
 export const FUNCTION_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
 
+/**
+ * A name for a NEW function: as above, lower case only. DNS is case-blind, so
+ * "Echo" and "echo" would share tasks.<name>; existing services with upper
+ * case (from a stack named so) can still be named to remove them.
+ */
+export const NEW_FUNCTION_NAME = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+
 // An image reference as Docker's distribution/reference grammar defines it:
 // [registry[:port]/]path[:tag][@digest]
 const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
@@ -52,7 +59,9 @@ const limits = z
 
 export const deploymentSchema = z
   .object({
-    service: z.string().regex(FUNCTION_NAME, 'expected a name of letters, digits, "-" and "_" (at most 63, starting and ending with a letter or digit)'),
+    service: z
+      .string()
+      .regex(NEW_FUNCTION_NAME, 'expected a name of lower-case letters, digits, "-" and "_" (at most 63, starting and ending with a letter or digit)'),
     image: z.string().refine(isImageReference, 'expected an image reference such as registry:5000/owner/name:tag (lower case)'),
     envProcess: z.string().optional(),
     network: z.string().regex(NETWORK_NAME, 'expected a network name').optional().or(z.literal('').transform(() => undefined)),
@@ -74,6 +83,11 @@ export const deploymentSchema = z
   // Fields of the OpenFaaS API this gateway does not use (namespace, ...) are ignored, not refused.
   .strip();
 
+/** PUT names an existing function, which may predate the lower-case rule. */
+export const updateSchema = deploymentSchema.extend({
+  service: z.string().regex(FUNCTION_NAME, 'expected a function name'),
+});
+
 export const deleteSchema = z.object({
   functionName: z.string().regex(FUNCTION_NAME, 'expected a function name'),
 });
@@ -93,6 +107,10 @@ export function validate<T extends z.ZodType>(schema: T, body: unknown): z.outpu
 
 export function parseDeployment(body: unknown): FunctionDeployment {
   return validate(deploymentSchema, body);
+}
+
+export function parseUpdate(body: unknown): FunctionDeployment {
+  return validate(updateSchema, body);
 }
 
 /** OpenFaaS registryAuth: base64 of "user:password". */

@@ -1,12 +1,12 @@
 // PUT /system/functions: rolling update of an existing function; replicas kept.
 import type Router from '@koa/router';
 import { readJson } from '../http/json-body.js';
-import { parseDeployment } from '../validation.js';
+import { parseUpdate } from '../validation.js';
 import type { RouteDeps } from './deps.js';
 
 export function registerUpdateFunction(router: Router, deps: RouteDeps): void {
   router.put('/system/functions', async (ctx) => {
-    const deployment = parseDeployment(await readJson(ctx, deps.config.SYSTEM_BODY_LIMIT));
+    const deployment = parseUpdate(await readJson(ctx, deps.config.SYSTEM_BODY_LIMIT));
     await deps.provider.update(deployment);
     await deps.functions.refresh(deployment.service).catch(() => undefined);
     ctx.status = 202;

@@ -42,11 +42,12 @@ describe('deployment validation', () => {
     ['has a space', 'a b'],
     ['is empty', ''],
     ['is longer than a DNS label', 'a'.repeat(64)],
+    ['has upper case (DNS would not tell it from lower case)', 'A1'],
   ])('refuses a service name that %s, naming the field', (_why, service) => {
     expect(problem({ ...valid, service })).toMatch(/^invalid request: service: /);
   });
 
-  it.each(['func_echoit', 'a', 'echo-it2', 'A1', 'a'.repeat(63)])('accepts the name %s', (service) => {
+  it.each(['func_echoit', 'a', 'echo-it2', 'a1', 'a'.repeat(63)])('accepts the name %s', (service) => {
     expect(parseDeployment({ ...valid, service }).service).toBe(service);
   });
 
