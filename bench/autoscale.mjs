@@ -205,18 +205,21 @@ async function wakeFromZero() {
   return { wakes: seconds, medianSeconds: sorted[Math.floor(sorted.length / 2)], maxSeconds: sorted.at(-1) };
 }
 
-const scaling = await autoscale();
-const wake = await wakeFromZero();
+const parts = new Set((process.env.BENCH_PARTS ?? 'scaling,wake').split(',').map((p) => p.trim()));
+const scaling = parts.has('scaling') ? await autoscale() : undefined;
+const wake = parts.has('wake') ? await wakeFromZero() : undefined;
 
 const rows = [
+  ...(scaling ? [
   ['first scale-up after the load started', `${scaling.firstScaleUpSeconds ?? 'never'} s`, `<= ${TARGET.firstScaleUpSeconds} s`, scaling.firstScaleUpSeconds !== null && scaling.firstScaleUpSeconds <= TARGET.firstScaleUpSeconds],
   ['largest replica drop during the load', String(scaling.largestDropDuringLoad), '0', scaling.largestDropDuringLoad === 0],
   ['back at the minimum after the load stopped', `${scaling.backAtMinSeconds ?? 'never'} s`, `<= ${TARGET.backAtMinSeconds} s`, scaling.backAtMinSeconds !== null && scaling.backAtMinSeconds <= TARGET.backAtMinSeconds],
   ['failed requests (load and scale-down)', `${scaling.failedRequests} of ${scaling.requests}`, '0', scaling.failedRequests === 0],
-  [`wake from zero to first byte (median of ${wake.wakes.length})`, `${wake.medianSeconds} s (max ${wake.maxSeconds} s)`, `<= ${TARGET.wakeFirstByteSeconds} s`, wake.medianSeconds <= TARGET.wakeFirstByteSeconds],
+  ] : []),
+  ...(wake ? [[`wake from zero to first byte (median of ${wake.wakes.length})`, `${wake.medianSeconds} s (max ${wake.maxSeconds} s)`, `<= ${TARGET.wakeFirstByteSeconds} s`, wake.medianSeconds <= TARGET.wakeFirstByteSeconds]] : []),
 ];
-console.log('\nReplica timeline (seconds from the load start; load stopped at %s s):', scaling.loadSeconds);
-for (const s of scaling.timeline) console.log(`  t=${String(s.t).padStart(5)} s  replicas ${String(s.replicas).padStart(2)}  ready ${s.ready}`);
+if (scaling) console.log('\nReplica timeline (seconds from the load start; load stopped at %s s):', scaling.loadSeconds);
+for (const s of scaling?.timeline ?? []) console.log(`  t=${String(s.t).padStart(5)} s  replicas ${String(s.replicas).padStart(2)}  ready ${s.ready}`);
 const width = Math.max(...rows.map((r) => r[0].length));
 console.log(`\n${'measure'.padEnd(width)}  ${'measured'.padEnd(22)}  ${'target'.padEnd(8)}  met`);
 for (const [what, measured, target, met] of rows) console.log(`${what.padEnd(width)}  ${measured.padEnd(22)}  ${target.padEnd(8)}  ${met ? 'yes' : 'NO'}`);

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { decodeRegistryAuth } from '../validation.js';
 import { buildServiceSpec, isFunctionService, toFunctionStatus, type ServiceInfo } from './swarm-spec.js';
 import { demuxFrames, parseLogLine } from './swarm-logs.js';
+import { liveTaskAddresses, type SwarmTask } from './swarm-task-addresses.js';
 import { ProviderError, type FunctionDeployment, type FunctionStatus, type LogEntry, type LogQuery, type Provider } from './types.js';
 
 export interface SwarmProviderOptions {
@@ -156,6 +157,18 @@ export class SwarmProvider implements Provider {
       if (code === 'ENOTFOUND' || code === 'ENODATA') return [];
       throw new ProviderError('unavailable', `cannot resolve tasks.${name}: ${code ?? String(error)}`);
     }
+  }
+
+  async startingEndpoints(name: string): Promise<string[]> {
+    if (this.options.upstreamMode === 'vip') return [];
+    const service = await this.inspectFunction(name);
+    if (!service) return [];
+    const tasks = (await call(() =>
+      this.docker.listTasks({ filters: { service: [service.ID], 'desired-state': ['running'] } }),
+    )) as SwarmTask[];
+    // Only the network the gateway shares with functions: an address on another network could be anyone's.
+    const wanted = this.options.functionsNetwork || (await (this.defaultNetwork ??= this.findOwnNetwork()));
+    return liveTaskAddresses(tasks, service.ID, (n) => n.name === wanted || n.id === wanted, this.options.functionPort);
   }
 
   watch(onChange: (name: string) => void): () => void {

@@ -83,6 +83,14 @@ export interface Provider {
   logs(query: LogQuery, signal: AbortSignal): AsyncIterable<LogEntry>;
   /** Addresses (host:port) of the function's running tasks, for direct routing. */
   endpoints(name: string): Promise<string[]>;
+  /**
+   * Addresses (host:port) of the function's tasks that are starting or
+   * running, ready or not (tasks being removed excluded), for a caller that
+   * checks readiness itself: waking from zero probes these instead of waiting
+   * for the orchestrator's health check. Never used for normal routing.
+   * Optional: a provider without it wakes through endpoints() alone.
+   */
+  startingEndpoints?(name: string): Promise<string[]>;
   /** Calls onChange with a function name whenever Docker reports a change to it. Returns a stop function. */
   watch(onChange: (name: string) => void): () => void;
 }

@@ -66,15 +66,19 @@ async function firstAddress(
   const vip = deps.config.UPSTREAM_MODE === 'vip';
   let address = vip && availableReplicas === 0 ? undefined : await deps.endpoints.select(name);
   if (address && replicas > 0) return address;
+  let probed: string | undefined;
   try {
-    await deps.scaler.ensureAvailable(name, gone.signal);
+    probed = await deps.scaler.ensureAvailable(name, gone.signal);
   } catch (error) {
-    if (error instanceof WakeTimeoutError) throw new HttpError(503, error.message);
+    // The gateway waited as long as it may for the function to come up: a gateway timeout, with what it waited for.
+    if (error instanceof WakeTimeoutError) throw new HttpError(504, error.message);
     if (error instanceof ProviderError && error.kind === 'not-found') throw new HttpError(404, `function ${name} not found`);
     throw new HttpError(503, `function ${name} is not available: ${(error as Error).message}`);
   }
   // forget, not invalidate: the cached addresses are of tasks that are gone, and select() would still hand one out.
   deps.endpoints.forget(name);
+  // A task that answered the scaler's readiness probe before the orchestrator listed it: this request only.
+  if (probed) return probed;
   address = await deps.endpoints.select(name);
   if (!address) throw new HttpError(503, `function ${name} has no healthy task`);
   return address;

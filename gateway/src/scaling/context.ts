@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { FunctionView, Provider } from '../provider/types.js';
+import type { HealthProbe } from '../upstream/health-probe.js';
 import type { ActivityLog } from './activity.js';
 import type { Clock } from './clock.js';
 import type { KeyedLock } from './keyed-lock.js';
@@ -29,6 +30,8 @@ export interface ScalingContext {
   clock: Clock;
   lock: KeyedLock;
   activity: ActivityLog;
+  /** Asks a starting task whether it is ready (wake-up); none: wait for the provider's own health check. */
+  probe?: HealthProbe;
 }
 
 /** The function's limits; labels with unusable values are logged (once per call) and replaced by defaults. */

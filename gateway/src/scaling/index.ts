@@ -11,6 +11,7 @@ import type Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { FunctionView, Provider } from '../provider/types.js';
+import { probeWatchdog, type HealthProbe } from '../upstream/health-probe.js';
 import { ActivityLog } from './activity.js';
 import { AlertScaler } from './alerts.js';
 import { systemClock, type Clock } from './clock.js';
@@ -29,6 +30,8 @@ export interface ScalerDeps {
   log: Logger;
   /** Tests pass a fake clock; the real one otherwise. */
   clock?: Clock;
+  /** How a starting task is asked whether it is ready while waking; default: GET /_/health on its watchdog. */
+  probe?: HealthProbe;
 }
 
 export interface Scaler {
@@ -36,15 +39,20 @@ export interface Scaler {
   routes(router: Router): void;
   /**
    * The proxy calls this before forwarding when the function has no available
-   * replica. Resolves once one is ready (waking a function scaled to zero);
-   * rejects with WakeTimeoutError after WAKE_TIMEOUT.
+   * replica. Resolves once one is ready (waking a function scaled to zero):
+   * with the address of a task that answered the gateway's own readiness
+   * probe before the provider listed it (use it for this request), or
+   * undefined (use the endpoints list). Rejects with WakeTimeoutError after WAKE_TIMEOUT.
    */
-  ensureAvailable(name: string, signal?: AbortSignal): Promise<void>;
+  ensureAvailable(name: string, signal?: AbortSignal): Promise<string | undefined>;
   /** The proxy calls this on every invocation (idle detection for scale to zero). */
   recordInvocation(name: string): void;
   start(): void;
   stop(): void;
 }
+
+/** A starting container refuses at once; an address with no container yet would hang: give up quickly, the next poll retries. */
+const PROBE_TIMEOUT_MS = 250;
 
 export class AutoScaler implements Scaler {
   readonly context: ScalingContext;
@@ -63,6 +71,7 @@ export class AutoScaler implements Scaler {
       clock,
       lock: new KeyedLock(),
       activity: new ActivityLog(clock),
+      probe: deps.probe ?? ((address) => probeWatchdog(address, PROBE_TIMEOUT_MS)),
     };
     this.alerts = new AlertScaler(this.context);
     this.waker = new Waker(this.context);
@@ -73,7 +82,7 @@ export class AutoScaler implements Scaler {
     registerScalingRoutes(router, this.context, this.alerts);
   }
 
-  ensureAvailable(name: string, signal?: AbortSignal): Promise<void> {
+  ensureAvailable(name: string, signal?: AbortSignal): Promise<string | undefined> {
     return this.waker.ensureAvailable(name, signal);
   }
 

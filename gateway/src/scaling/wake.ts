@@ -1,8 +1,14 @@
 // Wakes a function that has no ready task (scaled to zero, or still starting):
-// scales it to its minimum (at least 1) and waits until a task is healthy and
-// listed in DNS. Requests arriving meanwhile share the one wake-up; each can
-// stop waiting (client gone) without cancelling it for the others.
+// scales it to its minimum (at least 1) and waits until a task is ready.
+// Ready is whichever comes first: the orchestrator lists a healthy task (Swarm:
+// running and in DNS), or a starting task's watchdog answers the gateway's own
+// probe of /_/health (Swarm's first HEALTHCHECK comes seconds after the
+// watchdog is up). In the second case the wake-up resolves with that task's
+// address, for the held requests only: the normal round-robin (DNS) still
+// lists healthy tasks alone. Requests arriving meanwhile share the one
+// wake-up; each can stop waiting (client gone) without cancelling it for the others.
 import { ProviderError } from '../provider/types.js';
+import { readyAddresses } from '../upstream/health-probe.js';
 import { applyReplicas, limitsFor, type ScalingContext } from './context.js';
 import { wakeReplicas } from './policy.js';
 
@@ -21,7 +27,8 @@ const FAST_POLL_FOR_MS = 5_000;
 const SLOW_POLL_MS = 500;
 
 export class Waker {
-  private readonly wakes = new Map<string, Promise<void>>();
+  private readonly wakes = new Map<string, Promise<string | undefined>>();
+  private probes = 0;
 
   constructor(private readonly context: ScalingContext) {}
 
@@ -29,7 +36,12 @@ export class Waker {
     return this.wakes.has(name);
   }
 
-  ensureAvailable(name: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves once the function has a ready task: with the address of a task
+   * that answered the gateway's probe before the orchestrator listed it, or
+   * undefined when the normal endpoints list has one.
+   */
+  ensureAvailable(name: string, signal?: AbortSignal): Promise<string | undefined> {
     let wake = this.wakes.get(name);
     if (!wake) {
       wake = this.wake(name).finally(() => this.wakes.delete(name));
@@ -38,7 +50,7 @@ export class Waker {
     return signal ? untilAborted(wake, signal) : wake;
   }
 
-  private async wake(name: string): Promise<void> {
+  private async wake(name: string): Promise<string | undefined> {
     const { clock, log, settings } = this.context;
     const started = clock.now();
     const deadline = started + settings.WAKE_TIMEOUT * 1000;
@@ -55,9 +67,11 @@ export class Waker {
     });
 
     for (;;) {
-      if (await this.ready(name)) {
-        if (woke) log.info({ function: name, ms: clock.now() - started }, `${name} is awake`);
-        return;
+      const [listed, probed] = await Promise.all([this.ready(name), this.probeStarting(name)]);
+      if (listed || probed.length > 0) {
+        if (woke) log.info({ function: name, ms: clock.now() - started, probed: !listed }, `${name} is awake`);
+        // Spread the held requests when several tasks answered.
+        return listed ? undefined : probed[this.probes++ % probed.length];
       }
       const left = deadline - clock.now();
       if (left <= 0) {
@@ -67,6 +81,18 @@ export class Waker {
       await clock.sleep(Math.min(pause, left));
     }
 
+  }
+
+  /** Addresses of the function's starting or running tasks whose watchdog answers ready now. */
+  private async probeStarting(name: string): Promise<string[]> {
+    const { provider, probe, log } = this.context;
+    if (!provider.startingEndpoints || !probe) return [];
+    try {
+      return await readyAddresses(await provider.startingEndpoints(name), probe);
+    } catch (error) {
+      log.debug({ err: error, function: name }, 'probing starting tasks failed; retrying');
+      return [];
+    }
   }
 
   /** A task is healthy (Swarm: running) and the gateway can find its address. */
@@ -84,15 +110,15 @@ export class Waker {
   }
 }
 
-function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
-      () => {
+      (value) => {
         signal.removeEventListener('abort', onAbort);
-        resolve();
+        resolve(value);
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);

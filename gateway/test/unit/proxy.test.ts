@@ -156,11 +156,11 @@ describe('invocation', () => {
     expect(await res.text()).toMatch(/did not answer within 0.3 s/);
   });
 
-  it('answers 503 with a message when the function has no healthy task (the scaler cannot wake it)', async () => {
+  it('answers 504 with a message when the function has no healthy task within WAKE_TIMEOUT', async () => {
     const gw = await gatewayWith([], { WAKE_TIMEOUT: '300ms' });
     const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
-    expect(res.status).toBe(503);
-    expect(await res.text()).toMatch(/fn/);
+    expect(res.status).toBe(504);
+    expect(await res.text()).toMatch(/fn has no ready replica after waiting 0.3 s \(WAKE_TIMEOUT\)/);
   });
 
   it('asks the scaler to wake a function without tasks, then serves it', async () => {
@@ -172,6 +172,7 @@ describe('invocation', () => {
       async ensureAvailable(name) {
         calls.push(`wake ${name}`);
         gw.provider.addresses.set(name, [task.address]);
+        return undefined;
       },
       recordInvocation(name) {
         calls.push(`record ${name}`);
@@ -185,7 +186,30 @@ describe('invocation', () => {
     expect(calls).toEqual(['record fn', 'wake fn']);
   });
 
-  it('answers 503 when waking times out', async () => {
+  it('sends a held request to the task the wake-up found ready, and later requests only to listed tasks', async () => {
+    const starting = await upstream((_req, res) => res.end('from the probed task'));
+    const listed = await upstream((_req, res) => res.end('from a listed task'));
+    let wakes = 0;
+    let gw: TestGateway;
+    const scaler: Scaler = {
+      routes() {},
+      async ensureAvailable() {
+        wakes++;
+        // The orchestrator lists the other task afterwards; the probed one is not in its list.
+        gw.provider.addresses.set('fn', [listed.address]);
+        return starting.address;
+      },
+      recordInvocation() {},
+      start() {},
+      stop() {},
+    };
+    gw = await gatewayWith([], {}, scaler);
+    expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('from the probed task');
+    for (let i = 0; i < 3; i++) expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('from a listed task');
+    expect(wakes).toBe(1);
+  });
+
+  it('answers 504 with the reason when waking times out', async () => {
     const scaler: Scaler = {
       routes() {},
       async ensureAvailable() {
@@ -197,7 +221,7 @@ describe('invocation', () => {
     };
     const gw = await gatewayWith([], {}, scaler);
     const res = await fetch(`${gw.url}/function/fn`);
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(504);
     expect(await res.text()).toMatch(/within 30 s/);
   });
 
@@ -206,7 +230,7 @@ describe('invocation', () => {
     const gw = await gatewayWith([task.address], { UPSTREAM_MODE: 'vip', WAKE_TIMEOUT: '200ms' });
     expect(await (await fetch(`${gw.url}/function/fn`)).text()).toBe('via vip');
     gw.provider.functions.set('fn', status('fn', { availableReplicas: 0 }));
-    expect((await fetch(`${gw.url}/function/fn`)).status).toBe(503);
+    expect((await fetch(`${gw.url}/function/fn`)).status).toBe(504);
   });
 
   it('streams the request body to the task before the client has finished sending it', async () => {

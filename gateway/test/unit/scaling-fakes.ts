@@ -104,6 +104,11 @@ export class FakeProvider implements Provider {
   logs(): AsyncIterable<never> {
     throw new Error('not used');
   }
+  /** What startingEndpoints() answers, by function (tasks starting or running, ready or not). */
+  readonly starting = new Map<string, string[]>();
+  async startingEndpoints(name: string): Promise<string[]> {
+    return this.starting.get(name) ?? [];
+  }
   async endpoints(name: string): Promise<string[]> {
     const status = this.current(name);
     return status ? Array.from({ length: status.availableReplicas }, (_, i) => `10.0.1.${i + 10}:8080`) : [];
@@ -178,14 +183,27 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(setup: (provider: FakeProvider) => void, env: Record<string, string> = {}): Promise<Harness> {
+export async function harness(
+  setup: (provider: FakeProvider) => void,
+  env: Record<string, string> = {},
+  options: { probe?: (address: string, clock: FakeClock) => Promise<boolean> } = {},
+): Promise<Harness> {
   const clock = new FakeClock();
   const provider = new FakeProvider(clock);
   setup(provider);
   const view = new FakeView(provider);
   await view.sync();
   const { log, lines } = capturingLogger();
-  const scaler = new AutoScaler({ config: testConfig(env), provider, functions: view, log, clock });
+  const probe = options.probe;
+  const scaler = new AutoScaler({
+    config: testConfig(env),
+    provider,
+    functions: view,
+    log,
+    clock,
+    // No real network in unit tests: a task is asked through the test's probe, or never answers.
+    probe: probe ? (address) => probe(address, clock) : async () => false,
+  });
 
   const app = new Koa();
   app.silent = true;

@@ -62,6 +62,43 @@ describe('ensureAvailable (wake-up)', () => {
     expect(h.provider.replicas('func_sleepy')).toBe(1);
   });
 
+  it('answers with a starting task that its watchdog says is ready, before the provider lists any task', async () => {
+    let woken = 0;
+    h = await harness((p) => p.add('func_sleepy', { replicas: 0, labels: ZERO }), {}, {
+      // The second task's watchdog is up 300 ms (virtual) after the scale; the first never answers.
+      probe: async (address, clock) => address === '10.0.9.2:8080' && woken > 0 && clock.now() >= woken + 300,
+    });
+    h.provider.starting.set('func_sleepy', ['10.0.9.1:8080', '10.0.9.2:8080']);
+    const original = h.provider.scale.bind(h.provider);
+    h.provider.scale = async (name, replicas) => {
+      woken = h.clock.now();
+      await original(name, replicas);
+    };
+    const waits = Array.from({ length: 5 }, () => h.scaler.ensureAvailable('func_sleepy'));
+    expect(await Promise.all(waits)).toEqual(Array(5).fill('10.0.9.2:8080'));
+    const took = h.clock.now() - woken;
+    expect(took).toBeGreaterThanOrEqual(300);
+    expect(took).toBeLessThan(1200); // before the provider's health check (startupMs)
+    // The normal routing still has no task: the probed one is not listed before it is healthy.
+    expect(await h.provider.endpoints('func_sleepy')).toEqual([]);
+    expect(h.provider.scaleCalls).toEqual([{ name: 'func_sleepy', replicas: 1 }]);
+  });
+
+  it('never answers with a task whose watchdog is not ready (starting, or draining before removal): waits for the provider', async () => {
+    const probed: string[] = [];
+    h = await harness((p) => p.add('func_sleepy', { replicas: 0, labels: ZERO }), {}, {
+      probe: async (address) => {
+        probed.push(address);
+        return false;
+      },
+    });
+    h.provider.starting.set('func_sleepy', ['10.0.9.1:8080']);
+    const started = h.clock.now();
+    expect(await h.scaler.ensureAvailable('func_sleepy')).toBeUndefined();
+    expect(h.clock.now() - started).toBeGreaterThanOrEqual(1200);
+    expect(probed.length).toBeGreaterThan(3);
+  });
+
   it('rejects for a function that does not exist', async () => {
     h = await harness(() => {});
     await expect(h.scaler.ensureAvailable('func_nosuch')).rejects.toThrow(/func_nosuch not found/);
