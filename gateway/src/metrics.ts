@@ -15,11 +15,18 @@ export class GatewayMetrics {
 
   constructor(functions: FunctionView, options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const ensureSeries = (name: string) => this.counterChild(name, 200);
     this.invocations = new Counter({
       name: 'gateway_function_invocation_total',
       help: 'Invocations of functions through the gateway, by function and HTTP status',
       labelNames: ['function_name', 'code'],
       registers: [this.registry],
+      collect() {
+        // Every known function has its code="200" series from the first scrape,
+        // at 0: a rate() needs two samples, so a series born with the first
+        // invocation would delay the first scale-up by a scrape interval.
+        for (const status of functions.list()) ensureSeries(status.name);
+      },
     });
     this.seconds = new Histogram({
       name: 'gateway_functions_seconds',
@@ -42,13 +49,7 @@ export class GatewayMetrics {
   }
 
   recordInvocation(name: string, code: number, durationSeconds: number): void {
-    const key = `${name}\u0000${code}`;
-    let counter = this.counterChildren.get(key);
-    if (!counter) {
-      counter = this.invocations.labels({ function_name: name, code: String(code) });
-      this.counterChildren.set(key, counter);
-    }
-    counter.inc();
+    this.counterChild(name, code).inc();
     let histogram = this.histogramChildren.get(name);
     if (!histogram) {
       histogram = this.seconds.labels({ function_name: name });
@@ -56,6 +57,17 @@ export class GatewayMetrics {
     }
     histogram.observe(durationSeconds);
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+  }
+
+  private counterChild(name: string, code: number): Counter.Internal {
+    const key = `${name}\u0000${code}`;
+    let counter = this.counterChildren.get(key);
+    if (!counter) {
+      counter = this.invocations.labels({ function_name: name, code: String(code) });
+      counter.inc(0); // the series exists from now on, at 0
+      this.counterChildren.set(key, counter);
+    }
+    return counter;
   }
 
   invocationCount(name: string): number {

@@ -1,0 +1,43 @@
+// The gateway's Prometheus series as Prometheus scrapes them.
+import { describe, expect, it } from 'vitest';
+import { GatewayMetrics } from '../../src/metrics.js';
+import type { FunctionStatus, FunctionView } from '../../src/provider/types.js';
+import { status } from './support/fake-provider.js';
+
+function viewOf(known: Map<string, FunctionStatus>): FunctionView {
+  return {
+    get: (name) => known.get(name),
+    list: () => [...known.values()],
+    refresh: async (name) => known.get(name),
+    onChange: () => () => {},
+  };
+}
+
+describe('gateway_function_invocation_total', () => {
+  it('has a code="200" series at 0 for every known function before its first invocation, so rate() works from the first request', async () => {
+    const known = new Map([['fn_a', status('fn_a')], ['fn_b', status('fn_b')]]);
+    const metrics = new GatewayMetrics(viewOf(known), { processMetrics: false });
+    let text = await metrics.registry.metrics();
+    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_a",code="200"\} 0\n/);
+    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_b",code="200"\} 0\n/);
+
+    metrics.recordInvocation('fn_a', 200, 0.01);
+    known.set('fn_c', status('fn_c'));
+    text = await metrics.registry.metrics();
+    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_a",code="200"\} 1\n/);
+    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_c",code="200"\} 0\n/);
+    // Only code 200 is made up front.
+    expect(text).not.toMatch(/code="500"/);
+  });
+
+  it('drops every series of a removed function', async () => {
+    const known = new Map([['fn_a', status('fn_a')]]);
+    const metrics = new GatewayMetrics(viewOf(known), { processMetrics: false });
+    metrics.recordInvocation('fn_a', 500, 0.01);
+    known.delete('fn_a');
+    metrics.forget('fn_a');
+    const text = await metrics.registry.metrics();
+    expect(text).not.toMatch(/fn_a/);
+    expect(metrics.invocationCount('fn_a')).toBe(0);
+  });
+});
