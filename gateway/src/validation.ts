@@ -57,8 +57,7 @@ const limits = z
   })
   .strip();
 
-export const deploymentSchema = z
-  .object({
+const deploymentFields = {
     service: z
       .string()
       .regex(NEW_FUNCTION_NAME, 'expected a name of lower-case letters, digits, "-" and "_" (at most 63, starting and ending with a letter or digit)'),
@@ -79,14 +78,21 @@ export const deploymentSchema = z
     limits: limits.optional(),
     requests: limits.optional(),
     readOnlyRootFilesystem: z.boolean().optional(),
-  })
-  // Fields of the OpenFaaS API this gateway does not use (namespace, ...) are ignored, not refused.
-  .strip();
+    // OpenFaaS clients send it; Swarm has no namespaces: accepted and dropped.
+    namespace: z.string().optional(),
+};
+
+/**
+ * Any other field is refused by name: a misspelt "envVar" or "label" would
+ * otherwise deploy a function silently missing what the user meant to set.
+ */
+const deploymentObject = (fields: typeof deploymentFields) =>
+  z.strictObject(fields).transform(({ namespace: _namespace, ...deployment }) => deployment);
+
+export const deploymentSchema = deploymentObject(deploymentFields);
 
 /** PUT names an existing function, which may predate the lower-case rule. */
-export const updateSchema = deploymentSchema.extend({
-  service: z.string().regex(FUNCTION_NAME, 'expected a function name'),
-});
+export const updateSchema = deploymentObject({ ...deploymentFields, service: z.string().regex(FUNCTION_NAME, 'expected a function name') });
 
 export const deleteSchema = z.object({
   functionName: z.string().regex(FUNCTION_NAME, 'expected a function name'),
@@ -100,6 +106,7 @@ export function validate<T extends z.ZodType>(schema: T, body: unknown): z.outpu
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
+    if (issue.code === 'unrecognized_keys') return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
     return `${field}: ${issue.message}`;
   });
   throw new ValidationError(`invalid request: ${problems.join('; ')}`);
