@@ -33,6 +33,7 @@ export function errorHandler(log: Logger) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
+      explainRouterMiss(ctx);
     } catch (error) {
       const status = statusOf(error);
       if (status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
@@ -43,4 +44,16 @@ export function errorHandler(log: Logger) {
       ctx.body = status === 500 ? 'internal error' : (error as Error).message;
     }
   };
+}
+
+/** Koa's bare "Method Not Allowed" / "Not Found" become answers that say what was asked and what would work. */
+function explainRouterMiss(ctx: Context): void {
+  if (ctx.status === 405 && ctx.body === 'Method Not Allowed') {
+    ctx.body = `method ${ctx.method} is not allowed on ${ctx.path} (allowed: ${ctx.response.get('Allow') || 'none'})`;
+    ctx.status = 405; // setting a body makes Koa's status 200
+  } else if (ctx.status === 404 && ctx.body === undefined) {
+    ctx.type = 'text/plain; charset=utf-8';
+    ctx.body = `no route for ${ctx.method} ${ctx.path}`;
+    ctx.status = 404;
+  }
 }
