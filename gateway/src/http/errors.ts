@@ -48,7 +48,7 @@ export function errorHandler(log: Logger) {
 
 /** Koa's bare "Method Not Allowed" / "Not Found" become answers that say what was asked and what would work. */
 function explainRouterMiss(ctx: Context): void {
-  if (ctx.status === 405 && ctx.body === 'Method Not Allowed') {
+  if (ctx.status === 405 && ctx.body == null) {
     ctx.body = `method ${ctx.method} is not allowed on ${ctx.path} (allowed: ${ctx.response.get('Allow') || 'none'})`;
     ctx.status = 405; // setting a body makes Koa's status 200
   } else if (ctx.status === 404 && ctx.body === undefined) {
