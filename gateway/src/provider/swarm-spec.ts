@@ -7,6 +7,8 @@ import { parseCpu, parseMemory } from '../validation.js';
 /** Label that marks a service as a function (service or container label). */
 /** Size of the tmpfs /tmp a function with a read-only root filesystem gets. */
 export const READ_ONLY_TMP_BYTES = 64 * 1024 * 1024;
+/** Processes (and threads) one function task may have at once. */
+export const FUNCTION_PIDS_LIMIT = 256;
 
 export const FUNCTION_LABEL = 'function';
 /** OpenFaaS on Swarm keeps annotations as labels with this prefix. */
@@ -55,12 +57,13 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
   if (deployment.envProcess) env.push(`fprocess=${deployment.envProcess}`);
 
   const resources: Dockerode.ResourceRequirements = {};
-  if (deployment.limits?.memory || deployment.limits?.cpu) {
-    resources.Limits = {
-      ...(deployment.limits.memory ? { MemoryBytes: parseMemory(deployment.limits.memory) } : {}),
-      ...(deployment.limits.cpu ? { NanoCPUs: parseCpu(deployment.limits.cpu) } : {}),
-    };
-  }
+  // Always a process limit (engine API 1.41+): a function that forks without
+  // end fails to fork instead of exhausting the node's PIDs.
+  resources.Limits = {
+    ...(deployment.limits?.memory ? { MemoryBytes: parseMemory(deployment.limits.memory) } : {}),
+    ...(deployment.limits?.cpu ? { NanoCPUs: parseCpu(deployment.limits.cpu) } : {}),
+    Pids: FUNCTION_PIDS_LIMIT,
+  } as NonNullable<Dockerode.ResourceRequirements['Limits']>;
   if (deployment.requests?.memory || deployment.requests?.cpu) {
     resources.Reservations = {
       ...(deployment.requests.memory ? { MemoryBytes: parseMemory(deployment.requests.memory) } : {}),

@@ -34,7 +34,7 @@ describe('Swarm service spec of a function', () => {
     expect(template.Networks).toEqual([{ Target: 'net-id' }]);
     expect(spec.EndpointSpec).toEqual({ Mode: 'dnsrr' });
     expect(template.RestartPolicy?.Condition).toBe('on-failure');
-    expect(template.Resources).toEqual({ Limits: { MemoryBytes: 128 * 1024 ** 2, NanoCPUs: 5e8 }, Reservations: { MemoryBytes: 64 * 1024 ** 2 } });
+    expect(template.Resources).toEqual({ Limits: { MemoryBytes: 128 * 1024 ** 2, NanoCPUs: 5e8, Pids: 256 }, Reservations: { MemoryBytes: 64 * 1024 ** 2 } });
     expect(template.Placement?.Constraints).toEqual(['node.role == manager']);
     expect(template.ContainerSpec?.Secrets).toEqual([{ SecretName: 'api-key', SecretID: 'sec-id', File: { Name: 'api-key', UID: '0', GID: '0', Mode: 0o444 } }]);
     expect(spec.UpdateConfig?.Order).toBe('start-first');
