@@ -97,11 +97,15 @@ export function classicHandler(config: WatchdogConfig, options: ClassicOptions =
       if (timedOut) {
         return ex.reply(504, `exec_timeout of ${execSeconds}s exceeded: the process and its children were killed\n`);
       }
+      // First: when the output could not be held (e.g. /tmp full), the process
+      // then dies of SIGPIPE, and that is not the cause worth reporting.
+      if (readError) {
+        return ex.reply(500, `reading the process output failed after ${stdout.size} bytes: ${readError.message}\n`);
+      }
       if (result.code !== 0) {
         const status = result.code === null ? `killed by signal ${result.signal}` : `exit status ${result.code}`;
         return ex.reply(500, Buffer.concat([Buffer.from(`${status}\n`), stderr()]));
       }
-      if (readError) return ex.reply(500, `reading the process output failed: ${readError.message}\n`);
       const headers: Record<string, string | number> = { 'content-length': stdout.size };
       const requestType = ex.req.headers['content-type'];
       if (requestType) headers['content-type'] = requestType;
