@@ -96,6 +96,20 @@ describe('invocation', () => {
     expect(await res.text()).toMatch(/nope/);
   });
 
+  it('invokes only /function/<name>[/...]: /function/, /function and /functions/x are not invocations', async () => {
+    let calls = 0;
+    const task = await upstream((_req, res) => {
+      calls++;
+      res.end('ok');
+    });
+    const gw = await gatewayWith([task.address]);
+    for (const path of ['/function/', '/function', '/functions/fn', '/Function/fn']) {
+      expect((await fetch(`${gw.url}${path}`, { method: 'POST', body: 'x' })).status, path).toBe(404);
+    }
+    expect(calls).toBe(0);
+    expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('ok');
+  });
+
   it('round-robins over the tasks, keeping connections alive', async () => {
     const hits: string[] = [];
     const ports = new Set<number>();
