@@ -1,0 +1,78 @@
+// Helpers of the reliability suites: functions deployed through the API and
+// removed afterwards, Docker look-ups, and bounded invocation loops.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { gatewayUrl, systemFetch, waitFor } from './support/gateway.js';
+
+export const run = promisify(execFile);
+
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { timeout: 60_000 });
+  return stdout.trim();
+}
+
+/** IDs of the running containers of a service on this node. */
+export async function containersOf(service: string): Promise<string[]> {
+  return (await docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`)).split('\n').filter(Boolean);
+}
+
+/** Deploys through the gateway and waits until `replicas` tasks answer. */
+export async function deployFunction(body: Record<string, unknown>, replicas = 1): Promise<void> {
+  const res = await systemFetch('/system/functions', { method: 'POST', body: JSON.stringify(body) });
+  if (res.status !== 202) throw new Error(`deploy ${String(body.service)}: ${res.status} ${await res.text()}`);
+  const name = String(body.service);
+  if (replicas !== 1) {
+    const scaled = await systemFetch(`/system/scale-function/${name}`, { method: 'POST', body: JSON.stringify({ serviceName: name, replicas }) });
+    if (scaled.status !== 202) throw new Error(`scale ${name}: ${scaled.status} ${await scaled.text()}`);
+  }
+  await waitFor(`${name} with ${replicas} running tasks`, async () => ((await containersOf(name)).length === replicas ? true : undefined), 60_000, 500);
+  await waitFor(`${name} answering`, async () => ((await invoke(name, 'ok')).status === 200 ? true : undefined), 60_000, 250);
+}
+
+export async function removeFunction(name: string): Promise<void> {
+  await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: name }) }).catch(() => undefined);
+  await docker('service', 'rm', name).catch(() => undefined);
+}
+
+export interface Answer {
+  status: number;
+  text: string;
+  ms: number;
+}
+
+export async function invoke(name: string, body: string, timeoutMs = 30_000, base = gatewayUrl()): Promise<Answer> {
+  const started = Date.now();
+  try {
+    const res = await fetch(`${base}/function/${name}`, { method: 'POST', body, signal: AbortSignal.timeout(timeoutMs) });
+    return { status: res.status, text: await res.text(), ms: Date.now() - started };
+  } catch (error) {
+    return { status: 0, text: String((error as Error).cause ?? error), ms: Date.now() - started };
+  }
+}
+
+/**
+ * `workers` loops invoking `name` until `stop()` says so, or `maxRequests` /
+ * `maxMs` are reached (every load here is bounded in count and time).
+ */
+export async function invokeLoop(
+  name: string,
+  options: { workers: number; maxRequests: number; maxMs: number; pauseMs?: number; stop?: () => boolean; base?: string },
+): Promise<Array<Answer & { body: string }>> {
+  const answers: Array<Answer & { body: string }> = [];
+  const deadline = Date.now() + options.maxMs;
+  let sent = 0;
+  const worker = async (id: number) => {
+    while (sent < options.maxRequests && Date.now() < deadline && !options.stop?.()) {
+      const body = `w${id}-${sent++}`;
+      answers.push({ ...(await invoke(name, body, 15_000, options.base)), body });
+      if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
+    }
+  };
+  await Promise.all(Array.from({ length: options.workers }, (_, id) => worker(id)));
+  return answers;
+}
+
+/** One line for the reliability figures (grep "[reliability]" in the test output). */
+export function report(line: string): void {
+  process.stderr.write(`[reliability] ${line}\n`);
+}
