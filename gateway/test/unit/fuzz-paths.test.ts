@@ -4,7 +4,9 @@
 // never reaches a /system route or the UI; with credentials the equivalent
 // spellings reach the same route as the plain path.
 import { request as httpRequest } from 'node:http';
+import { Writable } from 'node:stream';
 import fc from 'fast-check';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needsAuth, normalisePath } from '../../src/http/normalise-path.js';
 import { status } from './support/fake-provider.js';
@@ -137,5 +139,35 @@ describe('the auth boundary of the running app', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('credentials and logs', () => {
+  it('no credential, right or wrong, reaches the log, even at trace level', async () => {
+    let logged = '';
+    const sink = new Writable({ write: (chunk, _encoding, done) => ((logged += String(chunk)), done()) });
+    const gw = await startGateway({ credentials, log: pino({ level: 'trace' }, sink) });
+    try {
+      gw.provider.functions.set('fn', status('fn'));
+      const secrets: string[] = [credentials.password];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...protectedPaths, '/function/not-deployed', '/system/functions?x=1', '/nothing'),
+          fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'),
+          fc.string({ minLength: 8, maxLength: 30 }).map((s) => `pw-${s.replace(/[^\x21-\x7e]/g, 'x')}`),
+          fc.boolean(),
+          async (path, method, wrongPassword, right) => {
+            const password = right ? credentials.password : wrongPassword;
+            secrets.push(password, Buffer.from(`admin:${password}`).toString('base64'));
+            await send(gw.url, method, path, { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` });
+          },
+        ),
+        { numRuns: 150 },
+      );
+      expect(logged.length).toBeGreaterThan(1000); // the requests were logged, at trace level
+      for (const secret of secrets) expect(logged.includes(secret), 'a credential appears in the log').toBe(false);
+    } finally {
+      await gw.close();
+    }
   });
 });

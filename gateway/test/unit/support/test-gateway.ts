@@ -20,10 +20,10 @@ export interface TestGateway {
 }
 
 export async function startGateway(
-  options: { env?: Record<string, string>; credentials?: Credentials; scaler?: Scaler; provider?: FakeProvider } = {},
+  options: { env?: Record<string, string>; credentials?: Credentials; scaler?: Scaler; provider?: FakeProvider; log?: pino.Logger } = {},
 ): Promise<TestGateway> {
   const config: Config = loadConfig({ UPSTREAM_REFRESH: '60s', ...options.env });
-  const log = pino({ level: 'silent' });
+  const log = options.log ?? pino({ level: 'silent' });
   const provider = options.provider ?? new FakeProvider();
   const functions = new DirectView(provider);
   const metrics = new GatewayMetrics(functions, { processMetrics: false });

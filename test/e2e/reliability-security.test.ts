@@ -1,0 +1,93 @@
+// Who runs as what, and who can touch what, in the deployed stack: no process
+// runs as root, functions cannot write their image, only the gateway holds the
+// Docker socket, and the credentials never reach the gateway's logs.
+// (The gateway refusing to act on services that are not functions:
+// gateway-api.test.ts; auth against path tricks: gateway-auth.test.ts and
+// gateway/test/unit/fuzz-paths.test.ts.)
+import { describe, expect, inject, it } from 'vitest';
+import { fn, gatewayUrl } from './support/gateway.js';
+import { containersOf, docker, report, run } from './reliability-support.js';
+
+const sampleFunctions = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
+const services = ['gateway', 'prometheus', 'alertmanager', ...sampleFunctions];
+
+interface ServiceSpec {
+  Spec: {
+    TaskTemplate: {
+      ContainerSpec: { ReadOnly?: boolean; Mounts?: Array<{ Type: string; Source?: string; Target: string }> };
+    };
+  };
+}
+
+async function spec(service: string): Promise<ServiceSpec> {
+  return (JSON.parse(await docker('service', 'inspect', fn(service))) as ServiceSpec[])[0]!;
+}
+
+describe('least privilege', () => {
+  it('no process of the stack runs as root (PID 1 of every container: real and effective UID)', async () => {
+    const seen: string[] = [];
+    for (const service of services) {
+      const containers = await containersOf(fn(service));
+      expect(containers.length, service).toBeGreaterThan(0);
+      for (const container of containers) {
+        const status = await docker('exec', container, 'cat', '/proc/1/status');
+        const [real, effective] = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status)!.slice(1).map(Number);
+        expect(real, `${service} runs as UID ${real}`).not.toBe(0);
+        expect(effective, service).not.toBe(0);
+        seen.push(`${service}=${real}`);
+      }
+    }
+    report(`process UIDs: ${seen.join(' ')}`);
+  });
+
+  it('functions have a read-only root filesystem and a writable, bounded /tmp', async () => {
+    for (const name of sampleFunctions) {
+      const container = (await spec(name)).Spec.TaskTemplate.ContainerSpec;
+      expect(container.ReadOnly, name).toBe(true);
+      expect(container.Mounts?.find((m) => m.Target === '/tmp')?.Type, name).toBe('tmpfs');
+    }
+    const [echoit] = await containersOf(fn('echoit'));
+    await expect(docker('exec', echoit!, 'touch', '/home/app/new-file')).rejects.toThrow(/Read-only file system/);
+    await expect(docker('exec', echoit!, 'touch', '/usr/local/bin/new-file')).rejects.toThrow(/Read-only file system|Permission denied/);
+    await docker('exec', echoit!, 'sh', '-c', 'echo x > /tmp/rel-probe && rm /tmp/rel-probe');
+  });
+
+  it('only the gateway mounts the Docker socket', async () => {
+    const holders: string[] = [];
+    for (const service of services) {
+      const mounts = (await spec(service)).Spec.TaskTemplate.ContainerSpec.Mounts ?? [];
+      if (mounts.some((m) => m.Source === '/var/run/docker.sock')) holders.push(service);
+    }
+    expect(holders).toEqual(['gateway']);
+  });
+});
+
+describe('credentials', () => {
+  it('never reach the gateway logs, right or wrong', async () => {
+    const [user, password] = inject('credentials').split(':') as [string, string];
+    const wrong = `rel-wrong-${Date.now()}`;
+    const attempts: Array<[string, string]> = [[user, password], [user, wrong], [wrong, password]];
+    for (const [u, p] of attempts) {
+      const res = await fetch(gatewayUrl('/system/functions'), { headers: { authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` } });
+      expect(res.status).toBe(u === user && p === password ? 200 : 401);
+    }
+    // A deploy whose registryAuth carries a password, refused before Docker (bad image).
+    const registrySecret = `rel-registry-${Date.now()}`;
+    const registryAuth = Buffer.from(`someone:${registrySecret}`).toString('base64');
+    const deploy = await fetch(gatewayUrl('/system/functions'), {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ service: fn('relsecret'), image: 'Bad Image', registryAuth }),
+    });
+    expect(deploy.status).toBe(400);
+    expect(await deploy.text()).not.toContain(registrySecret);
+
+    const { stdout, stderr } = await run('docker', ['service', 'logs', '--raw', fn('gateway')], { maxBuffer: 64 * 1024 * 1024 });
+    const logs = stdout + stderr;
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of [password, wrong, registrySecret, registryAuth, Buffer.from(`${user}:${password}`).toString('base64')]) {
+      expect(logs.includes(secret), 'a credential appears in the gateway logs').toBe(false);
+    }
+    report(`credentials: ${logs.split('\n').length} gateway log lines searched for 5 secrets, none found`);
+  });
+});
