@@ -68,7 +68,10 @@ describe('scale to zero and wake-up', () => {
     process.stderr.write(
       `[scale-to-zero] woke ${sleepy}: first request ${latencies[0]!.toFixed(0)} ms, slowest ${Math.max(...latencies).toFixed(0)} ms, fastest ${Math.min(...latencies).toFixed(0)} ms\n`,
     );
-    // One wake-up to the minimum (1), not one per request.
+    // One wake-up to the minimum (1), not one per request. The answers may come
+    // before Swarm's own health check passes (the gateway probes the task itself).
+    expect((await functionState(sleepy)).replicas).toBe(1);
+    await waitFor(`${sleepy} healthy`, async () => ((await functionState(sleepy)).availableReplicas === 1 ? true : undefined), 30_000, 500);
     expect(await functionState(sleepy)).toEqual({ replicas: 1, availableReplicas: 1 });
   });
 

@@ -69,14 +69,14 @@ describe('/function/{name}/{path...}', () => {
     }
   });
 
-  it('answers 503 with a message when the function has no healthy task', async () => {
+  it('answers 504 with a message when the function has no healthy task within WAKE_TIMEOUT', async () => {
     // mode=http without upstream_url: the watchdog refuses to start, so no task ever becomes healthy.
     await deploy({ service: brokenFn, image: image('watchdog'), envProcess: 'cat', envVars: { mode: 'http' } });
     const started = Date.now();
     const res = await fetch(gatewayUrl(`/function/${brokenFn}`), { method: 'POST', body: 'x', signal: AbortSignal.timeout(90_000) });
-    expect(res.status).toBe(503);
-    expect(await res.text()).toMatch(new RegExp(brokenFn));
-    process.stderr.write(`[gateway e2e] 503 for a function without a healthy task after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    expect(res.status).toBe(504);
+    expect(await res.text()).toMatch(new RegExp(`${brokenFn} has no ready replica after waiting \\d+ s \\(WAKE_TIMEOUT\\)`));
+    process.stderr.write(`[gateway e2e] 504 for a function without a healthy task after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }, 120_000);
 });
 
