@@ -16,7 +16,7 @@ export interface Running {
   dispose(): Promise<void>;
 }
 
-export async function startWatchdog(env: Record<string, string>, extra: { memoryBufferBytes?: number } = {}): Promise<Running> {
+export async function startWatchdog(env: Record<string, string>, extra: { memoryBufferBytes?: number; spillDir?: string } = {}): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'wd-test-'));
   const lockFile = join(dir, '.lock');
   const logs: string[] = [];

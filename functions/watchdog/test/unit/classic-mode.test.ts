@@ -11,7 +11,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start(env: Record<string, string>, extra?: { memoryBufferBytes?: number }): Promise<Running> {
+async function start(env: Record<string, string>, extra?: { memoryBufferBytes?: number; spillDir?: string }): Promise<Running> {
   running = await startWatchdog({ exec_timeout: '10s', ...env }, extra);
   return running;
 }
@@ -78,6 +78,13 @@ describe('failures', () => {
     expect(body.toString()).toContain('exit status 3');
     expect(body.toString()).toContain('it went wrong');
     expect(body.toString()).not.toContain('partial');
+  });
+
+  it('answers 500 naming the cause when the output cannot be held (spill directory unusable), not the SIGPIPE that follows', async () => {
+    const wd = await start({ fprocess: 'head -c 1000000 /dev/zero' }, { memoryBufferBytes: 1024, spillDir: '/nonexistent-spill-dir' });
+    const { res, body } = await post(wd.url, 'x');
+    expect(res.status).toBe(500);
+    expect(body.toString()).toMatch(/^reading the process output failed after \d+ bytes: ENOENT/);
   });
 
   it('answers 500 when fprocess cannot be started', async () => {
