@@ -11,7 +11,8 @@ import { containersOf, docker, invoke, invokeLoop, removeFunction, report } from
 const stack = inject('stackName');
 const proxy = fn('relproxy');
 const gateway = fn('relgw');
-const port = Number(new URL(inject('gatewayUrl')).port) + 1;
+// The second gateway's host port: the stack gateway's + 1 unless E2E_SECOND_GATEWAY_PORT says otherwise.
+const port = Number(process.env.E2E_SECOND_GATEWAY_PORT ?? Number(new URL(inject('gatewayUrl')).port) + 1);
 const base = `http://127.0.0.1:${port}`;
 const probe = fn('relengine');
 let proxyContainer = '';
