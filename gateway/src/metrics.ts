@@ -77,10 +77,9 @@ export class GatewayMetrics {
   /** A removed function's series go away (a new function of the same name starts from zero). */
   forget(name: string): void {
     this.counts.delete(name);
-    for (const [key, child] of this.counterChildren) {
+    for (const key of this.counterChildren.keys()) {
       if (key.startsWith(`${name}\u0000`)) {
         this.counterChildren.delete(key);
-        void child;
         this.invocations.remove({ function_name: name, code: key.slice(name.length + 1) });
       }
     }

@@ -10,6 +10,7 @@ import { errorHandler } from '../../src/http/errors.js';
 import { ProviderError, type FunctionStatus, type FunctionView, type Provider } from '../../src/provider/types.js';
 import type { Clock } from '../../src/scaling/clock.js';
 import { AutoScaler } from '../../src/scaling/index.js';
+import { status as functionStatus } from './support/fake-provider.js';
 
 /** Virtual time: sleep() moves the clock forward at once (after yielding to other tasks). */
 export class FakeClock implements Clock {
@@ -49,18 +50,12 @@ export class FakeProvider implements Provider {
     this.services.set(name, {
       isFunction: options.isFunction ?? true,
       readyAt: 0,
-      status: {
-        name,
+      status: functionStatus(name, {
         image: `swarmfaas/${name}:0.1.0`,
         replicas,
         availableReplicas: replicas,
-        envProcess: 'cat',
-        envVars: {},
         labels: { function: 'true', ...options.labels },
-        annotations: {},
-        constraints: [],
-        secrets: [],
-      },
+      }),
     });
   }
 
