@@ -4,8 +4,8 @@
 // (The gateway refusing to act on services that are not functions:
 // gateway-api.test.ts; auth against path tricks: gateway-auth.test.ts and
 // gateway/test/unit/fuzz-paths.test.ts.)
-import { describe, expect, inject, it } from 'vitest';
-import { fn, gatewayUrl } from './support/gateway.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { fn, gatewayUrl, waitFor } from './support/gateway.js';
 import { containersOf, docker, report, run } from './reliability-support.js';
 
 const sampleFunctions = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
@@ -23,14 +23,43 @@ async function spec(service: string): Promise<ServiceSpec> {
   return (JSON.parse(await docker('service', 'inspect', fn(service))) as ServiceSpec[])[0]!;
 }
 
+/**
+ * /proc/1/status of every running container of a service. A container can
+ * stop between `docker ps` and `docker exec` (an earlier suite's scale-down
+ * still draining): one that is no longer running is passed over, any other
+ * failure is an error.
+ */
+async function pidOneStatuses(service: string): Promise<string[]> {
+  const statuses: string[] = [];
+  for (const container of await containersOf(service)) {
+    try {
+      statuses.push(await docker('exec', container, 'cat', '/proc/1/status'));
+    } catch (error) {
+      const running = await docker('inspect', '--format', '{{.State.Running}}', container).catch(() => 'false');
+      if (running === 'true') throw error;
+    }
+  }
+  return statuses;
+}
+
+// Earlier suites scale functions up and back down: look at the stack once
+// every service runs exactly its desired tasks again (no container draining).
+beforeAll(async () => {
+  for (const service of services) {
+    await waitFor(`${fn(service)} settled at its desired replicas`, async () => {
+      const desired = Number(await docker('service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', fn(service)));
+      return (await containersOf(fn(service))).length === desired ? true : undefined;
+    }, 90_000, 500);
+  }
+}, 120_000);
+
 describe('least privilege', () => {
   it('no process of the stack runs as root (PID 1 of every container: real and effective UID)', async () => {
     const seen: string[] = [];
     for (const service of services) {
-      const containers = await containersOf(fn(service));
-      expect(containers.length, service).toBeGreaterThan(0);
-      for (const container of containers) {
-        const status = await docker('exec', container, 'cat', '/proc/1/status');
+      const statuses = await pidOneStatuses(fn(service));
+      expect(statuses.length, service).toBeGreaterThan(0);
+      for (const status of statuses) {
         const [real, effective] = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status)!.slice(1).map(Number);
         expect(real, `${service} runs as UID ${real}`).not.toBe(0);
         expect(effective, service).not.toBe(0);
