@@ -25,6 +25,7 @@ export class LiveFunctionView implements FunctionView {
   private resyncTimer: NodeJS.Timeout | undefined;
   private convergeTimer: NodeJS.Timeout | undefined;
   private synced = false;
+  private resyncing: Promise<void> | undefined;
 
   constructor(private readonly options: LiveFunctionViewOptions) {}
 
@@ -59,6 +60,11 @@ export class LiveFunctionView implements FunctionView {
     return [...this.functions.values()];
   }
 
+  async readAll(): Promise<FunctionStatus[]> {
+    await this.resync();
+    return this.list();
+  }
+
   async refresh(name: string): Promise<FunctionStatus | undefined> {
     const status = await this.options.provider.get(name);
     this.apply(name, status);
@@ -70,7 +76,13 @@ export class LiveFunctionView implements FunctionView {
     return () => this.listeners.delete(listener);
   }
 
-  async resync(): Promise<void> {
+  /** One full read at a time: callers that come while one runs share it. */
+  resync(): Promise<void> {
+    this.resyncing ??= this.readEverything().finally(() => (this.resyncing = undefined));
+    return this.resyncing;
+  }
+
+  private async readEverything(): Promise<void> {
     const all = await this.options.provider.list();
     const seen = new Set<string>();
     for (const status of all) {

@@ -103,6 +103,8 @@ export interface Provider {
 export interface FunctionView {
   get(name: string): FunctionStatus | undefined;
   list(): FunctionStatus[];
+  /** Re-reads every function from the provider now and returns them; throws (ProviderError) when it cannot answer. */
+  readAll(): Promise<FunctionStatus[]>;
   /** Re-reads one function from the provider now (after a change the gateway made itself). */
   refresh(name: string): Promise<FunctionStatus | undefined>;
   /** Called with the new status (undefined when removed) whenever a function changes. Returns an unsubscribe function. */

@@ -8,6 +8,7 @@ function viewOf(known: Map<string, FunctionStatus>): FunctionView {
   return {
     get: (name) => known.get(name),
     list: () => [...known.values()],
+    readAll: async () => [...known.values()],
     refresh: async (name) => known.get(name),
     onChange: () => () => {},
   };

@@ -131,6 +131,10 @@ export class FakeView implements FunctionView {
   list(): FunctionStatus[] {
     return [...this.cache.values()];
   }
+  async readAll(): Promise<FunctionStatus[]> {
+    await this.sync();
+    return this.list();
+  }
   async refresh(name: string): Promise<FunctionStatus | undefined> {
     this.refreshes++;
     const status = await this.provider.get(name);

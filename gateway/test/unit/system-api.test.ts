@@ -54,6 +54,19 @@ describe('/system/functions', () => {
     });
   });
 
+  it('answers 503 with the reason when the engine cannot be read, and lists again once it can', async () => {
+    const gw = await gateway();
+    gw.provider.functions.set('a', status('a'));
+    gw.provider.unavailable = 'docker: the engine did not answer within 8 s';
+    const res = await fetch(`${gw.url}/system/functions`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('docker: the engine did not answer within 8 s');
+    gw.provider.unavailable = undefined;
+    const again = await fetch(`${gw.url}/system/functions`);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as Array<{ name: string }>).map((f) => f.name)).toEqual(['a']);
+  });
+
   it('gets one function, 404 for none', async () => {
     const gw = await gateway();
     gw.provider.functions.set('a', status('a'));

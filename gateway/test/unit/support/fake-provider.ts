@@ -26,8 +26,13 @@ export class FakeProvider implements Provider {
   logEntries: LogEntry[] = [];
   /** Milliseconds before the first log entry comes (a quiet followed stream). */
   logDelayMs = 0;
+  /** When set, list() fails as an engine that does not answer would. */
+  unavailable: string | undefined;
+  listCalls = 0;
 
   async list() {
+    this.listCalls++;
+    if (this.unavailable) throw new ProviderError('unavailable', this.unavailable);
     return [...this.functions.values()];
   }
   async get(name: string) {
@@ -74,6 +79,9 @@ export class DirectView implements FunctionView {
   }
   list() {
     return [...this.provider.functions.values()];
+  }
+  readAll() {
+    return this.provider.list();
   }
   async refresh(name: string) {
     return this.provider.functions.get(name);
