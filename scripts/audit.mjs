@@ -5,6 +5,7 @@
 // says so loudly and does not fail: that is no finding, and the dependencies
 // are then checked wherever the audit service answers.
 import { spawnSync } from 'node:child_process';
+import { auditVerdict } from './audit-verdict.mjs';
 
 const run = spawnSync('npm', ['audit', '--omit=dev', '--json'], { encoding: 'utf8' });
 let report;
@@ -14,15 +15,10 @@ try {
   console.error(`npm audit printed no report (exit ${run.status}):\n${run.stderr}`);
   process.exit(1);
 }
-if (report.metadata?.vulnerabilities) {
-  const counts = report.metadata.vulnerabilities;
-  const serious = (counts.high ?? 0) + (counts.critical ?? 0);
-  console.log(`npm audit (production dependencies): ${JSON.stringify(counts)}`);
-  if (serious > 0) {
-    spawnSync('npm', ['audit', '--omit=dev', '--audit-level=high'], { stdio: 'inherit' });
-    process.exit(1);
-  }
-  process.exit(0);
+const verdict = auditVerdict(report);
+if (verdict.action === 'warn') console.warn(verdict.message);
+else console.log(verdict.message);
+if (verdict.action === 'fail') {
+  spawnSync('npm', ['audit', '--omit=dev', '--audit-level=high'], { stdio: 'inherit' });
+  process.exit(1);
 }
-const reason = report.message ?? report.error?.summary ?? JSON.stringify(report).slice(0, 300);
-console.warn(`WARNING: the npm audit service did not answer here (${reason}); no audit result for this run.`);
