@@ -4,6 +4,7 @@
 // retried once on another task.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { RequestBody } from '@swarm-faas/request-body';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { ClientGone } from './client-gone.js';
 import type { EndpointTable } from './endpoints.js';
@@ -21,6 +22,8 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'host',
+  // Answered by this side already (Node sends 100 Continue); undici refuses to send it.
+  'expect',
 ]);
 
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'EPIPE']);
@@ -90,9 +93,8 @@ export class Forwarder {
     if (this.options.bodyLimit > 0 && declared !== undefined && Number(declared) > this.options.bodyLimit) {
       throw new HttpError(413, `request body larger than ${this.options.bodyLimit} bytes`);
     }
-    const hasBody = (declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined;
     const headers = requestHeaders(req.headers, invocation.clientIp);
-    const body = hasBody ? await RequestBody.start(req, this.options.bodyLimit, declared) : undefined;
+    const body = RequestBody.expected(req.headers) ? await RequestBody.start(req, this.options.bodyLimit) : undefined;
 
     let address = firstAddress;
     for (let attempt = 0; ; attempt++) {
@@ -188,83 +190,6 @@ export class Forwarder {
       );
     });
   }
-}
-
-/**
- * The request body. Whatever arrived with the request (the first chunk) is
- * taken at once; when that is the whole body (the common small invocation) it
- * goes out as one Buffer, with the headers in one write, and can be sent
- * again on a retry. Otherwise the rest streams, read only when the upstream
- * connection asks for it, so a failed connection leaves it untouched for a
- * retry. Bytes are counted against the limit.
- */
-class RequestBody {
-  started = false;
-  tooLarge = false;
-
-  private constructor(
-    private readonly req: IncomingMessage,
-    private readonly limit: number,
-    private readonly first: Buffer | undefined,
-    private readonly complete: boolean,
-  ) {}
-
-  static async start(req: IncomingMessage, limit: number, declared: string | undefined): Promise<RequestBody> {
-    const first = await firstChunk(req);
-    const complete = first === undefined || (declared !== undefined && Number(declared) === first.length);
-    return new RequestBody(req, limit, first, complete);
-  }
-
-  forUndici(): Buffer | AsyncIterable<Buffer> {
-    if (this.complete) return this.first ?? Buffer.alloc(0);
-    return this.iterate();
-  }
-
-  private async *iterate(): AsyncGenerator<Buffer> {
-    this.started = true;
-    let size = 0;
-    const count = (chunk: Buffer) => {
-      size += chunk.length;
-      if (this.limit > 0 && size > this.limit) {
-        this.tooLarge = true;
-        throw new HttpError(413, `request body larger than ${this.limit} bytes`);
-      }
-      return chunk;
-    };
-    if (this.first) yield count(this.first);
-    for await (const chunk of this.req as AsyncIterable<Buffer>) yield count(chunk);
-  }
-}
-
-/** The first chunk of the body, as soon as one is there; undefined at the end. */
-function firstChunk(req: IncomingMessage): Promise<Buffer | undefined> {
-  const ready = req.read() as Buffer | null;
-  if (ready !== null) return Promise.resolve(ready);
-  if (req.readableEnded) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      req.off('readable', onReadable);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    const onReadable = () => {
-      const chunk = req.read() as Buffer | null;
-      if (chunk === null) return;
-      done();
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      done();
-      resolve(undefined);
-    };
-    const onError = (error: Error) => {
-      done();
-      reject(error);
-    };
-    req.on('readable', onReadable);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
 }
 
 function dropHopByHop(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {

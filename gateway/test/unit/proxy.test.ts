@@ -89,6 +89,23 @@ describe('invocation', () => {
     expect(urls).toEqual(['GET /', 'DELETE /', 'PUT /', 'OPTIONS /', 'GET /']);
   });
 
+  it('forwards a body sent with Expect: 100-continue (curl does so above 1 KB)', async () => {
+    const task = await upstream((req, res) => req.pipe(res));
+    const gw = await gatewayWith([task.address]);
+    const payload = 'x'.repeat(4096);
+    const { hostname, port } = new URL(gw.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: hostname, port, path: '/function/fn', method: 'POST', headers: { expect: '100-continue', 'content-length': payload.length } });
+      req.on('continue', () => req.end(payload));
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+    });
+    expect(answer).toEqual({ status: 200, body: payload });
+  });
+
   it('answers 404 for an unknown function without calling any task', async () => {
     const gw = await gatewayWith([]);
     const res = await fetch(`${gw.url}/function/nope`, { method: 'POST', body: 'x' });
