@@ -2,21 +2,24 @@
  * HTTP mode: each request is proxied, over kept-alive connections, to the one
  * long-running function process at upstream_url. The answer streams through
  * as it comes; exec_timeout bounds the wait for it (504). The request body
- * starts flowing only once a connection is open, so a request that meets a
+ * is read only once a connection is open, so a request that meets a
  * function process that has just died (connection refused) is retried, within
  * exec_timeout, once the process is back.
  *
- * Client: node:http with a keep-alive Agent. Measured here against undici's
- * Pool: the same CPU per proxied request (~100-130 us, most of it the kernel's
- * loopback TCP work), with no dependency and a 27 KB bundle instead of 1.1 MB.
+ * Client: undici's Pool through its dispatch API, the answer's chunks written
+ * straight to the client. bench/watchdog.mjs measured it at ~30 % less CPU
+ * per proxied request than node:http's request + pipe.
  */
-import { Agent, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RequestBody } from '@swarm-faas/request-body';
+import { Pool, type Dispatcher } from 'undici';
 import type { WatchdogConfig } from './config.js';
 import type { Exchange } from './exchange.js';
 import type { UpstreamProcess } from './upstream-process.js';
 
-// Headers that describe one connection, not the message (RFC 9110 7.6.1).
+// Headers that describe one connection, not the message (RFC 9110 7.6.1), and
+// Expect, which this side has already answered (undici refuses to send it).
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -27,12 +30,16 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'proxy-authenticate',
   'proxy-authorization',
+  'expect',
 ]);
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+// Only a refused connection proves the request never reached the process; a
+// reset may come from a process that died of this very request (retrying it
+// would kill the next one too).
+const RETRYABLE = new Set(['ECONNREFUSED']);
 const NO_LIMIT_MS = 60_000; // how long to wait for a restart when exec_timeout is 0
 
-function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
+function forwardable(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): OutgoingHttpHeaders & Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     const value = headers[name];
     if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
@@ -44,10 +51,9 @@ type Attempt = { done: true } | { done: false; error: NodeJS.ErrnoException };
 
 export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
   const url = config.upstreamUrl!;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(url.port || 80);
   const basePath = url.pathname.replace(/\/$/, '');
-  const agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
+  // exec_timeout is enforced here, per request: undici's own timeouts are off.
+  const pool = new Pool(url.origin, { keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, headersTimeout: 0, bodyTimeout: 0 });
   const execSeconds = config.execTimeoutMs / 1000;
 
   /** Resolves true once the function process listens, false at the deadline or when the request is aborted. */
@@ -67,75 +73,101 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
     return ready && !ex.aborted;
   }
 
-  function attempt(ex: Exchange, deadline: number): Promise<Attempt> {
+  function attempt(ex: Exchange, deadline: number, headers: Record<string, string | string[]>, body: RequestBody | undefined): Promise<Attempt> {
     const { req, res } = ex;
     return new Promise<Attempt>((resolve) => {
-      let bodyStarted = false;
-      const outgoing = request({
-        agent,
-        host,
-        port,
-        method: req.method,
-        path: basePath + (req.url ?? '/'),
-        headers: forwardable(req.headers),
-      });
+      let controller: Dispatcher.DispatchController | undefined;
+      let answered = false;
+      let length = NaN;
+      let sent = 0;
+      let ended = false;
+      let settled = false;
       const finish = (result: Attempt) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         offAbort();
         resolve(result);
       };
-      const onAbort = () => {
-        outgoing.destroy();
+      // finish() before abort(): undici reports the abort synchronously, and that report must find this attempt settled.
+      const offAbort = ex.onAbort(() => {
         finish({ done: true });
-      };
-      const offAbort = ex.onAbort(onAbort);
+        controller?.abort(new Error('request aborted'));
+      });
       const timer =
         config.execTimeoutMs > 0
           ? setTimeout(() => {
-              outgoing.destroy();
               if (!res.headersSent) ex.reply(504, `exec_timeout of ${execSeconds}s exceeded waiting for the function\n`);
               else res.destroy();
               finish({ done: true });
+              controller?.abort(new Error('exec_timeout'));
             }, Math.max(0, deadline - Date.now()))
           : undefined;
 
-      outgoing.on('socket', (socket) => {
-        const startBody = () => {
-          bodyStarted = true;
-          req.pipe(outgoing);
-        };
-        if (socket.connecting) socket.once('connect', startBody);
-        else startBody();
-      });
-      outgoing.on('error', (error: NodeJS.ErrnoException) => {
-        if (ex.aborted || res.writableEnded) return finish({ done: true });
-        if (!bodyStarted && !res.headersSent && RETRYABLE.has(error.code ?? '')) return finish({ done: false, error });
-        if (!res.headersSent) ex.reply(502, `the function process did not answer: ${error.message}\n`);
-        else res.destroy();
-        finish({ done: true });
-      });
-      outgoing.on('response', (answer) => {
-        clearTimeout(timer);
-        if (!ex.head(answer.statusCode ?? 502, forwardable(answer.headers))) {
-          answer.resume();
-          return finish({ done: true });
-        }
-        answer.pipe(res);
-        answer.once('end', () => finish({ done: true }));
-        answer.once('error', () => {
-          res.destroy();
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(c) {
+          controller = c;
+          if (settled) c.abort(new Error('request aborted'));
+        },
+        onResponseStart(c, statusCode, answerHeaders) {
+          if (statusCode < 200) return; // informational (100 Continue): the final answer follows
+          answered = true;
+          clearTimeout(timer);
+          length = Number(answerHeaders['content-length'] ?? NaN);
+          if (!ex.head(statusCode, forwardable(answerHeaders))) {
+            finish({ done: true });
+            c.abort(new Error('client went away'));
+          }
+        },
+        onResponseData(c, chunk) {
+          if (settled) return;
+          // A chunk that completes the declared length leaves with end(): one write, headers included.
+          sent += chunk.length;
+          if (sent === length) {
+            ended = true;
+            res.end(chunk);
+          } else if (!res.write(chunk)) {
+            c.pause();
+            res.once('drain', () => c.resume());
+          }
+        },
+        onResponseEnd() {
+          if (!ended && !settled) res.end();
           finish({ done: true });
-        });
-      });
+        },
+        onResponseError(_c, error: NodeJS.ErrnoException) {
+          if (settled) return;
+          if (ex.aborted || res.writableEnded) return finish({ done: true });
+          if (!answered && !res.headersSent && !body?.started && RETRYABLE.has(error.code ?? '')) return finish({ done: false, error });
+          if (!res.headersSent) ex.reply(502, `the function process did not answer: ${error.message}\n`);
+          else res.destroy();
+          finish({ done: true });
+        },
+      };
+      pool.dispatch(
+        {
+          path: basePath + (req.url ?? '/'),
+          method: req.method as Dispatcher.HttpMethod,
+          headers,
+          // undici takes async iterables as bodies; its types list only streams.
+          body: body ? (body.forUndici() as Buffer) : null,
+        },
+        handler,
+      );
     });
   }
 
   async function handle(ex: Exchange): Promise<void> {
     const deadline = Date.now() + (config.execTimeoutMs > 0 ? config.execTimeoutMs : NO_LIMIT_MS);
+    const { req } = ex;
+    const headers = forwardable(req.headers);
+    let body: RequestBody | undefined;
+    if (RequestBody.expected(req.headers)) body = await RequestBody.start(req);
+    else req.resume(); // no body: let the request end, which stops the read timeout
     let lastError: Error | undefined;
     while (Date.now() < deadline) {
       if (!(await waitUntilReady(ex, deadline))) break;
-      const result = await attempt(ex, deadline);
+      const result = await attempt(ex, deadline, headers, body);
       if (result.done) return;
       lastError = result.error;
       await sleep(50); // the process has just died: let the supervisor notice and restart it
@@ -144,5 +176,5 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
     ex.reply(lastError ? 502 : 503, lastError ? `the function process did not answer: ${lastError.message}\n` : 'the function process is not ready\n');
   }
 
-  return { handle, close: () => agent.destroy() };
+  return { handle, close: () => pool.destroy() };
 }

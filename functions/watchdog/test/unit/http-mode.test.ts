@@ -1,6 +1,7 @@
 /** The watchdog in HTTP mode, in front of a real long-running process. */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,6 +49,22 @@ describe('HTTP mode', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(payload)).toBe(true);
     const get = await fetch(`${wd.url}/g`);
     expect(get.headers.get('x-seen-method')).toBe('GET');
+  });
+
+  it('proxies a body sent with Expect: 100-continue (curl does so above 1 KB)', async () => {
+    const wd = await start();
+    const payload = 'y'.repeat(4096);
+    const { hostname, port } = new URL(wd.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: hostname, port, path: '/', method: 'POST', headers: { expect: '100-continue', 'content-length': payload.length } });
+      req.on('continue', () => req.end(payload));
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+    });
+    expect(answer).toEqual({ status: 201, body: payload });
   });
 
   it('starts the process once and reuses kept-alive connections to it', async () => {
