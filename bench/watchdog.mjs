@@ -6,6 +6,12 @@
 //   spawn    spawning `cat` alone from a small fresh Node process (classic mode's ceiling)
 //   mdbare / mdhttp  the markdown sample function (a ~3 KB document) alone, and behind
 //            the watchdog in HTTP mode: the overhead for a function that does some work
+//   nullproxy  the smallest Node HTTP proxy (node:http server + undici dispatch, no
+//            timeouts, no headers of its own) in front of the echo server: what any
+//            HTTP proxy written in Node costs here
+//   relay    a TCP relay (one upstream connection per client connection, bytes
+//            piped, no HTTP parsing at all) in front of the echo server: the
+//            ceiling of any proxy in Node on this machine
 // Requests per second and p50/p99 latency at 1 and 32 connections, the ratios
 // to the bare server, and CPU time per request of each side (from /proc).
 //
@@ -38,6 +44,10 @@ const markdownDoc = Array.from({ length: 12 }, (_, i) => `## Section ${i}\n\nSom
 const work = mkdtempSync(join(tmpdir(), 'wd-bench-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+
+// The reference proxies (see the header). They run with the repository as cwd, so require('undici') resolves.
+const NULL_PROXY = `const{Pool}=require('undici');const p=new Pool('http://127.0.0.1:'+process.env.UP_PORT);require('http').createServer((q,s)=>{p.dispatch({method:q.method,path:q.url,headers:q.headers,body:q},{onRequestStart(){},onResponseStart(c,st,h){s.writeHead(st,h)},onResponseData(c,d){s.write(d)},onResponseEnd(){s.end()},onResponseError(c,e){s.destroy(e)}})}).listen(Number(process.env.PROXY_PORT),'127.0.0.1')`;
+const TCP_RELAY = `const n=require('net');n.createServer((c)=>{const u=n.connect(Number(process.env.UP_PORT),'127.0.0.1');c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy())}).listen(Number(process.env.PROXY_PORT),'127.0.0.1')`;
 
 const ECHO_SERVER = `require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>s.end(Buffer.concat(c)))}).listen(Number(process.env.ECHO_PORT),'127.0.0.1')`;
 
@@ -91,7 +101,7 @@ async function waitAnswering(url, timeoutMs = 20_000) {
 
 const children = [];
 function startNode(args, env) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   return child;
 }
@@ -150,22 +160,29 @@ async function main() {
   const wdEnv = (extra) => ({ TMPDIR: work, suppress_lock: 'true', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', ...extra });
 
   const ports = [];
-  while (ports.length < 7) {
+  while (ports.length < 11) {
     const port = await freePort(); // one at a time, so no port is handed out twice
     if (!ports.includes(port)) ports.push(port);
   }
-  const [barePort, httpPort, echoPort, classicPort, mdBarePort, mdHttpPort, mdUpPort] = ports;
+  const [barePort, httpPort, echoPort, classicPort, mdBarePort, mdHttpPort, mdUpPort, nullPort, nullEchoPort, relayPort, relayEchoPort] = ports;
   const bare = startNode(['-e', ECHO_SERVER], { ECHO_PORT: String(barePort) });
   const http = startNode([bundle], wdEnv({ port: String(httpPort), mode: 'http', upstream_url: `http://127.0.0.1:${echoPort}`, fprocess: `node -e "${ECHO_SERVER}"`, ECHO_PORT: String(echoPort) }));
   const classic = startNode([bundle], wdEnv({ port: String(classicPort), fprocess: 'cat' }));
   const mdBare = startNode([markdownBundle], { upstream_url: `http://127.0.0.1:${mdBarePort}` });
   const mdHttp = startNode([bundle], wdEnv({ port: String(mdHttpPort), mode: 'http', upstream_url: `http://127.0.0.1:${mdUpPort}`, fprocess: `node ${markdownBundle}` }));
+  // Each reference proxy gets its own echo server, as the watchdog has its own.
+  const nullEcho = startNode(['-e', ECHO_SERVER], { ECHO_PORT: String(nullEchoPort) });
+  const nullProxy = startNode(['-e', NULL_PROXY], { UP_PORT: String(nullEchoPort), PROXY_PORT: String(nullPort) });
+  const relayEcho = startNode(['-e', ECHO_SERVER], { ECHO_PORT: String(relayEchoPort) });
+  const relay = startNode(['-e', TCP_RELAY], { UP_PORT: String(relayEchoPort), PROXY_PORT: String(relayPort) });
   const cases = {
     bare: { url: `http://127.0.0.1:${barePort}/`, pids: () => [bare.pid] },
     http: { url: `http://127.0.0.1:${httpPort}/`, pids: () => [http.pid, ...childPids(http.pid)] },
     classic: { url: `http://127.0.0.1:${classicPort}/`, pids: () => [classic.pid] },
     mdbare: { url: `http://127.0.0.1:${mdBarePort}/`, pids: () => [mdBare.pid], payload: markdownDoc },
     mdhttp: { url: `http://127.0.0.1:${mdHttpPort}/`, pids: () => [mdHttp.pid, ...childPids(mdHttp.pid)], payload: markdownDoc },
+    nullproxy: { url: `http://127.0.0.1:${nullPort}/`, pids: () => [nullProxy.pid, nullEcho.pid] },
+    relay: { url: `http://127.0.0.1:${relayPort}/`, pids: () => [relay.pid, relayEcho.pid] },
   };
   for (const { url } of Object.values(cases)) await waitAnswering(url);
   const httpEchoPid = childPids(http.pid)[0];
@@ -209,10 +226,12 @@ async function main() {
       if (n === 'classic') results.cpuMicrosecondsPerRequest[c].classicWatchdogWithCats = perRequest(classic.pid);
       if (n === 'mdbare') results.cpuMicrosecondsPerRequest[c].markdownServer = perRequest(mdBare.pid);
       if (n === 'mdhttp') Object.assign(results.cpuMicrosecondsPerRequest[c], { markdownWatchdog: perRequest(mdHttp.pid), markdownBehindWatchdog: perRequest(childPids(mdHttp.pid)[0]) });
+      if (n === 'nullproxy') Object.assign(results.cpuMicrosecondsPerRequest[c], { nullProxy: perRequest(nullProxy.pid), echoBehindNullProxy: perRequest(nullEcho.pid) });
+      if (n === 'relay') Object.assign(results.cpuMicrosecondsPerRequest[c], { tcpRelay: perRequest(relay.pid), echoBehindRelay: perRequest(relayEcho.pid) });
     }
     console.log(`[bench] ${c} connection(s): ${JSON.stringify(results.cases[c])}`);
   }
-  await Promise.all([bare, http, classic, mdBare, mdHttp].map(stop));
+  await Promise.all([bare, http, classic, mdBare, mdHttp, nullProxy, nullEcho, relay, relayEcho].map(stop));
 
   const ratio = (a, b) => +(a / b).toFixed(2);
   results.ratios = {};
@@ -223,6 +242,9 @@ async function main() {
       classicVsBare: ratio(r.classic.rps, r.bare.rps),
       classicVsSpawnAlone: ratio(r.classic.rps, results.spawnAlone[c].perSecond),
       markdownHttpVsBare: ratio(r.mdhttp.rps, r.mdbare.rps),
+      nullProxyVsBare: ratio(r.nullproxy.rps, r.bare.rps),
+      relayVsBare: ratio(r.relay.rps, r.bare.rps),
+      httpVsNullProxy: ratio(r.http.rps, r.nullproxy.rps),
     };
   }
   results.target = { httpVsBareAt32: 0.7, measured: results.ratios[32].httpVsBare, met: results.ratios[32].httpVsBare >= 0.7 };
@@ -236,6 +258,8 @@ async function main() {
       classic: `${cpu.classicWatchdogWithCats} (watchdog + cat)`,
       mdbare: `${cpu.markdownServer} (markdown)`,
       mdhttp: `${cpu.markdownWatchdog} (watchdog) + ${cpu.markdownBehindWatchdog} (markdown)`,
+      nullproxy: `${cpu.nullProxy} (proxy) + ${cpu.echoBehindNullProxy} (echo)`,
+      relay: `${cpu.tcpRelay} (relay) + ${cpu.echoBehindRelay} (echo)`,
     };
     for (const n of names) {
       const r = results.cases[c][n];
@@ -247,6 +271,7 @@ async function main() {
   for (const c of concurrencies) {
     const r = results.ratios[c];
     console.log(`ratios at ${c} connection(s): http/bare ${r.httpVsBare}, classic/bare ${r.classicVsBare}, classic/spawn-alone ${r.classicVsSpawnAlone}, markdown http/bare ${r.markdownHttpVsBare}`);
+    console.log(`  references: smallest Node HTTP proxy/bare ${r.nullProxyVsBare}, TCP relay/bare ${r.relayVsBare}; watchdog http/smallest proxy ${r.httpVsNullProxy}`);
   }
   console.log(`target http/bare >= 0.7 at 32 connections: ${results.target.met ? 'met' : 'NOT met'} (${results.target.measured})`);
 

@@ -49,7 +49,12 @@ function forwardable(headers: IncomingHttpHeaders | Record<string, string | stri
 
 type Attempt = { done: true } | { done: false; error: NodeJS.ErrnoException };
 
-export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess) {
+export interface HttpProxy {
+  handle(ex: Exchange): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess): HttpProxy {
   const url = config.upstreamUrl!;
   const basePath = url.pathname.replace(/\/$/, '');
   // exec_timeout is enforced here, per request: undici's own timeouts are off.

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { classicHandler, DEFAULT_CLASSIC_OPTIONS, type ClassicOptions } from './classic-mode.js';
 import type { WatchdogConfig } from './config.js';
 import { Exchange } from './exchange.js';
-import { httpHandler } from './http-mode.js';
+import type { HttpProxy } from './http-mode.js';
 import { DEFAULT_LOCK_FILE, removeLock, writeLock } from './lock-file.js';
 import { UpstreamProcess } from './upstream-process.js';
 
@@ -47,8 +47,10 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
           log,
         })
       : undefined;
-  const proxy = upstream ? httpHandler(config, upstream) : undefined;
-  const handle = proxy ? proxy.handle : classicHandler(config, classicOptions);
+  // HTTP mode's client (undici) is loaded in listen(), and only in HTTP mode:
+  // a classic-mode watchdog stays ~11 MB smaller, and forks faster for it.
+  let proxy: HttpProxy | undefined;
+  const handle = upstream ? (ex: Exchange) => proxy!.handle(ex) : classicHandler(config, classicOptions);
 
   let inflight = 0;
   let ready = false;
@@ -116,6 +118,7 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
   }
 
   async function listen(port = config.port, host?: string): Promise<AddressInfo> {
+    if (upstream && !proxy) proxy = (await import('./http-mode.js')).httpHandler(config, upstream);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
