@@ -15,6 +15,11 @@
 // direct case hits the same single task), publishes the task's port in host
 // mode on 127.0.0.1 for the direct case (docker CLI), measures, removes the
 // function, prints a table and writes bench/results/gateway.json.
+// A third path is measured as a reference: a bare TCP relay (a service of
+// its own on the functions network, Node's net module piping bytes, no HTTP
+// work) in the gateway's place. The relay/direct ratio is what one extra hop
+// over the Swarm network costs on this machine whatever the proxy does; the
+// gateway/relay ratio is what the gateway's own HTTP work costs on top.
 // Latency percentiles are computed from every response's own time (autocannon's
 // histogram has 1 ms resolution, too coarse for the overhead at 1 connection).
 import { execFileSync } from 'node:child_process';
@@ -30,6 +35,13 @@ const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(pr
 const name = `${process.env.STACK_NAME || 'gw'}_gwbench`;
 const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${version}`;
 const directPort = Number(process.env.BENCH_DIRECT_PORT ?? 38099);
+const relayPort = directPort + 1;
+const relayName = `${name}_relay`;
+const gatewayImage = `swarmfaas/gateway:${version}`;
+// The reference relay: one connection to the task per client connection, bytes piped both ways.
+const relayScript =
+  "const n=require('net');n.createServer((c)=>{const u=n.connect(8080,process.env.UPSTREAM);" +
+  "c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy())}).listen(8080)";
 const duration = Number(process.env.BENCH_DURATION ?? 6);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const concurrencies = [1, 8, 32];
@@ -42,7 +54,10 @@ const deployment = {
   image,
   envProcess: `node -e "${server}"`,
   envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000' },
-  labels: { 'com.openfaas.scale.zero': 'false' },
+  // One task all along: the load would otherwise make the stack's autoscaler add
+  // replicas mid-run (the direct case reaches only the first one, and starting
+  // tasks take CPU from the measurement).
+  labels: { 'com.openfaas.scale.zero': 'false', 'com.openfaas.scale.max': '1' },
 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -88,15 +103,18 @@ async function measure(url, connections, seconds, times = []) {
 }
 
 /**
- * Direct and through-gateway runs alternate, ROUNDS times, so that a change
- * in the machine's load (it is shared) weighs on both alike; figures pool the rounds.
+ * The paths run one after another in rounds, in an order that rotates each
+ * round, so that a change in the machine's load (it is shared) weighs on all
+ * of them alike; figures pool the rounds.
  */
-async function compare(direct, through, connections) {
-  const pooled = { direct: { times: [], requests: 0, errors: 0 }, gateway: { times: [], requests: 0, errors: 0 } };
+async function compare(urls, connections) {
+  const keys = Object.keys(urls);
+  const pooled = Object.fromEntries(keys.map((k) => [k, { times: [], requests: 0, errors: 0 }]));
   const slice = duration / rounds;
   for (let round = 0; round < rounds; round++) {
-    for (const [key, url] of round % 2 === 0 ? [['direct', direct], ['gateway', through]] : [['gateway', through], ['direct', direct]]) {
-      const r = await measure(url, connections, slice, pooled[key].times);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[(i + round) % keys.length];
+      const r = await measure(urls[key], connections, slice, pooled[key].times);
       pooled[key].requests += r.requests;
       pooled[key].errors += r.errors;
     }
@@ -105,7 +123,19 @@ async function compare(direct, through, connections) {
     p.times.sort((a, b) => a - b);
     return { rps: p.requests / duration, ok: p.times.length, errors: p.errors, p50: percentile(p.times, 50), p99: percentile(p.times, 99) };
   };
-  return { direct: summary(pooled.direct), gateway: summary(pooled.gateway) };
+  return Object.fromEntries(keys.map((k) => [k, summary(pooled[k])]));
+}
+
+function docker(...args) {
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+function removeRelay() {
+  try {
+    execFileSync('docker', ['service', 'rm', relayName], { stdio: 'ignore' });
+  } catch {
+    /* not there */
+  }
 }
 
 async function main() {
@@ -118,21 +148,29 @@ async function main() {
     execFileSync('docker', ['service', 'update', '--quiet', '--detach=false', '--update-order', 'stop-first', '--publish-add', `mode=host,target=8080,published=${directPort}`, name], { stdio: ['ignore', 'ignore', 'inherit'] });
     const direct = `http://127.0.0.1:${directPort}/`;
     const through = `${gateway}/function/${name}`;
+    const relayed = `http://127.0.0.1:${relayPort}/`;
     await waitOk(direct, 'the function (direct)');
     await waitOk(through, 'the function through the gateway');
+    removeRelay();
+    const network = docker('service', 'inspect', '--format', '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}', name).split(' ')[0];
+    docker('service', 'create', '--quiet', '--detach=false', '--name', relayName, '--network', network, '--endpoint-mode', 'dnsrr',
+      '--publish', `mode=host,target=8080,published=${relayPort}`, '--env', `UPSTREAM=tasks.${name}`, gatewayImage, 'node', '-e', relayScript);
+    await waitOk(relayed, 'the function through the reference TCP relay');
 
     const rows = [];
     for (const connections of concurrencies) {
-      // Warm both paths (connections, JIT), then measure them alternately.
-      await measure(direct, connections, 1);
-      await measure(through, connections, 1);
-      const { direct: d, gateway: g } = await compare(direct, through, connections);
+      // Warm every path (connections, JIT), then measure them in rotating order.
+      for (const url of [direct, through, relayed]) await measure(url, connections, 1);
+      const { direct: d, gateway: g, relay: r } = await compare({ direct, gateway: through, relay: relayed }, connections);
       rows.push({
         connections,
         direct: d,
         gateway: g,
+        relay: r,
         rpsRatio: g.rps / d.rps,
         addedP50ms: g.p50 - d.p50,
+        relayVsDirect: r.rps / d.rps,
+        gatewayVsRelay: g.rps / r.rps,
       });
     }
 
@@ -142,6 +180,10 @@ async function main() {
       console.log(
         [r.connections, fmt(r.direct.rps, 0), fmt(r.direct.p50, 3), fmt(r.direct.p99, 3), fmt(r.gateway.rps, 0), fmt(r.gateway.p50, 3), fmt(r.gateway.p99, 3), fmt(r.rpsRatio), fmt(r.addedP50ms, 3), `${r.direct.errors}/${r.gateway.errors}`].join(' | '),
       );
+    }
+    console.log('\nreference, a bare TCP relay in the gateway\'s place:\nconn | relay req/s | p50 ms | relay/direct | gateway/relay | errors');
+    for (const r of rows) {
+      console.log([r.connections, fmt(r.relay.rps, 0), fmt(r.relay.p50, 3), fmt(r.relayVsDirect), fmt(r.gatewayVsRelay), r.relay.errors].join(' | '));
     }
     const at32 = rows.find((r) => r.connections === 32);
     const at1 = rows.find((r) => r.connections === 1);
@@ -157,6 +199,7 @@ async function main() {
       JSON.stringify({ at: new Date().toISOString(), gateway, function: name, image, mode: 'http', durationSeconds: duration, rounds, rows, targets }, null, 2),
     );
   } finally {
+    removeRelay();
     const removed = await system('DELETE', '/system/functions', { functionName: name });
     if (removed.status !== 202) console.error(`[bench gateway] removing ${name} answered ${removed.status}: ${removed.text}`);
   }
