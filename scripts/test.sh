@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command (npm test): makes the machine ready (Docker engine, swarm),
-# builds the images, then runs the unit and end-to-end tests.
+# The test command (npm test): makes the machine ready (Docker engine, swarm,
+# qemu for the arm images), builds the images, then runs the unit and
+# end-to-end tests.
 #   npm test                 everything
 #   npm test -- <vitest args>  e.g. --project unit, or a file filter
 set -euo pipefail
@@ -8,5 +9,7 @@ cd "$(dirname "$0")/.."
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 scripts/prepare-machine.sh --install
+# qemu emulation and the arm base images, for test/e2e/multiarch.test.ts (which builds the arm images).
+scripts/make-arm-bases.sh --install >/dev/null
 scripts/build-images.sh
 exec npx vitest run "$@"
