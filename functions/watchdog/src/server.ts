@@ -150,8 +150,10 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
     // Whatever is still running past write_timeout is cut off (its processes killed).
     server.closeAllConnections();
     await closed;
+    // The pool's idle connections first: a function process that closes its
+    // server gracefully on SIGTERM would otherwise wait for them until killed.
+    await proxy?.close();
     await upstream?.stop();
-    proxy?.close();
   }
 
   return { server, listen, shutdown, inflight: () => inflight, upstream };

@@ -99,16 +99,83 @@ describe('HTTP mode', () => {
     expect(await res.text()).toContain('exec_timeout');
   });
 
+  it('streams a chunked answer: the first part arrives before the process has finished it', async () => {
+    const wd = await start();
+    const res = await fetch(`${wd.url}/stream`);
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const started = Date.now();
+    const first = await reader.read();
+    expect(Buffer.from(first.value!).toString()).toBe('first\n');
+    expect(Date.now() - started).toBeLessThan(400);
+    let rest = '';
+    for (let part = await reader.read(); !part.done; part = await reader.read()) rest += Buffer.from(part.value).toString();
+    expect(rest).toBe('second\n');
+  });
+
+  it('passes on answers without a body (204) and HEAD requests', async () => {
+    const wd = await start();
+    const empty = await fetch(`${wd.url}/nocontent`, { method: 'DELETE' });
+    expect(empty.status).toBe(204);
+    expect(empty.headers.get('x-seen-method')).toBe('DELETE');
+    expect(await empty.text()).toBe('');
+    const head = await fetch(`${wd.url}/anything`, { method: 'HEAD' });
+    expect(head.status).toBe(201);
+    expect(head.headers.get('x-seen-method')).toBe('HEAD');
+  });
+
+  it('streams a request body that arrives in several parts', async () => {
+    const wd = await start();
+    const parts = ['one ', 'two ', 'three'];
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const part = parts.shift();
+        if (part === undefined) return controller.close();
+        await new Promise((r) => setTimeout(r, 50));
+        controller.enqueue(Buffer.from(part));
+      },
+    });
+    const res = await fetch(wd.url, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(201);
+    expect(await res.text()).toBe('one two three');
+  });
+
+  it('drops the request to the process when the client goes away', async () => {
+    const wd = await start();
+    const client = new AbortController();
+    const pending = fetch(`${wd.url}/hold`, { signal: client.signal }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    const abortedAt = Date.now();
+    client.abort();
+    await pending;
+    let closedAt = 0;
+    for (let i = 0; i < 40 && !closedAt; i++) {
+      closedAt = Number(await (await fetch(`${wd.url}/aborted`)).text());
+      if (!closedAt) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(closedAt).toBeGreaterThanOrEqual(abortedAt);
+    expect(closedAt - abortedAt).toBeLessThan(1000);
+    expect(await waitFor(() => wd.watchdog.inflight() === 0)).toBe(true);
+    // And a shutdown after it lets the function process close by itself, within its 2 s grace.
+    const stopping = Date.now();
+    await wd.stop();
+    expect(Date.now() - stopping).toBeLessThan(1500);
+  });
+
   it('max_inflight answers 429 beyond the limit', async () => {
     const wd = await start({ max_inflight: '1', exec_timeout: '5s' });
     const statuses = await Promise.all([fetch(`${wd.url}/slow`), fetch(`${wd.url}/slow`)].map((p) => p.then((r) => r.status)));
     expect(statuses.sort()).toEqual([200, 429]);
   });
 
-  it('stops the function process at shutdown', async () => {
+  it('stops the function process at shutdown, letting it close gracefully (no kill after the 2 s grace)', async () => {
     const wd = await start();
     const pid = Number(await (await fetch(`${wd.url}/pid`)).text());
+    // Kept-alive connections to the process are open now; its SIGTERM handler waits for them to close.
+    await Promise.all(Array.from({ length: 5 }, () => fetch(wd.url, { method: 'POST', body: 'x' }).then((r) => r.text())));
+    const stopping = Date.now();
     await wd.stop();
+    expect(Date.now() - stopping).toBeLessThan(1500);
     expect(await waitFor(() => !processTable().some((p) => p.pid === pid))).toBe(true);
     expect(existsSync(wd.lockFile)).toBe(false);
   });
