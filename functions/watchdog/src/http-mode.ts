@@ -47,7 +47,10 @@ function forwardable(headers: IncomingHttpHeaders | Record<string, string | stri
   return out;
 }
 
-type Attempt = { done: true } | { done: false; error: NodeJS.ErrnoException };
+/** How long a failed request waits for the process to exit before answering 502 (see handle()). */
+const EXIT_GRACE_MS = 200;
+
+type Attempt = { done: true } | { done: false; error: NodeJS.ErrnoException; retry: boolean };
 
 export interface HttpProxy {
   handle(ex: Exchange): Promise<void>;
@@ -143,9 +146,8 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess): 
         onResponseError(_c, error: NodeJS.ErrnoException) {
           if (settled) return;
           if (ex.aborted || res.writableEnded) return finish({ done: true });
-          if (!answered && !res.headersSent && !body?.started && RETRYABLE.has(error.code ?? '')) return finish({ done: false, error });
-          if (!res.headersSent) ex.reply(502, `the function process did not answer: ${error.message}\n`);
-          else res.destroy();
+          if (!answered && !res.headersSent) return finish({ done: false, error, retry: !body?.started && RETRYABLE.has(error.code ?? '') });
+          res.destroy(); // the answer had started: all that can be done is to cut it
           finish({ done: true });
         },
       };
@@ -175,6 +177,14 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess): 
       const result = await attempt(ex, deadline, headers, body);
       if (result.done) return;
       lastError = result.error;
+      if (!result.retry) {
+        // The connection broke after the request went out: most often the process
+        // is dying (of this request, or just before it). Wait for it to be seen
+        // gone, so that requests after this answer wait for the restart instead
+        // of meeting the dying process too.
+        await upstream.exited(EXIT_GRACE_MS);
+        break;
+      }
       await sleep(50); // the process has just died: let the supervisor notice and restart it
     }
     if (ex.aborted) return;

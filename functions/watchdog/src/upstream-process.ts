@@ -91,6 +91,24 @@ export class UpstreamProcess {
     }
   }
 
+  /** Resolves once the current process has exited and been noticed (true), or after `withinMs` (false). */
+  exited(withinMs: number): Promise<boolean> {
+    const child = this.child;
+    if (!child || !this.isReady) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        child.off('close', onClose);
+        resolve(false);
+      }, withinMs);
+      // After the supervisor's own 'close' listener (registered first), which marks the process not ready.
+      const onClose = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      child.once('close', onClose);
+    });
+  }
+
   /** Asks the process group to stop (SIGTERM), then kills it after `graceMs`. */
   async stop(graceMs = 2000): Promise<void> {
     this.stopping = true;
