@@ -1,9 +1,11 @@
 // The gateway's Koa application, built from its dependencies. Importing this
 // module has no side effects: unit tests build it with a fake Provider.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { BasicAuthChecker, type Credentials } from './http/basic-auth.js';
 import { errorHandler } from './http/errors.js';
+import { invocationTarget } from './http/invocation-target.js';
 import { needsAuth, normalisePath } from './http/normalise-path.js';
 import { registerDeleteFunction } from './routes/function-delete.js';
 import { registerDeployFunction } from './routes/function-deploy.js';
@@ -12,7 +14,7 @@ import { registerUpdateFunction } from './routes/function-update.js';
 import { registerListFunctions } from './routes/functions-list.js';
 import { registerHealthz } from './routes/healthz.js';
 import { registerInfo } from './routes/info.js';
-import { registerInvoke } from './routes/invoke.js';
+import { createInvoker, registerInvoke, type Invoker } from './routes/invoke.js';
 import { registerLogs } from './routes/logs.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerUi } from './routes/ui.js';
@@ -23,7 +25,24 @@ export interface AppOptions extends RouteDeps {
   credentials?: Credentials;
 }
 
-export function createApp(options: AppOptions): Koa {
+/**
+ * The gateway's HTTP request listener: invocations go straight to the
+ * invoker (the hot path, no Koa), everything else to the Koa app.
+ */
+export function createRequestListener(options: AppOptions): RequestListener {
+  const invoke = createInvoker(options);
+  const app = createApp(options, invoke).callback();
+  const debug = options.log.isLevelEnabled('debug') ? options.log : undefined;
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const target = invocationTarget(req.url ?? '/');
+    if (!target) return void app(req, res);
+    const started = debug ? performance.now() : 0;
+    if (debug) res.once('close', () => debug.debug({ method: req.method, path: req.url, status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request'));
+    void invoke(req, res, target);
+  };
+}
+
+export function createApp(options: AppOptions, invoke: Invoker = createInvoker(options)): Koa {
   const { log } = options;
   const app = new Koa({ proxy: false });
   app.silent = true; // errors are logged by errorHandler
@@ -79,7 +98,7 @@ export function createApp(options: AppOptions): Koa {
   registerUpdateFunction(router, options);
   registerDeleteFunction(router, options);
   registerLogs(router, options);
-  registerInvoke(router, options);
+  registerInvoke(router, invoke);
   registerUi(router, options);
   options.scaler.routes(router);
 

@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
 import gatewayPackage from '../package.json' with { type: 'json' };
-import { createApp } from './app.js';
+import { createRequestListener } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { LiveFunctionView } from './functions/view.js';
 import { readCredentials } from './http/basic-auth.js';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const scaler = createScaler({ config, provider, functions, log });
 
   await functions.start();
-  const app = createApp({
+  const listener = createRequestListener({
     config,
     provider,
     functions,
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   });
   scaler.start();
 
-  const server = createServer(app.callback());
+  const server = createServer(listener);
   server.requestTimeout = config.READ_TIMEOUT * 1000;
   server.headersTimeout = Math.min(60_000, config.READ_TIMEOUT * 1000);
   // An idle client connection is closed after WRITE_TIMEOUT, but never while

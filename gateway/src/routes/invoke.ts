@@ -1,58 +1,68 @@
 // /function/{name} and /function/{name}/{path...}, any method: forwards the
 // request to one of the function's tasks and streams the answer back.
 // The function is looked up in the live view (no Docker call per request).
+// The invoker works on Node's request and response directly: the server hands
+// it invocations before Koa (see http/invocation-target.ts), and the Koa route
+// below serves the spellings that only Koa's URL parsing recognises.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 import { HttpError, statusOf } from '../http/errors.js';
+import type { InvocationTarget } from '../http/invocation-target.js';
 import { ClientGone } from '../upstream/client-gone.js';
 import { ProviderError } from '../provider/types.js';
 import { WakeTimeoutError } from '../scaling/index.js';
 import type { RouteDeps } from './deps.js';
 
-export function registerInvoke(router: Router, deps: RouteDeps): void {
-  const handler = (ctx: Context & { params: Record<string, string | undefined> }) => invoke(ctx, deps);
+export type Invoker = (req: IncomingMessage, res: ServerResponse, target: InvocationTarget) => Promise<void>;
+
+export function registerInvoke(router: Router, invoke: Invoker): void {
+  const handler = async (ctx: { params: Record<string, string | undefined>; path: string; querystring: string; req: IncomingMessage; res: ServerResponse; respond?: boolean }) => {
+    const name = ctx.params.name!;
+    ctx.respond = false; // the invoker answers, errors included
+    const suffix = ctx.path.slice(`/function/${name}`.length) || '/';
+    await invoke(ctx.req, ctx.res, { name, path: suffix + (ctx.querystring ? `?${ctx.querystring}` : '') });
+  };
   router.all('/function/:name', handler);
   router.all('/function/:name/{*path}', handler);
 }
 
-async function invoke(ctx: Context & { params: Record<string, string | undefined> }, deps: RouteDeps): Promise<void> {
-  const name = ctx.params.name!;
-  const status = deps.functions.get(name);
-  if (!status) throw new HttpError(404, `function ${name} not found`);
-  deps.scaler.recordInvocation(name);
+export function createInvoker(deps: RouteDeps): Invoker {
+  return async (req, res, { name, path }) => {
+    const status = deps.functions.get(name);
+    // Unknown names are not counted: a metric label per mistyped name would grow without bound.
+    if (!status) return void answerError(req, res, new HttpError(404, `function ${name} not found`), name, deps);
+    deps.scaler.recordInvocation(name);
+    const started = performance.now();
+    const gone = ClientGone.watch(res);
+    let code = 0;
+    try {
+      const address = await firstAddress(name, status.replicas, status.availableReplicas, deps, gone);
+      // The forwarder writes the answer itself.
+      code = await deps.forwarder.forward({ name, method: req.method ?? 'GET', path, req, res, clientIp: req.socket.remoteAddress ?? '', signal: gone }, address);
+    } catch (error) {
+      code = gone.aborted ? 499 : answerError(req, res, error, name, deps); // 499: the client went away, nobody to answer
+    } finally {
+      deps.metrics.recordInvocation(name, code, (performance.now() - started) / 1000);
+    }
+  };
+}
 
-  const started = performance.now();
-  const res = ctx.res;
-  const gone = ClientGone.watch(res);
-  let code = 0;
-  try {
-    const address = await firstAddress(name, status.replicas, status.availableReplicas, deps, gone);
-    // The path suffix and query exactly as the client sent them (still percent-encoded).
-    const suffix = ctx.path.slice(`/function/${name}`.length) || '/';
-    code = await deps.forwarder.forward(
-      { name, method: ctx.method, path: suffix + (ctx.querystring ? `?${ctx.querystring}` : ''), req: ctx.req, res, clientIp: ctx.request.ip, signal: gone },
-      address,
-    );
-    // The forwarder wrote the answer itself.
-    ctx.respond = false;
-  } catch (error) {
-    code = statusOf(error);
-    if (gone.aborted) {
-      code = 499; // the client went away: nobody to answer
-      ctx.respond = false;
-      return;
-    }
-    if (res.headersSent) {
-      // The answer had started and broke off: the connection was cut, nothing more to say.
-      ctx.respond = false;
-      code = res.statusCode;
-      if (!gone.aborted) deps.log.warn({ err: error, function: name }, 'answer from the function broke off');
-      return;
-    }
-    throw error;
-  } finally {
-    deps.metrics.recordInvocation(name, code, (performance.now() - started) / 1000);
+/** Answers an invocation that failed (text/plain, like every error of the gateway); returns the status for the metrics. */
+function answerError(req: IncomingMessage, res: ServerResponse, error: unknown, name: string, deps: RouteDeps): number {
+  if (res.headersSent) {
+    // The answer had started and broke off: the connection was cut, nothing more to say.
+    deps.log.warn({ err: error, function: name }, 'answer from the function broke off');
+    return res.statusCode;
   }
+  const status = statusOf(error);
+  if (status >= 500) deps.log.error({ err: error, method: req.method, function: name }, 'invocation failed');
+  else deps.log.debug({ status, method: req.method, function: name, reason: (error as Error).message }, 'invocation refused');
+  const body = Buffer.from(status === 500 ? 'internal error' : (error as Error).message);
+  if (!res.destroyed) {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });
+    res.end(body);
+  }
+  return status;
 }
 
 /** The first task to try; wakes the function (through the scaler) when it has none. */

@@ -19,7 +19,9 @@ const goodAuth = `Basic ${Buffer.from('admin:fuzz-secret').toString('base64')}`;
 function send(base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(base);
-    const req = httpRequest({ host: hostname, port, path, method, headers }, (res) => {
+    // Node's client sends a DELETE body without Content-Length (invalid HTTP): say it.
+    const withLength = method === 'GET' ? headers : { ...headers, 'content-length': '2' };
+    const req = httpRequest({ host: hostname, port, path, method, headers: withLength }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { createApp } from '../../../src/app.js';
+import { createRequestListener } from '../../../src/app.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import type { Credentials } from '../../../src/http/basic-auth.js';
 import { GatewayMetrics } from '../../../src/metrics.js';
@@ -30,7 +30,7 @@ export async function startGateway(
   const endpoints = new EndpointTable((name) => provider.endpoints(name), config.UPSTREAM_REFRESH * 1000, log);
   const forwarder = new Forwarder(endpoints, { timeoutMs: config.UPSTREAM_TIMEOUT * 1000, bodyLimit: config.FUNCTION_BODY_LIMIT });
   const scaler = options.scaler ?? createScaler({ config, provider, functions, log });
-  const app = createApp({
+  const listener = createRequestListener({
     config,
     provider,
     functions,
@@ -44,7 +44,7 @@ export async function startGateway(
     providerInfo: { provider: 'fake', orchestration: 'swarm' },
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
-  const server: Server = createServer(app.callback());
+  const server: Server = createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
