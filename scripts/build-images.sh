@@ -7,7 +7,8 @@
 # Base images are build arguments. BASE_IMAGES chooses them:
 #   auto (default)  the official images (node:20-alpine) when they are present
 #                   or can be pulled, else local stand-ins made from this host
-#                   (scripts/make-local-bases.sh; no registry needed)
+#                   (scripts/make-local-bases.sh --install: no registry needed;
+#                   as root on Debian it installs the packages it takes files from)
 #   official | local
 # NODE_IMAGE overrides the node base outright. PLATFORM=linux/arm64 (etc.)
 # builds for another architecture: with buildx when there is one (several
@@ -33,13 +34,13 @@ choose_node_base() {
   if [ -n "${NODE_IMAGE:-}" ]; then echo "$NODE_IMAGE"; return; fi
   case "$MODE" in
     official) echo "$OFFICIAL_NODE" ;;
-    local) scripts/make-local-bases.sh | sed -n 's/^NODE_IMAGE=//p' ;;
+    local) scripts/make-local-bases.sh --install | sed -n 's/^NODE_IMAGE=//p' ;;
     auto)
       if have_image "$OFFICIAL_NODE" || timeout 60 docker pull -q "$OFFICIAL_NODE" >/dev/null 2>&1; then
         echo "$OFFICIAL_NODE"
       else
         say "cannot pull $OFFICIAL_NODE: using a local stand-in made from this host"
-        scripts/make-local-bases.sh | sed -n 's/^NODE_IMAGE=//p'
+        scripts/make-local-bases.sh --install | sed -n 's/^NODE_IMAGE=//p'
       fi ;;
     *) die "BASE_IMAGES must be auto, official or local (got '$MODE')" ;;
   esac

@@ -135,7 +135,12 @@ make_base() {
   say "made $image: node reports $got"
 }
 
-command -v busybox >/dev/null || die "the host's busybox is needed for the applet list (Debian: busybox-static)"
+if ! command -v busybox >/dev/null && [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
+  say "installing busybox-static from Debian's packages (its applet list names the links)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; }
+fi
+command -v busybox >/dev/null || die "the host's busybox is needed for the applet list (Debian: busybox-static, or run with --install)"
 ensure_emulation
 make_base arm64 arm64 "$NODE_ARM64" swarmfaas-local/node:20-arm64 arm64 v8
 make_base armhf armv7l "$NODE_ARMV7" swarmfaas-local/node:20-armv7 arm v7
