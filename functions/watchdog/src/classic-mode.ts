@@ -37,13 +37,14 @@ function feedStdin(child: ChildProcess, ex: Exchange, marshal: boolean): void {
     req.unpipe();
     req.resume(); // drain what is left so the connection stays usable
   });
+  const marshalled = marshal ? new MarshalRequestStream(goHeader(req)) : undefined;
   if (!hasBody(req.method)) {
     req.resume();
-    if (marshal) stdin.end(`{"header":${JSON.stringify(goHeader(req))},"body":{"raw":""}}`);
-    else stdin.end();
+    if (marshalled) marshalled.pipe(stdin);
+    (marshalled ?? stdin).end(); // no body: the marshalled JSON has an empty "raw"
     return;
   }
-  const source: Readable = marshal ? req.pipe(new MarshalRequestStream(goHeader(req))) : req;
+  const source: Readable = marshalled ? req.pipe(marshalled) : req;
   source.pipe(stdin);
 }
 

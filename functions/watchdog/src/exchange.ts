@@ -61,20 +61,23 @@ export class Exchange {
     return Number(process.hrtime.bigint() - this.started) / 1e9;
   }
 
-  /** Sends the status line and headers; from here the write timeout runs. */
+  /**
+   * Sends the status line and `headers` (a fresh object the caller hands over:
+   * it is completed in place); from here the write timeout runs, until the
+   * response closes (see the constructor).
+   */
   head(status: number, headers: OutgoingHttpHeaders = {}, forceContentType = true): boolean {
     const { res } = this;
     if (res.headersSent || res.destroyed) return false;
     this.status = status;
-    const all: OutgoingHttpHeaders = { ...headers, 'X-Duration-Seconds': this.seconds().toFixed(6) };
-    if (forceContentType && this.options.contentType) all['content-type'] = this.options.contentType;
-    if (this.options.closeConnection()) all.connection = 'close';
-    res.writeHead(status, all);
+    headers['X-Duration-Seconds'] = this.seconds().toFixed(6);
+    if (forceContentType && this.options.contentType) headers['content-type'] = this.options.contentType;
+    if (this.options.closeConnection()) headers.connection = 'close';
+    res.writeHead(status, headers);
     if (this.options.writeTimeoutMs > 0) {
       this.writeTimer = setTimeout(() => res.destroy(new Error('write_timeout exceeded')), this.options.writeTimeoutMs);
       this.writeTimer.unref();
     }
-    res.once('finish', () => clearTimeout(this.writeTimer));
     return true;
   }
 

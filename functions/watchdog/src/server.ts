@@ -56,6 +56,7 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
   let ready = false;
   let draining = false;
   let drained: (() => void) | undefined;
+  const exchangeOptions = { writeTimeoutMs: config.writeTimeoutMs, contentType: config.contentType, closeConnection: () => draining };
 
   const server = createServer(
     {
@@ -78,11 +79,7 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const ex = new Exchange(req, res, {
-      writeTimeoutMs: config.writeTimeoutMs,
-      contentType: config.contentType,
-      closeConnection: () => draining,
-    });
+    const ex = new Exchange(req, res, exchangeOptions);
     if (config.writeDebug) res.once('close', () => logLine(ex));
 
     if (req.url === HEALTH_PATH && req.method === 'GET') {

@@ -4,27 +4,14 @@
 // retried once on another task.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { RequestBody } from '@swarm-faas/request-body';
+import { forwardableHeaders, RequestBody } from '@swarm-faas/http-relay';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { ClientGone } from './client-gone.js';
 import type { EndpointTable } from './endpoints.js';
 import { HttpError } from '../http/errors.js';
 
-/** Headers that belong to one connection, never forwarded (RFC 9110 7.6.1). */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  // Answered by this side already (Node sends 100 Continue); undici refuses to send it.
-  'expect',
-]);
+/** The client's Host names the gateway: undici sets the task's own. */
+const NOT_FORWARDED = new Set(['host']);
 
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'EPIPE']);
 
@@ -192,24 +179,8 @@ export class Forwarder {
   }
 }
 
-function dropHopByHop(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const connectionTokens = new Set(
-    String(headers['connection'] ?? '')
-      .split(',')
-      .map((t) => t.trim().toLowerCase())
-      .filter(Boolean),
-  );
-  const out: Record<string, string | string[]> = {};
-  for (const key in headers) {
-    const value = headers[key];
-    if (value === undefined || HOP_BY_HOP.has(key) || connectionTokens.has(key)) continue;
-    out[key] = value;
-  }
-  return out;
-}
-
 export function requestHeaders(incoming: IncomingHttpHeaders, clientIp: string): Record<string, string | string[]> {
-  const headers = dropHopByHop(incoming);
+  const headers = forwardableHeaders(incoming, NOT_FORWARDED);
   const prior = incoming['x-forwarded-for'];
   headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${clientIp}` : clientIp;
   if (incoming.host) headers['x-forwarded-host'] = incoming.host;
@@ -217,5 +188,5 @@ export function requestHeaders(incoming: IncomingHttpHeaders, clientIp: string):
 }
 
 export function responseHeaders(incoming: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  return dropHopByHop(incoming);
+  return forwardableHeaders(incoming);
 }

@@ -187,6 +187,11 @@ describe('options', () => {
     expect(json.header['X-Thing']).toEqual(['a']);
     expect(json.header['Content-Length']).toEqual(['100001']);
     expect(Buffer.from(json.body.raw, 'base64').equals(payload)).toBe(true);
+    // A GET has no body: the JSON still comes, with an empty raw body.
+    const get = await fetch(wd.url, { headers: { 'X-Thing': 'b' } });
+    const empty = JSON.parse(await get.text()) as { header: Record<string, string[]>; body: { raw: string } };
+    expect(empty.header['X-Thing']).toEqual(['b']);
+    expect(empty.body.raw).toBe('');
   });
 
   it('content_type forces the answer type', async () => {

@@ -5,9 +5,6 @@
  * headers, and can be sent again on a retry. Otherwise the rest streams, read
  * only when the upstream connection asks for it, so a failed connection
  * leaves it untouched for a retry. Bytes are counted against an optional limit.
- *
- * Shared by the gateway (towards function tasks) and the watchdog's HTTP mode
- * (towards the function process); both bundle it from source.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
