@@ -34,32 +34,21 @@ export function createRequestListener(options: AppOptions): RequestListener {
   const app = createApp(options, invoke).callback();
   const debug = options.log.isLevelEnabled('debug') ? options.log : undefined;
   return (req: IncomingMessage, res: ServerResponse) => {
+    if (debug) {
+      const started = performance.now();
+      res.once('close', () => debug.debug({ method: req.method, path: req.url, status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request'));
+    }
     const target = invocationTarget(req.url ?? '/');
-    if (!target) return void app(req, res);
-    const started = debug ? performance.now() : 0;
-    if (debug) res.once('close', () => debug.debug({ method: req.method, path: req.url, status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request'));
-    void invoke(req, res, target);
+    if (target) void invoke(req, res, target);
+    else void app(req, res);
   };
 }
 
-export function createApp(options: AppOptions, invoke: Invoker = createInvoker(options)): Koa {
+function createApp(options: AppOptions, invoke: Invoker): Koa {
   const { log } = options;
   const app = new Koa({ proxy: false });
   app.silent = true; // errors are logged by errorHandler
 
-  const debug = log.isLevelEnabled('debug');
-  if (debug) {
-    app.use(async (ctx, next) => {
-      const started = performance.now();
-      try {
-        await next();
-      } finally {
-        ctx.res.once('close', () =>
-          log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - started).toFixed(2) }, 'request'),
-        );
-      }
-    });
-  }
   app.use(errorHandler(log));
 
   // Normalise before auth and routing, so no spelling of /system/* skips auth.

@@ -1,6 +1,6 @@
 // The gateway's Prometheus metrics. Names and labels are part of the contract
-// (dashboards and alert rules use them). Children are cached per label set so
-// the invocation path does no label hashing.
+// (dashboards and alert rules use them). Each function's series children are
+// kept in one record, so an invocation costs one map lookup and no label hashing.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FunctionView } from './provider/types.js';
 
@@ -8,14 +8,11 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly invocations: Counter<'function_name' | 'code'>;
   private readonly seconds: Histogram<'function_name'>;
-  private readonly counterChildren = new Map<string, Counter.Internal>();
-  private readonly histogramChildren = new Map<string, Histogram.Internal<'function_name'>>();
-  /** invocationCount of GET /system/functions, by function. */
-  private readonly counts = new Map<string, number>();
+  private readonly series = new Map<string, FunctionSeries>();
 
   constructor(functions: FunctionView, options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    const ensureSeries = (name: string) => this.counterChild(name, 200);
+    const ensureSeries = (name: string) => this.counterChild(this.seriesOf(name), name, 200);
     this.invocations = new Counter({
       name: 'gateway_function_invocation_total',
       help: 'Invocations of functions through the gateway, by function and HTTP status',
@@ -49,40 +46,50 @@ export class GatewayMetrics {
   }
 
   recordInvocation(name: string, code: number, durationSeconds: number): void {
-    this.counterChild(name, code).inc();
-    let histogram = this.histogramChildren.get(name);
-    if (!histogram) {
-      histogram = this.seconds.labels({ function_name: name });
-      this.histogramChildren.set(name, histogram);
-    }
-    histogram.observe(durationSeconds);
-    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    const series = this.seriesOf(name);
+    this.counterChild(series, name, code).inc();
+    series.seconds ??= this.seconds.labels({ function_name: name });
+    series.seconds.observe(durationSeconds);
+    series.count++;
   }
 
-  private counterChild(name: string, code: number): Counter.Internal {
-    const key = `${name}\u0000${code}`;
-    let counter = this.counterChildren.get(key);
+  private seriesOf(name: string): FunctionSeries {
+    let series = this.series.get(name);
+    if (!series) {
+      series = { byCode: new Map(), seconds: undefined, count: 0 };
+      this.series.set(name, series);
+    }
+    return series;
+  }
+
+  private counterChild(series: FunctionSeries, name: string, code: number): Counter.Internal {
+    let counter = series.byCode.get(code);
     if (!counter) {
       counter = this.invocations.labels({ function_name: name, code: String(code) });
       counter.inc(0); // the series exists from now on, at 0
-      this.counterChildren.set(key, counter);
+      series.byCode.set(code, counter);
     }
     return counter;
   }
 
+  /** invocationCount of GET /system/functions. */
   invocationCount(name: string): number {
-    return this.counts.get(name) ?? 0;
+    return this.series.get(name)?.count ?? 0;
   }
 
   /** A removed function's series go away (a new function of the same name starts from zero). */
   forget(name: string): void {
-    this.counts.delete(name);
-    for (const key of this.counterChildren.keys()) {
-      if (key.startsWith(`${name}\u0000`)) {
-        this.counterChildren.delete(key);
-        this.invocations.remove({ function_name: name, code: key.slice(name.length + 1) });
-      }
-    }
-    if (this.histogramChildren.delete(name)) this.seconds.remove({ function_name: name });
+    const series = this.series.get(name);
+    if (!series) return;
+    this.series.delete(name);
+    for (const code of series.byCode.keys()) this.invocations.remove({ function_name: name, code: String(code) });
+    if (series.seconds) this.seconds.remove({ function_name: name });
   }
+}
+
+/** One function's series children and its invocation count. */
+interface FunctionSeries {
+  byCode: Map<number, Counter.Internal>;
+  seconds: Histogram.Internal<'function_name'> | undefined;
+  count: number;
 }

@@ -3,6 +3,7 @@
 // every RESYNC_INTERVAL catches what events miss (task changes on other
 // nodes); functions still converging (fewer tasks running than wanted) are
 // re-read every second so a new or woken function becomes invokable quickly.
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { FunctionStatus, FunctionView, Provider } from '../provider/types.js';
 
@@ -118,7 +119,7 @@ export class LiveFunctionView implements FunctionView {
     if (status) this.functions.set(name, status);
     else this.functions.delete(name);
     if (!before && !status) return;
-    if (before && status && JSON.stringify(before) === JSON.stringify(status)) return;
+    if (before && status && isDeepStrictEqual(before, status)) return;
     for (const listener of this.listeners) {
       try {
         listener(name, status);

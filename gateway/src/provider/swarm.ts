@@ -254,16 +254,20 @@ export class SwarmProvider implements Provider {
   /** The overlay network of the gateway's own container (when FUNCTIONS_NETWORK is unset). */
   private async findOwnNetwork(): Promise<string> {
     try {
-      const container = (await this.docker.getContainer(hostname()).inspect()) as {
+      const container = (await withDeadline(() => this.docker.getContainer(hostname()).inspect())) as {
         NetworkSettings?: { Networks?: Record<string, { NetworkID: string }> };
       };
       for (const [name, attachment] of Object.entries(container.NetworkSettings?.Networks ?? {})) {
         if (name === 'ingress') continue;
-        const network = (await this.docker.getNetwork(attachment.NetworkID).inspect()) as { Scope?: string };
+        const network = (await withDeadline(() => this.docker.getNetwork(attachment.NetworkID).inspect())) as { Scope?: string };
         if (network.Scope === 'swarm') return attachment.NetworkID;
       }
-    } catch {
-      // Not running in a container: fall through.
+    } catch (error) {
+      // Not running in a container: fall through. An engine that did not answer is said as such (and asked again next time).
+      if (error instanceof ProviderError) {
+        this.defaultNetwork = undefined;
+        throw error;
+      }
     }
     this.defaultNetwork = undefined;
     throw new ProviderError('invalid', 'network: none given and FUNCTIONS_NETWORK is not set');

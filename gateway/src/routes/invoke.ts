@@ -6,8 +6,9 @@
 // below serves the spellings that only Koa's URL parsing recognises.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import { HttpError, statusOf } from '../http/errors.js';
-import type { InvocationTarget } from '../http/invocation-target.js';
+import { invocationTarget, type InvocationTarget } from '../http/invocation-target.js';
 import { ClientGone } from '../upstream/client-gone.js';
 import { ProviderError } from '../provider/types.js';
 import { WakeTimeoutError } from '../scaling/index.js';
@@ -16,11 +17,12 @@ import type { RouteDeps } from './deps.js';
 export type Invoker = (req: IncomingMessage, res: ServerResponse, target: InvocationTarget) => Promise<void>;
 
 export function registerInvoke(router: Router, invoke: Invoker): void {
-  const handler = async (ctx: { params: Record<string, string | undefined>; path: string; querystring: string; req: IncomingMessage; res: ServerResponse; respond?: boolean }) => {
-    const name = ctx.params.name!;
+  const handler = async (ctx: Context) => {
+    // The same reading of the path as the hot path's, from Koa's parse of the URL.
+    const target = invocationTarget(ctx.path + (ctx.querystring ? `?${ctx.querystring}` : ''));
+    if (!target) throw new HttpError(404, `no function in ${ctx.path}`);
     ctx.respond = false; // the invoker answers, errors included
-    const suffix = ctx.path.slice(`/function/${name}`.length) || '/';
-    await invoke(ctx.req, ctx.res, { name, path: suffix + (ctx.querystring ? `?${ctx.querystring}` : '') });
+    await invoke(ctx.req, ctx.res, target);
   };
   router.all('/function/:name', handler);
   router.all('/function/:name/{*path}', handler);
@@ -77,6 +79,7 @@ async function firstAddress(
   let address = vip && availableReplicas === 0 ? undefined : await deps.endpoints.select(name);
   if (address && replicas > 0) return address;
   let probed: string | undefined;
+  const waitingSince = deps.endpoints.now();
   try {
     probed = await deps.scaler.ensureAvailable(name, gone.signal);
   } catch (error) {
@@ -85,8 +88,8 @@ async function firstAddress(
     if (error instanceof ProviderError && error.kind === 'not-found') throw new HttpError(404, `function ${name} not found`);
     throw new HttpError(503, `function ${name} is not available: ${(error as Error).message}`);
   }
-  // forget, not invalidate: the cached addresses are of tasks that are gone, and select() would still hand one out.
-  deps.endpoints.forget(name);
+  // Forget, not invalidate: the cached addresses are of tasks that are gone, and select() would still hand one out.
+  deps.endpoints.forgetOlderThan(name, waitingSince);
   // A task that answered the scaler's readiness probe before the orchestrator listed it: this request only.
   if (probed) return probed;
   address = await deps.endpoints.select(name);

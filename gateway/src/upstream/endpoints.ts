@@ -10,6 +10,8 @@ export type Resolve = (name: string) => Promise<string[]>;
 interface Entry {
   rotation: RoundRobin;
   resolvedAt: number;
+  /** When the latest lookup started (0: never). */
+  lookupStartedAt: number;
   lookup: Promise<void> | undefined;
   stale: boolean;
 }
@@ -21,7 +23,7 @@ export class EndpointTable {
     private readonly resolve: Resolve,
     private readonly refreshMs: number,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -31,7 +33,7 @@ export class EndpointTable {
   async select(name: string, avoid?: string): Promise<string | undefined> {
     let entry = this.entries.get(name);
     if (!entry) {
-      entry = { rotation: new RoundRobin(), resolvedAt: 0, lookup: undefined, stale: true };
+      entry = { rotation: new RoundRobin(), resolvedAt: 0, lookupStartedAt: 0, lookup: undefined, stale: true };
       this.entries.set(name, entry);
     }
     if (entry.rotation.size === 0 || (avoid !== undefined && entry.rotation.size <= 1)) {
@@ -61,7 +63,19 @@ export class EndpointTable {
     this.entries.delete(name);
   }
 
+  /**
+   * The function's tasks were replaced (it woke up) while a request waited
+   * since `since`: drop addresses looked up before then. Every request held
+   * by one wake calls this; only the first drops anything, the others share
+   * its new lookup and the round-robin.
+   */
+  forgetOlderThan(name: string, since: number): void {
+    const entry = this.entries.get(name);
+    if (entry && entry.lookupStartedAt <= since) this.entries.delete(name);
+  }
+
   private lookup(name: string, entry: Entry): Promise<void> {
+    if (!entry.lookup) entry.lookupStartedAt = this.now();
     entry.lookup ??= this.resolve(name)
       .then((addresses) => {
         entry.rotation.replace(addresses);

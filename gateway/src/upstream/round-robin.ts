@@ -9,10 +9,6 @@ export class RoundRobin {
     return this.addresses.length;
   }
 
-  list(): readonly string[] {
-    return this.addresses;
-  }
-
   replace(addresses: readonly string[]): void {
     this.addresses = addresses;
   }

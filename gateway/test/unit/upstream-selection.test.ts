@@ -83,6 +83,22 @@ describe('EndpointTable', () => {
     expect(await endpoints.select('fn')).toBe('10.0.0.9:8080');
   });
 
+  it('after a wake, requests that all waited for it drop the old addresses once and share the new lookup and the round-robin', async () => {
+    const { endpoints, lookups, advance } = table([[], ['10.0.0.1:8080', '10.0.0.2:8080', '10.0.0.3:8080']]);
+    expect(await endpoints.select('fn')).toBeUndefined(); // at zero: nothing to send to
+    advance(10);
+    const waitingSince = endpoints.now(); // six requests start waiting for the wake
+    advance(1000); // the wake takes a second
+    const picks = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        endpoints.forgetOlderThan('fn', waitingSince);
+        return endpoints.select('fn');
+      }),
+    );
+    expect(lookups.length).toBe(2); // the one before the wake, and one after it
+    expect(picks).toEqual(['10.0.0.1:8080', '10.0.0.2:8080', '10.0.0.3:8080', '10.0.0.1:8080', '10.0.0.2:8080', '10.0.0.3:8080']);
+  });
+
   it('shares one lookup between concurrent requests', async () => {
     const { endpoints, lookups } = table([['10.0.0.1:8080']]);
     await Promise.all(Array.from({ length: 10 }, () => endpoints.select('fn')));
