@@ -15,5 +15,6 @@ arm64=$(sed -n 's/^NODE_IMAGE_ARM64=//p' <<<"$bases")
 armv7=$(sed -n 's/^NODE_IMAGE_ARMV7=//p' <<<"$bases")
 version=$(node -p 'require("./package.json").version')
 
-PLATFORM=linux/arm64 FAAS_TAG="$version-arm64" NODE_IMAGE="$arm64" scripts/build-images.sh
-PLATFORM=linux/arm/v7 FAAS_TAG="$version-armv7" NODE_IMAGE="$armv7" scripts/build-images.sh
+npm run build --silent >&2
+PLATFORM=linux/arm64 FAAS_TAG="$version-arm64" NODE_IMAGE="$arm64" SKIP_BUNDLE=1 scripts/build-images.sh
+PLATFORM=linux/arm/v7 FAAS_TAG="$version-armv7" NODE_IMAGE="$armv7" SKIP_BUNDLE=1 scripts/build-images.sh

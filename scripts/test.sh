@@ -9,11 +9,15 @@ cd "$(dirname "$0")/.."
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 scripts/prepare-machine.sh --install
+say() { echo "[test] $*" >&2; }
+die() { echo "[test] ERROR: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. scripts/lib.sh
+INSTALL=1
 # The UI tests drive Debian's chromium (playwright-core downloads no browser).
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
-  echo "[test] installing chromium from Debian's packages" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+if [ ! -x /usr/bin/chromium ] && may_install; then
+  say "installing chromium from Debian's packages"
+  apt_install chromium
 fi
 # qemu emulation and the arm base images, for test/e2e/multiarch.test.ts (which builds the arm images).
 scripts/make-arm-bases.sh --install >/dev/null

@@ -1,6 +1,7 @@
 /** Test helpers: an in-process watchdog on a random port, and a look at the process table. */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createWatchdog, type Watchdog } from '../src/server.js';
@@ -66,4 +67,13 @@ export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<b
     await new Promise((r) => setTimeout(r, 50));
   }
   return check();
+}
+
+/** A port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers.js';
+import { freePort, waitFor } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wd-main-'));
 const bundle = join(dir, 'watchdog.mjs');
@@ -44,7 +44,7 @@ describe('the watchdog process', () => {
   });
 
   it('on SIGTERM stops accepting, removes the lock, finishes in-flight requests and exits 0', async () => {
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const port = String(await freePort());
     const p = run({ fprocess: `sh -c 'sleep 1; cat'`, port, write_timeout: '5s' });
     const lock = join(dir, '.lock');
     expect(await waitFor(() => existsSync(lock), 5000)).toBe(true);

@@ -1,0 +1,56 @@
+# Shell functions shared by the scripts that prepare the machine and make
+# images. Source it from a script that defines say and die; functions that
+# may install packages do so only when INSTALL=1, as root, on Debian.
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# apt_install PACKAGE...: installs Debian packages quietly, refreshing the
+# package lists only when the first try fails (a fresh machine has none).
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
+}
+
+may_install() { [ "${INSTALL:-0}" = 1 ] && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; }
+
+# need_pkg COMMAND PACKAGE: the command, installed from PACKAGE when missing and allowed.
+need_pkg() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if may_install; then
+    say "installing $2 from Debian's packages"
+    apt_install "$2"
+  fi
+  command -v "$1" >/dev/null 2>&1 || die "'$1' is missing: install the Debian package $2 (or run with --install)"
+}
+
+# base_rootfs ROOT [BUSYBOX]: the root filesystem every local base image
+# starts from: busybox (the host's, or the given binary of another
+# architecture) with its applets, the users root, node (1000) and nobody,
+# /tmp, name resolution and the CA certificates. Needs the host's busybox
+# (need_pkg busybox busybox-static): applet names are the same on every
+# architecture.
+base_rootfs() {
+  local root=$1 busybox=${2:-$(command -v busybox)}
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,home,var/tmp}
+  chmod 1777 "$root/tmp" "$root/var/tmp"
+  install -m 0755 "$busybox" "$root/bin/busybox"
+  local applet
+  for applet in $(busybox --list-full); do
+    [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+  done
+  cat >"$root/etc/passwd" <<'P'
+root:x:0:0:root:/root:/bin/sh
+node:x:1000:1000:node:/home/node:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+P
+  cat >"$root/etc/group" <<'G'
+root:x:0:
+node:x:1000:
+nogroup:x:65534:
+G
+  mkdir -p "$root/home/node" && chown 1000:1000 "$root/home/node"
+  echo 'hosts: files dns' >"$root/etc/nsswitch.conf"
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  fi
+}
