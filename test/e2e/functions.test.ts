@@ -1,12 +1,10 @@
 // Every sample function of the stack, invoked through the gateway on the real
 // Swarm, checking what it answers.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fn, gatewayUrl, listFunctions, systemFetch, waitFor } from './support/gateway.js';
+import { containersOf as containersOfService, run } from './support/docker.js';
+import { fn, gatewayUrl, image, listFunctions, systemFetch, waitFor } from './support/gateway.js';
 
-const run = promisify(execFile);
 const SAMPLES = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
 
 async function invoke(name: string, body?: string | Buffer, init: RequestInit = {}) {
@@ -15,10 +13,7 @@ async function invoke(name: string, body?: string | Buffer, init: RequestInit = 
 }
 
 /** IDs of the running containers of one of the stack's services. */
-async function containersOf(name: string): Promise<string[]> {
-  const { stdout } = await run('docker', ['ps', '-q', '--no-trunc', '-f', `label=com.docker.swarm.service.name=${fn(name)}`]);
-  return stdout.split('\n').filter(Boolean);
-}
+const containersOf = (name: string) => containersOfService(fn(name));
 
 describe('the sample functions', () => {
   it('are all deployed as functions, wordcount with its replica cap', async () => {
@@ -140,7 +135,7 @@ describe('the watchdog base image on Swarm', () => {
       method: 'POST',
       body: JSON.stringify({
         service: tree,
-        image: 'swarmfaas/watchdog:0.1.0',
+        image: image('watchdog'),
         envProcess: "sh -c 'sleep 301 & sleep 302; echo never'",
         envVars: { exec_timeout: '1s' },
       }),
@@ -161,8 +156,3 @@ describe('the watchdog base image on Swarm', () => {
     expect(table).toMatch(/watchdog\.mjs/);
   }, 150_000);
 });
-
-async function containersOfService(service: string): Promise<string[]> {
-  const { stdout } = await run('docker', ['ps', '-q', '--no-trunc', '-f', `label=com.docker.swarm.service.name=${service}`]);
-  return stdout.split('\n').filter(Boolean);
-}

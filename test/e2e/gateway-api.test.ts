@@ -3,12 +3,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { fn, gatewayUrl, listFunctions, systemFetch, waitFor } from './support/gateway.js';
+import { fn, gatewayUrl, image, listFunctions, systemFetch, version, waitFor } from './support/gateway.js';
 
 const run = promisify(execFile);
 const stack = inject('stackName');
-const version = '0.1.0';
-const image = (name: string) => `swarmfaas/${name}:${version}`;
 const deployed = new Set<string>();
 const secrets: string[] = [];
 

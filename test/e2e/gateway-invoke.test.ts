@@ -2,9 +2,8 @@
 // passed back, the errors, the metrics, and the logs of an invocation.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeader, fn, gatewayUrl, systemFetch, waitFor } from './support/gateway.js';
+import { authHeader, fn, gatewayUrl, image, systemFetch, waitFor } from './support/gateway.js';
 
-const image = (name: string) => `swarmfaas/${name}:0.1.0`;
 const envFn = fn('gwe2e-env');
 const brokenFn = fn('gwe2e-broken');
 

@@ -4,16 +4,13 @@
 // the watchdog in classic and HTTP mode, a function reporting the node it
 // runs on, and the gateway talking to the real engine. Containers are run
 // with `docker run` (the swarm here is amd64) and removed afterwards.
-import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from './support/gateway.js';
+import { docker } from './support/docker.js';
+import { version, waitFor } from './support/gateway.js';
 
-const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const version = (JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8')) as { version: string }).version;
 const IMAGES = ['watchdog', 'gateway', 'echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
 
 const PLATFORMS = [
@@ -22,11 +19,6 @@ const PLATFORMS = [
 ] as const;
 
 const started: string[] = [];
-
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, { timeout: 120_000 });
-  return stdout.trim();
-}
 
 /** Starts a container of `image` for `platform` on a free 127.0.0.1 port; returns its name and URL. */
 async function start(platform: string, image: string, ...extra: string[]): Promise<{ name: string; url: string }> {

@@ -5,7 +5,7 @@
 // connections but never answers, like a hung engine. Both services are
 // removed afterwards.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { fn, waitFor } from './support/gateway.js';
+import { fn, image, waitFor } from './support/gateway.js';
 import { containersOf, docker, invoke, invokeLoop, removeFunction, report } from './reliability-support.js';
 
 const stack = inject('stackName');
@@ -43,11 +43,11 @@ beforeAll(async () => {
   await cleanUp();
   await docker('service', 'create', '--detach', '--name', proxy, '--network', `${stack}_functions`, '--endpoint-mode', 'dnsrr',
     '--mount', 'type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock', '--restart-condition', 'none',
-    'swarmfaas/gateway:0.1.0', 'node', '-e', relay);
+    image('gateway'), 'node', '-e', relay);
   await docker('service', 'create', '--detach', '--name', gateway, '--network', `${stack}_functions`, '--endpoint-mode', 'dnsrr',
     '--publish', `mode=host,target=8080,published=${port}`, '--restart-condition', 'none',
     '--env', `DOCKER_HOST=tcp://${proxy}:2375`, '--env', `FUNCTIONS_NETWORK=${stack}_functions`, '--env', 'SCALE_TO_ZERO=false',
-    'swarmfaas/gateway:0.1.0');
+    image('gateway'));
   proxyContainer = await waitFor('the proxy container', async () => (await containersOf(proxy))[0], 60_000, 500);
   await waitFor('the second gateway to list the stack functions', async () => {
     const res = await fetch(`${base}/system/functions`).catch(() => undefined);
@@ -70,7 +70,7 @@ describe('the Docker engine API stops answering', () => {
     const invocations = invokeLoop(fn('echoit'), { workers: 1, maxRequests: 200, maxMs: 40_000, pauseMs: 200, stop: () => !outage, base });
 
     const [deploy, remove, scale, get, list] = await Promise.all([
-      system('POST', '/system/functions', { service: probe, image: 'swarmfaas/echoit:0.1.0' }),
+      system('POST', '/system/functions', { service: probe, image: image('echoit') }),
       system('DELETE', '/system/functions', { functionName: probe }),
       system('POST', `/system/scale-function/${fn('echoit')}`, { replicas: 2 }),
       system('GET', `/system/function/${fn('never-deployed')}`),
@@ -96,7 +96,7 @@ describe('the Docker engine API stops answering', () => {
     // Recovers by itself: the list answers again, deploys work again, and the new function answers.
     await waitFor('the list to answer again', async () => ((await system('GET', '/system/functions')).status === 200 ? true : undefined), 30_000, 500);
     const recoveredMs = await waitFor('a deploy to succeed again', async () => {
-      const res = await system('POST', '/system/functions', { service: probe, image: 'swarmfaas/echoit:0.1.0', labels: { 'com.openfaas.scale.zero': 'false' } });
+      const res = await system('POST', '/system/functions', { service: probe, image: image('echoit'), labels: { 'com.openfaas.scale.zero': 'false' } });
       return res.status === 202 ? Date.now() - pausedAt - outageMs : undefined;
     }, 30_000, 500);
     await waitFor('the new function to answer', async () => ((await invoke(probe, 'after', 5000, base)).status === 200 ? true : undefined), 60_000, 250);

@@ -2,10 +2,10 @@
 // under load, functions that hang, crash, flood their output or fork, the
 // gateway container killed, and racing deploy/update/delete calls.
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { fn, gatewayUrl, listFunctions, systemFetch, waitFor } from './support/gateway.js';
+import { fn, gatewayUrl, image, listFunctions, systemFetch, waitFor } from './support/gateway.js';
 import { containersOf, deployFunction, docker, invoke, invokeLoop, removeFunction, report } from './reliability-support.js';
 
-const echoitImage = 'swarmfaas/echoit:0.1.0';
+const echoitImage = image('echoit');
 const created = new Set<string>();
 afterAll(async () => {
   for (const name of created) await removeFunction(name);
@@ -61,7 +61,7 @@ describe('broken functions are contained', () => {
     created.add(name);
     await deployFunction({
       service: name,
-      image: 'swarmfaas/watchdog:0.1.0',
+      image: image('watchdog'),
       envProcess: `sh -c '${script}'`,
       envVars: { exec_timeout: '3s', write_timeout: '20s' },
       readOnlyRootFilesystem: true,

@@ -6,11 +6,11 @@ import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { authHeader, fn, gatewayUrl, systemFetch } from './support/gateway.js';
+import { authHeader, fn, gatewayUrl, image, systemFetch } from './support/gateway.js';
 
 const run = promisify(execFile);
 const stack = inject('stackName');
-const image = 'swarmfaas/echoit:0.1.0';
+const echoitImage = image('echoit');
 let requests = 0;
 let healthChecks = 0;
 
@@ -61,7 +61,7 @@ const deployCases = (method: 'POST' | 'PUT'): Case[] => {
     { what: 'a JSON array', method, path: '/system/functions', body: '[]', status: 400, message: /body: / },
     { what: 'wrong types', method, path: '/system/functions', body: body({ service: 5, image: ['x'], envVars: 'a=b', limits: { memory: 128 } }), status: 400, message: /service: .*image: .*envVars: .*limits\.memory: / },
     { what: 'missing fields', method, path: '/system/functions', body: '{}', status: 400, message: /service: .*image: / },
-    { what: 'an unknown field', method, path: '/system/functions', body: body({ service: name, image, envVar: { a: 'b' } }), status: 400, message: /unknown field envVar/ },
+    { what: 'an unknown field', method, path: '/system/functions', body: body({ service: name, image: echoitImage, envVar: { a: 'b' } }), status: 400, message: /unknown field envVar/ },
     ...(method === 'POST'
       ? [
           ['upper case', 'Relin'],
@@ -71,7 +71,7 @@ const deployCases = (method: 'POST' | 'PUT'): Case[] => {
           ['64 characters', 'r'.repeat(64)],
           ['unicode', 'rélin'],
           ['an empty name', ''],
-        ].map(([why, service]) => ({ what: `a name with ${why}`, method, path: '/system/functions', body: body({ service, image }), status: 400, message: /service: expected a name/ }))
+        ].map(([why, service]) => ({ what: `a name with ${why}`, method, path: '/system/functions', body: body({ service, image: echoitImage }), status: 400, message: /service: expected a name/ }))
       : []),
     ...['Not A/Valid:Image', 'UPPER/case:1', 'echo//it', 'echoit:', 'echoit@sha256:xyz', 'a:b:c', ' echoit'].map((ref) => ({
       what: `image "${ref}"`,
@@ -81,7 +81,7 @@ const deployCases = (method: 'POST' | 'PUT'): Case[] => {
       status: 400,
       message: /image: expected an image reference/,
     })),
-    { what: 'a body over SYSTEM_BODY_LIMIT (1 MiB)', method, path: '/system/functions', body: body({ service: name, image, envProcess: 'x'.repeat(1024 * 1024 + 10) }), status: 413, message: /larger than 1048576 bytes/ },
+    { what: 'a body over SYSTEM_BODY_LIMIT (1 MiB)', method, path: '/system/functions', body: body({ service: name, image: echoitImage, envProcess: 'x'.repeat(1024 * 1024 + 10) }), status: 413, message: /larger than 1048576 bytes/ },
   ];
 };
 

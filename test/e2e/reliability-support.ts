@@ -1,20 +1,9 @@
 // Helpers of the reliability suites: functions deployed through the API and
 // removed afterwards, Docker look-ups, and bounded invocation loops.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { containersOf, docker } from './support/docker.js';
 import { gatewayUrl, systemFetch, waitFor } from './support/gateway.js';
 
-export const run = promisify(execFile);
-
-export async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, { timeout: 60_000 });
-  return stdout.trim();
-}
-
-/** IDs of the running containers of a service on this node. */
-export async function containersOf(service: string): Promise<string[]> {
-  return (await docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`)).split('\n').filter(Boolean);
-}
+export { containersOf, docker, run } from './support/docker.js';
 
 /** Deploys through the gateway and waits until `replicas` tasks answer. */
 export async function deployFunction(body: Record<string, unknown>, replicas = 1): Promise<void> {

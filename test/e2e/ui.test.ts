@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { openBrowser, screenshot, type BrowserSession } from './support/browser.js';
-import { fn, gatewayUrl, listFunctions, systemFetch, waitFor } from './support/gateway.js';
+import { fn, gatewayUrl, image, listFunctions, systemFetch, waitFor } from './support/gateway.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
-const ECHO_IMAGE = 'swarmfaas/echoit:0.1.0';
+const ECHO_IMAGE = image('echoit');
 /** Slow enough for a replica to start on a loaded two-core machine. */
 const REPLICA_TIMEOUT = 90_000;
 

@@ -1,6 +1,15 @@
 // Small helpers the end-to-end suites share: authenticated calls to the
 // gateway's /system API and polling until a condition holds.
+import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
+
+/** The project's version (package.json): the images' default tag and the gateway's release. */
+export const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** One of the project's images as the stack under test uses it (FAAS_REPO, FAAS_TAG as in deploy_stack.sh). */
+export function image(name: string): string {
+  return `${process.env.FAAS_REPO || 'swarmfaas'}/${name}:${process.env.FAAS_TAG || version}`;
+}
 
 export function gatewayUrl(path = ''): string {
   return `${inject('gatewayUrl')}${path}`;
