@@ -5,7 +5,7 @@
  * a function that misbehaves at its first request.
  */
 import { splitCommandLine, CommandLineError } from './command-line.js';
-import { parseDurationMs } from './duration.js';
+import { parseDurationMs } from '@swarm-faas/duration';
 
 export type Mode = 'classic' | 'http';
 

@@ -1,43 +1,7 @@
-// What waking from zero probes: the addresses of a function's starting tasks
-// (read from Swarm's task list) and the watchdog's readiness answer there.
+// The watchdog's readiness answer, which waking from zero probes.
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { liveTaskAddresses, type SwarmTask } from '../../src/provider/swarm-task-addresses.js';
 import { probeWatchdog } from '../../src/upstream/health-probe.js';
-
-const functionsNet = { ID: 'net1', Spec: { Name: 'stack_functions' } };
-const otherNet = { ID: 'net2', Spec: { Name: 'somebody_else' } };
-
-function task(state: string, desired: string, addresses: Array<[typeof functionsNet, string]>, service = 'svc1'): SwarmTask {
-  return {
-    ServiceID: service,
-    DesiredState: desired,
-    Status: { State: state },
-    NetworksAttachments: addresses.map(([Network, address]) => ({ Network, Addresses: [address] })),
-  };
-}
-
-describe('starting task addresses', () => {
-  const onFunctions = (n: { id: string; name: string }) => n.name === 'stack_functions';
-
-  it('lists starting and running tasks meant to run, on the functions network only, with the function port', () => {
-    const tasks = [
-      task('starting', 'running', [[functionsNet, '10.0.3.7/24'], [otherNet, '10.0.9.7/24']]),
-      task('running', 'running', [[functionsNet, '10.0.3.5/24']]),
-    ];
-    expect(liveTaskAddresses(tasks, 'svc1', onFunctions, 8080)).toEqual(['10.0.3.5:8080', '10.0.3.7:8080']);
-  });
-
-  it('leaves out tasks being removed, not yet started, finished, and other services\' tasks', () => {
-    const tasks = [
-      task('running', 'shutdown', [[functionsNet, '10.0.3.8/24']]),
-      task('preparing', 'running', [[functionsNet, '10.0.3.9/24']]),
-      task('failed', 'running', [[functionsNet, '10.0.3.10/24']]),
-      task('running', 'running', [[functionsNet, '10.0.3.11/24']], 'svc2'),
-    ];
-    expect(liveTaskAddresses(tasks, 'svc1', onFunctions, 8080)).toEqual([]);
-  });
-});
 
 describe('probeWatchdog', () => {
   let server: Server | undefined;

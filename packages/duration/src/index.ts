@@ -16,3 +16,9 @@ export function parseDurationMs(text: string): number | undefined {
   for (const [, amount, unit] of value.matchAll(PART)) total += Number(amount) * UNIT_MS[unit!]!;
   return Math.round(total);
 }
+
+/** Seconds instead of milliseconds (the gateway's settings and labels). */
+export function parseDurationSeconds(text: string): number | undefined {
+  const ms = parseDurationMs(text);
+  return ms === undefined ? undefined : ms / 1000;
+}
