@@ -1,5 +1,5 @@
-// The gateway's Koa application, built from its dependencies. Importing this
-// module has no side effects: unit tests build it with a fake Provider.
+// The gateway's HTTP side, built from its dependencies (gateway.ts wires
+// them). Importing this module has no side effects.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -14,9 +14,12 @@ import { registerUpdateFunction } from './routes/function-update.js';
 import { registerListFunctions } from './routes/functions-list.js';
 import { registerHealthz } from './routes/healthz.js';
 import { registerInfo } from './routes/info.js';
+import type { InvocationCore } from './invocation/core.js';
+import { registerAlert } from './routes/alert.js';
 import { createInvoker, registerInvoke, type Invoker } from './routes/invoke.js';
 import { registerLogs } from './routes/logs.js';
 import { registerMetrics } from './routes/metrics.js';
+import { registerScaleFunction } from './routes/scale-function.js';
 import { registerUi } from './routes/ui.js';
 import type { RouteDeps } from './routes/deps.js';
 
@@ -29,8 +32,8 @@ export interface AppOptions extends RouteDeps {
  * The gateway's HTTP request listener: invocations go straight to the
  * invoker (the hot path, no Koa), everything else to the Koa app.
  */
-export function createRequestListener(options: AppOptions): RequestListener {
-  const invoke = createInvoker(options);
+export function createRequestListener(options: AppOptions, core: InvocationCore): RequestListener {
+  const invoke = createInvoker(options, core);
   const app = createApp(options, invoke).callback();
   const debug = options.log.isLevelEnabled('debug') ? options.log : undefined;
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -87,9 +90,10 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerUpdateFunction(router, options);
   registerDeleteFunction(router, options);
   registerLogs(router, options);
+  registerAlert(router, options);
+  registerScaleFunction(router, options);
   registerInvoke(router, invoke);
   registerUi(router, options);
-  options.scaler.routes(router);
 
   app.use(router.routes());
   app.use(router.allowedMethods());

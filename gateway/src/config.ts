@@ -1,13 +1,14 @@
 // Every setting of the gateway, read once from the environment and validated
 // at start-up: a bad value stops the gateway with a message naming the variable.
+import { parseDurationSeconds } from '@swarm-faas/duration';
 import { z } from 'zod';
 
-/** Seconds as a number ("30") or a Go-style duration ("30s", "2m", "500ms"). */
+/** Seconds as a number ("30") or a Go-style duration ("30s", "2m", "500ms", "1m30s"). */
 const seconds = z
   .string()
   .trim()
-  .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'expected seconds, or a duration such as 500ms, 30s, 2m, 1h')
-  .transform((text) => parseDuration(text));
+  .refine((text) => parseDurationSeconds(text) !== undefined, 'expected seconds, or a duration such as 500ms, 30s, 2m, 1m30s')
+  .transform((text) => parseDurationSeconds(text)!);
 
 const bool = z
   .string()
@@ -34,19 +35,48 @@ const schema = z.object({
   PORT: integer(1, 65535).prefault('8080'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
 
-  // Docker / Swarm
-  /** Overlay network new functions join; empty: the network the gateway's own functions use. */
+  // Orchestrator
+  /** Which orchestrator the gateway drives (provider/index.ts). */
+  PROVIDER: z.enum(['swarm']).prefault('swarm'),
+  /** Overlay network new functions of the default namespace join; empty: the network the gateway's own functions use. */
   FUNCTIONS_NETWORK: z.string().trim().prefault(''),
-  /** dnsrr: route to task addresses from tasks.<name> (works without IPVS); vip: http://<name>:<port> through the routing mesh. */
-  UPSTREAM_MODE: z.enum(['dnsrr', 'vip']).prefault('dnsrr'),
+  /**
+   * How invocations reach a function: tasks (the default; "dnsrr" is its old
+   * name): straight to the addresses of its ready tasks, read from the
+   * orchestrator (works without IPVS); vip: to http://<service>:<port>, the
+   * routing mesh balancing.
+   */
+  UPSTREAM_MODE: z
+    .enum(['tasks', 'dnsrr', 'vip'])
+    .prefault('tasks')
+    .transform((mode) => (mode === 'dnsrr' ? 'tasks' : mode)),
+  /** Endpoint mode of functions deployed through the API: how functions reach each other by name (dnsrr works without IPVS). */
+  FUNCTION_ENDPOINT_MODE: z.enum(['dnsrr', 'vip']).prefault('dnsrr'),
   FUNCTION_PORT: integer(1, 65535).prefault('8080'),
-  /** How often the function view is rebuilt from a full list, besides the event stream. */
-  RESYNC_INTERVAL: seconds.prefault('30s'),
+  /** How often the orchestrator is read completely while watching: a task change on another node shows within this. */
+  WATCH_INTERVAL: seconds.prefault('1s'),
+  /** The namespace of a function named without one (what OpenFaaS clients send). */
+  DEFAULT_NAMESPACE: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label')
+    .prefault('openfaas-fn'),
 
   // HTTP
   UPSTREAM_TIMEOUT: seconds.prefault('60s'),
-  /** How old a function's task-address list may get before it is looked up again (in the background). */
-  UPSTREAM_REFRESH: seconds.prefault('1s'),
+  /**
+   * How long a new connection to a function instance may take before the
+   * instance is left out for a while and the call goes to another one. A
+   * connection within a cluster takes well under a millisecond; an address
+   * whose task is gone (replaced, or on a node that died) never answers.
+   */
+  UPSTREAM_CONNECT_TIMEOUT: seconds.prefault('50ms'),
+  /**
+   * How long a call may wait for its answer before the gateway checks that
+   * the instance still accepts connections (a node that died keeps its tasks
+   * "running" in the orchestrator for seconds); 0: never check.
+   */
+  UPSTREAM_CHECK_AFTER: seconds.prefault('250ms'),
   /** Keep-alive connections per task at most; 0: no limit. */
   UPSTREAM_CONNECTIONS: integer(0, 10000).prefault('0'),
   READ_TIMEOUT: seconds.prefault('65s'),
@@ -91,14 +121,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid gateway settings: ${problems.join('; ')}`);
   }
   return parsed.data;
-}
-
-export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new Error(`not a duration: ${text}`);
-  const value = Number(match[1]);
-  const unit = match[2] ?? 's';
-  return value * { ms: 0.001, s: 1, m: 60, h: 3600 }[unit]!;
 }
 
 export function parseBytes(text: string): number {

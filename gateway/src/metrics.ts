@@ -2,7 +2,8 @@
 // (dashboards and alert rules use them). Each function's series children are
 // kept in one record, so an invocation costs one map lookup and no label hashing.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FunctionView } from './provider/types.js';
+/** The functions the gateway knows now, under their metric names, with their wanted replicas. */
+export type FunctionCounts = () => Iterable<{ name: string; replicas: number }>;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -10,7 +11,7 @@ export class GatewayMetrics {
   private readonly seconds: Histogram<'function_name'>;
   private readonly series = new Map<string, FunctionSeries>();
 
-  constructor(functions: FunctionView, options: { processMetrics?: boolean } = {}) {
+  constructor(functions: FunctionCounts, options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     const ensureSeries = (name: string) => this.counterChild(this.seriesOf(name), name, 200);
     this.invocations = new Counter({
@@ -22,7 +23,7 @@ export class GatewayMetrics {
         // Every known function has its code="200" series from the first scrape,
         // at 0: a rate() needs two samples, so a series born with the first
         // invocation would delay the first scale-up by a scrape interval.
-        for (const status of functions.list()) ensureSeries(status.name);
+        for (const { name } of functions()) ensureSeries(name);
       },
     });
     this.seconds = new Histogram({
@@ -40,7 +41,7 @@ export class GatewayMetrics {
       collect() {
         // Read at scrape time from the live view: removed functions disappear.
         this.reset();
-        for (const status of functions.list()) this.set({ function_name: status.name }, status.replicas);
+        for (const { name, replicas } of functions()) this.set({ function_name: name }, replicas);
       },
     });
   }

@@ -1,21 +1,12 @@
 // Validation of the /system/functions request bodies. Errors name the field
-// so that a 400 tells the user what to fix.
+// so that a 400 tells the user what to fix. The orchestrator's own rules
+// (function names, constraint syntax) come from the Provider; what is
+// checked here is the API's: image references, quantities, labels.
 import { z } from 'zod';
-import type { FunctionDeployment } from './provider/types.js';
-
-/**
- * A Swarm service name that is also one DNS label: the gateway reaches a
- * function through tasks.<name>, so dots (which would split the name into
- * several labels) are not allowed; underscores are, for stack prefixes (func_echoit).
- */
-export const FUNCTION_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
-
-/**
- * A name for a NEW function: as above, lower case only. DNS is case-blind, so
- * "Echo" and "echo" would share tasks.<name>; existing services with upper
- * case (from a stack named so) can still be named to remove them.
- */
-export const NEW_FUNCTION_NAME = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+import { memoryBytes, nanoCpus } from './api/quantities.js';
+import { decodeRegistryAuth } from './api/registry-auth.js';
+import { NAMESPACE_NAME } from './functions/names.js';
+import type { FunctionDeployment, ProviderRules } from './provider/types.js';
 
 // An image reference as Docker's distribution/reference grammar defines it:
 // [registry[:port]/]path[:tag][@digest]
@@ -40,63 +31,79 @@ export function isImageReference(reference: string): boolean {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Docker network name or ID. */
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
-/** Placement constraint: <attribute> == <value> or <attribute> != <value>. */
-const CONSTRAINT = /^\s*[A-Za-z0-9_.\-[\]]+\s*(==|!=)\s*\S.*$/;
-/** Memory size as Docker accepts it: 128m, 1g, 512k, 1048576. */
-export const MEMORY = /^\d+(\.\d+)?\s*([bkmg]i?b?)?$/i;
-const CPU = /^\d+(\.\d+)?$/;
-/** A Docker secret name (also used as the file name under /run/secrets). */
+/** A secret's name (also the file name under /var/openfaas/secrets and /run/secrets). */
 const SECRET_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62})$/;
+/** Label prefixes that belong to the engine (a function claiming a stack's membership) or to the gateway itself. */
+const RESERVED_LABEL_PREFIXES = ['com.docker.', 'com.swarmfaas.'];
+
+/** Go clients encode an empty map or list as null: null means absent. */
+const absentIfNull = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === null ? undefined : value), schema.optional());
 
 const stringMap = z.record(z.string(), z.string());
 
-const limits = z
-  .object({
-    memory: z.string().regex(MEMORY, 'expected a size such as 128m or 1g').optional(),
-    cpu: z.string().regex(CPU, 'expected CPUs as a decimal such as 0.5').optional(),
-  })
-  .strip();
+const amounts = z.strictObject({
+  memory: absentIfNull(
+    z.string().refine((text) => memoryBytes(text) !== undefined, 'expected a size such as 128Mi, 512M, 1G (Kubernetes) or 128m, 1g (Docker)'),
+  ),
+  cpu: absentIfNull(z.string().refine((text) => nanoCpus(text) !== undefined, 'expected CPUs such as 100m, 0.5 or 2')),
+});
 
-const deploymentFields = {
-    service: z
-      .string()
-      .regex(NEW_FUNCTION_NAME, 'expected a name of lower-case letters, digits, "-" and "_" (at most 63, starting and ending with a letter or digit)'),
+function deploymentFields(rules: ProviderRules, name: { pattern: RegExp; message: string }) {
+  return {
+    service: z.string().regex(name.pattern, name.message),
+    namespace: absentIfNull(z.literal('').or(z.string().regex(NAMESPACE_NAME, 'expected a namespace name: lower-case letters, digits and "-"'))),
     image: z.string().refine(isImageReference, 'expected an image reference such as registry:5000/owner/name:tag (lower case)'),
-    envProcess: z.string().optional(),
-    network: z.string().regex(NETWORK_NAME, 'expected a network name').optional().or(z.literal('').transform(() => undefined)),
-    envVars: stringMap
-      .refine((vars) => Object.keys(vars).every((k) => ENV_NAME.test(k)), 'environment variable names must be letters, digits and "_"')
-      .optional(),
-    labels: stringMap.refine((l) => Object.keys(l).every((k) => k.length > 0), 'label names must not be empty').optional(),
-    annotations: stringMap.optional(),
-    constraints: z.array(z.string().regex(CONSTRAINT, 'expected "<attribute> == <value>" or "<attribute> != <value>"')).optional(),
-    secrets: z.array(z.string().regex(SECRET_NAME, 'expected a Docker secret name')).optional(),
-    registryAuth: z
-      .string()
-      .refine((value) => value === '' || decodeRegistryAuth(value) !== undefined, 'expected base64 of "user:password"')
-      .optional(),
-    limits: limits.optional(),
-    requests: limits.optional(),
-    readOnlyRootFilesystem: z.boolean().optional(),
-    // OpenFaaS clients send it; Swarm has no namespaces: accepted and dropped.
-    namespace: z.string().optional(),
-};
+    envProcess: absentIfNull(z.string()),
+    network: absentIfNull(z.literal('').or(z.string().regex(NETWORK_NAME, 'expected a network name'))),
+    envVars: absentIfNull(
+      stringMap.refine((vars) => Object.keys(vars).every((k) => ENV_NAME.test(k)), 'environment variable names must be letters, digits and "_"'),
+    ),
+    labels: absentIfNull(
+      stringMap.superRefine((labels, ctx) => {
+        for (const key of Object.keys(labels)) {
+          if (key.length === 0) ctx.addIssue({ code: 'custom', message: 'label names must not be empty' });
+          const reserved = RESERVED_LABEL_PREFIXES.find((prefix) => key.startsWith(prefix));
+          if (reserved) ctx.addIssue({ code: 'custom', message: `${key}: labels starting ${reserved} are reserved` });
+        }
+      }),
+    ),
+    annotations: absentIfNull(stringMap),
+    constraints: absentIfNull(z.array(z.string().regex(rules.constraint.pattern, rules.constraint.message))),
+    secrets: absentIfNull(z.array(z.string().regex(SECRET_NAME, 'expected a secret name'))),
+    registryAuth: absentIfNull(
+      z.string().refine((value) => value === '' || decodeRegistryAuth(value) !== undefined, 'expected base64 of "user:password"'),
+    ),
+    limits: absentIfNull(amounts),
+    requests: absentIfNull(amounts),
+    readOnlyRootFilesystem: absentIfNull(z.boolean()),
+  };
+}
 
 /**
  * Any other field is refused by name: a misspelt "envVar" or "label" would
  * otherwise deploy a function silently missing what the user meant to set.
  */
-const deploymentObject = (fields: typeof deploymentFields) =>
-  z.strictObject(fields).transform(({ namespace: _namespace, ...deployment }) => deployment);
+function deploymentSchema(rules: ProviderRules, name: { pattern: RegExp; message: string }, defaultNamespace: string) {
+  return z.strictObject(deploymentFields(rules, name)).transform(({ namespace, registryAuth, limits, requests, network, ...rest }): FunctionDeployment => {
+    const deployment: FunctionDeployment = { ...rest, namespace: namespace || defaultNamespace };
+    const auth = registryAuth ? decodeRegistryAuth(registryAuth) : undefined;
+    if (auth) deployment.registryAuth = auth;
+    if (network) deployment.network = network;
+    const cleanLimits = withoutEmpty(limits);
+    if (cleanLimits) deployment.limits = cleanLimits;
+    const cleanRequests = withoutEmpty(requests);
+    if (cleanRequests) deployment.requests = cleanRequests;
+    return deployment;
+  });
+}
 
-export const deploymentSchema = deploymentObject(deploymentFields);
-
-/** PUT names an existing function, which may predate the lower-case rule. */
-export const updateSchema = deploymentObject({ ...deploymentFields, service: z.string().regex(FUNCTION_NAME, 'expected a function name') });
-
-export const deleteSchema = z.object({
-  functionName: z.string().regex(FUNCTION_NAME, 'expected a function name'),
-});
+function withoutEmpty(amounts: { memory?: string | undefined; cpu?: string | undefined } | undefined) {
+  if (!amounts) return undefined;
+  const result: { memory?: string; cpu?: string } = {};
+  if (amounts.memory) result.memory = amounts.memory.trim();
+  if (amounts.cpu) result.cpu = amounts.cpu.trim();
+  return Object.keys(result).length > 0 ? result : undefined;
+}
 
 export class ValidationError extends Error {}
 
@@ -112,33 +119,23 @@ export function validate<T extends z.ZodType>(schema: T, body: unknown): z.outpu
   throw new ValidationError(`invalid request: ${problems.join('; ')}`);
 }
 
-export function parseDeployment(body: unknown): FunctionDeployment {
-  return validate(deploymentSchema, body);
+/** The request schemas of one gateway: the provider's rules and the default namespace applied. */
+export interface RequestSchemas {
+  deployment: z.ZodType<FunctionDeployment>;
+  /** PUT names an existing function, which may predate the lower-case rule. */
+  update: z.ZodType<FunctionDeployment>;
+  remove: z.ZodType<{ functionName: string; namespace: string }>;
 }
 
-export function parseUpdate(body: unknown): FunctionDeployment {
-  return validate(updateSchema, body);
-}
-
-/** OpenFaaS registryAuth: base64 of "user:password". */
-export function decodeRegistryAuth(value: string): { username: string; password: string } | undefined {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
-  const text = Buffer.from(value, 'base64').toString('utf8');
-  const colon = text.indexOf(':');
-  if (colon <= 0) return undefined;
-  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
-}
-
-/** "128m" -> 134217728 (Docker's units: k, m, g are powers of 1024). */
-export function parseMemory(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([bkmg])?/i.exec(text.trim());
-  if (!match) throw new ValidationError(`not a memory size: ${text}`);
-  const unit = (match[2] ?? 'b').toLowerCase();
-  const factor = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit as 'b' | 'k' | 'm' | 'g'];
-  return Math.round(Number(match[1]) * factor);
-}
-
-/** "0.5" CPUs -> 500000000 NanoCPUs. */
-export function parseCpu(text: string): number {
-  return Math.round(Number(text) * 1e9);
+export function requestSchemas(rules: ProviderRules, defaultNamespace: string): RequestSchemas {
+  return {
+    deployment: deploymentSchema(rules, rules.newFunctionName, defaultNamespace),
+    update: deploymentSchema(rules, rules.functionName, defaultNamespace),
+    remove: z
+      .object({
+        functionName: z.string().regex(rules.functionName.pattern, rules.functionName.message),
+        namespace: absentIfNull(z.literal('').or(z.string().regex(NAMESPACE_NAME, 'expected a namespace name'))),
+      })
+      .transform(({ functionName, namespace }) => ({ functionName, namespace: namespace || defaultNamespace })),
+  };
 }

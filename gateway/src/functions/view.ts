@@ -1,51 +1,49 @@
-// The gateway's in-memory view of the functions. Docker's event stream says
-// which function changed (it is then re-read, debounced); a full resync
-// every RESYNC_INTERVAL catches what events miss (task changes on other
-// nodes); functions still converging (fewer tasks running than wanted) are
-// re-read every second so a new or woken function becomes invokable quickly.
+// The gateway's in-memory view of the functions: the provider's latest
+// complete snapshot (list and watch, see Provider.watch), so that no
+// orchestrator call is made per invocation. Functions the gateway has just
+// changed itself are re-read at once (refresh) rather than at the next
+// snapshot. Listeners hear about each function whose entry changed.
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { FunctionStatus, FunctionView, Provider } from '../provider/types.js';
+import { keyOf, type FunctionEntry, type FunctionRef, type Provider } from '../provider/types.js';
 
-export interface LiveFunctionViewOptions {
-  provider: Provider;
-  log: Logger;
-  /** Seconds between full resyncs. */
-  resyncInterval: number;
-  /** Milliseconds an event waits for more of its burst before the function is re-read. */
-  debounceMs?: number;
-  /** Milliseconds between re-reads of converging functions. */
-  convergeIntervalMs?: number;
+export type ChangeListener = (ref: FunctionRef, entry: FunctionEntry | undefined) => void;
+
+export interface FunctionView {
+  /** The function's entry from the latest read; undefined when unknown. */
+  get(ref: FunctionRef): FunctionEntry | undefined;
+  list(): FunctionEntry[];
+  /** Reads every function from the provider now and answers them; throws (ProviderError) when it cannot answer. */
+  readAll(): Promise<FunctionEntry[]>;
+  /** Reads one function from the provider now (after a change the gateway made itself). */
+  refresh(ref: FunctionRef): Promise<FunctionEntry | undefined>;
+  /** Called for each function whose entry changed (undefined: removed). Returns an unsubscribe function. */
+  onChange(listener: ChangeListener): () => void;
 }
 
 export class LiveFunctionView implements FunctionView {
-  private readonly functions = new Map<string, FunctionStatus>();
-  private readonly listeners = new Set<(name: string, status: FunctionStatus | undefined) => void>();
-  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly entries = new Map<string, FunctionEntry>();
+  private readonly listeners = new Set<ChangeListener>();
   private stopWatching: (() => void) | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
-  private convergeTimer: NodeJS.Timeout | undefined;
+  private reading: Promise<FunctionEntry[]> | undefined;
+  private firstSnapshot: (() => void) | undefined;
   private synced = false;
-  private resyncing: Promise<void> | undefined;
 
-  constructor(private readonly options: LiveFunctionViewOptions) {}
+  constructor(private readonly options: { provider: Provider; log: Logger }) {}
 
-  /** Reads every function once, then follows events. Resolves after the first full read. */
-  async start(): Promise<void> {
-    this.stopWatching = this.options.provider.watch((name) => this.schedule(name));
-    await this.resync().catch((error) => this.options.log.error({ err: error }, 'first read of the functions failed; retrying'));
-    this.resyncTimer = setInterval(() => void this.resync().catch(() => {}), this.options.resyncInterval * 1000);
-    this.resyncTimer.unref();
-    this.convergeTimer = setInterval(() => this.refreshConverging(), this.options.convergeIntervalMs ?? 1000);
-    this.convergeTimer.unref();
+  /** Starts following the provider's snapshots; resolves with the first one (or after `waitMs` without one). */
+  start(waitMs = 10_000): Promise<void> {
+    const first = new Promise<void>((resolve) => {
+      this.firstSnapshot = resolve;
+      setTimeout(resolve, waitMs).unref();
+    });
+    this.stopWatching ??= this.options.provider.watch((entries) => this.applyAll(entries));
+    return first;
   }
 
   stop(): void {
     this.stopWatching?.();
-    clearInterval(this.resyncTimer);
-    clearInterval(this.convergeTimer);
-    for (const timer of this.pending.values()) clearTimeout(timer);
-    this.pending.clear();
+    this.stopWatching = undefined;
   }
 
   /** True once the functions have been read at least once. */
@@ -53,76 +51,60 @@ export class LiveFunctionView implements FunctionView {
     return this.synced;
   }
 
-  get(name: string): FunctionStatus | undefined {
-    return this.functions.get(name);
+  get(ref: FunctionRef): FunctionEntry | undefined {
+    return this.entries.get(keyOf(ref));
   }
 
-  list(): FunctionStatus[] {
-    return [...this.functions.values()];
+  list(): FunctionEntry[] {
+    return [...this.entries.values()];
   }
 
-  async readAll(): Promise<FunctionStatus[]> {
-    await this.resync();
-    return this.list();
+  /** One full read at a time: callers that come while one runs share it. */
+  readAll(): Promise<FunctionEntry[]> {
+    this.reading ??= this.options.provider
+      .list()
+      .then((entries) => {
+        this.applyAll(entries);
+        return this.list();
+      })
+      .finally(() => (this.reading = undefined));
+    return this.reading;
   }
 
-  async refresh(name: string): Promise<FunctionStatus | undefined> {
-    const status = await this.options.provider.get(name);
-    this.apply(name, status);
-    return status;
+  async refresh(ref: FunctionRef): Promise<FunctionEntry | undefined> {
+    const entry = await this.options.provider.get(ref);
+    this.apply(keyOf(ref), ref, entry);
+    return entry;
   }
 
-  onChange(listener: (name: string, status: FunctionStatus | undefined) => void): () => void {
+  onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** One full read at a time: callers that come while one runs share it. */
-  resync(): Promise<void> {
-    this.resyncing ??= this.readEverything().finally(() => (this.resyncing = undefined));
-    return this.resyncing;
-  }
-
-  private async readEverything(): Promise<void> {
-    const all = await this.options.provider.list();
+  private applyAll(entries: readonly FunctionEntry[]): void {
     const seen = new Set<string>();
-    for (const status of all) {
-      seen.add(status.name);
-      this.apply(status.name, status);
+    for (const entry of entries) {
+      const key = keyOf(entry.status);
+      seen.add(key);
+      this.apply(key, entry.status, entry);
     }
-    for (const name of [...this.functions.keys()]) if (!seen.has(name)) this.apply(name, undefined);
+    for (const [key, entry] of [...this.entries]) if (!seen.has(key)) this.apply(key, entry.status, undefined);
     this.synced = true;
+    this.firstSnapshot?.();
+    this.firstSnapshot = undefined;
   }
 
-  private schedule(name: string): void {
-    if (this.pending.has(name)) return;
-    const timer = setTimeout(() => {
-      this.pending.delete(name);
-      this.refresh(name).catch((error) => this.options.log.warn({ err: error, function: name }, 'refresh failed'));
-    }, this.options.debounceMs ?? 100);
-    this.pending.set(name, timer);
-  }
-
-  private refreshConverging(): void {
-    // Until the first full read succeeds (Docker not answering at start), retry it every tick.
-    if (!this.synced) {
-      void this.resync().catch(() => {});
-      return;
-    }
-    for (const status of this.functions.values()) {
-      if (status.availableReplicas !== status.replicas) this.schedule(status.name);
-    }
-  }
-
-  private apply(name: string, status: FunctionStatus | undefined): void {
-    const before = this.functions.get(name);
-    if (status) this.functions.set(name, status);
-    else this.functions.delete(name);
-    if (!before && !status) return;
-    if (before && status && isDeepStrictEqual(before, status)) return;
+  private apply(key: string, ref: FunctionRef, entry: FunctionEntry | undefined): void {
+    const before = this.entries.get(key);
+    if (entry) this.entries.set(key, entry);
+    else this.entries.delete(key);
+    if (!before && !entry) return;
+    if (before && entry && isDeepStrictEqual(before, entry)) return;
+    const changed = { name: ref.name, namespace: ref.namespace };
     for (const listener of this.listeners) {
       try {
-        listener(name, status);
+        listener(changed, entry);
       } catch (error) {
         this.options.log.warn({ err: error }, 'function view listener failed');
       }

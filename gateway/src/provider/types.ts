@@ -1,35 +1,88 @@
-// The orchestration boundary. Handlers talk only to this interface; the Swarm
-// implementation (dockerode) lives beside it. A Kubernetes provider would
-// implement the same interface and no handler would change.
+// The orchestration boundary. The gateway (routes, upstream, scaling) talks
+// only to this interface and never knows which orchestrator fills it in:
+// the Swarm implementation lives in ./swarm/, and another one (Nomad, a
+// containerd host, Kubernetes) would be one more folder beside it, chosen in
+// ./index.ts. Nothing here names an engine, a network or an HTTP route.
+
+/** A function is named within a namespace; the pair is unique. */
+export interface FunctionRef {
+  name: string;
+  namespace: string;
+}
+
+export interface ResourceLimits {
+  /** As the caller wrote it: "128Mi", "128m", "1G", "134217728". */
+  memory?: string;
+  /** As the caller wrote it: "100m" (millicores), "0.5", "2". */
+  cpu?: string;
+}
 
 /** One function as the API shows it (OpenFaaS field names). */
-export interface FunctionStatus {
-  name: string;
+export interface FunctionStatus extends FunctionRef {
   image: string;
-  /** Desired replicas (Swarm's Spec.Mode.Replicated.Replicas). */
+  /** Instances wanted. */
   replicas: number;
-  /** Tasks running and healthy. */
+  /** Instances running and ready for traffic. */
   availableReplicas: number;
   envProcess: string;
   envVars: Record<string, string>;
-  /** Service labels merged with container labels (service labels win). */
   labels: Record<string, string>;
   annotations: Record<string, string>;
   constraints: string[];
   secrets: string[];
+  limits?: ResourceLimits;
+  requests?: ResourceLimits;
+  readOnlyRootFilesystem: boolean;
   createdAt?: string;
+  /** Why fewer instances run than wanted, in the orchestrator's words (e.g. the image cannot be pulled). */
+  unavailableReason?: string;
 }
 
-export interface ResourceLimits {
-  /** e.g. "128m", "1g" */
-  memory?: string;
-  /** CPUs as a decimal string, e.g. "0.5" */
-  cpu?: string;
+/** One instance (a task, a container) of a function. */
+export interface FunctionInstance {
+  id: string;
+  /** The machine it runs on, as the orchestrator names it. */
+  node: string;
+  /** The orchestrator's state of it ("running", "starting", "failed", ...). */
+  state: string;
+  /** Receives invocations. */
+  ready: boolean;
+  /** When it entered its state (RFC 3339). */
+  since?: string;
+  /** The orchestrator's error, when it failed or could not start. */
+  error?: string;
 }
 
-/** Body of POST/PUT /system/functions (OpenFaaS field names). */
+/**
+ * Everything the gateway keeps about one function between reads: its status,
+ * its instances, and where invocations go.
+ */
+export interface FunctionEntry {
+  status: FunctionStatus;
+  instances: FunctionInstance[];
+  /** host:port of every instance ready for traffic (or of the one address that balances over them itself). */
+  endpoints: string[];
+  /** host:port of instances starting or running, ready or not: waking probes these itself. */
+  starting: string[];
+  /**
+   * What the gateway keeps with the function in the orchestrator (when it
+   * last stepped up, the alerts that did it), so that every gateway of a
+   * cluster reads the same: written by scale(), never shown by the API.
+   */
+  state: Record<string, string>;
+}
+
+export interface ScaleOptions {
+  /** Only if the function still wants this many replicas: otherwise a 'conflict' ProviderError, and nothing changes. */
+  ifReplicas?: number;
+  /** Gateway state to store with the function in the same change (merged into what is there). */
+  state?: Record<string, string>;
+}
+
+/** Body of a deploy or update, validated (OpenFaaS field names; `service` is the name). */
 export interface FunctionDeployment {
   service: string;
+  namespace: string;
   image: string;
   envProcess?: string;
   network?: string;
@@ -38,15 +91,16 @@ export interface FunctionDeployment {
   annotations?: Record<string, string>;
   constraints?: string[];
   secrets?: string[];
-  registryAuth?: string;
+  /** OpenFaaS registryAuth, decoded. */
+  registryAuth?: { username: string; password: string };
   limits?: ResourceLimits;
   requests?: ResourceLimits;
   readOnlyRootFilesystem?: boolean;
+  /** Replicas a new function starts with (deploy only; an update keeps the current count). */
+  replicas?: number;
 }
 
-export interface LogQuery {
-  name: string;
-  /** RFC 3339 time or undefined */
+export interface LogQuery extends FunctionRef {
   since?: Date;
   tail?: number;
   follow: boolean;
@@ -54,12 +108,13 @@ export interface LogQuery {
 
 export interface LogEntry {
   name: string;
+  namespace: string;
   instance: string;
   timestamp: string;
   text: string;
 }
 
-/** Raised by providers; handlers map `kind` to an HTTP status. */
+/** Raised by providers; the gateway maps `kind` to an HTTP status. */
 export class ProviderError extends Error {
   constructor(
     readonly kind: 'not-found' | 'conflict' | 'invalid' | 'unavailable',
@@ -70,43 +125,55 @@ export class ProviderError extends Error {
   }
 }
 
-export interface Provider {
-  /** Every service that is a function (label function=true), and only those. */
-  list(): Promise<FunctionStatus[]>;
-  /** undefined when there is no such function (or the service is not a function). */
-  get(name: string): Promise<FunctionStatus | undefined>;
-  deploy(spec: FunctionDeployment): Promise<void>;
-  /** Rolling update; keeps the current replica count. */
-  update(spec: FunctionDeployment): Promise<void>;
-  remove(name: string): Promise<void>;
-  scale(name: string, replicas: number): Promise<void>;
-  logs(query: LogQuery, signal: AbortSignal): AsyncIterable<LogEntry>;
-  /** Addresses (host:port) of the function's running tasks, for direct routing. */
-  endpoints(name: string): Promise<string[]>;
-  /**
-   * Addresses (host:port) of the function's tasks that are starting or
-   * running, ready or not (tasks being removed excluded), for a caller that
-   * checks readiness itself: waking from zero probes these instead of waiting
-   * for the orchestrator's health check. Never used for normal routing.
-   * Optional: a provider without it wakes through endpoints() alone.
-   */
-  startingEndpoints?(name: string): Promise<string[]>;
-  /** Calls onChange with a function name whenever Docker reports a change to it. Returns a stop function. */
-  watch(onChange: (name: string) => void): () => void;
+/** What /system/info reports about the orchestrator. */
+export interface ProviderInfo {
+  provider: string;
+  orchestration: string;
 }
 
-/**
- * The gateway's in-memory view of the functions, kept current from Docker's
- * event stream and a periodic resync, so that no Docker API call is made per
- * invocation.
- */
-export interface FunctionView {
-  get(name: string): FunctionStatus | undefined;
-  list(): FunctionStatus[];
-  /** Re-reads every function from the provider now and returns them; throws (ProviderError) when it cannot answer. */
-  readAll(): Promise<FunctionStatus[]>;
-  /** Re-reads one function from the provider now (after a change the gateway made itself). */
-  refresh(name: string): Promise<FunctionStatus | undefined>;
-  /** Called with the new status (undefined when removed) whenever a function changes. Returns an unsubscribe function. */
-  onChange(listener: (name: string, status: FunctionStatus | undefined) => void): () => void;
+/** A rule a value must follow, and what to tell a caller who broke it. */
+export interface Rule {
+  pattern: RegExp;
+  message: string;
+}
+
+/** The orchestrator's own naming and syntax rules, which request validation applies. */
+export interface ProviderRules {
+  /** A name for a new function. */
+  newFunctionName: Rule;
+  /** A name that may belong to an existing function (older, laxer rules). */
+  functionName: Rule;
+  /** One placement constraint. */
+  constraint: Rule;
+}
+
+/** Receives complete snapshots: every function the provider manages, after each change it sees. */
+export type SnapshotListener = (entries: FunctionEntry[]) => void;
+
+export interface Provider {
+  readonly info: ProviderInfo;
+  readonly rules: ProviderRules;
+  /** Every function, read now. */
+  list(): Promise<FunctionEntry[]>;
+  /** One function, read now; undefined when there is none. */
+  get(ref: FunctionRef): Promise<FunctionEntry | undefined>;
+  deploy(deployment: FunctionDeployment): Promise<void>;
+  /** Rolling update; keeps the current replica count. */
+  update(deployment: FunctionDeployment): Promise<void>;
+  remove(ref: FunctionRef): Promise<void>;
+  /** Sets the replicas (and the gateway's state) in one change; see ScaleOptions for the compare-and-set. */
+  scale(ref: FunctionRef, replicas: number, options?: ScaleOptions): Promise<void>;
+  logs(query: LogQuery, signal: AbortSignal): AsyncIterable<LogEntry>;
+  /**
+   * List and watch: calls the listener with a complete snapshot at start,
+   * after each change the provider notices and after every reconnect to the
+   * orchestrator (a change made while disconnected is never missed), under
+   * retry with backoff. Returns a stop function.
+   */
+  watch(listener: SnapshotListener): () => void;
+}
+
+/** "name.namespace": how the gateway keys a function internally. */
+export function keyOf(ref: FunctionRef): string {
+  return `${ref.name}.${ref.namespace}`;
 }

@@ -1,14 +1,17 @@
-// POST /system/functions: deploys a new function. 202 once Swarm accepted it.
+// POST /system/functions: deploys a new function, starting at its minimum
+// replicas (com.openfaas.scale.min, at least 1). 202 once the orchestrator accepted it.
 import type Router from '@koa/router';
 import { readJson } from '../http/json-body.js';
-import { parseDeployment } from '../validation.js';
+import { limitsOf, wakeReplicas } from '../scaling/policy.js';
+import { validate } from '../validation.js';
 import type { RouteDeps } from './deps.js';
 
 export function registerDeployFunction(router: Router, deps: RouteDeps): void {
   router.post('/system/functions', async (ctx) => {
-    const deployment = parseDeployment(await readJson(ctx, deps.config.SYSTEM_BODY_LIMIT));
-    await deps.provider.deploy(deployment);
-    await deps.functions.refresh(deployment.service).catch(() => undefined);
+    const deployment = validate(deps.schemas.deployment, await readJson(ctx, deps.config.SYSTEM_BODY_LIMIT));
+    const replicas = wakeReplicas(limitsOf(deployment.labels ?? {}, deps.config));
+    await deps.provider.deploy({ ...deployment, replicas });
+    await deps.functions.refresh({ name: deployment.service, namespace: deployment.namespace }).catch(() => undefined);
     ctx.status = 202;
     ctx.body = '';
   });

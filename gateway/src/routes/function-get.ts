@@ -1,15 +1,19 @@
-// GET /system/function/{name}: one function; 404 when there is none.
+// GET /system/function/{name}[?namespace=]: one function, with its instances
+// (the node each runs on, its state); 404 when there is none.
 import type Router from '@koa/router';
+import { qualifiedName } from '../functions/names.js';
 import { HttpError } from '../http/errors.js';
-import { functionJson } from './functions-list.js';
 import type { RouteDeps } from './deps.js';
+import { functionJson } from './function-json.js';
+import { functionRefOf } from './function-ref.js';
 
 export function registerGetFunction(router: Router, deps: RouteDeps): void {
   router.get('/system/function/:name', async (ctx) => {
-    const name = ctx.params.name!;
-    // The view answers; a miss is confirmed with Docker (it may have appeared since the last event).
-    const status = deps.functions.get(name) ?? (await deps.functions.refresh(name));
-    if (!status) throw new HttpError(404, `function ${name} not found`);
-    ctx.body = functionJson(status, deps.metrics.invocationCount(name));
+    const ref = functionRefOf(ctx, ctx.params.name!, deps.config.DEFAULT_NAMESPACE);
+    // The view answers; a miss is confirmed with the orchestrator (it may have appeared since the last read).
+    const entry = deps.functions.get(ref) ?? (await deps.functions.refresh(ref));
+    const name = qualifiedName(ref, deps.config.DEFAULT_NAMESPACE);
+    if (!entry) throw new HttpError(404, `function ${name} not found`);
+    ctx.body = functionJson(entry, deps.metrics.invocationCount(name), { instances: true });
   });
 }

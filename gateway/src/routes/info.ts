@@ -7,8 +7,8 @@ export function registerInfo(router: Router, deps: RouteDeps): void {
   router.get('/system/info', (ctx) => {
     ctx.body = {
       provider: {
-        provider: deps.providerInfo.provider,
-        orchestration: deps.providerInfo.orchestration,
+        provider: deps.provider.info.provider,
+        orchestration: deps.provider.info.orchestration,
         version: { release: deps.version.release, sha: deps.version.sha },
       },
       version: { release: deps.version.release, sha: deps.version.sha, commit_message: '' },

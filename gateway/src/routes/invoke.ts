@@ -1,17 +1,20 @@
-// /function/{name} and /function/{name}/{path...}, any method: forwards the
-// request to one of the function's tasks and streams the answer back.
-// The function is looked up in the live view (no Docker call per request).
-// The invoker works on Node's request and response directly: the server hands
-// it invocations before Koa (see http/invocation-target.ts), and the Koa route
-// below serves the spellings that only Koa's URL parsing recognises.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// /function/{name}[.{namespace}] and /function/{name}/{path...}, any method:
+// the synchronous invocation. The server hands invocations to this handler
+// before Koa (see http/invocation-target.ts); the Koa route below serves the
+// spellings that only Koa's URL parsing recognises. The work is done by the
+// invocation core; this module turns Node's request into an Invocation and
+// failures into text/plain answers.
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { forwardableHeaders, RequestBody } from '@swarm-faas/http-relay';
+import { parseFunctionName } from '../functions/names.js';
 import { HttpError, statusOf } from '../http/errors.js';
 import { invocationTarget, type InvocationTarget } from '../http/invocation-target.js';
+import type { InvocationCore } from '../invocation/core.js';
+import { ResponseSink } from '../invocation/sink.js';
 import { ClientGone } from '../upstream/client-gone.js';
-import { ProviderError } from '../provider/types.js';
-import { WakeTimeoutError } from '../scaling/index.js';
 import type { RouteDeps } from './deps.js';
 
 export type Invoker = (req: IncomingMessage, res: ServerResponse, target: InvocationTarget) => Promise<void>;
@@ -28,33 +31,63 @@ export function registerInvoke(router: Router, invoke: Invoker): void {
   router.all('/function/:name/{*path}', handler);
 }
 
-export function createInvoker(deps: RouteDeps): Invoker {
-  return async (req, res, { name, path }) => {
-    const status = deps.functions.get(name);
-    // Unknown names are not counted: a metric label per mistyped name would grow without bound.
-    if (!status) return void answerError(req, res, new HttpError(404, `function ${name} not found`), name, deps);
-    deps.scaler.recordInvocation(name);
-    const started = performance.now();
+/** The client's Host names the gateway: undici sets the instance's own. */
+const NOT_FORWARDED = new Set(['host']);
+
+export function createInvoker(deps: RouteDeps, core: InvocationCore): Invoker {
+  const { config } = deps;
+  return async (req, res, target) => {
+    const ref = parseFunctionName(target.name, config.DEFAULT_NAMESPACE);
     const gone = ClientGone.watch(res);
-    let code = 0;
     try {
-      const address = await firstAddress(name, status.replicas, status.availableReplicas, deps, gone);
-      // The forwarder writes the answer itself.
-      code = await deps.forwarder.forward({ name, method: req.method ?? 'GET', path, req, res, clientIp: req.socket.remoteAddress ?? '', signal: gone }, address);
+      const { headers, answerHeaders } = invocationHeaders(req.headers, req.socket.remoteAddress ?? '');
+      const declared = req.headers['content-length'];
+      await core.invoke(
+        {
+          ref,
+          method: req.method ?? 'GET',
+          path: target.path,
+          headers,
+          ...(declared !== undefined ? { declaredLength: Number(declared) } : {}),
+          // Read only once the function is known and the declared length allowed.
+          body: RequestBody.expected(req.headers) ? () => RequestBody.start(req, config.FUNCTION_BODY_LIMIT) : undefined,
+          signal: gone,
+          answerHeaders,
+        },
+        new ResponseSink(res),
+      );
     } catch (error) {
-      code = gone.aborted ? 499 : answerError(req, res, error, name, deps); // 499: the client went away, nobody to answer
-    } finally {
-      deps.metrics.recordInvocation(name, code, (performance.now() - started) / 1000);
+      if (!gone.aborted) answerError(req, res, error, target.name, deps);
     }
   };
 }
 
-/** Answers an invocation that failed (text/plain, like every error of the gateway); returns the status for the metrics. */
-function answerError(req: IncomingMessage, res: ServerResponse, error: unknown, name: string, deps: RouteDeps): number {
+/**
+ * What goes to the function: the client's headers that a proxy passes on,
+ * X-Forwarded-For/-Host, and the call's X-Call-Id (the client's, else a new
+ * one) and X-Start-Time (Unix nanoseconds, as OpenFaaS sends it), which also
+ * go back to the client.
+ */
+export function invocationHeaders(incoming: IncomingHttpHeaders, clientIp: string) {
+  const headers = forwardableHeaders(incoming, NOT_FORWARDED);
+  const prior = incoming['x-forwarded-for'];
+  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${clientIp}` : clientIp;
+  if (incoming.host) headers['x-forwarded-host'] = incoming.host;
+  const given = incoming['x-call-id'];
+  const callId = typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : randomUUID();
+  const startTime = `${Date.now()}000000`;
+  headers['x-call-id'] = callId;
+  headers['x-start-time'] = startTime;
+  return { headers, answerHeaders: { 'x-call-id': callId, 'x-start-time': startTime } };
+}
+
+/** Answers an invocation that failed (text/plain, like every error of the gateway). */
+function answerError(req: IncomingMessage, res: ServerResponse, error: unknown, name: string, deps: RouteDeps): void {
   if (res.headersSent) {
     // The answer had started and broke off: the connection was cut, nothing more to say.
     deps.log.warn({ err: error, function: name }, 'answer from the function broke off');
-    return res.statusCode;
+    if (!res.writableEnded) res.destroy();
+    return;
   }
   const status = statusOf(error);
   if (status >= 500) deps.log.error({ err: error, method: req.method, function: name }, 'invocation failed');
@@ -64,35 +97,4 @@ function answerError(req: IncomingMessage, res: ServerResponse, error: unknown, 
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });
     res.end(body);
   }
-  return status;
-}
-
-/** The first task to try; wakes the function (through the scaler) when it has none. */
-async function firstAddress(
-  name: string,
-  replicas: number,
-  availableReplicas: number,
-  deps: RouteDeps,
-  gone: ClientGone,
-): Promise<string> {
-  const vip = deps.config.UPSTREAM_MODE === 'vip';
-  let address = vip && availableReplicas === 0 ? undefined : await deps.endpoints.select(name);
-  if (address && replicas > 0) return address;
-  let probed: string | undefined;
-  const waitingSince = deps.endpoints.now();
-  try {
-    probed = await deps.scaler.ensureAvailable(name, gone.signal);
-  } catch (error) {
-    // The gateway waited as long as it may for the function to come up: a gateway timeout, with what it waited for.
-    if (error instanceof WakeTimeoutError) throw new HttpError(504, error.message);
-    if (error instanceof ProviderError && error.kind === 'not-found') throw new HttpError(404, `function ${name} not found`);
-    throw new HttpError(503, `function ${name} is not available: ${(error as Error).message}`);
-  }
-  // Forget, not invalidate: the cached addresses are of tasks that are gone, and select() would still hand one out.
-  deps.endpoints.forgetOlderThan(name, waitingSince);
-  // A task that answered the scaler's readiness probe before the orchestrator listed it: this request only.
-  if (probed) return probed;
-  address = await deps.endpoints.select(name);
-  if (!address) throw new HttpError(503, `function ${name} has no healthy task`);
-  return address;
 }

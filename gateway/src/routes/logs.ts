@@ -1,9 +1,10 @@
 // GET /system/logs?name=&since=&tail=&follow=: a function's logs as
-// newline-delimited JSON ({name, instance, timestamp, text}), streamed while
+// newline-delimited JSON ({name, namespace, instance, timestamp, text}), streamed while
 // follow=true until the client goes away.
 import { once } from 'node:events';
 import type Router from '@koa/router';
 import { HttpError } from '../http/errors.js';
+import { NAMESPACE_NAME, parseFunctionName } from '../functions/names.js';
 import type { LogQuery } from '../provider/types.js';
 import type { RouteDeps } from './deps.js';
 
@@ -11,14 +12,17 @@ const FIRST_ENTRY_WAIT_MS = 300;
 
 const delay = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 
-export function parseLogQuery(query: Record<string, string | string[] | undefined>): LogQuery {
+export function parseLogQuery(query: Record<string, string | string[] | undefined>, defaultNamespace: string): LogQuery {
   const one = (key: string) => {
     const value = query[key];
     return Array.isArray(value) ? value[0] : value;
   };
   const name = one('name');
   if (!name) throw new HttpError(400, 'invalid request: name: the function name is required');
-  const result: LogQuery = { name, follow: false };
+  const namespace = one('namespace');
+  if (namespace && !NAMESPACE_NAME.test(namespace)) throw new HttpError(400, `invalid request: namespace: ${JSON.stringify(namespace)} is not a namespace name`);
+  const ref = parseFunctionName(name, defaultNamespace);
+  const result: LogQuery = { name: ref.name, namespace: namespace && !name.includes('.') ? namespace : ref.namespace, follow: false };
   const since = one('since');
   if (since) {
     const date = new Date(since);
@@ -41,9 +45,9 @@ export function parseLogQuery(query: Record<string, string | string[] | undefine
 
 export function registerLogs(router: Router, deps: RouteDeps): void {
   router.get('/system/logs', async (ctx) => {
-    const query = parseLogQuery(ctx.query);
-    const status = deps.functions.get(query.name) ?? (await deps.functions.refresh(query.name));
-    if (!status) throw new HttpError(404, `function ${query.name} not found`);
+    const query = parseLogQuery(ctx.query, deps.config.DEFAULT_NAMESPACE);
+    const entry = deps.functions.get(query) ?? (await deps.functions.refresh(query));
+    if (!entry) throw new HttpError(404, `function ${query.name} not found`);
 
     const abort = new AbortController();
     const res = ctx.res;

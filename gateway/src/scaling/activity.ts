@@ -1,5 +1,6 @@
 // When each function was last used (invoked, woken, scaled up), and how many
-// invocations it got in the last few seconds. The idler puts a function to
+// invocations it got in the last few seconds, keyed by the function's key
+// ("name.namespace"). The idler puts a function to
 // sleep only after its idle period has passed since its last use; a repeated
 // firing alert steps a function up only while invocations still arrive.
 import type { Clock } from './clock.js';

@@ -29,4 +29,4 @@ export type AlertPayload = z.output<typeof alertPayloadSchema>;
 export type Alert = AlertPayload['alerts'][number];
 
 /** The label naming the function an alert is about (set by the rule's `by (function_name)`). */
-export const FUNCTION_LABEL = 'function_name';
+export const ALERT_FUNCTION_LABEL = 'function_name';

@@ -1,8 +1,10 @@
 // What the parts of the scaler share: the gateway's interfaces, the
-// per-function lock and the activity log.
+// per-function lock, the activity log and the clock.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { FunctionView, Provider } from '../provider/types.js';
+import type { FunctionView } from '../functions/view.js';
+import { qualifiedName } from '../functions/names.js';
+import { keyOf, type FunctionRef, type Provider, type ScaleOptions } from '../provider/types.js';
 import type { HealthProbe } from '../upstream/health-probe.js';
 import type { ActivityLog } from './activity.js';
 import type { Clock } from './clock.js';
@@ -19,8 +21,15 @@ export type ScalingSettings = Pick<
   | 'IDLE_TIMEOUT'
   | 'IDLE_CHECK_INTERVAL'
   | 'WAKE_TIMEOUT'
-  | 'SYSTEM_BODY_LIMIT'
+  | 'DEFAULT_NAMESPACE'
 >;
+
+/**
+ * Invocations of a function through every gateway of the stack (Prometheus
+ * scrapes them all), so that one gateway does not put to sleep a function
+ * that is busy through another. undefined: not known now.
+ */
+export type InvocationHistory = (ref: FunctionRef, seconds: number) => Promise<number | undefined>;
 
 export interface ScalingContext {
   settings: ScalingSettings;
@@ -32,19 +41,31 @@ export interface ScalingContext {
   activity: ActivityLog;
   /** Asks a starting task whether it is ready (wake-up); none: wait for the provider's own health check. */
   probe?: HealthProbe;
+  /** Invocations through every gateway; none: this gateway's own count decides alone. */
+  history?: InvocationHistory;
+}
+
+/** The function's name in logs and alerts. */
+export function nameOf(context: ScalingContext, ref: FunctionRef): string {
+  return qualifiedName(ref, context.settings.DEFAULT_NAMESPACE);
+}
+
+/** Runs `operation` under the function's lock: alerts, manual scaling, wake-ups and the idler take turns per function. */
+export function locked<T>(context: ScalingContext, ref: FunctionRef, operation: () => Promise<T>): Promise<T> {
+  return context.lock.run(keyOf(ref), operation);
 }
 
 /** The function's limits; labels with unusable values are logged (once per call) and replaced by defaults. */
-export function limitsFor(context: ScalingContext, name: string, labels: Record<string, string>): ScaleLimits {
+export function limitsFor(context: ScalingContext, ref: FunctionRef, labels: Record<string, string>): ScaleLimits {
   const limits = limitsOf(labels, context.settings);
-  if (limits.problems.length > 0) context.log.warn({ function: name, problems: limits.problems }, 'scaling labels ignored');
+  if (limits.problems.length > 0) context.log.warn({ function: nameOf(context, ref), problems: limits.problems }, 'scaling labels ignored');
   return limits;
 }
 
 /** Scales through the provider, then re-reads the function so the view (and the proxy) see the change at once. */
-export async function applyReplicas(context: ScalingContext, name: string, replicas: number): Promise<void> {
-  await context.provider.scale(name, replicas);
-  await context.functions.refresh(name).catch((error: unknown) =>
-    context.log.warn({ err: error, function: name }, 'could not re-read the function after scaling'),
+export async function applyReplicas(context: ScalingContext, ref: FunctionRef, replicas: number, options?: ScaleOptions): Promise<void> {
+  await context.provider.scale(ref, replicas, options);
+  await context.functions.refresh(ref).catch((error: unknown) =>
+    context.log.warn({ err: error, function: nameOf(context, ref) }, 'could not re-read the function after scaling'),
   );
 }

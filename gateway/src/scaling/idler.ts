@@ -1,14 +1,15 @@
 // Scale to zero: every IDLE_CHECK_INTERVAL, a function labelled
 // com.openfaas.scale.zero=true that has not been used for its idle period
 // (com.openfaas.scale.zero-duration, default IDLE_TIMEOUT) is scaled to 0.
-// "Used" means invoked, woken or scaled through this gateway (ActivityLog).
 //
-// A gateway puts to sleep only the functions it has used itself: it cannot see
-// the invocations that go through another gateway (a second manager, another
-// stack on the same swarm), and must not put a function to sleep that is busy
-// there. So a function never invoked through this gateway since it started
-// stays as it is; its first invocation starts its idle period.
-import { applyReplicas, limitsFor, type ScalingContext } from './context.js';
+// "Used" means invoked, woken or scaled through this gateway (ActivityLog),
+// and, where the invocation history of every gateway is known (Prometheus
+// scrapes them all), invoked through any of them: a function busy through
+// another gateway is never put to sleep by this one. A function never
+// invoked through this gateway since it started stays as it is; its first
+// invocation here starts its idle period.
+import { keyOf, type FunctionRef } from '../provider/types.js';
+import { applyReplicas, limitsFor, locked, nameOf, type ScalingContext } from './context.js';
 import type { Waker } from './wake.js';
 
 export class Idler {
@@ -34,7 +35,7 @@ export class Idler {
 
   /** One pass over the functions; resolves when the functions it put to sleep are scaled. */
   check(): Promise<void> {
-    // A slow Docker must not pile passes up.
+    // A slow orchestrator must not pile passes up.
     this.checking ??= this.pass().finally(() => (this.checking = undefined));
     return this.checking;
   }
@@ -42,28 +43,38 @@ export class Idler {
   private async pass(): Promise<void> {
     const { activity, functions } = this.context;
     const sleepers: Array<Promise<void>> = [];
-    for (const fn of functions.list()) {
-      if (fn.replicas === 0 || this.waker.isWaking(fn.name)) continue;
-      const limits = limitsFor(this.context, fn.name, fn.labels);
+    for (const { status } of functions.list()) {
+      if (status.replicas === 0 || this.waker.isWaking(status)) continue;
+      const limits = limitsFor(this.context, status, status.labels);
       if (!limits.scaleToZero) continue;
-      const idleMs = activity.idleFor(fn.name);
-      if (idleMs !== undefined && idleMs >= limits.idleSeconds * 1000) sleepers.push(this.putToSleep(fn.name, limits.idleSeconds));
+      const idleMs = activity.idleFor(keyOf(status));
+      if (idleMs !== undefined && idleMs >= limits.idleSeconds * 1000) sleepers.push(this.putToSleep({ name: status.name, namespace: status.namespace }, limits.idleSeconds));
     }
     await Promise.all(sleepers);
   }
 
-  private putToSleep(name: string, idleSeconds: number): Promise<void> {
-    const { activity, log, lock } = this.context;
-    return lock
-      .run(name, async () => {
-        // Re-check under the lock: a request or a wake-up may have come in meanwhile.
-        const idleMs = activity.idleFor(name);
-        if (this.waker.isWaking(name) || idleMs === undefined || idleMs < idleSeconds * 1000) return;
-        const fn = await this.context.functions.refresh(name);
-        if (!fn || fn.replicas === 0) return;
-        await applyReplicas(this.context, name, 0);
-        log.info({ function: name, from: fn.replicas, idleSeconds: Math.round(idleMs / 1000) }, `scaled ${name} to zero after ${Math.round(idleMs / 1000)} s without invocations`);
-      })
-      .catch((error: unknown) => log.error({ err: error, function: name }, `scaling ${name} to zero failed`));
+  private putToSleep(ref: FunctionRef, idleSeconds: number): Promise<void> {
+    const { activity, log, history } = this.context;
+    const name = nameOf(this.context, ref);
+    return locked(this.context, ref, async () => {
+      // Re-check under the lock: a request or a wake-up may have come in meanwhile.
+      const idleMs = activity.idleFor(keyOf(ref));
+      if (this.waker.isWaking(ref) || idleMs === undefined || idleMs < idleSeconds * 1000) return;
+      if (history) {
+        const elsewhere = await history(ref, idleSeconds);
+        if (elsewhere === undefined) {
+          log.debug({ function: name }, `not putting ${name} to sleep: invocations through the other gateways are not known now`);
+          return;
+        }
+        if (elsewhere >= 1) {
+          log.debug({ function: name, invocations: elsewhere }, `not putting ${name} to sleep: invoked through another gateway`);
+          return;
+        }
+      }
+      const entry = await this.context.functions.refresh(ref);
+      if (!entry || entry.status.replicas === 0) return;
+      await applyReplicas(this.context, ref, 0, { ifReplicas: entry.status.replicas });
+      log.info({ function: name, from: entry.status.replicas, idleSeconds: Math.round(idleMs / 1000) }, `scaled ${name} to zero after ${Math.round(idleMs / 1000)} s without invocations`);
+    }).catch((error: unknown) => log.error({ err: error, function: name }, `scaling ${name} to zero failed`));
   }
 }

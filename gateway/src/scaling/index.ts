@@ -3,25 +3,28 @@
 // live beside this file, each with one job:
 //   policy.ts      limits from labels, the step rules (pure)
 //   alerts.ts      AlertManager alerts -> replica changes
-//   manual.ts      POST /system/scale-function/{name}
-//   wake.ts        wake a function with no ready task, deduplicated
+//   manual.ts      a replica count asked for by hand
+//   wake.ts        wake a function with no ready instance, deduplicated
 //   idler.ts       scale idle functions to zero
-//   routes.ts      the HTTP routes
-import type Router from '@koa/router';
+// The HTTP routes that reach them are routes/alert.ts and routes/scale-function.ts.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { FunctionView, Provider } from '../provider/types.js';
+import type { FunctionView } from '../functions/view.js';
+import { keyOf, type FunctionRef, type Provider } from '../provider/types.js';
 import { probeWatchdog, type HealthProbe } from '../upstream/health-probe.js';
 import { ActivityLog } from './activity.js';
-import { AlertScaler } from './alerts.js';
+import type { AlertPayload } from './alert-payload.js';
+import { AlertScaler, type AlertOutcome } from './alerts.js';
 import { systemClock, type Clock } from './clock.js';
-import type { ScalingContext } from './context.js';
+import type { InvocationHistory, ScalingContext } from './context.js';
 import { Idler } from './idler.js';
 import { KeyedLock } from './keyed-lock.js';
-import { registerScalingRoutes } from './routes.js';
+import { scaleManually, type ScaleRequest, type ScaleResult } from './manual.js';
 import { Waker } from './wake.js';
 
 export { WakeTimeoutError } from './wake.js';
+export type { AlertOutcome } from './alerts.js';
+export type { ScaleRequest, ScaleResult } from './manual.js';
 
 export interface ScalerDeps {
   config: Config;
@@ -32,21 +35,25 @@ export interface ScalerDeps {
   clock?: Clock;
   /** How a starting task is asked whether it is ready while waking; default: GET /_/health on its watchdog. */
   probe?: HealthProbe;
+  /** Invocations through every gateway (for scale to zero); none: this gateway's own count decides. */
+  history?: InvocationHistory;
 }
 
 export interface Scaler {
-  /** Registers POST /system/alert and POST /system/scale-function/:name. */
-  routes(router: Router): void;
+  /** AlertManager's alerts: one step up per firing function, back to the minimum when resolved. */
+  handleAlerts(payload: AlertPayload): Promise<AlertOutcome[]>;
+  /** Sets a function's replicas by hand (0 puts it to sleep). */
+  scale(ref: FunctionRef, request: ScaleRequest): Promise<ScaleResult>;
   /**
-   * The proxy calls this before forwarding when the function has no available
-   * replica. Resolves once one is ready (waking a function scaled to zero):
-   * with the address of a task that answered the gateway's own readiness
-   * probe before the provider listed it (use it for this request), or
-   * undefined (use the endpoints list). Rejects with WakeTimeoutError after WAKE_TIMEOUT.
+   * The invocation core calls this when the function has no ready instance.
+   * Resolves once one is ready (waking a function scaled to zero): with the
+   * address of an instance that answered the gateway's own readiness probe
+   * before the provider listed it (use it for this request), or undefined
+   * (use the endpoints). Rejects with WakeTimeoutError after WAKE_TIMEOUT.
    */
-  ensureAvailable(name: string, signal?: AbortSignal): Promise<string | undefined>;
-  /** The proxy calls this on every invocation (idle detection for scale to zero). */
-  recordInvocation(name: string): void;
+  ensureAvailable(ref: FunctionRef, signal?: AbortSignal): Promise<string | undefined>;
+  /** The invocation core calls this on every invocation (idle detection for scale to zero). */
+  recordInvocation(ref: FunctionRef): void;
   start(): void;
   stop(): void;
 }
@@ -72,29 +79,32 @@ export class AutoScaler implements Scaler {
       lock: new KeyedLock(),
       activity: new ActivityLog(clock),
       probe: deps.probe ?? ((address) => probeWatchdog(address, PROBE_TIMEOUT_MS)),
+      ...(deps.history ? { history: deps.history } : {}),
     };
     this.alerts = new AlertScaler(this.context);
     this.waker = new Waker(this.context);
     this.idler = new Idler(this.context, this.waker);
   }
 
-  routes(router: Router): void {
-    registerScalingRoutes(router, this.context, this.alerts);
+  handleAlerts(payload: AlertPayload): Promise<AlertOutcome[]> {
+    return this.alerts.handle(payload);
   }
 
-  ensureAvailable(name: string, signal?: AbortSignal): Promise<string | undefined> {
-    return this.waker.ensureAvailable(name, signal);
+  scale(ref: FunctionRef, request: ScaleRequest): Promise<ScaleResult> {
+    return scaleManually(this.context, ref, request);
   }
 
-  recordInvocation(name: string): void {
-    this.context.activity.invoked(name);
+  ensureAvailable(ref: FunctionRef, signal?: AbortSignal): Promise<string | undefined> {
+    return this.waker.ensureAvailable(ref, signal);
+  }
+
+  recordInvocation(ref: FunctionRef): void {
+    this.context.activity.invoked(keyOf(ref));
   }
 
   start(): void {
-    this.unsubscribe ??= this.context.functions.onChange((name, status) => {
-      if (status) return;
-      this.context.activity.forget(name);
-      this.alerts.forget(name);
+    this.unsubscribe ??= this.context.functions.onChange((ref, entry) => {
+      if (!entry) this.context.activity.forget(keyOf(ref));
     });
     this.idler.start();
   }

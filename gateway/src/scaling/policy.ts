@@ -1,7 +1,8 @@
 // How many replicas a function should have: its limits, read from its labels
 // (with the gateway's defaults), and the step a firing alert takes. Pure
 // functions, no I/O.
-import { parseDuration, type Config } from '../config.js';
+import { parseDurationSeconds } from '@swarm-faas/duration';
+import type { Config } from '../config.js';
 
 export const LABEL = {
   /** 2017 label: the most replicas alerts may scale to. */
@@ -59,13 +60,10 @@ export function limitsOf(labels: Record<string, string>, settings: Settings): Sc
   let idleSeconds = settings.IDLE_TIMEOUT;
   const duration = labels[LABEL.zeroDuration];
   if (duration !== undefined) {
-    try {
-      const parsed = parseDuration(duration);
-      if (parsed > 0) idleSeconds = parsed;
-      else problems.push(`${LABEL.zeroDuration}=${JSON.stringify(duration)} must be more than 0`);
-    } catch {
-      problems.push(`${LABEL.zeroDuration}=${JSON.stringify(duration)} is not a duration such as 30s or 2m`);
-    }
+    const parsed = parseDurationSeconds(duration);
+    if (parsed === undefined) problems.push(`${LABEL.zeroDuration}=${JSON.stringify(duration)} is not a duration such as 30s, 2m or 1m30s`);
+    else if (parsed > 0) idleSeconds = parsed;
+    else problems.push(`${LABEL.zeroDuration}=${JSON.stringify(duration)} must be more than 0`);
   }
 
   return {

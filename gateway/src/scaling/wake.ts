@@ -7,9 +7,9 @@
 // address, for the held requests only: the normal round-robin (DNS) still
 // lists healthy tasks alone. Requests arriving meanwhile share the one
 // wake-up; each can stop waiting (client gone) without cancelling it for the others.
-import { ProviderError } from '../provider/types.js';
+import { keyOf, ProviderError, type FunctionRef } from '../provider/types.js';
 import { readyAddresses } from '../upstream/health-probe.js';
-import { applyReplicas, limitsFor, type ScalingContext } from './context.js';
+import { applyReplicas, limitsFor, locked, nameOf, type ScalingContext } from './context.js';
 import { wakeReplicas } from './policy.js';
 
 export class WakeTimeoutError extends Error {
@@ -18,8 +18,8 @@ export class WakeTimeoutError extends Error {
 
 /**
  * How often readiness is checked while waking: every 100 ms is what a woken
- * caller may wait for beyond the task's own start (two Docker calls and one
- * DNS lookup each; a wake-up lasts a few seconds). Slower after the first
+ * caller may wait for beyond the task's own start (one read of the function
+ * each; a wake-up lasts a few seconds). Slower after the first
  * few seconds, for a task that takes long to start.
  */
 const FAST_POLL_MS = 100;
@@ -32,8 +32,8 @@ export class Waker {
 
   constructor(private readonly context: ScalingContext) {}
 
-  isWaking(name: string): boolean {
-    return this.wakes.has(name);
+  isWaking(ref: FunctionRef): boolean {
+    return this.wakes.has(keyOf(ref));
   }
 
   /**
@@ -41,33 +41,43 @@ export class Waker {
    * that answered the gateway's probe before the orchestrator listed it, or
    * undefined when the normal endpoints list has one.
    */
-  ensureAvailable(name: string, signal?: AbortSignal): Promise<string | undefined> {
-    let wake = this.wakes.get(name);
+  ensureAvailable(ref: FunctionRef, signal?: AbortSignal): Promise<string | undefined> {
+    const key = keyOf(ref);
+    let wake = this.wakes.get(key);
     if (!wake) {
-      wake = this.wake(name).finally(() => this.wakes.delete(name));
-      this.wakes.set(name, wake);
+      wake = this.wake({ name: ref.name, namespace: ref.namespace }).finally(() => this.wakes.delete(key));
+      this.wakes.set(key, wake);
     }
     return signal ? untilAborted(wake, signal) : wake;
   }
 
-  private async wake(name: string): Promise<string | undefined> {
+  private async wake(ref: FunctionRef): Promise<string | undefined> {
     const { clock, log, settings } = this.context;
+    const name = nameOf(this.context, ref);
     const started = clock.now();
     const deadline = started + settings.WAKE_TIMEOUT * 1000;
-    this.context.activity.touch(name);
+    this.context.activity.touch(keyOf(ref));
 
-    const woke = await this.context.lock.run(name, async () => {
-      const fn = await this.context.functions.refresh(name);
-      if (!fn) throw new ProviderError('not-found', `function ${name} not found`);
-      if (fn.replicas > 0) return false;
-      const replicas = wakeReplicas(limitsFor(this.context, name, fn.labels));
-      log.info({ function: name, replicas }, `waking ${name}: scaling from 0 to ${replicas}`);
-      await applyReplicas(this.context, name, replicas);
-      return true;
+    const woke = await locked(this.context, ref, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const entry = await this.context.functions.refresh(ref);
+        if (!entry) throw new ProviderError('not-found', `function ${name} not found`);
+        if (entry.status.replicas > 0) return false;
+        const replicas = wakeReplicas(limitsFor(this.context, ref, entry.status.labels));
+        log.info({ function: name, replicas }, `waking ${name}: scaling from 0 to ${replicas}`);
+        try {
+          // Only from 0: another gateway waking it at the same moment wins, and this one just waits.
+          await applyReplicas(this.context, ref, replicas, { ifReplicas: 0 });
+          return true;
+        } catch (error) {
+          if (attempt < 2 && error instanceof ProviderError && error.kind === 'conflict') continue;
+          throw error;
+        }
+      }
     });
 
     for (;;) {
-      const [listed, probed] = await Promise.all([this.ready(name), this.probeStarting(name)]);
+      const [listed, probed] = await Promise.all([this.ready(ref), this.probeStarting(ref)]);
       if (listed || probed.length > 0) {
         if (woke) log.info({ function: name, ms: clock.now() - started, probed: !listed }, `${name} is awake`);
         // Spread the held requests when several tasks answered.
@@ -80,31 +90,25 @@ export class Waker {
       const pause = clock.now() - started < FAST_POLL_FOR_MS ? FAST_POLL_MS : SLOW_POLL_MS;
       await clock.sleep(Math.min(pause, left));
     }
-
   }
 
-  /** Addresses of the function's starting or running tasks whose watchdog answers ready now. */
-  private async probeStarting(name: string): Promise<string[]> {
-    const { provider, probe, log } = this.context;
-    if (!provider.startingEndpoints || !probe) return [];
-    try {
-      return await readyAddresses(await provider.startingEndpoints(name), probe);
-    } catch (error) {
-      log.debug({ err: error, function: name }, 'probing starting tasks failed; retrying');
-      return [];
-    }
+  /** Addresses of the function's starting or running instances whose watchdog answers ready now. */
+  private async probeStarting(ref: FunctionRef): Promise<string[]> {
+    const { probe } = this.context;
+    const starting = this.context.functions.get(ref)?.starting ?? [];
+    if (!probe || starting.length === 0) return [];
+    return readyAddresses(starting, probe);
   }
 
-  /** A task is healthy (Swarm: running) and the gateway can find its address. */
-  private async ready(name: string): Promise<boolean> {
+  /** The orchestrator lists a ready instance with an address (read now, which also updates the view). */
+  private async ready(ref: FunctionRef): Promise<boolean> {
     try {
-      const fn = await this.context.functions.refresh(name);
-      if (!fn) throw new ProviderError('not-found', `function ${name} was removed while waking`);
-      if (fn.availableReplicas < 1) return false;
-      return (await this.context.provider.endpoints(name)).length > 0;
+      const entry = await this.context.functions.refresh(ref);
+      if (!entry) throw new ProviderError('not-found', `function ${nameOf(this.context, ref)} was removed while waking`);
+      return entry.endpoints.length > 0;
     } catch (error) {
       if (error instanceof ProviderError && error.kind === 'not-found') throw error;
-      this.context.log.debug({ err: error, function: name }, 'readiness check failed; retrying');
+      this.context.log.debug({ err: error, function: nameOf(this.context, ref) }, 'readiness check failed; retrying');
       return false;
     }
   }

@@ -1,91 +1,90 @@
-// The task addresses of every function, cached so that an invocation does not
-// wait for DNS: an address list older than `refreshMs` is served while a
-// background lookup replaces it; an empty or invalidated list is looked up
-// before answering. The function view's changes invalidate a function's list.
-import type { Logger } from 'pino';
+// Where each function's invocations go: the addresses of its ready instances
+// from the function view (kept current by the provider's snapshots, so an
+// invocation waits for no lookup), chosen round-robin. A starting instance
+// that answered the gateway's own readiness probe (while waking) is used too,
+// until the orchestrator's own health check lists it, or it stops starting. An address that fails
+// to connect is left out for a while (quarantine, doubling while it keeps
+// failing) even if the orchestrator still lists it: a task on a node that has
+// just died stays "running" in Swarm for seconds, and every request sent to
+// it would wait out a connect timeout.
 import { RoundRobin } from './round-robin.js';
 
-export type Resolve = (name: string) => Promise<string[]>;
+/** First quarantine of a failing address; doubles per failure in a row, up to the maximum. */
+const QUARANTINE_MS = 1_000;
+const QUARANTINE_MAX_MS = 30_000;
 
-interface Entry {
+interface Quarantine {
+  until: number;
+  failures: number;
+}
+
+interface Routes {
   rotation: RoundRobin;
-  resolvedAt: number;
-  /** When the latest lookup started (0: never). */
-  lookupStartedAt: number;
-  lookup: Promise<void> | undefined;
-  stale: boolean;
+  ready: readonly string[];
+  /** Instances starting or running, ready or not. */
+  starting: ReadonlySet<string>;
+  /** Starting instances that answered the gateway's readiness probe. */
+  probed: Set<string>;
 }
 
 export class EndpointTable {
-  private readonly entries = new Map<string, Entry>();
+  private readonly routes = new Map<string, Routes>();
+  private readonly quarantined = new Map<string, Quarantine>();
 
-  constructor(
-    private readonly resolve: Resolve,
-    private readonly refreshMs: number,
-    private readonly log: Logger,
-    readonly now: () => number = Date.now,
-  ) {}
+  constructor(readonly now: () => number = Date.now) {}
 
-  /**
-   * The next address for `name`, round-robin; `avoid` is skipped when another
-   * address exists. undefined when the function has no task address.
-   */
-  async select(name: string, avoid?: string): Promise<string | undefined> {
-    let entry = this.entries.get(name);
-    if (!entry) {
-      entry = { rotation: new RoundRobin(), resolvedAt: 0, lookupStartedAt: 0, lookup: undefined, stale: true };
-      this.entries.set(name, entry);
-    }
-    if (entry.rotation.size === 0 || (avoid !== undefined && entry.rotation.size <= 1)) {
-      // Nothing (else) to use: look up now.
-      await this.lookup(name, entry);
-    } else if (entry.stale || this.now() - entry.resolvedAt > this.refreshMs) {
-      void this.lookup(name, entry);
-    }
-    return entry.rotation.next(avoid);
+  /** The function's ready and starting addresses changed (from the function view). */
+  set(key: string, ready: readonly string[], starting: readonly string[] = []): void {
+    let routes = this.routes.get(key);
+    if (!routes) this.routes.set(key, (routes = { rotation: new RoundRobin(), ready, starting: new Set(), probed: new Set() }));
+    routes.ready = ready;
+    routes.starting = new Set(starting);
+    for (const address of routes.probed) if (!routes.starting.has(address) || ready.includes(address)) routes.probed.delete(address);
+    routes.rotation.replace(routes.probed.size === 0 ? ready : [...ready, ...routes.probed]);
   }
 
-  /** An address failed to connect: stop using it until the next lookup. */
-  reject(name: string, address: string): void {
-    const entry = this.entries.get(name);
-    if (!entry) return;
-    entry.rotation.remove(address);
-    entry.stale = true;
+  /** A starting instance answered the readiness probe: route to it too (while it is listed as starting). */
+  admit(key: string, address: string): void {
+    const routes = this.routes.get(key);
+    if (!routes || !routes.starting.has(address) || routes.ready.includes(address) || routes.probed.has(address)) return;
+    routes.probed.add(address);
+    routes.rotation.replace([...routes.ready, ...routes.probed]);
   }
 
-  /** The function's tasks changed: look up again on next use. */
-  invalidate(name: string): void {
-    const entry = this.entries.get(name);
-    if (entry) entry.stale = true;
+  forget(key: string): void {
+    this.routes.delete(key);
   }
 
-  forget(name: string): void {
-    this.entries.delete(name);
+  /** How many addresses the function has, quarantined ones included. */
+  size(key: string): number {
+    return this.routes.get(key)?.rotation.size ?? 0;
   }
 
   /**
-   * The function's tasks were replaced (it woke up) while a request waited
-   * since `since`: drop addresses looked up before then. Every request held
-   * by one wake calls this; only the first drops anything, the others share
-   * its new lookup and the round-robin.
+   * The next address for the function, round-robin, skipping `avoid` and
+   * quarantined addresses; undefined when none is left.
    */
-  forgetOlderThan(name: string, since: number): void {
-    const entry = this.entries.get(name);
-    if (entry && entry.lookupStartedAt <= since) this.entries.delete(name);
+  select(key: string, avoid?: string): string | undefined {
+    const rotation = this.routes.get(key)?.rotation;
+    if (!rotation) return undefined;
+    const now = this.now();
+    return rotation.next((address) => address !== avoid && !this.isQuarantined(address, now));
   }
 
-  private lookup(name: string, entry: Entry): Promise<void> {
-    if (!entry.lookup) entry.lookupStartedAt = this.now();
-    entry.lookup ??= this.resolve(name)
-      .then((addresses) => {
-        entry.rotation.replace(addresses);
-        entry.resolvedAt = this.now();
-        entry.stale = false;
-      })
-      .catch((error) => this.log.warn({ err: error, function: name }, 'endpoint lookup failed'))
-      .finally(() => {
-        entry.lookup = undefined;
-      });
-    return entry.lookup;
+  /** An address failed to connect: leave it out for a while. */
+  reject(address: string): void {
+    const previous = this.quarantined.get(address);
+    const failures = (previous?.failures ?? 0) + 1;
+    this.quarantined.set(address, { failures, until: this.now() + Math.min(QUARANTINE_MS * 2 ** (failures - 1), QUARANTINE_MAX_MS) });
+  }
+
+  /** An address answered: it is trusted again. */
+  accept(address: string): void {
+    if (this.quarantined.size > 0) this.quarantined.delete(address);
+  }
+
+  private isQuarantined(address: string, now: number): boolean {
+    const entry = this.quarantined.get(address);
+    return entry !== undefined && entry.until > now;
   }
 }

@@ -1,132 +1,172 @@
-// Sends one invocation to a function task and streams the answer back.
-// Keep-alive connection pools per task address (undici Agent: one pool per
-// origin). A connection refused or reset before the request body was read is
-// retried once on another task.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+// Sends one invocation to one function instance and streams the answer into
+// a sink. One keep-alive pool per instance address, owned here so that the
+// pool of an instance that went away (or stopped answering) can be closed at
+// once: requests waiting on its sockets fail now instead of at their timeout.
 import type { Readable } from 'node:stream';
-import { forwardableHeaders, RequestBody } from '@swarm-faas/http-relay';
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
-import type { ClientGone } from './client-gone.js';
-import type { EndpointTable } from './endpoints.js';
-import { HttpError } from '../http/errors.js';
-
-/** The client's Host names the gateway: undici sets the task's own. */
-const NOT_FORWARDED = new Set(['host']);
-
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'EPIPE']);
+import { buildConnector, Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { AnswerSink } from '../invocation/sink.js';
+import { forwardableHeaders } from '@swarm-faas/http-relay';
 
 export interface ForwardOptions {
   /** Milliseconds to wait for the answer's headers and between body chunks. */
   timeoutMs: number;
-  /** Largest body forwarded (413 beyond); 0: no limit. */
-  bodyLimit: number;
-  /** Connections per task at most; 0: no limit. */
-  connectionsPerTask?: number;
+  /** Milliseconds a new connection may take before the instance counts as unreachable. */
+  connectTimeoutMs: number;
+  /** Connections per instance at most; 0: no limit. */
+  connectionsPerInstance?: number;
+  /** Milliseconds a call may wait for its answer before the instance is checked (onSlow); 0: never. */
+  slowAfterMs?: number;
+  /** A call to this instance has waited slowAfterMs without an answer. */
+  onSlow?: (address: string) => void;
 }
 
-export interface Invocation {
-  name: string;
+/** A request body that can be sent, and sent again while `started` is false. */
+export interface UpstreamBody {
+  readonly started: boolean;
+  readonly tooLarge: boolean;
+  forUndici(): Buffer | AsyncIterable<Buffer>;
+}
+
+export interface UpstreamRequest {
   method: string;
   /** Path after /function/<name>, with the query string: "/", "/a/b?x=1". */
   path: string;
-  req: IncomingMessage;
-  /** Where the answer goes: status, headers and body are written here as they come. */
-  res: ServerResponse;
-  clientIp: string;
-  /** Aborts the upstream request when the client goes away. */
-  signal: ClientGone;
+  headers: Record<string, string | string[]>;
+  body: UpstreamBody | undefined;
+  /** Aborts the upstream request when the caller goes away (an EventEmitter with `aborted`, as undici takes). */
+  signal: { aborted: boolean; once(event: 'abort', listener: () => void): unknown; off(event: 'abort', listener: () => void): unknown };
 }
 
-/** A failed attempt, and whether the answer had started (then nothing can be retried or reported). */
-class AttemptError extends Error {
+/** What went wrong in one attempt, and whether the answer had started (then nothing can be retried or reported). */
+export class AttemptError extends Error {
   constructor(
     readonly reason: Error,
     readonly answerStarted: boolean,
   ) {
     super(reason.message);
   }
+
+  /**
+   * unreachable: no connection could be made (refused, unreachable, connect
+   * timeout): the request was not sent, another instance may take it and
+   * this one should be left out a while. broken: the connection failed
+   * before an answer came (reset, closed, its pool closed because the
+   * instance went away): one more try elsewhere, as an HTTP client would.
+   * timeout: no answer within UPSTREAM_TIMEOUT. other: anything else.
+   */
+  get kind(): 'unreachable' | 'broken' | 'timeout' | 'other' {
+    const reason = this.reason;
+    if (reason instanceof undiciErrors.HeadersTimeoutError || reason instanceof undiciErrors.BodyTimeoutError) return 'timeout';
+    if (this.answerStarted) return 'other';
+    if (reason instanceof undiciErrors.ConnectTimeoutError || UNREACHABLE.has(this.code)) return 'unreachable';
+    if (BROKEN.has(this.code)) return 'broken';
+    return 'other';
+  }
+
+  get code(): string {
+    return (this.reason as NodeJS.ErrnoException).code ?? '';
+  }
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+
+/**
+ * undici's connector with a precise connect timeout: undici's own runs on its
+ * coarse timer wheel (about half a second per tick), far longer than a
+ * connection inside a cluster takes. As undici does, the timeout waits one
+ * turn of the event loop before it counts, so that a connect that completed
+ * while the loop was busy is not taken for a timeout.
+ */
+export function connectWithin(timeoutMs: number): buildConnector.connector {
+  const connect = buildConnector({ timeout: 0 });
+  return (options, callback) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+      timer = undefined;
+      setImmediate(() => {
+        if (settled) return;
+        settled = true;
+        (socket as { destroy(): void } | undefined)?.destroy();
+        callback(new undiciErrors.ConnectTimeoutError(`connect to ${options.hostname}:${options.port} took longer than ${timeoutMs} ms`), null);
+      });
+    }, timeoutMs);
+    const socket = connect(options, (...result) => {
+      if (settled) {
+        (result[1] as { destroy(): void } | null)?.destroy();
+        return;
+      }
+      settled = true;
+      if (timer) clearTimeout(timer);
+      callback(...result);
+    });
+    return socket;
+  };
 }
 
 export class Forwarder {
-  private readonly agent: Agent;
+  private readonly pools = new Map<string, Pool>();
 
-  constructor(
-    private readonly endpoints: EndpointTable,
-    private readonly options: ForwardOptions,
-  ) {
-    this.agent = new Agent({
-      keepAliveTimeout: 4_000,
-      keepAliveMaxTimeout: 30_000,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      connect: { timeout: Math.min(options.timeoutMs, 5_000) },
-      ...(options.connectionsPerTask ? { connections: options.connectionsPerTask } : {}),
-    });
+  constructor(private readonly options: ForwardOptions) {}
+
+  /** Closes the pool of an instance that is gone: its waiting requests fail at once. */
+  drop(address: string): void {
+    const pool = this.pools.get(address);
+    if (!pool) return;
+    this.pools.delete(address);
+    void pool.destroy(Object.assign(new Error(`instance ${address} is gone`), { code: 'UND_ERR_DESTROYED' })).catch(() => undefined);
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  /** Keeps only the pools of these addresses (every instance the gateway still routes to). */
+  retain(live: ReadonlySet<string>): void {
+    for (const address of [...this.pools.keys()]) if (!live.has(address)) this.drop(address);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.close().catch(() => undefined)));
+    this.pools.clear();
+  }
+
+  private poolOf(address: string): Pool {
+    let pool = this.pools.get(address);
+    if (!pool) {
+      pool = new Pool(`http://${address}`, {
+        keepAliveTimeout: 4_000,
+        keepAliveMaxTimeout: 30_000,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+        connect: connectWithin(this.options.connectTimeoutMs),
+        ...(this.options.connectionsPerInstance ? { connections: this.options.connectionsPerInstance } : {}),
+      });
+      this.pools.set(address, pool);
+    }
+    return pool;
   }
 
   /**
-   * Forwards to `firstAddress` (the caller's choice) and streams the answer
-   * into `invocation.res`. Resolves with the status sent once the answer is
-   * complete (or cut). Rejects with HttpError 413 / 502 / 504 when no answer
-   * was started, so that the caller can still answer with an error.
+   * One try against one instance, with undici's dispatch API: the answer's
+   * chunks go straight to the sink (no intermediate stream), with
+   * backpressure both ways. Resolves with the status once the answer is
+   * complete; rejects with AttemptError.
    */
-  async forward(invocation: Invocation, firstAddress: string): Promise<number> {
-    const { req } = invocation;
-    const declared = req.headers['content-length'];
-    if (this.options.bodyLimit > 0 && declared !== undefined && Number(declared) > this.options.bodyLimit) {
-      throw new HttpError(413, `request body larger than ${this.options.bodyLimit} bytes`);
-    }
-    const headers = requestHeaders(req.headers, invocation.clientIp);
-    const body = RequestBody.expected(req.headers) ? await RequestBody.start(req, this.options.bodyLimit) : undefined;
-
-    let address = firstAddress;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.attempt(invocation, address, headers, body);
-      } catch (failure) {
-        const { reason: cause, answerStarted } = failure as AttemptError;
-        if (answerStarted || invocation.signal.aborted) throw failure;
-        if (body?.tooLarge) throw new HttpError(413, `request body larger than ${this.options.bodyLimit} bytes`);
-        const code = (cause as NodeJS.ErrnoException).code ?? '';
-        if (cause instanceof undiciErrors.HeadersTimeoutError || cause instanceof undiciErrors.BodyTimeoutError) {
-          throw new HttpError(504, `function ${invocation.name} did not answer within ${this.options.timeoutMs / 1000} s`);
-        }
-        const retryable = RETRYABLE.has(code) || cause instanceof undiciErrors.ConnectTimeoutError;
-        if (retryable) this.endpoints.reject(invocation.name, address);
-        if (attempt === 0 && retryable && !body?.started) {
-          const other = await this.endpoints.select(invocation.name, address);
-          if (other) {
-            address = other;
-            continue;
-          }
-        }
-        throw new HttpError(502, `cannot reach function ${invocation.name}: ${code || cause.message}`);
-      }
-    }
-  }
-
-  /**
-   * One try against one task, with undici's dispatch API: the answer's
-   * chunks go straight to the client (no intermediate stream), with
-   * backpressure both ways. When a chunk completes the declared length it
-   * goes out with end(), so a small answer leaves in one write with its headers.
-   */
-  private attempt(invocation: Invocation, address: string, headers: Record<string, string | string[]>, body: RequestBody | undefined): Promise<number> {
-    const { res, signal } = invocation;
+  attempt(address: string, request: UpstreamRequest, sink: AnswerSink): Promise<number> {
+    const { signal } = request;
     return new Promise<number>((resolve, reject) => {
       let status = 0;
       let length = NaN;
       let sent = 0;
-      let ended = false;
       let settled = false;
       let onGone: (() => void) | undefined;
+      const { slowAfterMs, onSlow } = this.options;
+      let slow: NodeJS.Timeout | undefined = slowAfterMs && onSlow ? setTimeout(() => onSlow(address), slowAfterMs) : undefined;
+      const answered = () => {
+        if (slow) clearTimeout(slow);
+        slow = undefined;
+      };
       const finish = (error?: Error) => {
         if (settled) return;
         settled = true;
+        answered();
         if (onGone) signal.off('abort', onGone);
         if (error) reject(new AttemptError(error, status !== 0));
         else resolve(status);
@@ -139,54 +179,39 @@ export class Forwarder {
         },
         onResponseStart(controller, statusCode, answerHeaders) {
           if (statusCode < 200) return; // informational (100 Continue): the final answer follows
+          answered();
           status = statusCode;
           length = Number(answerHeaders['content-length'] ?? NaN);
-          res.writeHead(statusCode, responseHeaders(answerHeaders as Record<string, string | string[] | undefined>));
-          if (res.destroyed) controller.abort(new Error('client went away'));
+          sink.head(statusCode, forwardableHeaders(answerHeaders as Record<string, string | string[] | undefined>));
+          if (sink.destroyed) controller.abort(new Error('client went away'));
         },
         onResponseData(controller, chunk) {
           sent += chunk.length;
-          if (sent === length) {
-            ended = true;
-            res.end(chunk);
-          } else if (!res.write(chunk)) {
+          if (!sink.write(chunk, sent === length)) {
             controller.pause();
-            res.once('drain', () => controller.resume());
+            sink.onDrain(() => controller.resume());
           }
         },
         onResponseEnd() {
-          if (!ended) res.end();
+          sink.end();
           finish();
         },
         onResponseError(_controller, error) {
-          // After the headers went out, all that can be done is to cut the connection.
-          if (status !== 0) res.destroy();
+          // After the headers went out, all that can be done is to cut the answer.
+          if (status !== 0) sink.abort();
           finish(error);
         },
       };
-      this.agent.dispatch(
+      this.poolOf(address).dispatch(
         {
-          origin: `http://${address}`,
-          path: invocation.path,
-          method: invocation.method as Dispatcher.HttpMethod,
-          headers,
+          path: request.path,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers,
           // undici accepts async iterables as bodies; its types only list streams.
-          body: body ? (body.forUndici() as Readable | Buffer) : null,
+          body: request.body ? (request.body.forUndici() as Readable | Buffer) : null,
         },
         handler,
       );
     });
   }
-}
-
-export function requestHeaders(incoming: IncomingHttpHeaders, clientIp: string): Record<string, string | string[]> {
-  const headers = forwardableHeaders(incoming, NOT_FORWARDED);
-  const prior = incoming['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${clientIp}` : clientIp;
-  if (incoming.host) headers['x-forwarded-host'] = incoming.host;
-  return headers;
-}
-
-export function responseHeaders(incoming: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  return forwardableHeaders(incoming);
 }

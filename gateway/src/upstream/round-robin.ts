@@ -1,5 +1,5 @@
-// Round-robin choice over a function's task addresses. The list is replaced
-// as tasks come and go; the cursor survives replacement so load keeps spreading.
+// Round-robin choice over a function's addresses. The list is replaced as
+// instances come and go; the cursor survives replacement so load keeps spreading.
 export class RoundRobin {
   private cursor = 0;
 
@@ -13,19 +13,13 @@ export class RoundRobin {
     this.addresses = addresses;
   }
 
-  /** Drops one address (it refused a connection) until the next replace. */
-  remove(address: string): void {
-    this.addresses = this.addresses.filter((a) => a !== address);
-  }
-
-  /** The next address, skipping `avoid` when another one exists; undefined when empty. */
-  next(avoid?: string): string | undefined {
+  /** The next address that `usable` accepts; undefined when none does. */
+  next(usable: (address: string) => boolean = () => true): string | undefined {
     const count = this.addresses.length;
-    if (count === 0) return undefined;
     for (let i = 0; i < count; i++) {
       const address = this.addresses[this.cursor++ % count]!;
       if (this.cursor >= Number.MAX_SAFE_INTEGER) this.cursor = 0;
-      if (address !== avoid || count === 1) return address;
+      if (usable(address)) return address;
     }
     return undefined;
   }

@@ -1,17 +1,11 @@
 // The gateway's Prometheus series as Prometheus scrapes them.
 import { describe, expect, it } from 'vitest';
 import { GatewayMetrics } from '../../src/metrics.js';
-import type { FunctionStatus, FunctionView } from '../../src/provider/types.js';
+import type { FunctionStatus } from '../../src/provider/types.js';
 import { status } from './support/fake-provider.js';
 
-function viewOf(known: Map<string, FunctionStatus>): FunctionView {
-  return {
-    get: (name) => known.get(name),
-    list: () => [...known.values()],
-    readAll: async () => [...known.values()],
-    refresh: async (name) => known.get(name),
-    onChange: () => () => {},
-  };
+function viewOf(known: Map<string, FunctionStatus>) {
+  return () => [...known.values()].map((s) => ({ name: s.name, replicas: s.replicas }));
 }
 
 describe('gateway_function_invocation_total', () => {

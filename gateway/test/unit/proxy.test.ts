@@ -1,7 +1,8 @@
 // The invocation path, in-process: the gateway app with a fake provider in
 // front of plain HTTP servers standing in for function tasks.
+import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WakeTimeoutError, type Scaler } from '../../src/scaling/index.js';
 import { status } from './support/fake-provider.js';
@@ -24,6 +25,41 @@ async function upstream(handler: Parameters<typeof startUpstream>[0]) {
   const u = await startUpstream(handler);
   cleanups.push(() => u.close());
   return u;
+}
+
+/** A scaler that does nothing, for tests to override one method of. */
+const noScaling: Scaler = {
+  async handleAlerts() {
+    return [];
+  },
+  async scale() {
+    throw new Error('not used');
+  },
+  async ensureAvailable() {
+    return undefined;
+  },
+  recordInvocation() {},
+  start() {},
+  stop() {},
+};
+
+/**
+ * An address on 127.0.0.1 that never answers a new connection, like the
+ * address of a task that is gone: a socket that listens but never accepts,
+ * its one-place queue already full, so further SYNs are dropped.
+ */
+async function blackHole(): Promise<string> {
+  const child = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(async () => void child.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  // Fill the accept queue (these connections complete in the kernel; nobody accepts them).
+  for (let i = 0; i < 3; i++) {
+    const filler = connect(port, '127.0.0.1');
+    filler.on('error', () => {});
+    cleanups.push(async () => void filler.destroy());
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  return `127.0.0.1:${port}`;
 }
 
 /** A port on 127.0.0.1 where nothing listens (connection refused). */
@@ -168,11 +204,77 @@ describe('invocation', () => {
     expect(bodies).toEqual(['payload 0', 'payload 1', 'payload 2', 'payload 3']);
   });
 
-  it('answers 502 when every task refuses', async () => {
+  it('holds a call while its only task refuses (crashed, being replaced), and answers once a new task is listed', async () => {
+    const replacement = await upstream((_req, res) => res.end('from the new task'));
     const gw = await gatewayWith([await closedPort()]);
+    const started = Date.now();
+    setTimeout(() => gw.provider.addresses.set('fn', [replacement.address]), 300);
     const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
-    expect(res.status).toBe(502);
-    expect(await res.text()).toMatch(/cannot reach function fn/);
+    expect(`${res.status} ${await res.text()}`).toBe('200 from the new task');
+    // Answered within a poll of the new task being listed.
+    expect(Date.now() - started).toBeLessThan(300 + 250);
+  });
+
+  it('answers 504 naming WAKE_TIMEOUT when every task keeps refusing', async () => {
+    const gw = await gatewayWith([await closedPort()], { WAKE_TIMEOUT: '400ms' });
+    const started = Date.now();
+    const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
+    expect(res.status).toBe(504);
+    expect(await res.text()).toMatch(/fn has no ready (instance|replica) after waiting 0.4 s \(WAKE_TIMEOUT\)/);
+    expect(Date.now() - started).toBeLessThan(400 + 300);
+  });
+
+  it('spends at most UPSTREAM_CONNECT_TIMEOUT (+ a little) on an address that never answers, then leaves it out', async () => {
+    const good = await upstream((_req, res) => res.end('served'));
+    const hole = await blackHole();
+    const gw = await gatewayWith([hole, good.address], { UPSTREAM_CONNECT_TIMEOUT: '50ms' });
+    const times: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const started = performance.now();
+      const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: `call ${i}` });
+      expect(`${res.status} ${await res.text()}`).toBe('200 served');
+      times.push(performance.now() - started);
+    }
+    // The first call meets the black hole once (50 ms + the retry): under 100 ms extra; the rest never go there again (quarantined).
+    expect(Math.max(...times)).toBeLessThan(100);
+    expect(times.slice(1).every((t) => t < 50)).toBe(true);
+  });
+
+  it('retries elsewhere a call waiting on an instance that stopped accepting connections (its node died), within a second', async () => {
+    const bodies: string[] = [];
+    const dying = await upstream((req) => {
+      // Takes the call and never answers, and from now on accepts no connection.
+      req.resume();
+      dying.server.close();
+    });
+    const good = await upstream((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString());
+        res.end('served');
+      });
+    });
+    const gw = await gatewayWith([dying.address, good.address]);
+    const started = performance.now();
+    const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'only once' });
+    expect(`${res.status} ${await res.text()}`).toBe('200 served');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(bodies).toEqual(['only once']);
+    // Left out from then on.
+    for (let i = 0; i < 4; i++) expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('served');
+  });
+
+  it('leaves a slow but live instance alone: its call is answered once, where it was sent', async () => {
+    let calls = 0;
+    const slow = await upstream((_req, res) => {
+      calls++;
+      setTimeout(() => res.end('slow answer'), 700);
+    });
+    const gw = await gatewayWith([slow.address]);
+    const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
+    expect(`${res.status} ${await res.text()}`).toBe('200 slow answer');
+    expect(calls).toBe(1);
   });
 
   it('answers 504 when the function does not answer within UPSTREAM_TIMEOUT', async () => {
@@ -191,7 +293,7 @@ describe('invocation', () => {
     const gw = await gatewayWith([], { WAKE_TIMEOUT: '300ms' });
     const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
     expect(res.status).toBe(504);
-    expect(await res.text()).toMatch(/fn has no ready replica after waiting 0.3 s \(WAKE_TIMEOUT\)/);
+    expect(await res.text()).toMatch(/fn has no ready (instance|replica) after waiting 0.3 s \(WAKE_TIMEOUT\)/);
   });
 
   it('asks the scaler to wake a function without tasks, then serves it', async () => {
@@ -199,17 +301,15 @@ describe('invocation', () => {
     const calls: string[] = [];
     let gw: TestGateway;
     const scaler: Scaler = {
-      routes() {},
-      async ensureAvailable(name) {
-        calls.push(`wake ${name}`);
-        gw.provider.addresses.set(name, [task.address]);
+      ...noScaling,
+      async ensureAvailable(fn) {
+        calls.push(`wake ${fn.name}`);
+        gw.provider.addresses.set(fn.name, [task.address]);
         return undefined;
       },
-      recordInvocation(name) {
-        calls.push(`record ${name}`);
+      recordInvocation(fn) {
+        calls.push(`record ${fn.name}`);
       },
-      start() {},
-      stop() {},
     };
     gw = await gatewayWith([], {}, scaler);
     const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' });
@@ -223,16 +323,13 @@ describe('invocation', () => {
     let wakes = 0;
     let gw: TestGateway;
     const scaler: Scaler = {
-      routes() {},
+      ...noScaling,
       async ensureAvailable() {
         wakes++;
         // The orchestrator lists the other task afterwards; the probed one is not in its list.
         gw.provider.addresses.set('fn', [listed.address]);
         return starting.address;
       },
-      recordInvocation() {},
-      start() {},
-      stop() {},
     };
     gw = await gatewayWith([], {}, scaler);
     expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('from the probed task');
@@ -240,28 +337,34 @@ describe('invocation', () => {
     expect(wakes).toBe(1);
   });
 
+  it('keeps sending to the probed task while it is still starting, without holding each call again', async () => {
+    const starting = await upstream((_req, res) => res.end('from the probed task'));
+    let wakes = 0;
+    let gw: TestGateway;
+    const scaler: Scaler = {
+      ...noScaling,
+      async ensureAvailable() {
+        wakes++;
+        return starting.address;
+      },
+    };
+    gw = await gatewayWith([], {}, scaler);
+    gw.provider.starting.set('fn', [starting.address]);
+    for (let i = 0; i < 4; i++) expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('from the probed task');
+    expect(wakes).toBe(1);
+  });
+
   it('answers 504 with the reason when waking times out', async () => {
     const scaler: Scaler = {
-      routes() {},
+      ...noScaling,
       async ensureAvailable() {
         throw new WakeTimeoutError('no replica became ready within 30 s');
       },
-      recordInvocation() {},
-      start() {},
-      stop() {},
     };
     const gw = await gatewayWith([], {}, scaler);
     const res = await fetch(`${gw.url}/function/fn`);
     expect(res.status).toBe(504);
     expect(await res.text()).toMatch(/within 30 s/);
-  });
-
-  it('in vip mode sends to the address the provider gives, and wakes a function with no available replica', async () => {
-    const task = await upstream((_req, res) => res.end('via vip'));
-    const gw = await gatewayWith([task.address], { UPSTREAM_MODE: 'vip', WAKE_TIMEOUT: '200ms' });
-    expect(await (await fetch(`${gw.url}/function/fn`)).text()).toBe('via vip');
-    gw.provider.functions.set('fn', status('fn', { availableReplicas: 0 }));
-    expect((await fetch(`${gw.url}/function/fn`)).status).toBe(504);
   });
 
   it('streams the request body to the task before the client has finished sending it', async () => {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harness, type FakeProvider, type Harness } from './scaling-fakes.js';
+import { ref } from './support/fake-provider.js';
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../../../test/e2e/fixtures/alertmanager-${name}.json`, import.meta.url), 'utf8'));
@@ -21,7 +22,7 @@ afterEach(async () => h?.close());
 
 /** Invocations through the gateway, as a load that goes on would make them. */
 function invocations(name: string, count = 20): void {
-  for (let i = 0; i < count; i++) h.scaler.recordInvocation(name);
+  for (let i = 0; i < count; i++) h.scaler.recordInvocation(ref(name));
 }
 
 function stack(p: FakeProvider) {
@@ -40,7 +41,7 @@ describe('POST /system/alert', () => {
     expect(outcomes(firing)).toEqual([expect.objectContaining({ function: 'func_echoit', action: 'scaled', from: 1, to: 5 })]);
     expect(h.provider.replicas('func_echoit')).toBe(5);
     // The view the proxy reads sees the change at once.
-    expect(h.view.get('func_echoit')?.replicas).toBe(5);
+    expect(h.view.get(ref('func_echoit'))?.status.replicas).toBe(5);
 
     const resolved = await h.post('/system/alert', fixture('resolved'));
     expect(resolved.status).toBe(200);

@@ -1,6 +1,7 @@
 // POST /system/scale-function/{name}: manual scaling from 0 to the function's max.
 import { afterEach, describe, expect, it } from 'vitest';
 import { harness, type Harness } from './scaling-fakes.js';
+import { ref } from './support/fake-provider.js';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -17,9 +18,9 @@ describe('POST /system/scale-function/{name}', () => {
     h = await setup();
     const res = await h.post('/system/scale-function/func_echoit', { serviceName: 'func_echoit', replicas: 3 });
     expect(res.status).toBe(202);
-    expect(res.json()).toEqual({ serviceName: 'func_echoit', replicas: 3, previousReplicas: 1 });
+    expect(res.json()).toEqual({ serviceName: 'func_echoit', namespace: 'openfaas-fn', replicas: 3, previousReplicas: 1 });
     expect(h.provider.replicas('func_echoit')).toBe(3);
-    expect(h.view.get('func_echoit')?.replicas).toBe(3);
+    expect(h.view.get(ref('func_echoit'))?.status.replicas).toBe(3);
   });
 
   it('accepts the body without serviceName', async () => {

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WakeTimeoutError } from '../../src/scaling/index.js';
 import { harness, type Harness } from './scaling-fakes.js';
+import { ref } from './support/fake-provider.js';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -12,10 +13,10 @@ describe('ensureAvailable (wake-up)', () => {
   it('scales a sleeping function to 1, resolves once a task is ready, and serves 20 waiting requests with one wake-up', async () => {
     h = await harness((p) => p.add('func_sleepy', { replicas: 0, labels: ZERO }));
     const started = h.clock.now();
-    const waits = Array.from({ length: 20 }, () => h.scaler.ensureAvailable('func_sleepy'));
+    const waits = Array.from({ length: 20 }, () => h.scaler.ensureAvailable(ref('func_sleepy')));
     await Promise.all(waits);
     expect(h.provider.scaleCalls).toEqual([{ name: 'func_sleepy', replicas: 1 }]);
-    expect(h.view.get('func_sleepy')).toMatchObject({ replicas: 1, availableReplicas: 1 });
+    expect(h.view.get(ref('func_sleepy'))?.status).toMatchObject({ replicas: 1, availableReplicas: 1 });
     // Ready 1200 ms (virtual) after the scale; polling notices within one pause.
     const took = h.clock.now() - started;
     expect(took).toBeGreaterThanOrEqual(1200);
@@ -25,15 +26,15 @@ describe('ensureAvailable (wake-up)', () => {
 
   it('wakes to com.openfaas.scale.min when it is more than 1', async () => {
     h = await harness((p) => p.add('func_sleepy', { replicas: 0, labels: { ...ZERO, 'com.openfaas.scale.min': '3' } }));
-    await h.scaler.ensureAvailable('func_sleepy');
+    await h.scaler.ensureAvailable(ref('func_sleepy'));
     expect(h.provider.replicas('func_sleepy')).toBe(3);
   });
 
   it('does not scale a function that has replicas but none ready yet: it waits for them', async () => {
     h = await harness((p) => p.add('func_starting', { replicas: 0 }));
-    await h.provider.scale('func_starting', 2);
+    await h.provider.scale(ref('func_starting'), 2);
     h.provider.scaleCalls.length = 0;
-    await h.scaler.ensureAvailable('func_starting');
+    await h.scaler.ensureAvailable(ref('func_starting'));
     expect(h.provider.scaleCalls).toEqual([]);
   });
 
@@ -41,21 +42,21 @@ describe('ensureAvailable (wake-up)', () => {
     h = await harness((p) => p.add('func_broken', { replicas: 0 }), { WAKE_TIMEOUT: '5s' });
     h.provider.startupMs = 60_000;
     const started = h.clock.now();
-    const error = await h.scaler.ensureAvailable('func_broken').catch((e: unknown) => e);
+    const error = await h.scaler.ensureAvailable(ref('func_broken')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WakeTimeoutError);
     expect((error as Error).message).toMatch(/func_broken has no ready replica after waiting 5 s/);
     expect(h.clock.now() - started).toBe(5_000);
     // The next request waits again (no failed wake-up is left behind) for the task already asked for.
-    h.provider.services.get('func_broken')!.readyAt = h.clock.now() + 100;
-    await h.scaler.ensureAvailable('func_broken');
+    h.provider.setReadyAt('func_broken', h.clock.now() + 100);
+    await h.scaler.ensureAvailable(ref('func_broken'));
     expect(h.provider.scaleCalls).toEqual([{ name: 'func_broken', replicas: 1 }]);
   });
 
   it('lets one caller stop waiting without cancelling the wake-up for the others', async () => {
     h = await harness((p) => p.add('func_sleepy', { replicas: 0 }));
     const gone = new AbortController();
-    const leaving = h.scaler.ensureAvailable('func_sleepy', gone.signal);
-    const staying = h.scaler.ensureAvailable('func_sleepy');
+    const leaving = h.scaler.ensureAvailable(ref('func_sleepy'), gone.signal);
+    const staying = h.scaler.ensureAvailable(ref('func_sleepy'));
     gone.abort(new Error('client went away'));
     await expect(leaving).rejects.toThrow('client went away');
     await staying;
@@ -70,17 +71,17 @@ describe('ensureAvailable (wake-up)', () => {
     });
     h.provider.starting.set('func_sleepy', ['10.0.9.1:8080', '10.0.9.2:8080']);
     const original = h.provider.scale.bind(h.provider);
-    h.provider.scale = async (name, replicas) => {
+    h.provider.scale = async (fn, replicas, options) => {
       woken = h.clock.now();
-      await original(name, replicas);
+      await original(fn, replicas, options);
     };
-    const waits = Array.from({ length: 5 }, () => h.scaler.ensureAvailable('func_sleepy'));
+    const waits = Array.from({ length: 5 }, () => h.scaler.ensureAvailable(ref('func_sleepy')));
     expect(await Promise.all(waits)).toEqual(Array(5).fill('10.0.9.2:8080'));
     const took = h.clock.now() - woken;
     expect(took).toBeGreaterThanOrEqual(300);
     expect(took).toBeLessThan(1200); // before the provider's health check (startupMs)
     // The normal routing still has no task: the probed one is not listed before it is healthy.
-    expect(await h.provider.endpoints('func_sleepy')).toEqual([]);
+    expect(h.provider.entryOf('func_sleepy')?.endpoints).toEqual([]);
     expect(h.provider.scaleCalls).toEqual([{ name: 'func_sleepy', replicas: 1 }]);
   });
 
@@ -94,14 +95,14 @@ describe('ensureAvailable (wake-up)', () => {
     });
     h.provider.starting.set('func_sleepy', ['10.0.9.1:8080']);
     const started = h.clock.now();
-    expect(await h.scaler.ensureAvailable('func_sleepy')).toBeUndefined();
+    expect(await h.scaler.ensureAvailable(ref('func_sleepy'))).toBeUndefined();
     expect(h.clock.now() - started).toBeGreaterThanOrEqual(1200);
     expect(probed.length).toBeGreaterThan(3);
   });
 
   it('rejects for a function that does not exist', async () => {
     h = await harness(() => {});
-    await expect(h.scaler.ensureAvailable('func_nosuch')).rejects.toThrow(/func_nosuch not found/);
+    await expect(h.scaler.ensureAvailable(ref('func_nosuch'))).rejects.toThrow(/func_nosuch not found/);
   });
 });
 
@@ -111,15 +112,15 @@ describe('scale to zero', () => {
       p.add('func_sleepy', { labels: ZERO });
       p.add('func_awake');
     });
-    h.scaler.recordInvocation('func_sleepy');
-    h.scaler.recordInvocation('func_awake');
+    h.scaler.recordInvocation(ref('func_sleepy'));
+    h.scaler.recordInvocation(ref('func_awake'));
     h.clock.advance(9_000);
     await h.scaler.idler.check();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
     h.clock.advance(1_000);
     await h.scaler.idler.check();
     expect(h.provider.replicas('func_sleepy')).toBe(0);
-    expect(h.view.get('func_sleepy')?.replicas).toBe(0);
+    expect(h.view.get(ref('func_sleepy'))?.status.replicas).toBe(0);
     expect(h.provider.replicas('func_awake')).toBe(1);
     expect(h.lines.some((l) => /scaled func_sleepy to zero after 10 s without invocations/.test(l.msg))).toBe(true);
   });
@@ -134,9 +135,9 @@ describe('scale to zero', () => {
 
   it('counts from the last invocation', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }));
-    h.scaler.recordInvocation('func_sleepy');
+    h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(8_000);
-    h.scaler.recordInvocation('func_sleepy');
+    h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(8_000);
     await h.scaler.idler.check();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
@@ -147,7 +148,7 @@ describe('scale to zero', () => {
 
   it('uses IDLE_TIMEOUT when the function sets no zero-duration', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: { 'com.openfaas.scale.zero': 'true' } }), { IDLE_TIMEOUT: '2m' });
-    h.scaler.recordInvocation('func_sleepy');
+    h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(119_000);
     await h.scaler.idler.check();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
@@ -158,7 +159,7 @@ describe('scale to zero', () => {
 
   it('does nothing when SCALE_TO_ZERO is off', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }), { SCALE_TO_ZERO: 'false' });
-    h.scaler.recordInvocation('func_sleepy');
+    h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(60_000);
     await h.scaler.idler.check();
     expect(h.provider.scaleCalls).toEqual([]);
@@ -166,12 +167,12 @@ describe('scale to zero', () => {
 
   it('sleeps, wakes on a request, and starts a fresh idle period after waking', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }));
-    h.scaler.recordInvocation('func_sleepy');
+    h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(10_000);
     await h.scaler.idler.check();
     expect(h.provider.replicas('func_sleepy')).toBe(0);
-    h.scaler.recordInvocation('func_sleepy');
-    await h.scaler.ensureAvailable('func_sleepy');
+    h.scaler.recordInvocation(ref('func_sleepy'));
+    await h.scaler.ensureAvailable(ref('func_sleepy'));
     await h.scaler.idler.check();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
     h.clock.advance(10_000);
@@ -183,7 +184,7 @@ describe('scale to zero', () => {
   it('runs on its own timer once started', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: { ...ZERO, 'com.openfaas.scale.zero-duration': '1ms' } }), { IDLE_CHECK_INTERVAL: '100ms' });
     h.scaler.start();
-    h.scaler.recordInvocation('func_sleepy');
+    h.scaler.recordInvocation(ref('func_sleepy'));
     try {
       const deadline = Date.now() + 3_000;
       while (h.provider.replicas('func_sleepy') !== 0 && Date.now() < deadline) {

@@ -1,15 +1,17 @@
 import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { buildServiceSpec, isFunctionService, toFunctionStatus } from '../../src/provider/swarm-spec.js';
-import { serviceNameOfEvent } from '../../src/provider/swarm.js';
-import { demuxFrames, parseLogLine } from '../../src/provider/swarm-logs.js';
+import { demuxFrames, parseLogLine } from '../../src/provider/swarm/logs.js';
+import { isRelevantEvent } from '../../src/provider/swarm/provider.js';
+import { buildServiceSpec, isFunctionService, refOf, serviceNameOf, toFunctionStatus } from '../../src/provider/swarm/spec.js';
 
-const context = { network: 'net-id', endpointMode: 'dnsrr' as const, secretIds: new Map([['api-key', 'sec-id']]), replicas: 1 };
+const NS = 'openfaas-fn';
+const context = { network: 'net-id', endpointMode: 'dnsrr' as const, secretIds: new Map([['api-key', 'sec-id']]), replicas: 1, defaultNamespace: NS };
 
 describe('Swarm service spec of a function', () => {
   const spec = buildServiceSpec(
     {
       service: 'fn',
+      namespace: NS,
       image: 'example/fn:1',
       envProcess: 'wc -l',
       envVars: { write_debug: 'true' },
@@ -18,7 +20,8 @@ describe('Swarm service spec of a function', () => {
       constraints: ['node.role == manager'],
       secrets: ['api-key'],
       limits: { memory: '128m', cpu: '0.5' },
-      requests: { memory: '64m' },
+      requests: { memory: '64Mi', cpu: '100m' },
+      readOnlyRootFilesystem: true,
     },
     context,
   );
@@ -34,16 +37,17 @@ describe('Swarm service spec of a function', () => {
     expect(template.Networks).toEqual([{ Target: 'net-id' }]);
     expect(spec.EndpointSpec).toEqual({ Mode: 'dnsrr' });
     expect(template.RestartPolicy?.Condition).toBe('on-failure');
-    expect(template.Resources).toEqual({ Limits: { MemoryBytes: 128 * 1024 ** 2, NanoCPUs: 5e8, Pids: 256 }, Reservations: { MemoryBytes: 64 * 1024 ** 2 } });
+    expect(template.Resources).toEqual({ Limits: { MemoryBytes: 128 * 1024 ** 2, NanoCPUs: 5e8, Pids: 256 }, Reservations: { MemoryBytes: 64 * 1024 ** 2, NanoCPUs: 1e8 } });
     expect(template.Placement?.Constraints).toEqual(['node.role == manager']);
     expect(template.ContainerSpec?.Secrets).toEqual([{ SecretName: 'api-key', SecretID: 'sec-id', File: { Name: 'api-key', UID: '0', GID: '0', Mode: 0o444 } }]);
     expect(spec.UpdateConfig?.Order).toBe('start-first');
   });
 
   it('reads back as the same function', () => {
-    const status = toFunctionStatus({ ID: 'id', Spec: spec }, 1);
+    const status = toFunctionStatus({ ID: 'id', Spec: spec }, 1, NS);
     expect(status).toMatchObject({
       name: 'fn',
+      namespace: NS,
       image: 'example/fn:1',
       replicas: 1,
       availableReplicas: 1,
@@ -53,7 +57,29 @@ describe('Swarm service spec of a function', () => {
       annotations: { topic: 'orders' },
       constraints: ['node.role == manager'],
       secrets: ['api-key'],
+      // As the deploy wrote them, not as the engine holds them.
+      limits: { memory: '128m', cpu: '0.5' },
+      requests: { memory: '64Mi', cpu: '100m' },
+      readOnlyRootFilesystem: true,
     });
+    // The gateway's own labels never show as the function's.
+    expect(Object.keys(status.labels).some((k) => k.startsWith('com.swarmfaas.'))).toBe(false);
+  });
+
+  it('reads limits a stack file set (no labels) as Kubernetes quantities', () => {
+    const fromStack = {
+      ID: 'x',
+      Spec: { Name: 'func_echoit', TaskTemplate: { ContainerSpec: { Image: 'e:1' }, Resources: { Limits: { MemoryBytes: 128 * 1024 ** 2, NanoCPUs: 25e7 } } } },
+    };
+    expect(toFunctionStatus(fromStack, 1, NS).limits).toEqual({ memory: '128Mi', cpu: '250m' });
+  });
+
+  it('names a function of another namespace "<name>.<namespace>" and reads it back', () => {
+    const other = buildServiceSpec({ service: 'echo', namespace: 'team-a', image: 'e:1' }, context);
+    expect(other.Name).toBe('echo.team-a');
+    expect(serviceNameOf({ name: 'echo', namespace: NS }, NS)).toBe('echo');
+    expect(refOf({ ID: 'x', Spec: other }, NS)).toEqual({ name: 'echo', namespace: 'team-a' });
+    expect(refOf({ ID: 'y', Spec: { Name: 'func_echoit' } }, NS)).toEqual({ name: 'func_echoit', namespace: NS });
   });
 
   it('recognises functions by service or container label only', () => {
@@ -65,16 +91,17 @@ describe('Swarm service spec of a function', () => {
 
   it('shows the image without the digest Swarm pins', () => {
     const pinned = { ID: 'x', Spec: { Name: 'fn', TaskTemplate: { ContainerSpec: { Image: `example/fn:1@sha256:${'a'.repeat(64)}` } } } };
-    expect(toFunctionStatus(pinned, 0).image).toBe('example/fn:1');
+    expect(toFunctionStatus(pinned, 0, NS).image).toBe('example/fn:1');
   });
 });
 
 describe('Docker events and logs', () => {
-  it('finds the service a service or task-container event is about', () => {
-    expect(serviceNameOfEvent(JSON.stringify({ Type: 'service', Action: 'update', Actor: { Attributes: { name: 'fn' } } }))).toBe('fn');
-    expect(serviceNameOfEvent(JSON.stringify({ Type: 'container', Action: 'die', Actor: { Attributes: { 'com.docker.swarm.service.name': 'fn' } } }))).toBe('fn');
-    expect(serviceNameOfEvent(JSON.stringify({ Type: 'container', Actor: { Attributes: { name: 'plain' } } }))).toBeUndefined();
-    expect(serviceNameOfEvent('garbage')).toBeUndefined();
+  it('reads again after events about services, nodes and task containers, not after others', () => {
+    expect(isRelevantEvent(JSON.stringify({ Type: 'service', Action: 'update', Actor: { Attributes: { name: 'fn' } } }))).toBe(true);
+    expect(isRelevantEvent(JSON.stringify({ Type: 'node', Action: 'update', Actor: { Attributes: { name: 'n1' } } }))).toBe(true);
+    expect(isRelevantEvent(JSON.stringify({ Type: 'container', Action: 'die', Actor: { Attributes: { 'com.docker.swarm.service.name': 'fn' } } }))).toBe(true);
+    expect(isRelevantEvent(JSON.stringify({ Type: 'container', Actor: { Attributes: { name: 'plain' } } }))).toBe(false);
+    expect(isRelevantEvent('garbage')).toBe(false);
   });
 
   it('demultiplexes frames split across chunks and parses timestamp, task and text', async () => {
@@ -90,9 +117,9 @@ describe('Docker events and logs', () => {
     const chunks = [bytes.subarray(0, 5), bytes.subarray(5, 40), bytes.subarray(40)];
     const lines: string[] = [];
     for await (const l of demuxFrames((async function* () { yield* chunks; })())) lines.push(l);
-    expect(lines.map((l) => parseLogLine('fn', l))).toEqual([
-      { name: 'fn', instance: 't1', timestamp: '2024-05-01T10:00:00.123Z', text: 'hello world' },
-      { name: 'fn', instance: 't1', timestamp: '2024-05-01T10:00:00.123Z', text: 'oops' },
+    expect(lines.map((l) => parseLogLine({ name: 'fn', namespace: NS }, l))).toEqual([
+      { name: 'fn', namespace: NS, instance: 't1', timestamp: '2024-05-01T10:00:00.123Z', text: 'hello world' },
+      { name: 'fn', namespace: NS, instance: 't1', timestamp: '2024-05-01T10:00:00.123Z', text: 'oops' },
     ]);
   });
 });

@@ -44,6 +44,7 @@ describe('/system/functions', () => {
     expect(list.map((f) => f.name)).toEqual(['a', 'b']);
     expect(list[1]).toMatchObject({
       name: 'b',
+      namespace: 'openfaas-fn',
       image: 'example/fn:1',
       invocationCount: 0,
       replicas: 3,
@@ -118,7 +119,7 @@ describe('other routes', () => {
   it('GET /system/info names the orchestration, provider and version', async () => {
     const gw = await gateway();
     expect(await (await fetch(`${gw.url}/system/info`)).json()).toMatchObject({
-      provider: { orchestration: 'swarm', provider: 'fake', version: { release: '0.0.0-test' } },
+      provider: { orchestration: 'fake', provider: 'fake', version: { release: '0.0.0-test' } },
       version: { release: '0.0.0-test' },
     });
   });
@@ -151,8 +152,8 @@ describe('other routes', () => {
     const gw = await gateway();
     gw.provider.functions.set('fn', status('fn'));
     gw.provider.logEntries = [
-      { name: 'fn', instance: 't1', timestamp: '2024-05-01T10:00:00Z', text: 'one' },
-      { name: 'fn', instance: 't2', timestamp: '2024-05-01T10:00:01Z', text: 'two' },
+      { name: 'fn', namespace: 'openfaas-fn', instance: 't1', timestamp: '2024-05-01T10:00:00Z', text: 'one' },
+      { name: 'fn', namespace: 'openfaas-fn', instance: 't2', timestamp: '2024-05-01T10:00:01Z', text: 'two' },
     ];
     const res = await fetch(`${gw.url}/system/logs?name=fn&tail=10`);
     expect(res.status).toBe(200);
@@ -168,7 +169,7 @@ describe('other routes', () => {
   it('GET /system/logs?follow=true answers at once, before the first line comes', async () => {
     const gw = await gateway();
     gw.provider.functions.set('fn', status('fn'));
-    gw.provider.logEntries = [{ name: 'fn', instance: 't1', timestamp: '2024-05-01T10:00:00Z', text: 'late' }];
+    gw.provider.logEntries = [{ name: 'fn', namespace: 'openfaas-fn', instance: 't1', timestamp: '2024-05-01T10:00:00Z', text: 'late' }];
     gw.provider.logDelayMs = 1500;
     const started = Date.now();
     const res = await fetch(`${gw.url}/system/logs?name=fn&follow=true`);

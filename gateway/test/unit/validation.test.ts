@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRegistryAuth, isImageReference, parseDeployment, parseMemory, ValidationError } from '../../src/validation.js';
+import { formatCpu, formatMemory, memoryBytes, nanoCpus } from '../../src/api/quantities.js';
+import { decodeRegistryAuth } from '../../src/api/registry-auth.js';
+import { swarmRules } from '../../src/provider/swarm/rules.js';
+import { isImageReference, requestSchemas, validate, ValidationError } from '../../src/validation.js';
 
 const valid = { service: 'func_echoit', image: 'swarmfaas/echoit:0.1.0' };
+const schemas = requestSchemas(swarmRules, 'openfaas-fn');
+const parseDeployment = (body: unknown) => validate(schemas.deployment, body);
 
 function problem(body: unknown): string {
   try {
@@ -15,7 +20,7 @@ function problem(body: unknown): string {
 
 describe('deployment validation', () => {
   it('accepts a minimal and a full OpenFaaS body', () => {
-    expect(parseDeployment(valid)).toEqual(valid);
+    expect(parseDeployment(valid)).toEqual({ ...valid, namespace: 'openfaas-fn' });
     const full = parseDeployment({
       ...valid,
       envProcess: 'cat',
@@ -28,10 +33,44 @@ describe('deployment validation', () => {
       registryAuth: Buffer.from('user:pass').toString('base64'),
       limits: { memory: '128m', cpu: '0.5' },
       requests: { memory: '64m' },
-      namespace: 'ignored',
+      namespace: 'team-a',
     });
     expect(full.limits).toEqual({ memory: '128m', cpu: '0.5' });
-    expect(full).not.toHaveProperty('namespace');
+    expect(full.namespace).toBe('team-a');
+    expect(full.network).toBe('func_functions');
+    expect(full.registryAuth).toEqual({ username: 'user', password: 'pass' });
+  });
+
+  it('reads null (what Go clients send for an empty map or list) as absent', () => {
+    const body = { ...valid, labels: null, annotations: null, envVars: null, secrets: null, constraints: null, limits: null, requests: { memory: null, cpu: '100m' }, namespace: null };
+    expect(parseDeployment(body)).toEqual({ ...valid, namespace: 'openfaas-fn', requests: { cpu: '100m' } });
+  });
+
+  it.each(['100m', '0.5', '2', '1.5'])('accepts the CPU amount %s', (cpu) => {
+    expect(parseDeployment({ ...valid, limits: { cpu } }).limits).toEqual({ cpu });
+  });
+
+  it.each(['128Mi', '1Gi', '512M', '1G', '128m', '1g', '512k', '64mb', '1048576'])('accepts the memory amount %s', (memory) => {
+    expect(parseDeployment({ ...valid, limits: { memory } }).limits).toEqual({ memory });
+  });
+
+  it.each([['lots'], ['-1'], ['1.2.3'], ['12Q'], ['100mm']])('refuses the amount %s, naming the field', (amount) => {
+    expect(problem({ ...valid, limits: { memory: amount } })).toMatch(/limits\.memory: /);
+    expect(problem({ ...valid, requests: { cpu: amount } })).toMatch(/requests\.cpu: /);
+  });
+
+  it('refuses unknown fields inside limits and requests by name', () => {
+    expect(problem({ ...valid, limits: { memory: '128Mi', gpu: '1' } })).toMatch(/limits: unknown field gpu/);
+    expect(problem({ ...valid, requests: { cpus: '1' } })).toMatch(/requests: unknown field cpus/);
+  });
+
+  it('refuses labels that belong to the engine or to the gateway', () => {
+    expect(problem({ ...valid, labels: { 'com.docker.stack.namespace': 'func' } })).toMatch(/labels: com\.docker\.stack\.namespace: labels starting com\.docker\. are reserved/);
+    expect(problem({ ...valid, labels: { 'com.swarmfaas.namespace': 'x' } })).toMatch(/reserved/);
+  });
+
+  it('refuses a namespace that is no DNS label', () => {
+    expect(problem({ ...valid, namespace: 'Team A' })).toMatch(/^invalid request: namespace: /);
   });
 
   it.each([
@@ -96,10 +135,29 @@ describe('helpers', () => {
     expect(decodeRegistryAuth(Buffer.from('nocolon').toString('base64'))).toBeUndefined();
   });
 
-  it('reads memory sizes with Docker units', () => {
-    expect(parseMemory('128m')).toBe(128 * 1024 * 1024);
-    expect(parseMemory('1g')).toBe(1024 ** 3);
-    expect(parseMemory('512k')).toBe(512 * 1024);
-    expect(parseMemory('1048576')).toBe(1048576);
+  it('reads memory in Docker units (binary) and Kubernetes quantities', () => {
+    expect(memoryBytes('128m')).toBe(128 * 1024 * 1024);
+    expect(memoryBytes('1g')).toBe(1024 ** 3);
+    expect(memoryBytes('512k')).toBe(512 * 1024);
+    expect(memoryBytes('1048576')).toBe(1048576);
+    expect(memoryBytes('128Mi')).toBe(128 * 1024 * 1024);
+    expect(memoryBytes('1G')).toBe(1e9);
+    expect(memoryBytes('512M')).toBe(512e6);
+    expect(memoryBytes('lots')).toBeUndefined();
+  });
+
+  it('reads CPU as decimals or millicores', () => {
+    expect(nanoCpus('100m')).toBe(1e8);
+    expect(nanoCpus('0.5')).toBe(5e8);
+    expect(nanoCpus('2')).toBe(2e9);
+    expect(nanoCpus('x')).toBeUndefined();
+  });
+
+  it('writes engine amounts back as Kubernetes quantities', () => {
+    expect(formatMemory(128 * 1024 ** 2)).toBe('128Mi');
+    expect(formatMemory(1024 ** 3)).toBe('1Gi');
+    expect(formatMemory(1000)).toBe('1000');
+    expect(formatCpu(1e8)).toBe('100m');
+    expect(formatCpu(2e9)).toBe('2');
   });
 });

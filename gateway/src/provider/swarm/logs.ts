@@ -2,7 +2,7 @@
 // 8-byte header (stream type, 3 zero bytes, big-endian length) and a payload
 // "<timestamp> <details> <text>\n" (with timestamps and details requested).
 // This turns them into the OpenFaaS log entries {name, instance, timestamp, text}.
-import type { LogEntry } from './types.js';
+import type { FunctionRef, LogEntry } from '../types.js';
 
 /** Splits a multiplexed stream into payloads; passes a TTY (raw) stream through by line. */
 export async function* demuxFrames(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
@@ -32,10 +32,10 @@ export async function* demuxFrames(stream: AsyncIterable<Buffer | string>): Asyn
 }
 
 /** Parses "<RFC3339 timestamp> <k=v,k=v> <text>" into a log entry. */
-export function parseLogLine(name: string, line: string): LogEntry {
+export function parseLogLine({ name, namespace }: FunctionRef, line: string): LogEntry {
   const firstSpace = line.indexOf(' ');
   const timestamp = firstSpace > 0 ? line.slice(0, firstSpace) : '';
-  if (!/^\d{4}-\d\d-\d\dT/.test(timestamp)) return { name, instance: '', timestamp: '', text: line };
+  if (!/^\d{4}-\d\d-\d\dT/.test(timestamp)) return { name, namespace, instance: '', timestamp: '', text: line };
   let rest = line.slice(firstSpace + 1);
   let instance = '';
   // Details are present when Docker attaches swarm attributes; they contain no spaces.
@@ -48,5 +48,5 @@ export function parseLogLine(name: string, line: string): LogEntry {
     }
     rest = detailsEnd >= 0 ? rest.slice(detailsEnd + 1) : '';
   }
-  return { name, instance, timestamp, text: rest };
+  return { name, namespace, instance, timestamp, text: rest };
 }

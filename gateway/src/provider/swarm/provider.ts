@@ -1,125 +1,159 @@
-// The Provider on Docker Swarm, through the engine API (dockerode on
-// /var/run/docker.sock). Every operation first checks that the service is a
-// function: the gateway never touches a service that is not one.
-import { Resolver } from 'node:dns/promises';
+// The Provider on Docker Swarm, through the engine API (dockerode; a
+// manager's /var/run/docker.sock, or DOCKER_HOST). A function is a service
+// labelled function=true on one of this gateway's function networks; every
+// operation checks that first, so the gateway never touches anything else.
 import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { decodeRegistryAuth } from '../validation.js';
-import { buildServiceSpec, isFunctionService, toFunctionStatus, type ServiceInfo } from './swarm-spec.js';
-import { demuxFrames, parseLogLine } from './swarm-logs.js';
-import { liveTaskAddresses, type SwarmTask } from './swarm-task-addresses.js';
-import { ProviderError, type FunctionDeployment, type FunctionStatus, type LogEntry, type LogQuery, type Provider } from './types.js';
+import {
+  ProviderError,
+  type FunctionDeployment,
+  type FunctionEntry,
+  type FunctionRef,
+  type LogEntry,
+  type LogQuery,
+  type Provider,
+  type ScaleOptions,
+  type SnapshotListener,
+} from '../types.js';
+import { call, isNotFound, withDeadline, toProviderError } from './engine.js';
+import { demuxFrames, parseLogLine } from './logs.js';
+import { swarmRules } from './rules.js';
+import { buildEntries, buildEntry, namespaceOf, type SnapshotOptions, type SwarmNode, type SwarmTask } from './snapshot.js';
+import { buildServiceSpec, networksOf, serviceNameOf, stateLabels, type ServiceInfo } from './spec.js';
+import { listAndWatch } from './watch.js';
 
 export interface SwarmProviderOptions {
-  /** Network new functions join; '' finds the gateway's own overlay network. */
+  /** Network new functions of the default namespace join; '' finds the gateway's own overlay network. */
   functionsNetwork: string;
-  upstreamMode: 'dnsrr' | 'vip';
+  /** tasks: the gateway routes to task addresses itself (works without IPVS); vip: to the service name. */
+  upstream: 'tasks' | 'vip';
+  /** Endpoint mode of deployed functions (how functions reach each other by name). */
+  functionEndpointMode: 'dnsrr' | 'vip';
   functionPort: number;
+  defaultNamespace: string;
+  /** Milliseconds between complete reads while watching. */
+  pollMs: number;
   log: Logger;
+  /** The engine client; tests pass a fake. */
   docker?: Docker;
 }
 
-interface DockerError extends Error {
-  statusCode?: number;
-  json?: { message?: string };
-}
+/** Nodes change rarely: their names are re-read this often, or when a task names an unknown node. */
+const NODE_REFRESH_MS = 30_000;
 
 export class SwarmProvider implements Provider {
+  readonly info = { provider: 'swarmfaas-swarm', orchestration: 'swarm' };
+  readonly rules = swarmRules;
   private readonly docker: Docker;
-  private readonly resolver = new Resolver({ timeout: 2000, tries: 1 });
-  private defaultNetwork: Promise<string> | undefined;
+  private ownNetwork: Promise<string> | undefined;
+  private nodes: { at: number; list: SwarmNode[] } | undefined;
+  private warnedNoNetwork = false;
 
   constructor(private readonly options: SwarmProviderOptions) {
     // No options: dockerode honours DOCKER_HOST (tcp://, unix://), else /var/run/docker.sock.
     this.docker = options.docker ?? new Docker();
   }
 
-  async list(): Promise<FunctionStatus[]> {
+  async list(): Promise<FunctionEntry[]> {
+    const snapshotOptions = await this.snapshotOptions();
     const [services, tasks] = await Promise.all([
-      call(() => this.docker.listServices()),
-      call(() => this.docker.listTasks({ filters: { 'desired-state': ['running'] } })),
+      call(() => this.docker.listServices() as Promise<ServiceInfo[]>),
+      call(() => this.docker.listTasks({ filters: { 'desired-state': ['running'] } }) as Promise<SwarmTask[]>),
     ]);
-    const running = new Map<string, number>();
-    for (const task of tasks as Array<{ ServiceID: string; Status?: { State?: string } }>) {
-      if (task.Status?.State === 'running') running.set(task.ServiceID, (running.get(task.ServiceID) ?? 0) + 1);
-    }
-    return (services as ServiceInfo[]).filter(isFunctionService).map((service) => toFunctionStatus(service, running.get(service.ID) ?? 0));
+    const nodes = await this.nodeList(tasks);
+    const entries = buildEntries(services, tasks, nodes, snapshotOptions);
+    // A function short of tasks: its task history says why (e.g. the image cannot be pulled).
+    const short = entries.filter((e) => e.status.availableReplicas < e.status.replicas);
+    if (short.length === 0) return entries;
+    const byName = new Map(services.map((s) => [s.Spec?.Name, s]));
+    const hostnames = hostnamesOf(nodes);
+    const rebuilt = new Map<FunctionEntry, FunctionEntry>();
+    await Promise.all(
+      short.map(async (entry) => {
+        const service = byName.get(serviceNameOf(entry.status, this.options.defaultNamespace));
+        if (!service) return;
+        const history = await this.tasksOf(service.ID).catch(() => undefined);
+        const again = history && buildEntry(service, history, hostnames, snapshotOptions);
+        if (again) rebuilt.set(entry, again);
+      }),
+    );
+    return entries.map((e) => rebuilt.get(e) ?? e);
   }
 
-  async get(name: string): Promise<FunctionStatus | undefined> {
-    const service = await this.inspectFunction(name);
+  async get(ref: FunctionRef): Promise<FunctionEntry | undefined> {
+    const service = await this.inspectFunction(ref);
     if (!service) return undefined;
-    return toFunctionStatus(service, await this.runningTasks(service.ID));
+    const tasks = await this.tasksOf(service.ID);
+    return buildEntry(service, tasks, hostnamesOf(await this.nodeList(tasks)), await this.snapshotOptions());
   }
 
   async deploy(deployment: FunctionDeployment): Promise<void> {
-    if (await this.inspectService(deployment.service)) {
-      throw new ProviderError('conflict', `a service named ${deployment.service} already exists`);
-    }
-    const network = await this.resolveNetwork(deployment.network);
+    const name = serviceNameOf({ name: deployment.service, namespace: deployment.namespace }, this.options.defaultNamespace);
+    if (await this.inspectService(name)) throw new ProviderError('conflict', `a service named ${name} already exists`);
     const spec = buildServiceSpec(deployment, {
-      network,
-      endpointMode: this.options.upstreamMode,
+      network: await this.networkFor(deployment),
+      endpointMode: this.options.functionEndpointMode,
       secretIds: await this.resolveSecrets(deployment.secrets ?? []),
-      replicas: 1,
+      replicas: deployment.replicas ?? 1,
+      defaultNamespace: this.options.defaultNamespace,
     });
-    const auth = registryAuthFor(deployment);
-    await call(() => this.docker.createService({ ...spec, ...(auth ? { authconfig: auth } : {}) }));
-    this.options.log.info({ function: deployment.service, image: deployment.image }, 'function deployed');
+    await call(() => this.docker.createService({ ...spec, ...this.authFor(deployment) }));
+    this.options.log.info({ function: deployment.service, namespace: deployment.namespace, image: deployment.image }, 'function deployed');
   }
 
   async update(deployment: FunctionDeployment): Promise<void> {
-    const service = await this.inspectFunction(deployment.service);
+    const ref = { name: deployment.service, namespace: deployment.namespace };
+    const service = await this.inspectFunction(ref);
     if (!service) throw new ProviderError('not-found', `function ${deployment.service} not found`);
-    const currentNetworks = (service.Spec?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.Networks ?? [];
-    const network = deployment.network
-      ? await this.resolveNetwork(deployment.network)
-      : (currentNetworks[0]?.Target ?? (await this.resolveNetwork(undefined)));
     const spec = buildServiceSpec(deployment, {
-      network,
-      endpointMode: (service.Spec?.EndpointSpec?.Mode as 'dnsrr' | 'vip' | undefined) ?? this.options.upstreamMode,
+      network: deployment.network ? await this.networkFor(deployment) : (networksOf(service)[0] ?? (await this.networkFor(deployment))),
+      endpointMode: (service.Spec?.EndpointSpec?.Mode as 'dnsrr' | 'vip' | undefined) ?? this.options.functionEndpointMode,
       secretIds: await this.resolveSecrets(deployment.secrets ?? []),
       replicas: service.Spec?.Mode?.Replicated?.Replicas ?? 1,
+      defaultNamespace: this.options.defaultNamespace,
     });
     // ForceUpdate makes every PUT roll the tasks, even when only the image's content changed under the same tag.
     const template = spec.TaskTemplate as Docker.ContainerTaskSpec;
     template.ForceUpdate = ((service.Spec?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ForceUpdate ?? 0) + 1;
-    const auth = registryAuthFor(deployment);
-    await call(() =>
-      this.docker.getService(service.ID).update({ version: service.Version?.Index, ...spec, ...(auth ? { authconfig: auth } : {}) }),
-    );
-    this.options.log.info({ function: deployment.service, image: deployment.image }, 'function updated');
+    await call(() => this.docker.getService(service.ID).update({ version: service.Version?.Index, ...spec, ...this.authFor(deployment) }));
+    this.options.log.info({ function: deployment.service, namespace: deployment.namespace, image: deployment.image }, 'function updated');
   }
 
-  async remove(name: string): Promise<void> {
-    const service = await this.inspectFunction(name);
-    if (!service) throw new ProviderError('not-found', `function ${name} not found`);
+  async remove(ref: FunctionRef): Promise<void> {
+    const service = await this.inspectFunction(ref);
+    if (!service) throw new ProviderError('not-found', `function ${ref.name} not found`);
     await call(() => this.docker.getService(service.ID).remove());
-    this.options.log.info({ function: name }, 'function removed');
+    this.options.log.info({ function: ref.name, namespace: ref.namespace }, 'function removed');
   }
 
-  async scale(name: string, replicas: number): Promise<void> {
+  async scale(ref: FunctionRef, replicas: number, options: ScaleOptions = {}): Promise<void> {
     // Retry on a version conflict: the spec may change between inspect and update.
     for (let attempt = 0; ; attempt++) {
-      const service = await this.inspectFunction(name);
-      if (!service?.Spec) throw new ProviderError('not-found', `function ${name} not found`);
-      if (!service.Spec.Mode?.Replicated) throw new ProviderError('invalid', `function ${name} is not a replicated service`);
-      if (service.Spec.Mode.Replicated.Replicas === replicas) return;
-      const spec = { ...service.Spec, Mode: { Replicated: { Replicas: replicas } } };
+      const service = await this.inspectFunction(ref);
+      if (!service?.Spec) throw new ProviderError('not-found', `function ${ref.name} not found`);
+      if (!service.Spec.Mode?.Replicated) throw new ProviderError('invalid', `function ${ref.name} is not a replicated service`);
+      const current = service.Spec.Mode.Replicated.Replicas ?? 0;
+      if (options.ifReplicas !== undefined && current !== options.ifReplicas) {
+        throw new ProviderError('conflict', `function ${ref.name} has ${current} replicas now, not ${options.ifReplicas}`);
+      }
+      if (current === replicas && !options.state) return;
+      // Service labels only: changing them (unlike the task template) restarts no task.
+      const labels = { ...service.Spec.Labels, ...stateLabels(options.state) };
+      const spec = { ...service.Spec, Labels: labels, Mode: { Replicated: { Replicas: replicas } } };
       try {
         await call(() => this.docker.getService(service.ID).update({ version: service.Version?.Index, ...spec }));
         return;
       } catch (error) {
-        if (attempt < 2 && error instanceof ProviderError && /update out of sequence/i.test(error.message)) continue;
+        if (attempt < 2 && error instanceof ProviderError && error.kind === 'conflict') continue;
         throw error;
       }
     }
   }
 
   async *logs(query: LogQuery, signal: AbortSignal): AsyncIterable<LogEntry> {
-    const service = await this.inspectFunction(query.name);
+    const service = await this.inspectFunction(query);
     if (!service) throw new ProviderError('not-found', `function ${query.name} not found`);
     const options = {
       stdout: true,
@@ -137,7 +171,7 @@ export class SwarmProvider implements Provider {
     const stop = () => stream.destroy();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      for await (const line of demuxFrames(stream)) yield parseLogLine(query.name, line);
+      for await (const line of demuxFrames(stream)) yield parseLogLine(query, line);
     } catch (error) {
       if (!signal.aborted) throw error;
     } finally {
@@ -146,70 +180,63 @@ export class SwarmProvider implements Provider {
     }
   }
 
-  async endpoints(name: string): Promise<string[]> {
-    const port = this.options.functionPort;
-    if (this.options.upstreamMode === 'vip') return [`${name}:${port}`];
+  watch(listener: SnapshotListener): () => void {
+    return listAndWatch({
+      read: () => this.list(),
+      events: () => this.docker.getEvents({ filters: { type: ['service', 'container', 'node'], event: WATCHED_EVENTS } }),
+      relevant: isRelevantEvent,
+      listener,
+      log: this.options.log,
+      pollMs: this.options.pollMs,
+    });
+  }
+
+  private async snapshotOptions(): Promise<SnapshotOptions> {
+    return {
+      defaultNamespace: this.options.defaultNamespace,
+      networks: await this.functionNetworks(),
+      upstream: this.options.upstream,
+      port: this.options.functionPort,
+    };
+  }
+
+  /**
+   * The networks whose functions are this gateway's: network ID -> namespace.
+   * With none known (FUNCTIONS_NETWORK unset outside a container: a
+   * misconfiguration the log names), the gateway has no functions, rather
+   * than no answers.
+   */
+  private async functionNetworks(): Promise<Map<string, string>> {
     try {
-      const addresses = await this.resolver.resolve4(`tasks.${name}`);
-      return addresses.sort().map((address) => `${address}:${port}`);
+      return new Map([[await this.functionsNetworkId(), this.options.defaultNamespace]]);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOTFOUND' || code === 'ENODATA') return [];
-      throw new ProviderError('unavailable', `cannot resolve tasks.${name}: ${code ?? String(error)}`);
+      if (!(error instanceof ProviderError) || error.kind !== 'invalid') throw error;
+      if (!this.warnedNoNetwork) this.options.log.error({ err: error }, 'no functions network: this gateway sees no functions');
+      this.warnedNoNetwork = true;
+      return new Map();
     }
   }
 
-  async startingEndpoints(name: string): Promise<string[]> {
-    if (this.options.upstreamMode === 'vip') return [];
-    const service = await this.inspectFunction(name);
-    if (!service) return [];
-    const tasks = (await call(() =>
-      this.docker.listTasks({ filters: { service: [service.ID], 'desired-state': ['running'] } }),
-    )) as SwarmTask[];
-    // Only the network the gateway shares with functions: an address on another network could be anyone's.
-    const wanted = this.options.functionsNetwork || (await (this.defaultNetwork ??= this.findOwnNetwork()));
-    return liveTaskAddresses(tasks, service.ID, (n) => n.name === wanted || n.id === wanted, this.options.functionPort);
+  /** The current tasks of one service and its recent history (failed ones say why). */
+  private tasksOf(serviceId: string): Promise<SwarmTask[]> {
+    return call(() => this.docker.listTasks({ filters: { service: [serviceId] } }) as Promise<SwarmTask[]>);
   }
 
-  watch(onChange: (name: string) => void): () => void {
-    let stopped = false;
-    let current: NodeJS.ReadableStream | undefined;
-    let retryTimer: NodeJS.Timeout | undefined;
-    const connect = async () => {
-      if (stopped) return;
-      try {
-        const stream = await this.docker.getEvents({ filters: { type: ['service', 'container'], event: WATCHED_EVENTS } });
-        current = stream;
-        let buffered = '';
-        stream.on('data', (chunk: Buffer) => {
-          buffered += chunk.toString('utf8');
-          let newline: number;
-          while ((newline = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, newline);
-            buffered = buffered.slice(newline + 1);
-            const name = serviceNameOfEvent(line);
-            if (name) onChange(name);
-          }
-        });
-        const reconnect = () => {
-          if (current !== stream || stopped) return;
-          current = undefined;
-          this.options.log.warn('docker event stream ended; reconnecting');
-          retryTimer = setTimeout(() => void connect(), 1000);
-        };
-        stream.on('end', reconnect);
-        stream.on('error', reconnect);
-      } catch (error) {
-        this.options.log.warn({ err: error }, 'cannot read docker events; retrying');
-        retryTimer = setTimeout(() => void connect(), 2000);
-      }
-    };
-    void connect();
-    return () => {
-      stopped = true;
-      clearTimeout(retryTimer);
-      (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
-    };
+  private async nodeList(tasks: readonly SwarmTask[]): Promise<SwarmNode[]> {
+    const known = this.nodes;
+    const fresh = known && Date.now() - known.at < NODE_REFRESH_MS;
+    const ids = new Set(known?.list.map((n) => n.ID));
+    if (fresh && tasks.every((t) => !t.NodeID || ids.has(t.NodeID))) return known.list;
+    try {
+      const list = await call(() => this.docker.listNodes() as Promise<SwarmNode[]>);
+      this.nodes = { at: Date.now(), list };
+      return list;
+    } catch (error) {
+      // Node names are for display: without them, tasks show their node's ID.
+      if (known) return known.list;
+      this.options.log.debug({ err: error }, 'cannot list nodes');
+      return [];
+    }
   }
 
   /** The service when it exists under exactly this name (inspect also matches ID prefixes). */
@@ -218,152 +245,109 @@ export class SwarmProvider implements Provider {
       const service = (await withDeadline(() => this.docker.getService(name).inspect())) as ServiceInfo;
       return service.Spec?.Name === name ? service : undefined;
     } catch (error) {
-      if ((error as DockerError).statusCode === 404) return undefined;
+      if (isNotFound(error)) return undefined;
       throw toProviderError(error);
     }
   }
 
-  private async inspectFunction(name: string): Promise<ServiceInfo | undefined> {
-    const service = await this.inspectService(name);
-    return service && isFunctionService(service) ? service : undefined;
+  /** The function's service, when it is one of this gateway's functions. */
+  private async inspectFunction(ref: FunctionRef): Promise<ServiceInfo | undefined> {
+    const service = await this.inspectService(serviceNameOf(ref, this.options.defaultNamespace));
+    if (!service) return undefined;
+    return namespaceOf(service, await this.snapshotOptions()) === ref.namespace ? service : undefined;
   }
 
-  private async runningTasks(serviceId: string): Promise<number> {
-    const tasks = (await call(() =>
-      this.docker.listTasks({ filters: { service: [serviceId], 'desired-state': ['running'] } }),
-    )) as Array<{ Status?: { State?: string } }>;
-    return tasks.filter((task) => task.Status?.State === 'running').length;
-  }
-
-  private async resolveNetwork(requested: string | undefined): Promise<string> {
-    const name = requested || this.options.functionsNetwork;
-    if (!name) {
-      this.defaultNetwork ??= this.findOwnNetwork();
-      return this.defaultNetwork;
+  /** The network a deployment joins: its namespace's. Naming any other network is refused. */
+  private async networkFor(deployment: FunctionDeployment): Promise<string> {
+    if (deployment.namespace !== this.options.defaultNamespace) {
+      throw new ProviderError('invalid', `namespace: no namespace named ${deployment.namespace}`);
     }
+    const id = await this.functionsNetworkId();
+    if (deployment.network) {
+      const wanted = await this.networkId(deployment.network);
+      if (wanted !== id) throw new ProviderError('invalid', `network: functions of namespace ${deployment.namespace} join only this gateway's functions network (not ${deployment.network})`);
+    }
+    return id;
+  }
+
+  private async networkId(name: string): Promise<string> {
     try {
-      const network = (await withDeadline(() => this.docker.getNetwork(name).inspect())) as { Id: string; Scope?: string; Driver?: string };
+      const network = (await withDeadline(() => this.docker.getNetwork(name).inspect())) as { Id: string; Scope?: string };
       if (network.Scope !== 'swarm') throw new ProviderError('invalid', `network: ${name} is not a swarm-scoped (overlay) network`);
       return network.Id;
     } catch (error) {
-      if ((error as DockerError).statusCode === 404) throw new ProviderError('invalid', `network: no network named ${name}`);
+      if (isNotFound(error)) throw new ProviderError('invalid', `network: no network named ${name}`);
       throw toProviderError(error);
     }
+  }
+
+  /** ID of the network functions of the default namespace join (FUNCTIONS_NETWORK, else the gateway's own overlay network). */
+  private functionsNetworkId(): Promise<string> {
+    this.ownNetwork ??= (this.options.functionsNetwork ? this.networkId(this.options.functionsNetwork) : this.findOwnNetwork()).catch(
+      (error: unknown) => {
+        // Asked again next time: the engine may answer then.
+        this.ownNetwork = undefined;
+        throw error;
+      },
+    );
+    return this.ownNetwork;
   }
 
   /** The overlay network of the gateway's own container (when FUNCTIONS_NETWORK is unset). */
   private async findOwnNetwork(): Promise<string> {
+    let container: { NetworkSettings?: { Networks?: Record<string, { NetworkID: string }> } };
     try {
-      const container = (await withDeadline(() => this.docker.getContainer(hostname()).inspect())) as {
-        NetworkSettings?: { Networks?: Record<string, { NetworkID: string }> };
-      };
-      for (const [name, attachment] of Object.entries(container.NetworkSettings?.Networks ?? {})) {
-        if (name === 'ingress') continue;
-        const network = (await withDeadline(() => this.docker.getNetwork(attachment.NetworkID).inspect())) as { Scope?: string };
-        if (network.Scope === 'swarm') return attachment.NetworkID;
-      }
+      container = (await withDeadline(() => this.docker.getContainer(hostname()).inspect())) as typeof container;
     } catch (error) {
-      // Not running in a container: fall through. An engine that did not answer is said as such (and asked again next time).
-      if (error instanceof ProviderError) {
-        this.defaultNetwork = undefined;
-        throw error;
-      }
+      if (error instanceof ProviderError) throw error; // the engine did not answer
+      throw new ProviderError('invalid', 'network: FUNCTIONS_NETWORK is not set and the gateway runs in no container');
     }
-    this.defaultNetwork = undefined;
-    throw new ProviderError('invalid', 'network: none given and FUNCTIONS_NETWORK is not set');
+    for (const [name, attachment] of Object.entries(container.NetworkSettings?.Networks ?? {})) {
+      if (name === 'ingress') continue;
+      const network = (await call(() => this.docker.getNetwork(attachment.NetworkID).inspect())) as { Scope?: string };
+      if (network.Scope === 'swarm') return attachment.NetworkID;
+    }
+    throw new ProviderError('invalid', 'network: FUNCTIONS_NETWORK is not set and the gateway is on no overlay network');
   }
 
   private async resolveSecrets(names: string[]): Promise<Map<string, string>> {
     const ids = new Map<string, string>();
     if (names.length === 0) return ids;
-    const secrets = (await call(() => this.docker.listSecrets({ filters: { name: names } }))) as Array<{
-      ID: string;
-      Spec?: { Name?: string };
-    }>;
+    const secrets = (await call(() => this.docker.listSecrets({ filters: { name: names } }))) as Array<{ ID: string; Spec?: { Name?: string } }>;
     for (const secret of secrets) if (secret.Spec?.Name) ids.set(secret.Spec.Name, secret.ID);
     const missing = names.filter((name) => !ids.has(name));
     if (missing.length > 0) throw new ProviderError('invalid', `secrets: no Docker secret named ${missing.join(', ')}`);
     return ids;
   }
+
+  private authFor(deployment: FunctionDeployment): { authconfig?: Docker.AuthConfig } {
+    if (!deployment.registryAuth) return {};
+    const first = deployment.image.split('/')[0] ?? '';
+    // The registry is the first path part when it looks like a host (has a dot or port, or is localhost).
+    const serveraddress = deployment.image.includes('/') && /[.:]|^localhost$/.test(first) ? first : 'https://index.docker.io/v1/';
+    return { authconfig: { ...deployment.registryAuth, serveraddress } };
+  }
+}
+
+function hostnamesOf(nodes: readonly SwarmNode[]): Map<string, string> {
+  return new Map(nodes.map((node) => [node.ID, node.Description?.Hostname ?? node.ID]));
 }
 
 /**
  * The events that can change a function's status. Not exec_create/exec_start/
  * exec_die: every HEALTHCHECK of every container on the engine makes those
- * three (most of the stream), and each one made the view re-read the function
- * (measured: 44 ms of gateway CPU per idle second). The engine matches an
- * action's part before ':' ("health_status: healthy").
+ * three (most of the stream). The engine matches an action's part before ':'
+ * ("health_status: healthy").
  */
 const WATCHED_EVENTS = ['create', 'update', 'remove', 'start', 'restart', 'die', 'kill', 'stop', 'destroy', 'oom', 'pause', 'unpause', 'health_status'];
 
-/** The swarm service a Docker event is about, if any. */
-export function serviceNameOfEvent(line: string): string | undefined {
+/** Whether an engine event is about a service, a node, or a container of a swarm service. */
+export function isRelevantEvent(line: string): boolean {
   try {
     const event = JSON.parse(line) as { Type?: string; Actor?: { Attributes?: Record<string, string> } };
-    const attributes = event.Actor?.Attributes ?? {};
-    if (event.Type === 'service') return attributes.name;
-    if (event.Type === 'container') return attributes['com.docker.swarm.service.name'];
+    if (event.Type === 'service' || event.Type === 'node') return true;
+    return event.Type === 'container' && Boolean(event.Actor?.Attributes?.['com.docker.swarm.service.name']);
   } catch {
-    // Not JSON: ignore.
-  }
-  return undefined;
-}
-
-function registryAuthFor(deployment: FunctionDeployment): Docker.AuthConfig | undefined {
-  if (!deployment.registryAuth) return undefined;
-  const credentials = decodeRegistryAuth(deployment.registryAuth);
-  if (!credentials) return undefined;
-  const first = deployment.image.split('/')[0] ?? '';
-  // The registry is the first path part when it looks like a host (has a dot or port, or is localhost).
-  const serveraddress = deployment.image.includes('/') && /[.:]|^localhost$/.test(first) ? first : 'https://index.docker.io/v1/';
-  return { ...credentials, serveraddress };
-}
-
-/**
- * How long one engine API call may take. An engine that accepts connections
- * but never answers (hung, or a paused proxy in front of it) would otherwise
- * hold /system/* requests and the function view's resync forever.
- */
-export const ENGINE_CALL_TIMEOUT_MS = 8_000;
-
-async function withDeadline<T>(operation: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ProviderError('unavailable', `docker: the engine did not answer within ${ENGINE_CALL_TIMEOUT_MS / 1000} s`)),
-      ENGINE_CALL_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([operation(), deadline]);
-  } finally {
-    clearTimeout(timer);
+    return false;
   }
 }
-
-async function call<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await withDeadline(operation);
-  } catch (error) {
-    throw toProviderError(error);
-  }
-}
-
-function toProviderError(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  const dockerError = error as DockerError;
-  const message = dockerError.json?.message ?? dockerError.message ?? String(error);
-  // Two writers raced on the same service (Swarm's optimistic versioning): a conflict, not an outage.
-  if (/update out of sequence/i.test(message)) return new ProviderError('conflict', message);
-  switch (dockerError.statusCode) {
-    case 404:
-      return new ProviderError('not-found', message);
-    case 409:
-      return new ProviderError('conflict', message);
-    case 400:
-      return new ProviderError('invalid', message);
-    default:
-      return new ProviderError('unavailable', `docker: ${message}`);
-  }
-}
-

@@ -1,18 +1,27 @@
-// Turns a FunctionDeployment (the API's JSON) into a Swarm ServiceSpec and
-// back. Pure functions: no Docker calls, so they are unit-tested directly.
+// Turns a FunctionDeployment (the API's JSON, validated) into a Swarm
+// ServiceSpec and a service back into a FunctionStatus. Pure functions: no
+// engine calls, so they are unit-tested directly.
 import type Dockerode from 'dockerode';
-import type { FunctionDeployment, FunctionStatus } from './types.js';
-import { parseCpu, parseMemory } from '../validation.js';
+import { formatCpu, formatMemory, memoryBytes, nanoCpus } from '../../api/quantities.js';
+import type { FunctionDeployment, FunctionRef, FunctionStatus, ResourceLimits } from '../types.js';
 
-/** Label that marks a service as a function (service or container label). */
 /** Size of the tmpfs /tmp a function with a read-only root filesystem gets. */
 export const READ_ONLY_TMP_BYTES = 64 * 1024 * 1024;
 /** Processes (and threads) one function task may have at once. */
 export const FUNCTION_PIDS_LIMIT = 256;
 
-export const FUNCTION_LABEL = 'function';
+/** The label (service or container) that marks a service as a function: function=true (the 2017 contract). */
+export const FUNCTION_MARKER_LABEL = 'function';
 /** OpenFaaS on Swarm keeps annotations as labels with this prefix. */
 export const ANNOTATION_PREFIX = 'com.openfaas.annotations.';
+/** Labels the gateway keeps for itself on a function's service; never shown as the function's labels. */
+export const INTERNAL_PREFIX = 'com.swarmfaas.';
+export const NAMESPACE_LABEL = `${INTERNAL_PREFIX}namespace`;
+export const NAME_LABEL = `${INTERNAL_PREFIX}function`;
+/** The gateway's state kept with a function (ScaleOptions.state). */
+const STATE_PREFIX = `${INTERNAL_PREFIX}state.`;
+/** The limits and requests as the caller wrote them ("128Mi"), so GET answers them unchanged. */
+const RESOURCE_LABEL = (kind: 'limits' | 'requests', what: 'memory' | 'cpu') => `${INTERNAL_PREFIX}${kind}.${what}`;
 
 /** A service as the engine API lists and inspects it (the fields used here). */
 export interface ServiceInfo {
@@ -25,18 +34,30 @@ export interface ServiceInfo {
 export interface SpecContext {
   /** Network ID or name the function joins. */
   network: string;
-  /** dnsrr where the routing mesh (IPVS) is missing, vip otherwise. */
+  /** dnsrr where the routing mesh (IPVS) is missing, vip otherwise: how functions reach each other by name. */
   endpointMode: 'dnsrr' | 'vip';
   /** Secret name -> ID, already looked up. */
   secretIds: Map<string, string>;
   /** Replicas to keep (update) or start with (deploy). */
   replicas: number;
+  /** The namespace whose functions keep their plain name as service name. */
+  defaultNamespace: string;
+}
+
+/**
+ * The Swarm service name of a function: its own name in the default
+ * namespace (so the 2017 stack's func_echoit stays func_echoit), and
+ * "<name>.<namespace>" in the others (function names hold no dot, so two
+ * namespaces never share a service name).
+ */
+export function serviceNameOf(ref: FunctionRef, defaultNamespace: string): string {
+  return ref.namespace === defaultNamespace ? ref.name : `${ref.name}.${ref.namespace}`;
 }
 
 export function isFunctionService(service: ServiceInfo): boolean {
   const spec = service.Spec;
   const containerLabels = containerSpecOf(spec)?.Labels ?? {};
-  return spec?.Labels?.[FUNCTION_LABEL] === 'true' || containerLabels[FUNCTION_LABEL] === 'true';
+  return spec?.Labels?.[FUNCTION_MARKER_LABEL] === 'true' || containerLabels[FUNCTION_MARKER_LABEL] === 'true';
 }
 
 export function containerSpecOf(spec: Dockerode.ServiceSpec | undefined): Dockerode.ContainerSpec | undefined {
@@ -44,14 +65,31 @@ export function containerSpecOf(spec: Dockerode.ServiceSpec | undefined): Docker
   return template?.ContainerSpec;
 }
 
+/** The network IDs or names a service's tasks join. */
+export function networksOf(service: ServiceInfo): string[] {
+  const template = service.Spec?.TaskTemplate as Dockerode.ContainerTaskSpec | undefined;
+  return (template?.Networks ?? []).map((n) => n.Target ?? '').filter(Boolean);
+}
+
 export function buildServiceSpec(deployment: FunctionDeployment, context: SpecContext): Dockerode.ServiceSpec {
   const userLabels = { ...(deployment.labels ?? {}) };
   const annotationLabels = Object.fromEntries(
     Object.entries(deployment.annotations ?? {}).map(([key, value]) => [ANNOTATION_PREFIX + key, value]),
   );
+  const internal: Record<string, string> = {};
+  if (deployment.namespace !== context.defaultNamespace) {
+    internal[NAMESPACE_LABEL] = deployment.namespace;
+    internal[NAME_LABEL] = deployment.service;
+  }
+  for (const kind of ['limits', 'requests'] as const) {
+    for (const what of ['memory', 'cpu'] as const) {
+      const value = deployment[kind]?.[what];
+      if (value) internal[RESOURCE_LABEL(kind, what)] = value;
+    }
+  }
   // Both places: stack files put function=true on the container, the API on the service.
-  const serviceLabels = { ...userLabels, ...annotationLabels, [FUNCTION_LABEL]: 'true' };
-  const containerLabels = { ...userLabels, [FUNCTION_LABEL]: 'true' };
+  const serviceLabels = { ...userLabels, ...annotationLabels, ...internal, [FUNCTION_MARKER_LABEL]: 'true' };
+  const containerLabels = { ...userLabels, [FUNCTION_MARKER_LABEL]: 'true' };
 
   const env = Object.entries(deployment.envVars ?? {}).map(([key, value]) => `${key}=${value}`);
   if (deployment.envProcess) env.push(`fprocess=${deployment.envProcess}`);
@@ -59,17 +97,9 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
   const resources: Dockerode.ResourceRequirements = {};
   // Always a process limit (engine API 1.41+): a function that forks without
   // end fails to fork instead of exhausting the node's PIDs.
-  resources.Limits = {
-    ...(deployment.limits?.memory ? { MemoryBytes: parseMemory(deployment.limits.memory) } : {}),
-    ...(deployment.limits?.cpu ? { NanoCPUs: parseCpu(deployment.limits.cpu) } : {}),
-    Pids: FUNCTION_PIDS_LIMIT,
-  } as NonNullable<Dockerode.ResourceRequirements['Limits']>;
-  if (deployment.requests?.memory || deployment.requests?.cpu) {
-    resources.Reservations = {
-      ...(deployment.requests.memory ? { MemoryBytes: parseMemory(deployment.requests.memory) } : {}),
-      ...(deployment.requests.cpu ? { NanoCPUs: parseCpu(deployment.requests.cpu) } : {}),
-    };
-  }
+  resources.Limits = { ...engineResources(deployment.limits), Pids: FUNCTION_PIDS_LIMIT } as NonNullable<Dockerode.ResourceRequirements['Limits']>;
+  const reservations = engineResources(deployment.requests);
+  if (Object.keys(reservations).length > 0) resources.Reservations = reservations;
 
   const secrets: Dockerode.SecretReference[] = (deployment.secrets ?? []).map((name) => ({
     SecretName: name,
@@ -78,7 +108,7 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
   }));
 
   return {
-    Name: deployment.service,
+    Name: serviceNameOf({ name: deployment.service, namespace: deployment.namespace }, context.defaultNamespace),
     Labels: serviceLabels,
     TaskTemplate: {
       ContainerSpec: {
@@ -95,7 +125,8 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
           : {}),
       },
       Resources: resources,
-      RestartPolicy: { Condition: 'on-failure', Delay: 5e9, MaxAttempts: 0 },
+      // A crashed task is replaced after 1 s (Swarm's default is 5 s, which held calls that long).
+      RestartPolicy: { Condition: 'on-failure', Delay: 1e9, MaxAttempts: 0 },
       Placement: { Constraints: deployment.constraints ?? [] },
       Networks: [{ Target: context.network }],
     },
@@ -107,8 +138,24 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
   };
 }
 
-/** Reads a service (and its running-task count) as the API shows a function. */
-export function toFunctionStatus(service: ServiceInfo, availableReplicas: number): FunctionStatus {
+/** Memory and CPU as the engine wants them (validation has checked the text). */
+function engineResources(amounts: ResourceLimits | undefined): { MemoryBytes?: number; NanoCPUs?: number } {
+  const memory = amounts?.memory ? memoryBytes(amounts.memory) : undefined;
+  const cpu = amounts?.cpu ? nanoCpus(amounts.cpu) : undefined;
+  return { ...(memory !== undefined ? { MemoryBytes: memory } : {}), ...(cpu !== undefined ? { NanoCPUs: cpu } : {}) };
+}
+
+/** The function a service is, by its labels and name. */
+export function refOf(service: ServiceInfo, defaultNamespace: string): FunctionRef {
+  const labels = service.Spec?.Labels ?? {};
+  const serviceName = service.Spec?.Name ?? service.ID;
+  const namespace = labels[NAMESPACE_LABEL];
+  if (!namespace || namespace === defaultNamespace) return { name: serviceName, namespace: defaultNamespace };
+  return { name: labels[NAME_LABEL] ?? serviceName.replace(new RegExp(`\\.${namespace.replace(/[.-]/g, '\\$&')}$`), ''), namespace };
+}
+
+/** Reads a service as the API shows a function; availableReplicas comes from its tasks. */
+export function toFunctionStatus(service: ServiceInfo, availableReplicas: number, defaultNamespace: string): FunctionStatus {
   const spec = service.Spec ?? {};
   const container = containerSpecOf(spec) ?? {};
   const serviceLabels = spec.Labels ?? {};
@@ -116,7 +163,7 @@ export function toFunctionStatus(service: ServiceInfo, availableReplicas: number
   const annotations: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...(container.Labels ?? {}), ...serviceLabels })) {
     if (key.startsWith(ANNOTATION_PREFIX)) annotations[key.slice(ANNOTATION_PREFIX.length)] = value;
-    else labels[key] = value;
+    else if (!key.startsWith(INTERNAL_PREFIX)) labels[key] = value;
   }
   const envVars: Record<string, string> = {};
   let envProcess = '';
@@ -127,8 +174,11 @@ export function toFunctionStatus(service: ServiceInfo, availableReplicas: number
     if (key === 'fprocess') envProcess = value;
     else envVars[key] = value;
   }
+  const template = spec.TaskTemplate as Dockerode.ContainerTaskSpec | undefined;
+  const limits = resourcesOf('limits', serviceLabels, template?.Resources?.Limits);
+  const requests = resourcesOf('requests', serviceLabels, template?.Resources?.Reservations);
   return {
-    name: spec.Name ?? service.ID,
+    ...refOf(service, defaultNamespace),
     // Swarm pins the digest (image:tag@sha256:...) when it could resolve one; show what the user asked for.
     image: (container.Image ?? '').replace(/@sha256:[0-9a-f]+$/, ''),
     replicas: spec.Mode?.Replicated?.Replicas ?? 0,
@@ -137,8 +187,33 @@ export function toFunctionStatus(service: ServiceInfo, availableReplicas: number
     envVars,
     labels,
     annotations,
-    constraints: (spec.TaskTemplate as Dockerode.ContainerTaskSpec | undefined)?.Placement?.Constraints ?? [],
+    constraints: template?.Placement?.Constraints ?? [],
     secrets: (container.Secrets ?? []).map((s) => s.SecretName ?? '').filter(Boolean),
+    ...(limits ? { limits } : {}),
+    ...(requests ? { requests } : {}),
+    readOnlyRootFilesystem: container.ReadOnly ?? false,
     ...(service.CreatedAt ? { createdAt: service.CreatedAt } : {}),
   };
+}
+
+export function stateLabels(state: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(state ?? {}).map(([key, value]) => [STATE_PREFIX + key, value]));
+}
+
+export function stateOf(service: ServiceInfo): Record<string, string> {
+  const state: Record<string, string> = {};
+  for (const [key, value] of Object.entries(service.Spec?.Labels ?? {})) if (key.startsWith(STATE_PREFIX)) state[key.slice(STATE_PREFIX.length)] = value;
+  return state;
+}
+
+/** What a deploy set, unchanged (from the labels); else what the engine holds (a stack file's resources). */
+function resourcesOf(
+  kind: 'limits' | 'requests',
+  labels: Record<string, string>,
+  engine: { MemoryBytes?: number; NanoCPUs?: number } | undefined,
+): ResourceLimits | undefined {
+  const memory = labels[RESOURCE_LABEL(kind, 'memory')] ?? (engine?.MemoryBytes ? formatMemory(engine.MemoryBytes) : undefined);
+  const cpu = labels[RESOURCE_LABEL(kind, 'cpu')] ?? (engine?.NanoCPUs ? formatCpu(engine.NanoCPUs) : undefined);
+  if (memory === undefined && cpu === undefined) return undefined;
+  return { ...(memory !== undefined ? { memory } : {}), ...(cpu !== undefined ? { cpu } : {}) };
 }

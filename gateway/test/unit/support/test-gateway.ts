@@ -1,66 +1,53 @@
-// Starts the gateway app in-process on 127.0.0.1 with a fake provider.
+// Starts the gateway in-process on 127.0.0.1 with the fake provider, through
+// the same wiring main.ts uses (buildGateway).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { createRequestListener } from '../../../src/app.js';
-import { loadConfig, type Config } from '../../../src/config.js';
+import { loadConfig } from '../../../src/config.js';
+import { buildGateway, type Gateway, type GatewayParts } from '../../../src/gateway.js';
 import type { Credentials } from '../../../src/http/basic-auth.js';
-import { GatewayMetrics } from '../../../src/metrics.js';
-import { createScaler, type Scaler } from '../../../src/scaling/index.js';
-import { EndpointTable } from '../../../src/upstream/endpoints.js';
-import { Forwarder } from '../../../src/upstream/forward.js';
-import { DirectView, FakeProvider } from './fake-provider.js';
+import { FakeProvider } from './fake-provider.js';
 
-export interface TestGateway {
+export interface TestGateway extends Gateway {
   url: string;
   provider: FakeProvider;
-  metrics: GatewayMetrics;
-  endpoints: EndpointTable;
   close(): Promise<void>;
 }
 
 export async function startGateway(
-  options: { env?: Record<string, string>; credentials?: Credentials; scaler?: Scaler; provider?: FakeProvider; log?: pino.Logger } = {},
+  options: { env?: Record<string, string>; credentials?: Credentials; provider?: FakeProvider; log?: pino.Logger } & Pick<GatewayParts, 'scaler' | 'clock' | 'probe' | 'history'> = {},
 ): Promise<TestGateway> {
-  const config: Config = loadConfig({ UPSTREAM_REFRESH: '60s', ...options.env });
-  const log = options.log ?? pino({ level: 'silent' });
+  const config = loadConfig({ ...options.env });
   const provider = options.provider ?? new FakeProvider();
-  const functions = new DirectView(provider);
-  const metrics = new GatewayMetrics(functions, { processMetrics: false });
-  const endpoints = new EndpointTable((name) => provider.endpoints(name), config.UPSTREAM_REFRESH * 1000, log);
-  const forwarder = new Forwarder(endpoints, { timeoutMs: config.UPSTREAM_TIMEOUT * 1000, bodyLimit: config.FUNCTION_BODY_LIMIT });
-  const scaler = options.scaler ?? createScaler({ config, provider, functions, log });
-  const listener = createRequestListener({
+  const gateway = buildGateway({
     config,
     provider,
-    functions,
-    scaler,
-    metrics,
-    endpoints,
-    forwarder,
-    log,
-    ready: () => true,
+    log: options.log ?? pino({ level: 'silent' }),
     version: { release: '0.0.0-test', sha: 'test' },
-    providerInfo: { provider: 'fake', orchestration: 'swarm' },
+    processMetrics: false,
     ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.scaler ? { scaler: options.scaler } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.probe ? { probe: options.probe } : {}),
+    ...(options.history ? { history: options.history } : {}),
   });
-  const server: Server = createServer(listener);
+  await gateway.start();
+  const server: Server = createServer(gateway.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
+    ...gateway,
     url: `http://127.0.0.1:${port}`,
     provider,
-    metrics,
-    endpoints,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await forwarder.close();
+      await gateway.stop();
     },
   };
 }
 
-/** A plain HTTP server on 127.0.0.1 standing in for a function task. */
+/** A plain HTTP server on 127.0.0.1 standing in for a function instance. */
 export async function startUpstream(
   handler: Parameters<typeof createServer>[1],
 ): Promise<{ address: string; server: Server; close(): Promise<void> }> {

@@ -1,0 +1,27 @@
+// A function as the API answers it: OpenFaaS's FunctionStatus fields
+// (createdAt only when known: an empty string breaks Go clients).
+import type { FunctionEntry } from '../provider/types.js';
+
+export function functionJson(entry: FunctionEntry, invocationCount: number, options: { instances?: boolean } = {}) {
+  const { status } = entry;
+  return {
+    name: status.name,
+    namespace: status.namespace,
+    image: status.image,
+    invocationCount,
+    replicas: status.replicas,
+    availableReplicas: status.availableReplicas,
+    envProcess: status.envProcess,
+    envVars: status.envVars,
+    labels: status.labels,
+    annotations: status.annotations,
+    constraints: status.constraints,
+    secrets: status.secrets,
+    ...(status.limits ? { limits: status.limits } : {}),
+    ...(status.requests ? { requests: status.requests } : {}),
+    readOnlyRootFilesystem: status.readOnlyRootFilesystem,
+    ...(status.createdAt ? { createdAt: status.createdAt } : {}),
+    ...(status.unavailableReason ? { unavailableReason: status.unavailableReason } : {}),
+    ...(options.instances ? { instances: entry.instances } : {}),
+  };
+}
