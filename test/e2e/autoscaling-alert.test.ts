@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { alertFixture, functionState, gatewayLogs } from './autoscaling-support.js';
+import { alertFixture, functionState, gatewayLogs } from './support/scaling.js';
 import { fn, systemFetch, waitFor } from './support/gateway.js';
 
 const run = promisify(execFile);

@@ -4,7 +4,7 @@
 // A trickle of requests (below the alert threshold) keeps running during the
 // scale-down, so losses while tasks are removed would show.
 import { describe, expect, inject, it } from 'vitest';
-import { changes, functionState, paceLoad, scaleFunction, watchReplicas, type LoadResult } from './autoscaling-support.js';
+import { changes, functionState, paceLoad, scaleFunction, watchReplicas, type LoadResult } from './support/scaling.js';
 import { fn, gatewayUrl, waitFor } from './support/gateway.js';
 
 const echoit = fn('echoit');

@@ -3,7 +3,7 @@
 // concurrent requests all get its normal answer from one wake-up. Manual
 // scaling to 0 (how a user puts a function to sleep) and above the maximum.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionState, scaleFunction } from './autoscaling-support.js';
+import { functionState, scaleFunction } from './support/scaling.js';
 import { fn, gatewayUrl, listFunctions, systemFetch, waitFor } from './support/gateway.js';
 
 const sleepy = fn('sleepy');

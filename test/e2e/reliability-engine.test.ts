@@ -6,7 +6,7 @@
 // removed afterwards.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fn, image, waitFor } from './support/gateway.js';
-import { containersOf, docker, invoke, invokeLoop, removeFunction, report } from './reliability-support.js';
+import { containersOf, docker, invoke, invokeLoop, removeFunction, report } from './support/functions.js';
 
 const stack = inject('stackName');
 const proxy = fn('relproxy');

@@ -3,7 +3,7 @@
 // gateway container killed, and racing deploy/update/delete calls.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { fn, gatewayUrl, image, listFunctions, systemFetch, waitFor } from './support/gateway.js';
-import { containersOf, deployFunction, docker, invoke, invokeLoop, removeFunction, report } from './reliability-support.js';
+import { containersOf, deployFunction, docker, invoke, invokeLoop, removeFunction, report } from './support/functions.js';
 
 const echoitImage = image('echoit');
 const created = new Set<string>();

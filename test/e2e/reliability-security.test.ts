@@ -6,7 +6,7 @@
 // gateway/test/unit/fuzz-paths.test.ts.)
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { fn, gatewayUrl, waitFor } from './support/gateway.js';
-import { containersOf, docker, report, run } from './reliability-support.js';
+import { containersOf, docker, report, run } from './support/functions.js';
 
 const sampleFunctions = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
 const services = ['gateway', 'prometheus', 'alertmanager', ...sampleFunctions];

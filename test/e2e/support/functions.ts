@@ -1,9 +1,9 @@
-// Helpers of the reliability suites: functions deployed through the API and
-// removed afterwards, Docker look-ups, and bounded invocation loops.
-import { containersOf, docker } from './support/docker.js';
-import { gatewayUrl, systemFetch, waitFor } from './support/gateway.js';
+// Helpers of the suites that deploy functions of their own through the API:
+// deploy and remove them, Docker look-ups, and bounded invocation loops.
+import { containersOf, docker } from './docker.js';
+import { gatewayUrl, systemFetch, waitFor } from './gateway.js';
 
-export { containersOf, docker, run } from './support/docker.js';
+export { containersOf, docker, run } from './docker.js';
 
 /** Deploys through the gateway and waits until `replicas` tasks answer. */
 export async function deployFunction(body: Record<string, unknown>, replicas = 1): Promise<void> {
@@ -15,6 +15,11 @@ export async function deployFunction(body: Record<string, unknown>, replicas = 1
     if (scaled.status !== 202) throw new Error(`scale ${name}: ${scaled.status} ${await scaled.text()}`);
   }
   await waitFor(`${name} with ${replicas} running tasks`, async () => ((await containersOf(name)).length === replicas ? true : undefined), 60_000, 500);
+  // Ready as Swarm sees it (health check passed), not only answering through the gateway's own probe.
+  await waitFor(`${name} with ${replicas} available replicas`, async () => {
+    const res = await systemFetch(`/system/function/${name}`);
+    return res.status === 200 && ((await res.json()) as { availableReplicas: number }).availableReplicas === replicas ? true : undefined;
+  }, 60_000, 250);
   await waitFor(`${name} answering`, async () => ((await invoke(name, 'ok')).status === 200 ? true : undefined), 60_000, 250);
 }
 

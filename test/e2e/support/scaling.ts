@@ -3,7 +3,7 @@
 // test stack's functions.
 import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
-import { gatewayUrl, systemFetch } from './support/gateway.js';
+import { gatewayUrl, systemFetch } from './gateway.js';
 
 export interface FunctionState {
   replicas: number;
@@ -23,7 +23,7 @@ export async function scaleFunction(name: string, replicas: number): Promise<Res
 
 /** A recorded AlertManager payload with the recording stack's names (func_*) renamed to this stack's. */
 export function alertFixture(name: string): string {
-  const text = readFileSync(new URL(`./fixtures/alertmanager-${name}.json`, import.meta.url), 'utf8');
+  const text = readFileSync(new URL(`../fixtures/alertmanager-${name}.json`, import.meta.url), 'utf8');
   return text.replaceAll('"func_', `"${inject('stackName')}_`);
 }
 
