@@ -18,8 +18,10 @@ import type { InvocationCore } from './invocation/core.js';
 import { registerAlert } from './routes/alert.js';
 import { createInvoker, registerInvoke, type Invoker } from './routes/invoke.js';
 import { registerLogs } from './routes/logs.js';
+import { registerNamespaces } from './routes/namespaces.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerScaleFunction } from './routes/scale-function.js';
+import { registerSecrets } from './routes/secrets.js';
 import { registerUi } from './routes/ui.js';
 import type { RouteDeps } from './routes/deps.js';
 
@@ -92,6 +94,8 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerLogs(router, options);
   registerAlert(router, options);
   registerScaleFunction(router, options);
+  registerNamespaces(router, options);
+  registerSecrets(router, options);
   registerInvoke(router, invoke);
   registerUi(router, options);
 

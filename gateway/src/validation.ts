@@ -139,3 +139,29 @@ export function requestSchemas(rules: ProviderRules, defaultNamespace: string): 
       .transform(({ functionName, namespace }) => ({ functionName, namespace: namespace || defaultNamespace })),
   };
 }
+
+/** Body of POST/PUT /system/namespace/{name}: {name, labels, annotations} (name may also come from the path). */
+export const namespaceSchema = z.strictObject({
+  name: absentIfNull(z.string().regex(NAMESPACE_NAME, 'expected a namespace name: lower-case letters, digits and "-"')),
+  labels: absentIfNull(stringMap),
+  annotations: absentIfNull(stringMap),
+});
+
+/** Body of POST/PUT /system/secrets: {name, namespace, value | rawValue (base64)}. */
+export const secretSchema = z
+  .strictObject({
+    name: z.string().regex(SECRET_NAME, 'expected a secret name: letters, digits, ".", "_" and "-" (at most 63)'),
+    namespace: absentIfNull(z.literal('').or(z.string().regex(NAMESPACE_NAME, 'expected a namespace name'))),
+    value: absentIfNull(z.string()),
+    rawValue: absentIfNull(z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64')),
+  })
+  .refine((s) => s.value !== undefined || s.rawValue !== undefined, { message: 'expected value or rawValue', path: ['value'] })
+  .refine((s) => !(s.value !== undefined && s.rawValue !== undefined), { message: 'give value or rawValue, not both', path: ['rawValue'] })
+  // Swarm keeps secrets up to 500 KB.
+  .refine((s) => (s.value !== undefined ? Buffer.byteLength(s.value) : ((s.rawValue?.length ?? 0) * 3) / 4) <= 500 * 1024, { message: 'at most 500 KB', path: ['value'] });
+
+/** Body of DELETE /system/secrets: {name, namespace}. */
+export const secretRefSchema = z.object({
+  name: z.string().regex(SECRET_NAME, 'expected a secret name'),
+  namespace: absentIfNull(z.literal('').or(z.string().regex(NAMESPACE_NAME, 'expected a namespace name'))),
+});

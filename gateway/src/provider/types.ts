@@ -147,6 +147,23 @@ export interface ProviderRules {
   constraint: Rule;
 }
 
+/** A namespace: its own network of functions, isolated from the others. */
+export interface NamespaceInfo {
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** A secret as listed: never its value. */
+export interface SecretRef {
+  name: string;
+  namespace: string;
+}
+
+export interface SecretValue extends SecretRef {
+  value: Buffer;
+}
+
 /** Receives complete snapshots: every function the provider manages, after each change it sees. */
 export type SnapshotListener = (entries: FunctionEntry[]) => void;
 
@@ -164,6 +181,25 @@ export interface Provider {
   /** Sets the replicas (and the gateway's state) in one change; see ScaleOptions for the compare-and-set. */
   scale(ref: FunctionRef, replicas: number, options?: ScaleOptions): Promise<void>;
   logs(query: LogQuery, signal: AbortSignal): AsyncIterable<LogEntry>;
+
+  /** Every namespace, the default one first. */
+  listNamespaces(): Promise<NamespaceInfo[]>;
+  /** 'conflict' when it exists. */
+  createNamespace(namespace: NamespaceInfo): Promise<void>;
+  /** Changes labels and annotations; 'not-found' when there is none. */
+  updateNamespace(namespace: NamespaceInfo): Promise<void>;
+  /** 'conflict' (naming them) while it holds functions, or for the default namespace. */
+  deleteNamespace(name: string): Promise<void>;
+
+  /** The secrets functions of a namespace may use (names only). */
+  listSecrets(namespace: string): Promise<SecretRef[]>;
+  /** 'conflict' when it exists. */
+  createSecret(secret: SecretValue): Promise<void>;
+  /** A new value; every function using the secret is rolled onto it (no gap). 'not-found' when there is none. */
+  updateSecret(secret: SecretValue): Promise<void>;
+  /** 'conflict' (naming them) while functions use it. */
+  deleteSecret(secret: SecretRef): Promise<void>;
+
   /**
    * List and watch: calls the listener with a complete snapshot at start,
    * after each change the provider notices and after every reconnect to the

@@ -235,8 +235,9 @@ describe('invocation', () => {
       expect(`${res.status} ${await res.text()}`).toBe('200 served');
       times.push(performance.now() - started);
     }
-    // The first call meets the black hole once (50 ms + the retry): under 100 ms extra; the rest never go there again (quarantined).
-    expect(Math.max(...times)).toBeLessThan(100);
+    // The first call meets the black hole once (50 ms + the retry; the bound leaves room for a loaded machine, undici's own
+    // connect timeout would take a second); the rest never go there again (quarantined).
+    expect(Math.max(...times)).toBeLessThan(250);
     expect(times.slice(1).every((t) => t < 50)).toBe(true);
   });
 

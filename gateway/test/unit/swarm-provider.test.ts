@@ -22,11 +22,11 @@ interface Failure {
 class FakeEngine {
   services = new Map<string, ServiceInfo>();
   tasks: SwarmTask[] = [];
-  networks = new Map<string, { Id: string; Scope: string }>([
-    ['func_functions', { Id: 'net-fn', Scope: 'swarm' }],
-    ['net-fn', { Id: 'net-fn', Scope: 'swarm' }],
-    ['other_net', { Id: 'net-other', Scope: 'swarm' }],
-    ['bridge', { Id: 'net-bridge', Scope: 'local' }],
+  networks = new Map<string, { Id: string; Name: string; Scope: string; Labels?: Record<string, string> }>([
+    ['func_functions', { Id: 'net-fn', Name: 'func_functions', Scope: 'swarm' }],
+    ['net-fn', { Id: 'net-fn', Name: 'func_functions', Scope: 'swarm' }],
+    ['other_net', { Id: 'net-other', Name: 'other_net', Scope: 'swarm' }],
+    ['bridge', { Id: 'net-bridge', Name: 'bridge', Scope: 'local' }],
   ]);
   updates: Array<{ name: string; body: Record<string, unknown> }> = [];
   /** Failures to answer to the next service updates, in order. */
@@ -61,6 +61,13 @@ class FakeEngine {
     return [{ ID: 'n1', Description: { Hostname: 'node-1' } }];
   }
   async listSecrets() {
+    return [];
+  }
+  async listNetworks(options?: { filters?: { label?: string[] } }) {
+    const wanted = options?.filters?.label ?? [];
+    return [...new Set(this.networks.values())].filter((n) => wanted.every((l) => { const [k, v] = l.split('='); return n.Labels?.[k!] === v; }));
+  }
+  async listConfigs() {
     return [];
   }
   getService(name: string) {

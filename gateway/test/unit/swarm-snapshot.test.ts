@@ -78,8 +78,8 @@ describe('Swarm snapshot', () => {
   it('puts a function in the namespace of its network, and refuses one labelled for a namespace whose network it is not on', () => {
     const entries = buildEntries(
       [
-        service('s1', 'echo.team-a', 'net-a', { labels: { 'com.swarmfaas.namespace': 'team-a', 'com.swarmfaas.function': 'echo' } }),
-        service('s2', 'sneaky.team-a', 'net-fn', { labels: { 'com.swarmfaas.namespace': 'team-a', 'com.swarmfaas.function': 'sneaky' } }),
+        service('s1', 'team-a--echo', 'net-a', { labels: { 'com.swarmfaas.namespace': 'team-a', 'com.swarmfaas.function': 'echo' } }),
+        service('s2', 'team-a--sneaky', 'net-fn', { labels: { 'com.swarmfaas.namespace': 'team-a', 'com.swarmfaas.function': 'sneaky' } }),
       ],
       [],
       nodes,

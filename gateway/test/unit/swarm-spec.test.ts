@@ -5,7 +5,7 @@ import { isRelevantEvent } from '../../src/provider/swarm/provider.js';
 import { buildServiceSpec, isFunctionService, refOf, serviceNameOf, toFunctionStatus } from '../../src/provider/swarm/spec.js';
 
 const NS = 'openfaas-fn';
-const context = { network: 'net-id', endpointMode: 'dnsrr' as const, secretIds: new Map([['api-key', 'sec-id']]), replicas: 1, defaultNamespace: NS };
+const context = { network: 'net-id', endpointMode: 'dnsrr' as const, secrets: [{ name: 'api-key', id: 'sec-id', swarmName: 'sfaas-1234-secret-openfaas-fn-api-key-v2' }], replicas: 1, defaultNamespace: NS };
 
 describe('Swarm service spec of a function', () => {
   const spec = buildServiceSpec(
@@ -39,7 +39,11 @@ describe('Swarm service spec of a function', () => {
     expect(template.RestartPolicy?.Condition).toBe('on-failure');
     expect(template.Resources).toEqual({ Limits: { MemoryBytes: 128 * 1024 ** 2, NanoCPUs: 5e8, Pids: 256 }, Reservations: { MemoryBytes: 64 * 1024 ** 2, NanoCPUs: 1e8 } });
     expect(template.Placement?.Constraints).toEqual(['node.role == manager']);
-    expect(template.ContainerSpec?.Secrets).toEqual([{ SecretName: 'api-key', SecretID: 'sec-id', File: { Name: 'api-key', UID: '0', GID: '0', Mode: 0o444 } }]);
+    // Where Swarm puts secrets and where OpenFaaS functions look for them.
+    expect(template.ContainerSpec?.Secrets).toEqual([
+      { SecretName: 'sfaas-1234-secret-openfaas-fn-api-key-v2', SecretID: 'sec-id', File: { Name: 'api-key', UID: '0', GID: '0', Mode: 0o444 } },
+      { SecretName: 'sfaas-1234-secret-openfaas-fn-api-key-v2', SecretID: 'sec-id', File: { Name: '/var/openfaas/secrets/api-key', UID: '0', GID: '0', Mode: 0o444 } },
+    ]);
     expect(spec.UpdateConfig?.Order).toBe('start-first');
   });
 
@@ -74,9 +78,9 @@ describe('Swarm service spec of a function', () => {
     expect(toFunctionStatus(fromStack, 1, NS).limits).toEqual({ memory: '128Mi', cpu: '250m' });
   });
 
-  it('names a function of another namespace "<name>.<namespace>" and reads it back', () => {
+  it('names a function of another namespace "<namespace>--<name>" and reads it back', () => {
     const other = buildServiceSpec({ service: 'echo', namespace: 'team-a', image: 'e:1' }, context);
-    expect(other.Name).toBe('echo.team-a');
+    expect(other.Name).toBe('team-a--echo');
     expect(serviceNameOf({ name: 'echo', namespace: NS }, NS)).toBe('echo');
     expect(refOf({ ID: 'x', Spec: other }, NS)).toEqual({ name: 'echo', namespace: 'team-a' });
     expect(refOf({ ID: 'y', Spec: { Name: 'func_echoit' } }, NS)).toEqual({ name: 'func_echoit', namespace: NS });

@@ -2,7 +2,6 @@
 // manager's /var/run/docker.sock, or DOCKER_HOST). A function is a service
 // labelled function=true on one of this gateway's function networks; every
 // operation checks that first, so the gateway never touches anything else.
-import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
@@ -13,15 +12,21 @@ import {
   type FunctionRef,
   type LogEntry,
   type LogQuery,
+  type NamespaceInfo,
   type Provider,
   type ScaleOptions,
+  type SecretRef,
+  type SecretValue,
   type SnapshotListener,
 } from '../types.js';
 import { call, isNotFound, withDeadline, toProviderError } from './engine.js';
 import { demuxFrames, parseLogLine } from './logs.js';
+import { SwarmNamespaces } from './namespaces.js';
 import { swarmRules } from './rules.js';
+import { SwarmScope } from './scope.js';
+import { SwarmSecrets, usesAny, type MountableSecret } from './secrets.js';
 import { buildEntries, buildEntry, namespaceOf, type SnapshotOptions, type SwarmNode, type SwarmTask } from './snapshot.js';
-import { buildServiceSpec, networksOf, serviceNameOf, stateLabels, type ServiceInfo } from './spec.js';
+import { buildServiceSpec, containerSpecOf, networksOf, secretMounts, serviceNameOf, stateLabels, type ServiceInfo } from './spec.js';
 import { listAndWatch } from './watch.js';
 
 export interface SwarmProviderOptions {
@@ -42,22 +47,32 @@ export interface SwarmProviderOptions {
 
 /** Nodes change rarely: their names are re-read this often, or when a task names an unknown node. */
 const NODE_REFRESH_MS = 30_000;
+/** How often leftovers of deleted namespaces are looked for. */
+const HOUSEKEEPING_MS = 10_000;
 
 export class SwarmProvider implements Provider {
   readonly info = { provider: 'swarmfaas-swarm', orchestration: 'swarm' };
   readonly rules = swarmRules;
   private readonly docker: Docker;
-  private ownNetwork: Promise<string> | undefined;
+  private readonly scope: SwarmScope;
+  private readonly namespaces: SwarmNamespaces;
+  private readonly secrets: SwarmSecrets;
   private nodes: { at: number; list: SwarmNode[] } | undefined;
   private warnedNoNetwork = false;
+  private housekeptAt = 0;
 
   constructor(private readonly options: SwarmProviderOptions) {
     // No options: dockerode honours DOCKER_HOST (tcp://, unix://), else /var/run/docker.sock.
     this.docker = options.docker ?? new Docker();
+    const { log, defaultNamespace, functionsNetwork } = options;
+    this.scope = new SwarmScope(this.docker, { functionsNetwork, defaultNamespace, log });
+    this.namespaces = new SwarmNamespaces(this.docker, this.scope, { defaultNamespace, log });
+    this.secrets = new SwarmSecrets(this.docker, this.scope, { log });
   }
 
   async list(): Promise<FunctionEntry[]> {
     const snapshotOptions = await this.snapshotOptions();
+    await this.keepHouse(snapshotOptions.networks);
     const [services, tasks] = await Promise.all([
       call(() => this.docker.listServices() as Promise<ServiceInfo[]>),
       call(() => this.docker.listTasks({ filters: { 'desired-state': ['running'] } }) as Promise<SwarmTask[]>),
@@ -95,7 +110,7 @@ export class SwarmProvider implements Provider {
     const spec = buildServiceSpec(deployment, {
       network: await this.networkFor(deployment),
       endpointMode: this.options.functionEndpointMode,
-      secretIds: await this.resolveSecrets(deployment.secrets ?? []),
+      secrets: await this.secrets.resolve(deployment.secrets ?? [], deployment.namespace),
       replicas: deployment.replicas ?? 1,
       defaultNamespace: this.options.defaultNamespace,
     });
@@ -110,7 +125,7 @@ export class SwarmProvider implements Provider {
     const spec = buildServiceSpec(deployment, {
       network: deployment.network ? await this.networkFor(deployment) : (networksOf(service)[0] ?? (await this.networkFor(deployment))),
       endpointMode: (service.Spec?.EndpointSpec?.Mode as 'dnsrr' | 'vip' | undefined) ?? this.options.functionEndpointMode,
-      secretIds: await this.resolveSecrets(deployment.secrets ?? []),
+      secrets: await this.secrets.resolve(deployment.secrets ?? [], deployment.namespace),
       replicas: service.Spec?.Mode?.Replicated?.Replicas ?? 1,
       defaultNamespace: this.options.defaultNamespace,
     });
@@ -208,7 +223,7 @@ export class SwarmProvider implements Provider {
    */
   private async functionNetworks(): Promise<Map<string, string>> {
     try {
-      return new Map([[await this.functionsNetworkId(), this.options.defaultNamespace]]);
+      return await this.scope.networks();
     } catch (error) {
       if (!(error instanceof ProviderError) || error.kind !== 'invalid') throw error;
       if (!this.warnedNoNetwork) this.options.log.error({ err: error }, 'no functions network: this gateway sees no functions');
@@ -259,13 +274,11 @@ export class SwarmProvider implements Provider {
 
   /** The network a deployment joins: its namespace's. Naming any other network is refused. */
   private async networkFor(deployment: FunctionDeployment): Promise<string> {
-    if (deployment.namespace !== this.options.defaultNamespace) {
-      throw new ProviderError('invalid', `namespace: no namespace named ${deployment.namespace}`);
-    }
-    const id = await this.functionsNetworkId();
+    const id = await this.scope.networkOf(deployment.namespace);
+    if (!id) throw new ProviderError('invalid', `namespace: no namespace named ${deployment.namespace} (create it with POST /system/namespace/${deployment.namespace})`);
     if (deployment.network) {
       const wanted = await this.networkId(deployment.network);
-      if (wanted !== id) throw new ProviderError('invalid', `network: functions of namespace ${deployment.namespace} join only this gateway's functions network (not ${deployment.network})`);
+      if (wanted !== id) throw new ProviderError('invalid', `network: functions of namespace ${deployment.namespace} join only its own network (not ${deployment.network})`);
     }
     return id;
   }
@@ -281,43 +294,89 @@ export class SwarmProvider implements Provider {
     }
   }
 
-  /** ID of the network functions of the default namespace join (FUNCTIONS_NETWORK, else the gateway's own overlay network). */
-  private functionsNetworkId(): Promise<string> {
-    this.ownNetwork ??= (this.options.functionsNetwork ? this.networkId(this.options.functionsNetwork) : this.findOwnNetwork()).catch(
-      (error: unknown) => {
-        // Asked again next time: the engine may answer then.
-        this.ownNetwork = undefined;
-        throw error;
-      },
+  /**
+   * On each complete read: join the namespace networks this container is
+   * not on yet (a namespace another gateway made), and now and then remove
+   * what a deleted namespace left behind.
+   */
+  private async keepHouse(networks: ReadonlyMap<string, string>): Promise<void> {
+    await this.scope.joinAll([...networks].filter(([, ns]) => ns !== this.options.defaultNamespace).map(([id]) => id)).catch((error: unknown) =>
+      this.options.log.debug({ err: error }, 'joining namespace networks failed; retrying'),
     );
-    return this.ownNetwork;
+    if (Date.now() - this.housekeptAt < HOUSEKEEPING_MS) return;
+    this.housekeptAt = Date.now();
+    await this.namespaces.removeLeftoverNetworks().catch((error: unknown) => this.options.log.debug({ err: error }, 'housekeeping failed'));
   }
 
-  /** The overlay network of the gateway's own container (when FUNCTIONS_NETWORK is unset). */
-  private async findOwnNetwork(): Promise<string> {
-    let container: { NetworkSettings?: { Networks?: Record<string, { NetworkID: string }> } };
-    try {
-      container = (await withDeadline(() => this.docker.getContainer(hostname()).inspect())) as typeof container;
-    } catch (error) {
-      if (error instanceof ProviderError) throw error; // the engine did not answer
-      throw new ProviderError('invalid', 'network: FUNCTIONS_NETWORK is not set and the gateway runs in no container');
-    }
-    for (const [name, attachment] of Object.entries(container.NetworkSettings?.Networks ?? {})) {
-      if (name === 'ingress') continue;
-      const network = (await call(() => this.docker.getNetwork(attachment.NetworkID).inspect())) as { Scope?: string };
-      if (network.Scope === 'swarm') return attachment.NetworkID;
-    }
-    throw new ProviderError('invalid', 'network: FUNCTIONS_NETWORK is not set and the gateway is on no overlay network');
+  /** The services of this gateway's functions in one namespace (all of them, ready or not). */
+  private async servicesIn(namespace: string): Promise<ServiceInfo[]> {
+    const options = await this.snapshotOptions();
+    const services = (await call(() => this.docker.listServices())) as ServiceInfo[];
+    return services.filter((service) => namespaceOf(service, options) === namespace);
   }
 
-  private async resolveSecrets(names: string[]): Promise<Map<string, string>> {
-    const ids = new Map<string, string>();
-    if (names.length === 0) return ids;
-    const secrets = (await call(() => this.docker.listSecrets({ filters: { name: names } }))) as Array<{ ID: string; Spec?: { Name?: string } }>;
-    for (const secret of secrets) if (secret.Spec?.Name) ids.set(secret.Spec.Name, secret.ID);
-    const missing = names.filter((name) => !ids.has(name));
-    if (missing.length > 0) throw new ProviderError('invalid', `secrets: no Docker secret named ${missing.join(', ')}`);
-    return ids;
+  async listNamespaces(): Promise<NamespaceInfo[]> {
+    return this.namespaces.list();
+  }
+
+  async createNamespace(namespace: NamespaceInfo): Promise<void> {
+    await this.namespaces.create(namespace);
+  }
+
+  async updateNamespace(namespace: NamespaceInfo): Promise<void> {
+    await this.namespaces.update(namespace);
+  }
+
+  async deleteNamespace(name: string): Promise<void> {
+    await this.namespaces.delete(
+      name,
+      async (namespace) => (await this.servicesIn(namespace)).map((s) => s.Spec?.Name ?? s.ID),
+      (namespace) => this.secrets.deleteAll(namespace),
+    );
+  }
+
+  async listSecrets(namespace: string): Promise<SecretRef[]> {
+    await this.requireNamespace(namespace);
+    return this.secrets.list(namespace);
+  }
+
+  async createSecret(secret: SecretValue): Promise<void> {
+    await this.requireNamespace(secret.namespace);
+    await this.secrets.create(secret);
+  }
+
+  async updateSecret(secret: SecretValue): Promise<void> {
+    await this.requireNamespace(secret.namespace);
+    await this.secrets.update(secret, () => this.servicesIn(secret.namespace), (service, mount) => this.rollOnto(service, mount));
+  }
+
+  async deleteSecret(secret: SecretRef): Promise<void> {
+    await this.requireNamespace(secret.namespace);
+    await this.secrets.delete(secret, async (ids) =>
+      (await this.servicesIn(secret.namespace)).filter((service) => usesAny(service, ids)).map((s) => s.Spec?.Name ?? s.ID),
+    );
+  }
+
+  private async requireNamespace(namespace: string): Promise<void> {
+    if (!(await this.namespaces.exists(namespace))) throw new ProviderError('not-found', `namespace ${namespace} not found`);
+  }
+
+  /** Points a service's mounts of a secret at its new generation: Swarm rolls the tasks (start-first). */
+  private async rollOnto(service: ServiceInfo, mount: MountableSecret): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const current = (await withDeadline(() => this.docker.getService(service.ID).inspect())) as ServiceInfo;
+      const spec = structuredClone(current.Spec!);
+      const container = containerSpecOf(spec)!;
+      const kept = (container.Secrets ?? []).filter((s) => s.File?.Name !== mount.name && s.File?.Name !== `/var/openfaas/secrets/${mount.name}`);
+      container.Secrets = [...kept, ...secretMounts(mount)];
+      try {
+        await call(() => this.docker.getService(service.ID).update({ version: current.Version?.Index, ...spec }));
+        return;
+      } catch (error) {
+        if (attempt < 2 && error instanceof ProviderError && error.kind === 'conflict') continue;
+        throw error;
+      }
+    }
   }
 
   private authFor(deployment: FunctionDeployment): { authconfig?: Docker.AuthConfig } {

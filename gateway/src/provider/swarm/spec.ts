@@ -36,8 +36,8 @@ export interface SpecContext {
   network: string;
   /** dnsrr where the routing mesh (IPVS) is missing, vip otherwise: how functions reach each other by name. */
   endpointMode: 'dnsrr' | 'vip';
-  /** Secret name -> ID, already looked up. */
-  secretIds: Map<string, string>;
+  /** The secrets the function mounts, already looked up (their latest generation). */
+  secrets: ReadonlyArray<{ name: string; id: string; swarmName: string }>;
   /** Replicas to keep (update) or start with (deploy). */
   replicas: number;
   /** The namespace whose functions keep their plain name as service name. */
@@ -47,11 +47,13 @@ export interface SpecContext {
 /**
  * The Swarm service name of a function: its own name in the default
  * namespace (so the 2017 stack's func_echoit stays func_echoit), and
- * "<name>.<namespace>" in the others (function names hold no dot, so two
- * namespaces never share a service name).
+ * "<namespace>--<name>" in the others (Swarm refuses dots in service
+ * names). The labels, not the name, say which function a service is; a
+ * default-namespace function that happens to have such a name is refused
+ * as a name already taken.
  */
 export function serviceNameOf(ref: FunctionRef, defaultNamespace: string): string {
-  return ref.namespace === defaultNamespace ? ref.name : `${ref.name}.${ref.namespace}`;
+  return ref.namespace === defaultNamespace ? ref.name : `${ref.namespace}--${ref.name}`;
 }
 
 export function isFunctionService(service: ServiceInfo): boolean {
@@ -101,11 +103,7 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
   const reservations = engineResources(deployment.requests);
   if (Object.keys(reservations).length > 0) resources.Reservations = reservations;
 
-  const secrets: Dockerode.SecretReference[] = (deployment.secrets ?? []).map((name) => ({
-    SecretName: name,
-    SecretID: context.secretIds.get(name),
-    File: { Name: name, UID: '0', GID: '0', Mode: 0o444 },
-  }));
+  const secrets = context.secrets.flatMap((secret) => secretMounts(secret));
 
   return {
     Name: serviceNameOf({ name: deployment.service, namespace: deployment.namespace }, context.defaultNamespace),
@@ -138,6 +136,15 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
   };
 }
 
+/** Where a function reads a secret: /run/secrets/<name> (Swarm's place) and /var/openfaas/secrets/<name> (OpenFaaS's). */
+export function secretMounts(secret: { name: string; id: string; swarmName: string }): Dockerode.SecretReference[] {
+  return [secret.name, `/var/openfaas/secrets/${secret.name}`].map((target) => ({
+    SecretName: secret.swarmName,
+    SecretID: secret.id,
+    File: { Name: target, UID: '0', GID: '0', Mode: 0o444 },
+  }));
+}
+
 /** Memory and CPU as the engine wants them (validation has checked the text). */
 function engineResources(amounts: ResourceLimits | undefined): { MemoryBytes?: number; NanoCPUs?: number } {
   const memory = amounts?.memory ? memoryBytes(amounts.memory) : undefined;
@@ -151,7 +158,7 @@ export function refOf(service: ServiceInfo, defaultNamespace: string): FunctionR
   const serviceName = service.Spec?.Name ?? service.ID;
   const namespace = labels[NAMESPACE_LABEL];
   if (!namespace || namespace === defaultNamespace) return { name: serviceName, namespace: defaultNamespace };
-  return { name: labels[NAME_LABEL] ?? serviceName.replace(new RegExp(`\\.${namespace.replace(/[.-]/g, '\\$&')}$`), ''), namespace };
+  return { name: labels[NAME_LABEL] ?? serviceName.slice(serviceName.indexOf('--') + 2), namespace };
 }
 
 /** Reads a service as the API shows a function; availableReplicas comes from its tasks. */
@@ -188,7 +195,8 @@ export function toFunctionStatus(service: ServiceInfo, availableReplicas: number
     labels,
     annotations,
     constraints: template?.Placement?.Constraints ?? [],
-    secrets: (container.Secrets ?? []).map((s) => s.SecretName ?? '').filter(Boolean),
+    // The names the function reads them by (the target under /run/secrets), once each.
+    secrets: [...new Set((container.Secrets ?? []).map((s) => s.File?.Name ?? s.SecretName ?? '').filter((n) => n && !n.startsWith('/')))],
     ...(limits ? { limits } : {}),
     ...(requests ? { requests } : {}),
     readOnlyRootFilesystem: container.ReadOnly ?? false,

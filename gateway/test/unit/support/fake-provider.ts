@@ -13,8 +13,11 @@ import {
   type FunctionStatus,
   type LogEntry,
   type LogQuery,
+  type NamespaceInfo,
   type Provider,
   type ScaleOptions,
+  type SecretRef,
+  type SecretValue,
   type SnapshotListener,
 } from '../../../src/provider/types.js';
 
@@ -157,6 +160,7 @@ export class FakeProvider implements Provider {
   async deploy(spec: FunctionDeployment): Promise<void> {
     const name = this.nameOf({ name: spec.service, namespace: spec.namespace });
     this.calls.push(`deploy ${name}`);
+    if (!this.namespaces.has(spec.namespace)) throw new ProviderError('invalid', `namespace: no namespace named ${spec.namespace}`);
     if (this.functions.has(name)) throw new ProviderError('conflict', `a service named ${name} already exists`);
     this.functions.set(
       name,
@@ -195,6 +199,49 @@ export class FakeProvider implements Provider {
     if (this.logDelayMs) await new Promise((r) => setTimeout(r, this.logDelayMs));
     for (const entry of this.logEntries) yield entry;
   }
+  /** Namespaces besides the default one, and secrets by "namespace/name". */
+  readonly namespaces = new Map<string, NamespaceInfo>([[DEFAULT_NAMESPACE, { name: DEFAULT_NAMESPACE, labels: {}, annotations: {} }]]);
+  readonly secrets = new Map<string, Buffer>();
+
+  async listNamespaces(): Promise<NamespaceInfo[]> {
+    return [...this.namespaces.values()];
+  }
+  async createNamespace(namespace: NamespaceInfo): Promise<void> {
+    if (this.namespaces.has(namespace.name)) throw new ProviderError('conflict', `namespace ${namespace.name} already exists`);
+    this.calls.push(`create namespace ${namespace.name}`);
+    this.namespaces.set(namespace.name, namespace);
+  }
+  async updateNamespace(namespace: NamespaceInfo): Promise<void> {
+    if (!this.namespaces.has(namespace.name)) throw new ProviderError('not-found', `namespace ${namespace.name} not found`);
+    this.namespaces.set(namespace.name, namespace);
+  }
+  async deleteNamespace(name: string): Promise<void> {
+    if (name === DEFAULT_NAMESPACE) throw new ProviderError('conflict', `the default namespace ${name} cannot be deleted`);
+    if (!this.namespaces.has(name)) throw new ProviderError('not-found', `namespace ${name} not found`);
+    const inIt = [...this.functions.values()].filter((f) => f.namespace === name).map((f) => f.name);
+    if (inIt.length > 0) throw new ProviderError('conflict', `namespace ${name} still holds functions: ${inIt.join(', ')}`);
+    this.namespaces.delete(name);
+  }
+  async listSecrets(namespace: string): Promise<SecretRef[]> {
+    if (!this.namespaces.has(namespace)) throw new ProviderError('not-found', `namespace ${namespace} not found`);
+    return [...this.secrets.keys()].filter((k) => k.startsWith(`${namespace}/`)).map((k) => ({ name: k.slice(namespace.length + 1), namespace }));
+  }
+  async createSecret(secret: SecretValue): Promise<void> {
+    const key = `${secret.namespace}/${secret.name}`;
+    if (this.secrets.has(key)) throw new ProviderError('conflict', `secret ${secret.name} already exists in namespace ${secret.namespace}`);
+    this.calls.push(`create secret ${key}`);
+    this.secrets.set(key, secret.value);
+  }
+  async updateSecret(secret: SecretValue): Promise<void> {
+    const key = `${secret.namespace}/${secret.name}`;
+    if (!this.secrets.has(key)) throw new ProviderError('not-found', `secret ${secret.name} not found in namespace ${secret.namespace}`);
+    this.secrets.set(key, secret.value);
+  }
+  async deleteSecret(secret: SecretRef): Promise<void> {
+    const key = `${secret.namespace}/${secret.name}`;
+    if (!this.secrets.delete(key)) throw new ProviderError('not-found', `secret ${secret.name} not found in namespace ${secret.namespace}`);
+  }
+
   watch(listener: SnapshotListener): () => void {
     this.listeners.add(listener);
     this.push();
