@@ -10,6 +10,7 @@ import { needsAuth, normalisePath } from './http/normalise-path.js';
 import { registerDeleteFunction } from './routes/function-delete.js';
 import { registerDeployFunction } from './routes/function-deploy.js';
 import { registerGetFunction } from './routes/function-get.js';
+import { registerFunctionHistory } from './routes/function-history.js';
 import { registerUpdateFunction } from './routes/function-update.js';
 import { registerListFunctions } from './routes/functions-list.js';
 import { registerHealthz } from './routes/healthz.js';
@@ -17,6 +18,7 @@ import { registerInfo } from './routes/info.js';
 import { createInvoker, registerInvoke, type Invoker } from './routes/invoke.js';
 import { registerLogs } from './routes/logs.js';
 import { registerMetrics } from './routes/metrics.js';
+import { registerOverview } from './routes/overview.js';
 import { registerUi } from './routes/ui.js';
 import type { RouteDeps } from './routes/deps.js';
 
@@ -87,6 +89,8 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerUpdateFunction(router, options);
   registerDeleteFunction(router, options);
   registerLogs(router, options);
+  registerFunctionHistory(router, options);
+  registerOverview(router, options);
   registerInvoke(router, invoke);
   registerUi(router, options);
   options.scaler.routes(router);

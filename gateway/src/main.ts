@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     bodyLimit: config.FUNCTION_BODY_LIMIT,
     connectionsPerTask: config.UPSTREAM_CONNECTIONS,
   });
-  const scaler = createScaler({ config, provider, functions, log });
+  const scaler = createScaler({ config, provider, functions, log, events: metrics });
 
   await functions.start();
   const listener = createRequestListener({

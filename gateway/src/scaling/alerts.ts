@@ -5,6 +5,7 @@
 import { applyReplicas, limitsFor, type ScalingContext } from './context.js';
 import { FUNCTION_LABEL, type Alert, type AlertPayload } from './alert-payload.js';
 import { stepDown, stepUp } from './policy.js';
+import { scalingEventOf } from '../metrics.js';
 
 export interface AlertOutcome {
   /** The function named by the alert(s); undefined when the alert names none. */
@@ -98,6 +99,7 @@ export class AlertScaler {
         const to = stepUp(from, limits);
         if (to === from) return { ...base, action: 'unchanged', from, to, reason: `at the maximum (${limits.max})` };
         await applyReplicas(this.context, name, to);
+        this.context.events?.recordScalingEvent(name, scalingEventOf(from, to));
         this.seenFiring.set(name, [...seen, ...fresh].slice(-REMEMBERED_ALERTS));
         this.lastStepUp.set(name, clock.now());
         this.context.activity.touch(name);
@@ -109,6 +111,7 @@ export class AlertScaler {
       const to = stepDown(from, limits);
       if (to === from) return { ...base, action: 'unchanged', from, to, reason: from === 0 ? 'asleep (0 replicas)' : `at or below the minimum (${limits.min})` };
       await applyReplicas(this.context, name, to);
+      this.context.events?.recordScalingEvent(name, scalingEventOf(from, to));
       log.info({ function: name, from, to }, `scaled ${name} down from ${from} to ${to} replicas (alert resolved)`);
       return { ...base, action: 'scaled', from, to, reason: 'resolved' };
     } catch (error) {

@@ -2,6 +2,7 @@
 // per-function lock and the activity log.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { ScalingEvent } from '../metrics.js';
 import type { FunctionView, Provider } from '../provider/types.js';
 import type { HealthProbe } from '../upstream/health-probe.js';
 import type { ActivityLog } from './activity.js';
@@ -32,6 +33,12 @@ export interface ScalingContext {
   activity: ActivityLog;
   /** Asks a starting task whether it is ready (wake-up); none: wait for the provider's own health check. */
   probe?: HealthProbe;
+  /** Told of every replica change the scaler makes (the gateway's metrics: gateway_scaling_events_total). */
+  events?: ScalingEventSink;
+}
+
+export interface ScalingEventSink {
+  recordScalingEvent(name: string, event: ScalingEvent): void;
 }
 
 /** The function's limits; labels with unusable values are logged (once per call) and replaced by defaults. */

@@ -62,6 +62,7 @@ export class Idler {
         const fn = await this.context.functions.refresh(name);
         if (!fn || fn.replicas === 0) return;
         await applyReplicas(this.context, name, 0);
+        this.context.events?.recordScalingEvent(name, 'zero');
         log.info({ function: name, from: fn.replicas, idleSeconds: Math.round(idleMs / 1000) }, `scaled ${name} to zero after ${Math.round(idleMs / 1000)} s without invocations`);
       })
       .catch((error: unknown) => log.error({ err: error, function: name }, `scaling ${name} to zero failed`));

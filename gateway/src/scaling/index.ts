@@ -15,7 +15,7 @@ import { probeWatchdog, type HealthProbe } from '../upstream/health-probe.js';
 import { ActivityLog } from './activity.js';
 import { AlertScaler } from './alerts.js';
 import { systemClock, type Clock } from './clock.js';
-import type { ScalingContext } from './context.js';
+import type { ScalingContext, ScalingEventSink } from './context.js';
 import { Idler } from './idler.js';
 import { KeyedLock } from './keyed-lock.js';
 import { registerScalingRoutes } from './routes.js';
@@ -32,6 +32,8 @@ export interface ScalerDeps {
   clock?: Clock;
   /** How a starting task is asked whether it is ready while waking; default: GET /_/health on its watchdog. */
   probe?: HealthProbe;
+  /** Told of every replica change (the gateway's metrics). */
+  events?: ScalingEventSink;
 }
 
 export interface Scaler {
@@ -72,6 +74,7 @@ export class AutoScaler implements Scaler {
       lock: new KeyedLock(),
       activity: new ActivityLog(clock),
       probe: deps.probe ?? ((address) => probeWatchdog(address, PROBE_TIMEOUT_MS)),
+      ...(deps.events ? { events: deps.events } : {}),
     };
     this.alerts = new AlertScaler(this.context);
     this.waker = new Waker(this.context);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { HttpError } from '../http/errors.js';
 import { applyReplicas, limitsFor, type ScalingContext } from './context.js';
+import { scalingEventOf } from '../metrics.js';
 
 export const scaleRequestSchema = z
   .object({
@@ -31,7 +32,10 @@ export async function scaleManually(context: ScalingContext, name: string, reque
     if (request.replicas > limits.max) {
       throw new HttpError(400, `invalid request: replicas: ${request.replicas} is above the maximum of ${name} (${limits.max}; labels com.openfaas.scale.max, com.faas.max_replicas)`);
     }
-    if (request.replicas !== fn.replicas) await applyReplicas(context, name, request.replicas);
+    if (request.replicas !== fn.replicas) {
+      await applyReplicas(context, name, request.replicas);
+      context.events?.recordScalingEvent(name, scalingEventOf(fn.replicas, request.replicas));
+    }
     // A function scaled by hand starts a fresh idle period.
     context.activity.touch(name);
     context.log.info({ function: name, from: fn.replicas, to: request.replicas }, `scaled ${name} from ${fn.replicas} to ${request.replicas} replicas (by request)`);

@@ -63,6 +63,7 @@ export class Waker {
       const replicas = wakeReplicas(limitsFor(this.context, name, fn.labels));
       log.info({ function: name, replicas }, `waking ${name}: scaling from 0 to ${replicas}`);
       await applyReplicas(this.context, name, replicas);
+      this.context.events?.recordScalingEvent(name, 'wake');
       return true;
     });
 

@@ -7,6 +7,7 @@ import Koa from 'koa';
 import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { errorHandler } from '../../src/http/errors.js';
+import { GatewayMetrics } from '../../src/metrics.js';
 import { ProviderError, type FunctionStatus, type FunctionView, type Provider } from '../../src/provider/types.js';
 import type { Clock } from '../../src/scaling/clock.js';
 import { AutoScaler } from '../../src/scaling/index.js';
@@ -176,6 +177,8 @@ export interface Harness {
   provider: FakeProvider;
   view: FakeView;
   scaler: AutoScaler;
+  /** The gateway's metrics the scaler reports its replica changes to. */
+  metrics: GatewayMetrics;
   lines: LogLine[];
   /** Sends a request to the scaler's routes (through Koa, as the gateway would). */
   post(path: string, body: unknown): Promise<{ status: number; text: string; json: () => unknown }>;
@@ -194,7 +197,9 @@ export async function harness(
   await view.sync();
   const { log, lines } = capturingLogger();
   const probe = options.probe;
+  const metrics = new GatewayMetrics(view, { processMetrics: false });
   const scaler = new AutoScaler({
+    events: metrics,
     config: testConfig(env),
     provider,
     functions: view,
@@ -219,6 +224,7 @@ export async function harness(
     provider,
     view,
     scaler,
+    metrics,
     lines,
     async post(path, body) {
       const res = await fetch(`http://127.0.0.1:${port}${path}`, {

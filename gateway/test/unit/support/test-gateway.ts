@@ -29,7 +29,7 @@ export async function startGateway(
   const metrics = new GatewayMetrics(functions, { processMetrics: false });
   const endpoints = new EndpointTable((name) => provider.endpoints(name), config.UPSTREAM_REFRESH * 1000, log);
   const forwarder = new Forwarder(endpoints, { timeoutMs: config.UPSTREAM_TIMEOUT * 1000, bodyLimit: config.FUNCTION_BODY_LIMIT });
-  const scaler = options.scaler ?? createScaler({ config, provider, functions, log });
+  const scaler = options.scaler ?? createScaler({ config, provider, functions, log, events: metrics });
   const listener = createRequestListener({
     config,
     provider,
