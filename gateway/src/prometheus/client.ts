@@ -178,7 +178,7 @@ function reasonOf(error: unknown, timeoutMs: number): string {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
   const cause = e?.cause;
-  if (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN') return `its name does not resolve (${cause.code}): is the service running?`;
+  if (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN') return `its name does not resolve (${cause.code}; is the service running?)`;
   if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
   return e?.message ?? String(error);
 }
