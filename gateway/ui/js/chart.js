@@ -22,23 +22,39 @@ const LOWER = { top: 200, height: 62 };
 const AXIS_Y = HEIGHT - 10;
 
 /**
- * An SVG path through the points, broken at gaps (null values).
+ * The unbroken runs of points with a value: a gap (null) ends a run.
  * @param {Point[]} points
- * @param {(t: number) => number} x
- * @param {(v: number) => number} y
+ * @returns {Array<Array<{t: number, v: number}>>}
  */
-export function linePath(points, x, y) {
-  let d = '';
+function runsOf(points) {
+  /** @type {Array<Array<{t: number, v: number}>>} */
+  const runs = [];
   let open = false;
   for (const p of points) {
     if (p.v === null) {
       open = false;
       continue;
     }
-    d += `${open ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
+    if (!open) runs.push([]);
+    /** @type {Array<{t: number, v: number}>} */ (runs.at(-1)).push({ t: p.t, v: p.v });
     open = true;
   }
-  return d;
+  return runs;
+}
+
+/** @param {number} n */
+const f1 = (n) => n.toFixed(1);
+
+/**
+ * An SVG path through the points, broken at gaps (null values).
+ * @param {Point[]} points
+ * @param {(t: number) => number} x
+ * @param {(v: number) => number} y
+ */
+export function linePath(points, x, y) {
+  return runsOf(points)
+    .map((run) => run.map((p, i) => `${i === 0 ? 'M' : 'L'}${f1(x(p.t))},${f1(y(p.v))}`).join(''))
+    .join('');
 }
 
 /**
@@ -49,45 +65,29 @@ export function linePath(points, x, y) {
  * @param {number} bottom
  */
 export function areaPath(points, x, y, bottom) {
-  let d = '';
-  /** @type {number | null} */
-  let lastX = null;
-  for (const p of points) {
-    if (p.v === null) {
-      if (lastX !== null) d += `L${lastX.toFixed(1)},${bottom}Z`;
-      lastX = null;
-      continue;
-    }
-    const px = x(p.t);
-    d += lastX === null ? `M${px.toFixed(1)},${bottom}L${px.toFixed(1)},${y(p.v).toFixed(1)}` : `L${px.toFixed(1)},${y(p.v).toFixed(1)}`;
-    lastX = px;
-  }
-  if (lastX !== null) d += `L${lastX.toFixed(1)},${bottom}Z`;
-  return d;
+  return runsOf(points)
+    .map((run) => {
+      const first = /** @type {{t: number}} */ (run[0]);
+      const last = /** @type {{t: number}} */ (run.at(-1));
+      return `M${f1(x(first.t))},${bottom}${run.map((p) => `L${f1(x(p.t))},${f1(y(p.v))}`).join('')}L${f1(x(last.t))},${bottom}Z`;
+    })
+    .join('');
 }
 
 /**
- * A step line (replicas hold their value until the next sample), carried on to `endX`.
+ * A step line (replicas hold their value until the next sample), carried on
+ * to `endX` when the last point has a value.
  * @param {Point[]} points
  * @param {(t: number) => number} x
  * @param {(v: number) => number} y
  * @param {number} endX
  */
 export function stepPath(points, x, y, endX) {
-  let d = '';
-  let open = false;
-  for (const p of points) {
-    if (p.v === null) {
-      open = false;
-      continue;
-    }
-    const px = x(p.t).toFixed(1);
-    const py = y(p.v).toFixed(1);
-    d += open ? `H${px}V${py}` : `M${px},${py}`;
-    open = true;
-  }
-  if (open) d += `H${endX.toFixed(1)}`;
-  return d;
+  const d = runsOf(points)
+    .map((run) => run.map((p, i) => (i === 0 ? `M${f1(x(p.t))},${f1(y(p.v))}` : `H${f1(x(p.t))}V${f1(y(p.v))}`)).join(''))
+    .join('');
+  const last = points.at(-1);
+  return last && last.v !== null ? `${d}H${f1(endX)}` : d;
 }
 
 /**
