@@ -16,9 +16,11 @@ import { registerHealthz } from './routes/healthz.js';
 import { registerInfo } from './routes/info.js';
 import type { InvocationCore } from './invocation/core.js';
 import { registerAlert } from './routes/alert.js';
+import { registerFunctionHistory } from './routes/function-history.js';
 import { createInvoker, registerInvoke, type Invoker } from './routes/invoke.js';
 import { registerLogs } from './routes/logs.js';
 import { registerNamespaces } from './routes/namespaces.js';
+import { registerOverview } from './routes/overview.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerScaleFunction } from './routes/scale-function.js';
 import { registerSecrets } from './routes/secrets.js';
@@ -96,6 +98,8 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerScaleFunction(router, options);
   registerNamespaces(router, options);
   registerSecrets(router, options);
+  registerFunctionHistory(router, options);
+  registerOverview(router, options);
   registerInvoke(router, invoke);
   registerUi(router, options);
 

@@ -105,6 +105,13 @@ const schema = z.object({
   /** How long a request to a function at zero replicas waits for it to wake. */
   WAKE_TIMEOUT: seconds.prefault('30s'),
 
+  // Monitoring: the gateway reads history and alerts for the UI from these
+  // (GET /system/function/{name}/history, /system/functions/history, /system/overview).
+  /** Prometheus' base URL, as the gateway reaches it on the stack's network. */
+  PROMETHEUS_URL: z.url({ protocol: /^https?$/ }).prefault('http://prometheus:9090'),
+  /** AlertManager's base URL (its API v2 gives the firing alerts). */
+  ALERTMANAGER_URL: z.url({ protocol: /^https?$/ }).prefault('http://alertmanager:9093'),
+
   /** Directory of the web UI's static files. */
   UI_DIR: z.string().trim().prefault(''),
 });

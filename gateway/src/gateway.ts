@@ -53,7 +53,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
   const { config, provider, log } = parts;
   const functions = new LiveFunctionView({ provider, log });
   const metrics = new GatewayMetrics(
-    () => functions.list().map(({ status }) => ({ name: qualifiedName(status, config.DEFAULT_NAMESPACE), replicas: status.replicas })),
+    () =>
+      functions.list().map(({ status }) => ({ name: qualifiedName(status, config.DEFAULT_NAMESPACE), replicas: status.replicas, availableReplicas: status.availableReplicas })),
     { processMetrics: parts.processMetrics ?? true },
   );
   const endpoints = new EndpointTable();
@@ -90,6 +91,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       provider,
       functions,
       log,
+      events: metrics,
       ...(parts.clock ? { clock: parts.clock } : {}),
       ...(parts.probe ? { probe: parts.probe } : {}),
       ...(parts.history ? { history: parts.history } : {}),

@@ -3,12 +3,26 @@
 // kept in one record, so an invocation costs one map lookup and no label hashing.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 /** The functions the gateway knows now, under their metric names, with their wanted replicas. */
-export type FunctionCounts = () => Iterable<{ name: string; replicas: number }>;
+export type FunctionCounts = () => Iterable<{ name: string; replicas: number; availableReplicas: number }>;
+
+/** What the scaler did to a function: more replicas, fewer, none (asleep), or woken from none. */
+export type ScalingEvent = 'up' | 'down' | 'zero' | 'wake';
+export const SCALING_EVENTS: readonly ScalingEvent[] = ['up', 'down', 'zero', 'wake'];
+
+/** The event a change of replicas from `from` to `to` is. */
+export function scalingEventOf(from: number, to: number): ScalingEvent {
+  if (to === 0) return 'zero';
+  if (from === 0) return 'wake';
+  return to > from ? 'up' : 'down';
+}
 
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly invocations: Counter<'function_name' | 'code'>;
   private readonly seconds: Histogram<'function_name'>;
+  private readonly scalingEvents: Counter<'function_name' | 'event'>;
+  /** Functions whose scaling-event series exist (at 0 or more). */
+  private readonly withScalingSeries = new Set<string>();
   private readonly series = new Map<string, FunctionSeries>();
 
   constructor(functions: FunctionCounts, options: { processMetrics?: boolean } = {}) {
@@ -44,6 +58,39 @@ export class GatewayMetrics {
         for (const { name, replicas } of functions()) this.set({ function_name: name }, replicas);
       },
     });
+    new Gauge({
+      name: 'gateway_service_available_replicas',
+      help: 'Replicas of each function that are running and ready',
+      labelNames: ['function_name'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { name, availableReplicas } of functions()) this.set({ function_name: name }, availableReplicas);
+      },
+    });
+    const ensureScalingSeries = (name: string) => this.ensureScalingSeries(name);
+    this.scalingEvents = new Counter({
+      name: 'gateway_scaling_events_total',
+      help: 'Replica changes the gateway made, by function and event (up, down, zero, wake)',
+      labelNames: ['function_name', 'event'],
+      registers: [this.registry],
+      collect() {
+        // At 0 from the first scrape, so the first event shows as an increase.
+        for (const { name } of functions()) ensureScalingSeries(name);
+      },
+    });
+  }
+
+  /** Counts one replica change the scaler made. */
+  recordScalingEvent(name: string, event: ScalingEvent): void {
+    this.ensureScalingSeries(name);
+    this.scalingEvents.inc({ function_name: name, event });
+  }
+
+  private ensureScalingSeries(name: string): void {
+    if (this.withScalingSeries.has(name)) return;
+    this.withScalingSeries.add(name);
+    for (const event of SCALING_EVENTS) this.scalingEvents.inc({ function_name: name, event }, 0);
   }
 
   recordInvocation(name: string, code: number, durationSeconds: number): void {
@@ -80,6 +127,9 @@ export class GatewayMetrics {
 
   /** A removed function's series go away (a new function of the same name starts from zero). */
   forget(name: string): void {
+    if (this.withScalingSeries.delete(name)) {
+      for (const event of SCALING_EVENTS) this.scalingEvents.remove({ function_name: name, event });
+    }
     const series = this.series.get(name);
     if (!series) return;
     this.series.delete(name);

@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
-import { openBrowser, screenshot, type BrowserSession } from './support/browser.js';
+import { openBrowser, screenshot, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
 import { fn, gatewayUrl, image, listFunctions, systemFetch, waitFor } from './support/gateway.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
@@ -16,7 +16,7 @@ const REPLICA_TIMEOUT = 90_000;
 
 let session: BrowserSession;
 let page: Page;
-const pageErrors: string[] = [];
+const problems: PageProblems = { pageErrors: [], cspViolations: [] };
 /** Every URL the page asked for: none may leave the gateway. */
 const requested: string[] = [];
 
@@ -52,7 +52,7 @@ describe('web UI at /ui', () => {
     const [username, ...rest] = inject('credentials').split(':');
     session = await openBrowser({ httpCredentials: { username: username!, password: rest.join(':') } });
     page = session.page;
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await watchProblems(page, problems);
     page.on('request', (request) => requested.push(request.url()));
   });
 
@@ -65,6 +65,64 @@ describe('web UI at /ui', () => {
     const anonymous = await fetch(gatewayUrl('/ui/'));
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
+  });
+
+  it('sends a strict Content-Security-Policy and X-Frame-Options: DENY, and the browser enforces it', async () => {
+    await step('00-csp');
+    const res = await systemFetch('/ui/');
+    await res.arrayBuffer();
+    const policy = res.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("default-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+
+    await page.goto(gatewayUrl('/ui/'));
+    await page.getByRole('heading', { level: 1, name: 'Functions' }).waitFor();
+    // An inline script (what an injected <script> would be) is refused, and the refusal is seen.
+    const ran = await page.evaluate(`(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__inlineRan = true';
+      document.body.append(script);
+      return window.__inlineRan === true;
+    })()`);
+    expect(ran).toBe(false);
+    // Both reports arrive: the console's and the securitypolicyviolation event's.
+    await expect.poll(() => problems.cspViolations.some((v) => v.startsWith('script-src-elem blocked inline')), { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => problems.cspViolations.some((v) => /Content Security Policy/.test(v)), { timeout: 5_000 }).toBe(true);
+    console.info(`[ui] CSP refused an injected inline script: ${problems.cspViolations.join(' | ')}`);
+    problems.cspViolations.length = 0;
+  });
+
+  it('works from a link with the credentials in it (http://admin:<password>@host/ui/)', async () => {
+    await step('00-credentials-link');
+    const credentials = inject('credentials');
+    const url = new URL(gatewayUrl('/ui/'));
+    const link = `${url.protocol}//${credentials.split(':').map(encodeURIComponent).join(':')}@${url.host}/ui/`;
+    // A browser that knows no credentials but the link's.
+    const bare = await openBrowser();
+    try {
+      const linkProblems = await watchProblems(bare.page);
+      const answers: number[] = [];
+      bare.page.on('response', (r) => {
+        if (new URL(r.url()).pathname.startsWith('/system/')) answers.push(r.status());
+      });
+      await bare.page.goto(link);
+      const echo = bare.page.locator(`tr[data-function="${echoit()}"]`);
+      await echo.waitFor({ timeout: 30_000 });
+      await expect.poll(async () => ((await echo.locator('td').nth(1).textContent()) ?? '').trim(), { timeout: 30_000 }).toMatch(/^\d+ \/ \d+/);
+      expect(((await bare.page.locator('#live').textContent()) ?? '').trim()).toMatch(/^Live/);
+      // The function page's calls (history, details, logs) work from there too.
+      await echo.getByRole('link').click();
+      await bare.page.getByRole('heading', { level: 1, name: echoit() }).waitFor();
+      await expect.poll(() => bare.page.locator('svg.chart').getAttribute('data-history'), { timeout: 30_000 }).toBe('loaded');
+      await screenshot(bare.page, ARTIFACTS, '00-credentials-link');
+      expect(answers.length).toBeGreaterThan(0);
+      expect(answers.filter((status) => status !== 200)).toEqual([]);
+      expect(linkProblems).toEqual({ pageErrors: [], cspViolations: [] });
+    } finally {
+      await bare.close();
+    }
   });
 
   it('lists echoit with its image, replicas and invocations, from / and without assets from elsewhere', async () => {
@@ -96,6 +154,49 @@ describe('web UI at /ui', () => {
     expect(assets.js).toBeGreaterThan(0);
     expect(assets.css).toBeGreaterThan(0);
     expect(total).toBeLessThan(200 * 1024);
+  });
+
+  it("shows each task's node and state, and why tasks are missing (sample tasks in the gateway's answer)", async () => {
+    await step('01-tasks');
+    // Until GET /system/function/{name} sends instances and unavailableReason (#12), the browser
+    // adds sample ones to the gateway's real answers: this checks the page renders them.
+    const reason = 'No such image: example/missing:1 (on node-3)';
+    const since = new Date(Date.now() - 30_000).toISOString();
+    const sample = [
+      { id: 'a1b2c3d4e5f6a7b8c9d0e1f2', node: 'node-1', state: 'running', ready: true, since },
+      { id: 'ffeeddccbbaa998877665544', node: 'node-3', state: 'rejected', ready: false, since, error: 'No such image: example/missing:1' },
+    ];
+    const detail = gatewayUrl(`/system/function/${echoit()}`);
+    await page.route(detail, async (route) => {
+      const real = (await (await route.fetch()).json()) as Record<string, unknown>;
+      await route.fulfill({ json: { ...real, replicas: 2, availableReplicas: 1, instances: sample, unavailableReason: reason } });
+    });
+    await page.route(gatewayUrl('/system/functions'), async (route) => {
+      const real = (await (await route.fetch()).json()) as Array<Record<string, unknown>>;
+      await route.fulfill({ json: real.map((f) => (f.name === echoit() ? { ...f, unavailableReason: reason } : f)) });
+    });
+    try {
+      await page.goto(gatewayUrl('/ui/'));
+      await expect.poll(() => text(row(echoit()).getByTestId('unavailable-reason')), { timeout: 15_000 }).toBe(`⚠ ${reason}`);
+      await openFunction(echoit());
+      await expect.poll(() => text(page.getByTestId('unavailable-reason')), { timeout: 15_000 }).toBe(`Fewer tasks than wanted: ${reason}`);
+      const tasks = page.getByRole('region', { name: 'Tasks' });
+      await expect.poll(() => tasks.locator('tbody tr').count(), { timeout: 15_000 }).toBe(2);
+      // The failing task first, with the engine's error; each with its node.
+      expect(await tasks.getByTestId('task-node').allTextContents()).toEqual(['node-3', 'node-1']);
+      const failing = tasks.locator('tbody tr').first();
+      expect(await failing.getAttribute('class')).toContain('task-bad');
+      expect(await text(failing)).toContain('No such image: example/missing:1');
+      expect(await text(tasks.locator('tbody tr').nth(1))).toContain('receives traffic');
+      expect(await text(page.getByTestId('nodes'))).toBe('1 task: 1 on node-1');
+      await screenshot(page, ARTIFACTS, '01-tasks');
+    } finally {
+      await page.unroute(detail);
+      await page.unroute(gatewayUrl('/system/functions'));
+    }
+    // Back where the next step begins: the list.
+    await page.goto(gatewayUrl('/ui/'));
+    await row(echoit()).waitFor({ timeout: 30_000 });
   });
 
   it('invokes echoit and shows the echoed text, status and duration; the list count follows without a reload', async () => {
@@ -271,7 +372,8 @@ describe('web UI at /ui', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it('raised no JavaScript error on any page', () => {
-    expect(pageErrors).toEqual([]);
+  it('raised no JavaScript error and no Content-Security-Policy violation on any page', () => {
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.cspViolations).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import type { RouteDeps } from './deps.js';
 
 const TYPES: Record<string, string> = {
@@ -21,11 +22,42 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/**
+ * The UI's own files only: no inline script or style (every handler and
+ * style is in the files), no framing by other pages (clickjacking), no plugins,
+ * no <base> rewriting, forms only to the gateway. The invoke panel renders a
+ * function's HTML in a sandboxed srcdoc frame, which inherits this policy.
+ */
+export const UI_CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Headers on every answer under /ui (files, redirects and misses alike). */
+function secureUi(ctx: Context): void {
+  ctx.set('Content-Security-Policy', UI_CONTENT_SECURITY_POLICY);
+  ctx.set('X-Frame-Options', 'DENY');
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+}
+
 export function registerUi(router: Router, deps: RouteDeps): void {
   router.get('/', (ctx) => ctx.redirect('/ui/'));
   // The router is not strict about a trailing slash: '/ui' also matches '/ui/', which must fall through to the files.
-  router.get('/ui', (ctx, next) => (ctx.path === '/ui' ? ctx.redirect('/ui/') : next()));
+  router.get('/ui', (ctx, next) => {
+    secureUi(ctx);
+    return ctx.path === '/ui' ? ctx.redirect('/ui/') : next();
+  });
   router.get('/ui/{*file}', async (ctx) => {
+    secureUi(ctx);
     const root = deps.config.UI_DIR ? resolve(deps.config.UI_DIR) : '';
     let relative: string;
     try {

@@ -2,6 +2,7 @@
 // per-function lock, the activity log and the clock.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { scalingEventOf, type ScalingEvent } from '../metrics.js';
 import type { FunctionView } from '../functions/view.js';
 import { qualifiedName } from '../functions/names.js';
 import { keyOf, type FunctionRef, type Provider, type ScaleOptions } from '../provider/types.js';
@@ -43,6 +44,12 @@ export interface ScalingContext {
   probe?: HealthProbe;
   /** Invocations through every gateway; none: this gateway's own count decides alone. */
   history?: InvocationHistory;
+  /** Told of every replica change the scaler makes (the gateway's metrics: gateway_scaling_events_total). */
+  events?: ScalingEventSink;
+}
+
+export interface ScalingEventSink {
+  recordScalingEvent(name: string, event: ScalingEvent): void;
 }
 
 /** The function's name in logs and alerts. */
@@ -64,7 +71,9 @@ export function limitsFor(context: ScalingContext, ref: FunctionRef, labels: Rec
 
 /** Scales through the provider, then re-reads the function so the view (and the proxy) see the change at once. */
 export async function applyReplicas(context: ScalingContext, ref: FunctionRef, replicas: number, options?: ScaleOptions): Promise<void> {
+  const before = context.functions.get(ref)?.status.replicas;
   await context.provider.scale(ref, replicas, options);
+  if (before !== undefined && before !== replicas) context.events?.recordScalingEvent(nameOf(context, ref), scalingEventOf(before, replicas));
   await context.functions.refresh(ref).catch((error: unknown) =>
     context.log.warn({ err: error, function: nameOf(context, ref) }, 'could not re-read the function after scaling'),
   );

@@ -16,7 +16,7 @@ import { ActivityLog } from './activity.js';
 import type { AlertPayload } from './alert-payload.js';
 import { AlertScaler, type AlertOutcome } from './alerts.js';
 import { systemClock, type Clock } from './clock.js';
-import type { InvocationHistory, ScalingContext } from './context.js';
+import type { InvocationHistory, ScalingContext, ScalingEventSink } from './context.js';
 import { Idler } from './idler.js';
 import { KeyedLock } from './keyed-lock.js';
 import { scaleManually, type ScaleRequest, type ScaleResult } from './manual.js';
@@ -37,6 +37,8 @@ export interface ScalerDeps {
   probe?: HealthProbe;
   /** Invocations through every gateway (for scale to zero); none: this gateway's own count decides. */
   history?: InvocationHistory;
+  /** Told of every replica change (the gateway's metrics). */
+  events?: ScalingEventSink;
 }
 
 export interface Scaler {
@@ -80,6 +82,7 @@ export class AutoScaler implements Scaler {
       activity: new ActivityLog(clock),
       probe: deps.probe ?? ((address) => probeWatchdog(address, PROBE_TIMEOUT_MS)),
       ...(deps.history ? { history: deps.history } : {}),
+      ...(deps.events ? { events: deps.events } : {}),
     };
     this.alerts = new AlertScaler(this.context);
     this.waker = new Waker(this.context);

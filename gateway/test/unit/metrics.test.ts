@@ -5,7 +5,7 @@ import type { FunctionStatus } from '../../src/provider/types.js';
 import { status } from './support/fake-provider.js';
 
 function viewOf(known: Map<string, FunctionStatus>) {
-  return () => [...known.values()].map((s) => ({ name: s.name, replicas: s.replicas }));
+  return () => [...known.values()].map((s) => ({ name: s.name, replicas: s.replicas, availableReplicas: s.availableReplicas }));
 }
 
 describe('gateway_function_invocation_total', () => {
@@ -34,5 +34,22 @@ describe('gateway_function_invocation_total', () => {
     const text = await metrics.registry.metrics();
     expect(text).not.toMatch(/fn_a/);
     expect(metrics.invocationCount('fn_a')).toBe(0);
+  });
+});
+
+describe('gateway_service_available_replicas', () => {
+  it('reports the ready replicas of every known function next to gateway_service_count, read at scrape time', async () => {
+    const known = new Map([['fn_a', status('fn_a', { replicas: 5, availableReplicas: 2 })]]);
+    const metrics = new GatewayMetrics(viewOf(known), { processMetrics: false });
+    let text = await metrics.registry.metrics();
+    expect(text).toMatch(/gateway_service_count\{function_name="fn_a"\} 5\n/);
+    expect(text).toMatch(/gateway_service_available_replicas\{function_name="fn_a"\} 2\n/);
+    known.set('fn_a', status('fn_a', { replicas: 5, availableReplicas: 5 }));
+    known.set('fn_b', status('fn_b', { replicas: 0, availableReplicas: 0 }));
+    text = await metrics.registry.metrics();
+    expect(text).toMatch(/gateway_service_available_replicas\{function_name="fn_a"\} 5\n/);
+    expect(text).toMatch(/gateway_service_available_replicas\{function_name="fn_b"\} 0\n/);
+    known.delete('fn_a');
+    expect(await metrics.registry.metrics()).not.toMatch(/gateway_service_available_replicas\{function_name="fn_a"\}/);
   });
 });

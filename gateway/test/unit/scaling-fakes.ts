@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { LiveFunctionView } from '../../src/functions/view.js';
+import type { GatewayMetrics } from '../../src/metrics.js';
 import type { Clock } from '../../src/scaling/clock.js';
 import type { InvocationHistory } from '../../src/scaling/context.js';
 import type { AutoScaler } from '../../src/scaling/index.js';
@@ -56,6 +57,8 @@ export interface Harness {
   provider: FakeProvider;
   /** The gateway's live function view. */
   view: LiveFunctionView;
+  /** The gateway's metrics the scaler reports its replica changes to. */
+  metrics: GatewayMetrics;
   scaler: AutoScaler;
   lines: LogLine[];
   /** Sends a request to the gateway's /system routes. */
@@ -87,6 +90,7 @@ export async function harness(
     clock,
     provider,
     view: gw.functions,
+    metrics: gw.metrics,
     scaler: gw.scaler as AutoScaler,
     lines,
     async post(path, body) {

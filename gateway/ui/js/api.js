@@ -1,5 +1,13 @@
+// @ts-check
 // The gateway's API as the UI uses it. Same-origin requests: the browser adds
 // the basic-auth credentials the user gave when the page loaded.
+//
+// Every URL is built against the page's origin, never against the page's
+// own address: opened as http://user:password@host/ui/, the document's URL
+// carries the credentials, and fetch() refuses any URL resolved against it
+// ("Request cannot be constructed from a URL that includes credentials").
+
+/** @typedef {import('./types.js').FunctionStatus} FunctionStatus */
 
 export class ApiError extends Error {
   /**
@@ -15,9 +23,29 @@ export class ApiError extends Error {
   }
 }
 
-/** Text of an error response: JSON {message|error} or plain text. */
+/**
+ * The absolute URL of a gateway path: the origin (scheme, host, port) and the
+ * path, without any user-info part.
+ * @param {string} path e.g. "/system/functions?x=1"
+ * @param {string} [origin] defaults to the page's origin
+ */
+export function apiUrl(path, origin = globalThis.location?.origin ?? '') {
+  const base = new URL(origin);
+  const url = new URL(path, base.origin);
+  // A path such as "//elsewhere/x" would leave the gateway: never.
+  if (url.origin !== base.origin) throw new Error(`not a path of the gateway: ${path}`);
+  url.username = '';
+  url.password = '';
+  return url.href;
+}
+
+/**
+ * Text of an error response: JSON {message|error} or plain text.
+ * @param {Response} res
+ */
 async function errorOf(res) {
   const text = (await res.text().catch(() => '')).trim();
+  /** @type {any} */
   let details;
   try {
     details = JSON.parse(text);
@@ -30,10 +58,15 @@ async function errorOf(res) {
   return new ApiError(res.status, message, details);
 }
 
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body] sent as JSON
+ */
 async function call(method, path, body) {
   let res;
   try {
-    res = await fetch(path, {
+    res = await fetch(apiUrl(path), {
       method,
       cache: 'no-store',
       credentials: 'same-origin',
@@ -47,31 +80,69 @@ async function call(method, path, body) {
   return res;
 }
 
-/** @returns {Promise<Array<{name: string, image: string, invocationCount: number, replicas: number, availableReplicas?: number, envProcess?: string, labels?: Record<string,string>, annotations?: Record<string,string>}>>} */
+/** @returns {Promise<FunctionStatus[]>} */
 export async function listFunctions() {
   const list = await (await call('GET', '/system/functions')).json();
   return Array.isArray(list) ? list : [];
 }
 
+/**
+ * @param {string} name
+ * @returns {Promise<FunctionStatus>}
+ */
 export async function getFunction(name) {
   return (await call('GET', `/system/function/${encodeURIComponent(name)}`)).json();
 }
 
-/** POST /system/functions with the OpenFaaS deployment body. */
+/**
+ * One function's history from Prometheus, through the gateway (503 when Prometheus is down).
+ * @param {string} name
+ * @param {string} window one of WINDOWS (history.js)
+ * @returns {Promise<import('./types.js').FunctionHistory>}
+ */
+export async function functionHistory(name, window) {
+  return (await call('GET', `/system/function/${encodeURIComponent(name)}/history?window=${encodeURIComponent(window)}`)).json();
+}
+
+/**
+ * Every function's rate and replicas over the window, in one request.
+ * @param {string} window
+ * @returns {Promise<import('./types.js').FunctionsHistory>}
+ */
+export async function functionsHistory(window) {
+  return (await call('GET', `/system/functions/history?window=${encodeURIComponent(window)}`)).json();
+}
+
+/** @returns {Promise<import('./types.js').Overview>} */
+export async function overview() {
+  return (await call('GET', '/system/overview')).json();
+}
+
+/**
+ * POST /system/functions with the OpenFaaS deployment body.
+ * @param {Record<string, unknown>} spec
+ */
 export async function deployFunction(spec) {
   await call('POST', '/system/functions', spec);
 }
 
+/** @param {string} name */
 export async function deleteFunction(name) {
   await call('DELETE', '/system/functions', { functionName: name });
 }
 
+/**
+ * @param {string} name
+ * @param {number} replicas
+ */
 export async function scaleFunction(name, replicas) {
   await call('POST', `/system/scale-function/${encodeURIComponent(name)}`, { serviceName: name, replicas });
 }
 
 /**
  * Recent log lines of a function (newline-delimited JSON, follow=false).
+ * @param {string} name
+ * @param {{tail?: number, since?: string}} [options]
  * @returns {Promise<Array<{name?: string, instance?: string, timestamp?: string, text: string}>>}
  */
 export async function readLogs(name, { tail = 100, since } = {}) {
@@ -91,6 +162,7 @@ export async function readLogs(name, { tail = 100, since } = {}) {
     });
 }
 
+/** @returns {Promise<any>} GET /system/info (OpenFaaS shape; read defensively) */
 export async function systemInfo() {
   return (await call('GET', '/system/info')).json();
 }
@@ -101,11 +173,12 @@ export async function systemInfo() {
  * @param {{method: string, contentType?: string, body?: string, signal?: AbortSignal}} request
  */
 export async function invokeFunction(name, { method, contentType, body, signal }) {
+  /** @type {Record<string, string>} */
   const headers = {};
   const hasBody = method !== 'GET' && method !== 'HEAD';
   if (hasBody && contentType) headers['Content-Type'] = contentType;
   const started = performance.now();
-  const res = await fetch(`/function/${encodeURIComponent(name)}`, {
+  const res = await fetch(apiUrl(`/function/${encodeURIComponent(name)}`), {
     method,
     headers,
     body: hasBody ? body ?? '' : undefined,
@@ -118,6 +191,7 @@ export async function invokeFunction(name, { method, contentType, body, signal }
   return {
     status: res.status,
     statusText: res.statusText,
+    /** @type {Array<[string, string]>} */
     headers: [...res.headers.entries()],
     contentType: res.headers.get('content-type') ?? '',
     duration: Number.parseFloat(res.headers.get('x-duration-seconds') ?? ''),

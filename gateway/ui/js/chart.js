@@ -1,150 +1,197 @@
-// A small SVG time chart of the last few minutes of one function: invocation
-// rate (area, left axis) and replicas (desired dashed, available solid; right
-// axis), with a marker at every change of desired replicas. Redrawn after
-// each poll and when its box changes size.
-import { s } from './dom.js';
-import { formatRate } from './format.js';
+// @ts-check
+// The SVG chart of one function over the chosen window: invocation rate
+// (area: every status code; thin lines: each code other than 200; left axis)
+// and replicas (desired dashed, available solid; right axis), scale events
+// as markers, and below it the mean duration. History from Prometheus up to
+// the moment it was read, live polls after that. Redrawn on every update and
+// when its box changes size.
+import { replaceChildren, s } from './dom.js';
+import { agoLabel, niceCeil, rateAxisMax, replicaAxisMax, scale, tickEvery } from './chart-scale.js';
+import { formatRate, formatSeconds } from './format.js';
+import { statsOf, stepsOf } from './history.js';
 
-const HEIGHT = 220;
-const MARGIN = { left: 44, right: 40, top: 22, bottom: 26 };
+/**
+ * @typedef {import('./types.js').Point} Point
+ * @typedef {import('./chart-data.js').ChartData} ChartData
+ */
 
-/** Smallest "round" number (1, 2, 5 x 10^n) at or above v, at least `floor`. */
-export function niceCeil(v, floor = 1) {
-  if (!(v > floor)) return floor;
-  const power = 10 ** Math.floor(Math.log10(v));
-  const m = v / power;
-  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * power;
+const HEIGHT = 300;
+const MARGIN = { left: 48, right: 40 };
+const MAIN = { top: 24, height: 150 };
+const LOWER = { top: 200, height: 62 };
+const AXIS_Y = HEIGHT - 10;
+
+/**
+ * The unbroken runs of points with a value: a gap (null) ends a run.
+ * @param {Point[]} points
+ * @returns {Array<Array<{t: number, v: number}>>}
+ */
+function runsOf(points) {
+  /** @type {Array<Array<{t: number, v: number}>>} */
+  const runs = [];
+  let open = false;
+  for (const p of points) {
+    if (p.v === null) {
+      open = false;
+      continue;
+    }
+    if (!open) runs.push([]);
+    /** @type {Array<{t: number, v: number}>} */ (runs.at(-1)).push({ t: p.t, v: p.v });
+    open = true;
+  }
+  return runs;
 }
 
-/** The visible time span (a whole number of ticks) and the tick spacing. */
-export function spanOf(samples, now, windowMs) {
-  const seen = samples.length > 0 ? now - samples[0].t : 0;
-  const wanted = Math.min(windowMs, Math.max(60_000, seen));
-  const every = wanted <= 60_000 ? 15_000 : wanted <= 150_000 ? 30_000 : 60_000;
-  return { span: Math.min(windowMs, Math.ceil(wanted / every) * every), every };
-}
+/** @param {number} n */
+const f1 = (n) => n.toFixed(1);
 
-function agoLabel(ms) {
-  const seconds = Math.round(ms / 1000);
-  const m = Math.floor(seconds / 60);
-  const rest = seconds % 60;
-  return `-${m > 0 ? `${m}m` : ''}${rest > 0 ? `${rest}s` : ''}`;
+/**
+ * An SVG path through the points, broken at gaps (null values).
+ * @param {Point[]} points
+ * @param {(t: number) => number} x
+ * @param {(v: number) => number} y
+ */
+export function linePath(points, x, y) {
+  return runsOf(points)
+    .map((run) => run.map((p, i) => `${i === 0 ? 'M' : 'L'}${f1(x(p.t))},${f1(y(p.v))}`).join(''))
+    .join('');
 }
 
 /**
- * Values at which the step line changes, in order: [1, 5, 10, 1] for a
- * function the autoscaler took from 1 to 10 and back.
+ * The area under a line down to `bottom`, one closed shape per unbroken run.
+ * @param {Point[]} points
+ * @param {(t: number) => number} x
+ * @param {(v: number) => number} y
+ * @param {number} bottom
  */
-export function steps(samples, key) {
-  const out = [];
-  for (const sample of samples) if (out.at(-1) !== sample[key]) out.push(sample[key]);
-  return out;
+export function areaPath(points, x, y, bottom) {
+  return runsOf(points)
+    .map((run) => {
+      const first = /** @type {{t: number}} */ (run[0]);
+      const last = /** @type {{t: number}} */ (run.at(-1));
+      return `M${f1(x(first.t))},${bottom}${run.map((p) => `L${f1(x(p.t))},${f1(y(p.v))}`).join('')}L${f1(x(last.t))},${bottom}Z`;
+    })
+    .join('');
 }
 
 /**
- * @param {{labelledBy: string, windowMs: number}} options
- * @returns {{el: SVGSVGElement, update: (samples: any[], events: any[], now?: number) => void, dispose: () => void}}
+ * A step line (replicas hold their value until the next sample), carried on
+ * to `endX` when the last point has a value.
+ * @param {Point[]} points
+ * @param {(t: number) => number} x
+ * @param {(v: number) => number} y
+ * @param {number} endX
  */
-export function createChart({ labelledBy, windowMs }) {
-  const svg = /** @type {SVGSVGElement} */ (s('svg', { class: 'chart', role: 'img', 'aria-labelledby': labelledBy, height: HEIGHT }));
-  let last = { samples: [], events: [], now: Date.now() };
+export function stepPath(points, x, y, endX) {
+  const d = runsOf(points)
+    .map((run) => run.map((p, i) => (i === 0 ? `M${f1(x(p.t))},${f1(y(p.v))}` : `H${f1(x(p.t))}V${f1(y(p.v))}`)).join(''))
+    .join('');
+  const last = points.at(-1);
+  return last && last.v !== null ? `${d}H${f1(endX)}` : d;
+}
+
+/**
+ * @param {{labelledBy: string}} options
+ * @returns {{el: SVGSVGElement, update: (data: ChartData, windowName: string) => void, dispose: () => void}}
+ */
+export function createChart({ labelledBy }) {
+  const svg = s('svg', { class: 'chart', role: 'img', 'aria-labelledby': labelledBy, height: HEIGHT });
+  /** @type {{data: ChartData, windowName: string} | null} */
+  let last = null;
 
   const draw = () => {
-    const { samples, events, now } = last;
+    if (!last) return;
+    const { data, windowName } = last;
     const width = Math.max(280, Math.round(svg.getBoundingClientRect().width) || 600);
     svg.setAttribute('viewBox', `0 0 ${width} ${HEIGHT}`);
-    const plotW = width - MARGIN.left - MARGIN.right;
-    const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-    // The time axis grows with the data, from one minute up to the whole window.
-    const tick = spanOf(samples, now, windowMs);
-    const span = tick.span;
-    const start = now - span;
-    const x = (t) => MARGIN.left + Math.max(0, Math.min(1, (t - start) / span)) * plotW;
+    const left = MARGIN.left;
+    const right = width - MARGIN.right;
+    const x = scale(data.start, data.end, left, right);
+    const mainBottom = MAIN.top + MAIN.height;
+    const lowerBottom = LOWER.top + LOWER.height;
 
-    const rates = samples.map((p) => p.rate).filter((r) => r !== null);
-    const rateMax = 4 * niceCeil(Math.max(0, ...rates) / 4, 0.5);
-    const replicaMax = 4 * Math.max(1, Math.ceil(Math.max(0, ...samples.map((p) => Math.max(p.replicas, p.available))) / 4));
-    const yRate = (r) => MARGIN.top + plotH - (r / rateMax) * plotH;
-    const yRep = (n) => MARGIN.top + plotH - (n / replicaMax) * plotH;
-    const bottom = MARGIN.top + plotH;
+    const rateMax = rateAxisMax(Math.max(0, ...data.rate.map((p) => p.v ?? 0), ...data.codes.flatMap((c) => c.points.map((p) => p.v ?? 0))));
+    const replicaMax = replicaAxisMax(Math.max(0, ...data.replicas.map((p) => p.v ?? 0), ...data.available.map((p) => p.v ?? 0)));
+    const durationPeak = statsOf(data.duration).peak ?? 0;
+    const durationMax = niceCeil(durationPeak, 0.001);
+    const yRate = scale(0, rateMax, mainBottom, MAIN.top);
+    const yRep = scale(0, replicaMax, mainBottom, MAIN.top);
+    const yDur = scale(0, durationMax, lowerBottom, LOWER.top);
 
+    /** @type {SVGElement[]} */
     const grid = [];
     for (const f of [0, 0.25, 0.5, 0.75, 1]) {
-      const y = MARGIN.top + plotH - f * plotH;
-      grid.push(s('line', { class: 'grid', x1: MARGIN.left, x2: MARGIN.left + plotW, y1: y, y2: y }));
-      grid.push(s('text', { class: 'axis axis-rate', x: MARGIN.left - 6, y: y + 4, 'text-anchor': 'end' }, formatRate(rateMax * f)));
-      grid.push(s('text', { class: 'axis axis-replicas', x: MARGIN.left + plotW + 6, y: y + 4 }, String(replicaMax * f)));
+      const y = mainBottom - f * MAIN.height;
+      grid.push(s('line', { class: 'grid', x1: left, x2: right, y1: y, y2: y }));
+      grid.push(s('text', { class: 'axis axis-rate', x: left - 6, y: y + 4, 'text-anchor': 'end' }, formatRate(rateMax * f)));
+      grid.push(s('text', { class: 'axis axis-replicas', x: right + 6, y: y + 4 }, String(replicaMax * f)));
     }
-    grid.push(s('text', { class: 'axis axis-rate', x: 4, y: 11 }, 'req/s'));
-    grid.push(s('text', { class: 'axis axis-replicas', x: width - 4, y: 11, 'text-anchor': 'end' }, 'replicas'));
-    for (let ago = 0; ago <= span; ago += tick.every) {
-      const t = now - ago;
-      grid.push(s('line', { class: 'grid grid-x', x1: x(t), x2: x(t), y1: MARGIN.top, y2: bottom }));
-      grid.push(s('text', { class: 'axis', x: x(t), y: HEIGHT - 8, 'text-anchor': ago === 0 ? 'end' : ago === span ? 'start' : 'middle' }, ago === 0 ? 'now' : agoLabel(ago)));
+    grid.push(s('text', { class: 'axis axis-rate', x: 4, y: 12 }, 'req/s'));
+    grid.push(s('text', { class: 'axis axis-replicas', x: width - 4, y: 12, 'text-anchor': 'end' }, 'replicas'));
+    for (const f of [0, 1]) {
+      const y = lowerBottom - f * LOWER.height;
+      grid.push(s('line', { class: 'grid', x1: left, x2: right, y1: y, y2: y }));
+      grid.push(s('text', { class: 'axis axis-duration', x: left - 6, y: y + 4, 'text-anchor': 'end' }, f === 0 ? '0' : formatSeconds(durationMax)));
+    }
+    grid.push(s('text', { class: 'axis axis-duration', x: left + 4, y: LOWER.top - 6 }, 'mean duration'));
+
+    const span = data.end - data.start;
+    const every = tickEvery(span);
+    for (let ago = 0; ago <= span + 1; ago += every) {
+      const t = data.end - ago;
+      const tx = x(t);
+      grid.push(s('line', { class: 'grid grid-x', x1: tx, x2: tx, y1: MAIN.top, y2: lowerBottom }));
+      const anchor = ago === 0 ? 'end' : ago + every > span + 1 ? 'start' : 'middle';
+      grid.push(s('text', { class: 'axis axis-time', x: tx, y: AXIS_Y, 'text-anchor': anchor }, ago === 0 ? 'now' : agoLabel(ago)));
     }
 
-    // Rate: a line with a light area under it, broken where no rate is known.
-    let rateLine = '';
-    let rateArea = '';
-    let open = null;
-    for (const p of samples) {
-      if (p.rate === null) {
-        if (open !== null) rateArea += `L${open.toFixed(1)},${bottom}Z`;
-        open = null;
-        continue;
-      }
-      const px = x(p.t).toFixed(1);
-      const py = yRate(p.rate).toFixed(1);
-      if (open === null) {
-        rateLine += `M${px},${py}`;
-        rateArea += `M${px},${bottom}L${px},${py}`;
-      } else {
-        rateLine += `L${px},${py}`;
-        rateArea += `L${px},${py}`;
-      }
-      open = Number(px);
-    }
-    if (open !== null) rateArea += `L${open.toFixed(1)},${bottom}Z`;
-
-    const stepPath = (key) => {
-      let d = '';
-      samples.forEach((p, i) => {
-        const px = x(p.t).toFixed(1);
-        const py = yRep(p[key]).toFixed(1);
-        d += i === 0 ? `M${px},${py}` : `H${px}V${py}`;
-      });
-      if (samples.length > 0) d += `H${x(now).toFixed(1)}`;
-      return d;
-    };
-
-    // Labels of changes close together go on alternate rows so they stay readable.
+    // Labels of events close together go on alternate rows so they stay readable.
     let lastLabelX = -Infinity;
     let row = 0;
-    const markers = events
-      .filter((e) => e.t >= start)
-      .map((e) => {
-        const mx = x(e.t);
-        row = mx - lastLabelX < 44 ? (row + 1) % 3 : 0;
-        lastLabelX = mx;
-        return s(
-          'g',
-          { class: `marker ${e.to > e.from ? 'marker-up' : 'marker-down'}` },
-          s('line', { x1: mx, x2: mx, y1: MARGIN.top, y2: bottom }),
-          s('text', { x: mx + 3, y: MARGIN.top + 12 + row * 13 }, `${e.from}→${e.to}`),
-        );
-      });
+    const markers = data.events.map((e) => {
+      const mx = x(e.t);
+      row = mx - lastLabelX < 48 ? (row + 1) % 3 : 0;
+      lastLabelX = mx;
+      const rising = e.kind === 'up' || e.kind === 'wake';
+      return s(
+        'g',
+        { class: `marker ${rising ? 'marker-up' : 'marker-down'}`, 'data-kind': e.kind },
+        s('line', { x1: mx, x2: mx, y1: MAIN.top, y2: lowerBottom }),
+        // Near the right edge the label goes to the left of its line.
+        mx > right - 48 ? s('text', { x: mx - 3, y: MAIN.top + 11 + row * 13, 'text-anchor': 'end' }, e.label) : s('text', { x: mx + 3, y: MAIN.top + 11 + row * 13 }, e.label),
+      );
+    });
 
-    const tail = samples.at(-1);
-    svg.replaceChildren(
-      ...grid,
-      s('path', { class: 'rate-area', d: rateArea }),
-      s('path', { class: 'rate-line', d: rateLine }),
-      ...markers,
-      s('path', { class: 'replicas-desired', d: stepPath('replicas'), 'data-values': steps(samples, 'replicas').join(',') }),
-      s('path', { class: 'replicas-available', d: stepPath('available'), 'data-values': steps(samples, 'available').join(',') }),
-      tail ? s('circle', { class: 'dot-replicas', cx: x(tail.t), cy: yRep(tail.available), r: 3 }) : null,
-      tail && tail.rate !== null ? s('circle', { class: 'dot-rate', cx: x(tail.t), cy: yRate(tail.rate), r: 3 }) : null,
-      samples.length < 2 ? s('text', { class: 'axis chart-empty', x: MARGIN.left + plotW / 2, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle' }, 'collecting data…') : null,
+    const history = data.historyEnd === null ? [] : data.rate.filter((p) => p.t <= /** @type {number} */ (data.historyEnd));
+    const historyReplicas = data.historyEnd === null ? [] : data.replicas.filter((p) => p.t <= /** @type {number} */ (data.historyEnd));
+    svg.setAttribute('data-window', windowName);
+    svg.setAttribute('data-span', String(Math.round(span / 1000)));
+    svg.setAttribute('data-history', data.historyEnd === null ? 'none' : 'loaded');
+    svg.setAttribute('data-history-points', String(data.historyPoints));
+    svg.setAttribute('data-history-peak-rate', String(statsOf(history).peak ?? 0));
+    svg.setAttribute('data-history-replicas', stepsOf(historyReplicas).join(','));
+
+    const liveEdge = data.historyEnd !== null && data.historyEnd > data.start ? x(data.historyEnd) : null;
+    const rateTail = [...data.rate].reverse().find((p) => p.v !== null);
+    const availableTail = [...data.available].reverse().find((p) => p.v !== null);
+    const hasData = data.rate.filter((p) => p.v !== null).length >= 2 || data.replicas.length >= 2;
+    replaceChildren(
+      svg,
+      grid,
+      liveEdge !== null ? s('line', { class: 'live-edge', x1: liveEdge, x2: liveEdge, y1: MAIN.top, y2: mainBottom }) : null,
+      s('path', { class: 'rate-area', d: areaPath(data.rate, x, yRate, mainBottom) }),
+      s('path', { class: 'rate-line', d: linePath(data.rate, x, yRate) }),
+      data.codes.map((c) => s('path', { class: `rate-code rate-code-${c.code.charAt(0)}xx`, 'data-code': c.code, d: linePath(c.points, x, yRate) })),
+      markers,
+      s('path', { class: 'replicas-desired', d: stepPath(data.replicas, x, yRep, right), 'data-values': stepsOf(data.replicas).join(',') }),
+      s('path', { class: 'replicas-available', d: stepPath(data.available, x, yRep, right), 'data-values': stepsOf(data.available).join(',') }),
+      s('path', { class: 'duration-line', d: linePath(data.duration, x, yDur) }),
+      availableTail && availableTail.v !== null ? s('circle', { class: 'dot-replicas', cx: x(availableTail.t), cy: yRep(availableTail.v), r: 3 }) : null,
+      rateTail && rateTail.v !== null ? s('circle', { class: 'dot-rate', cx: x(rateTail.t), cy: yRate(rateTail.v), r: 3 }) : null,
+      hasData ? null : s('text', { class: 'axis chart-empty', x: (left + right) / 2, y: MAIN.top + MAIN.height / 2, 'text-anchor': 'middle' }, 'collecting data…'),
+      data.duration.length === 0
+        ? s('text', { class: 'axis chart-empty', x: (left + right) / 2, y: LOWER.top + LOWER.height / 2 + 4, 'text-anchor': 'middle' }, data.historyEnd === null ? 'needs the history from Prometheus' : 'no invocations in this window')
+        : null,
     );
   };
 
@@ -153,8 +200,8 @@ export function createChart({ labelledBy, windowMs }) {
 
   return {
     el: svg,
-    update(samples, events, now = Date.now()) {
-      last = { samples, events, now };
+    update(data, windowName) {
+      last = { data, windowName };
       draw();
     },
     dispose: () => observer.disconnect(),

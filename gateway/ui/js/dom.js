@@ -1,15 +1,25 @@
+// @ts-check
 // A tiny element builder: the UI never assigns innerHTML with data from the
-// API (function names, logs and response bodies are untrusted text).
+// API (function names, logs and response bodies are untrusted text), and
+// never writes a style attribute or an inline handler (the page's
+// Content-Security-Policy forbids both): `on*` attributes become listeners.
+
+/**
+ * What h() and s() take as children: text, nodes, nothing, or lists of them.
+ * @typedef {string | number | Node | null | undefined | false} ChildItem
+ * @typedef {ChildItem | ChildItem[] | ChildItem[][]} Child
+ */
 
 /**
  * h('button', { class: 'primary', onclick: fn, 'aria-label': 'Close' }, 'x')
  * Attributes whose value is false, null or undefined are left out; `on*`
  * attributes become event listeners; children may be strings, nodes, arrays
  * or null.
- * @param {string} tag
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
  * @param {Record<string, any>} [attrs]
- * @param {...any} children
- * @returns {HTMLElement}
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -25,9 +35,16 @@ export function h(tag, attrs = {}, ...children) {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-/** Same as h() for SVG elements (no event listeners needed there). */
+/**
+ * Same as h() for SVG elements (no event listeners needed there).
+ * @template {keyof SVGElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, string | number | boolean | null | undefined>} [attrs]
+ * @param {...Child} children
+ * @returns {SVGElementTagNameMap[K]}
+ */
 export function s(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG_NS, tag);
+  const el = /** @type {SVGElementTagNameMap[K]} */ (document.createElementNS(SVG_NS, tag));
   for (const [key, value] of Object.entries(attrs)) {
     if (value !== false && value !== null && value !== undefined) el.setAttribute(key, String(value));
   }
@@ -35,6 +52,10 @@ export function s(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * @param {Element} el
+ * @param {Child[]} children
+ */
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
@@ -42,20 +63,30 @@ function append(el, children) {
   }
 }
 
-/** Replaces every child of `el`. */
+/**
+ * Replaces every child of `el`.
+ * @param {Element} el
+ * @param {...Child} children
+ */
 export function replaceChildren(el, ...children) {
   el.replaceChildren();
   append(el, children);
 }
 
 let idCounter = 0;
-/** A document-unique id, for label/for and aria-describedby pairs. */
+/**
+ * A document-unique id, for label/for and aria-describedby pairs.
+ * @param {string} [prefix]
+ */
 export function uid(prefix = 'id') {
   idCounter += 1;
   return `${prefix}-${idCounter}`;
 }
 
-/** Tells screen-reader users about something that happened (the polite live region in index.html). */
+/**
+ * Tells screen-reader users about something that happened (the polite live region in index.html).
+ * @param {string} message
+ */
 export function announce(message) {
   const region = document.getElementById('announcer');
   if (!region) return;
@@ -64,11 +95,47 @@ export function announce(message) {
   setTimeout(() => (region.textContent = message), 50);
 }
 
-/** Shows a short status message at the top of the page (and announces it). */
+/**
+ * Shows a short status message at the top of the page (and announces it).
+ * @param {string} message
+ * @param {'info' | 'error'} [kind]
+ */
 export function toast(message, kind = 'info') {
   const area = document.getElementById('toasts');
   if (!area) return;
   const item = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, message);
   area.append(item);
   setTimeout(() => item.remove(), kind === 'error' ? 10_000 : 5_000);
+}
+
+/**
+ * A radio group of buttons (role=radiogroup) for a small set of choices,
+ * e.g. the chart windows. Arrow keys move between them.
+ * @param {{label: string, choices: ReadonlyArray<{value: string, label: string}>, value: string, onChange: (value: string) => void}} options
+ * @returns {{el: HTMLElement, set: (value: string) => void}}
+ */
+export function segmented({ label, choices, value, onChange }) {
+  const el = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': label });
+  const buttons = choices.map((choice) =>
+    h('button', { type: 'button', role: 'radio', 'data-value': choice.value, onclick: () => pick(choice.value, true) }, choice.label),
+  );
+  /** @param {string} v @param {boolean} notify */
+  const pick = (v, notify) => {
+    for (const b of buttons) {
+      const on = b.dataset.value === v;
+      b.setAttribute('aria-checked', String(on));
+      b.tabIndex = on ? 0 : -1;
+    }
+    if (notify) onChange(v);
+  };
+  el.addEventListener('keydown', (e) => {
+    if (!['ArrowLeft', 'ArrowRight'].includes(e.key)) return;
+    const current = buttons.findIndex((b) => b === document.activeElement);
+    const next = buttons[(current + (e.key === 'ArrowRight' ? 1 : buttons.length - 1)) % buttons.length];
+    next?.focus();
+    next?.click();
+  });
+  el.append(...buttons);
+  pick(value, false);
+  return { el, set: (v) => pick(v, false) };
 }

@@ -1,9 +1,13 @@
+// @ts-check
 // Maps the gateway's validation errors to the deploy form's fields. The
 // gateway answers 400 with a text such as "invalid request: service: expected
 // ...; image: expected ..." (the path before each colon names the field); JSON
 // {message, field} is understood too.
 
-/** Form field keys: service, image, envProcess, network, envVars, labels, scaleMin, scaleMax, scaleZero, constraints, secrets, limits */
+/**
+ * Form field keys: service, image, envProcess, network, envVars, labels, scaleMin, scaleMax, scaleZero, constraints, secrets, limits
+ * @type {Record<string, string>}
+ */
 const SCALE_LABELS = {
   'com.openfaas.scale.min': 'scaleMin',
   'com.openfaas.scale.max': 'scaleMax',
@@ -12,14 +16,18 @@ const SCALE_LABELS = {
 };
 const TOP = ['service', 'image', 'envProcess', 'network', 'envVars', 'labels', 'annotations', 'constraints', 'secrets', 'limits', 'requests'];
 
-/** The form field a path like "labels.com.openfaas.scale.min" or "envVars" belongs to, or undefined. */
+/**
+ * The form field a path like "labels.com.openfaas.scale.min" or "envVars" belongs to, or undefined.
+ * @param {unknown} path
+ * @returns {string | undefined}
+ */
 export function fieldOfPath(path) {
   const clean = String(path).trim().replace(/^(body|spec)\./, '').replace(/\[(\d+)\]/g, '.$1');
   if (clean === 'name' || clean === 'functionName' || clean === 'serviceName') return 'service';
   for (const [label, field] of Object.entries(SCALE_LABELS)) {
     if (clean === `labels.${label}` || clean === `labels["${label}"]`) return field;
   }
-  const head = clean.split('.')[0];
+  const head = clean.split('.')[0] ?? '';
   if (head === 'annotations') return 'labels';
   if (head === 'requests') return 'limits';
   return TOP.includes(head) ? head : undefined;
@@ -30,8 +38,11 @@ export function fieldOfPath(path) {
  * @returns {{fields: Record<string, string>, general: string[]}}
  */
 export function mapDeployError(error) {
+  /** @type {Record<string, string>} */
   const fields = {};
+  /** @type {string[]} */
   const general = [];
+  /** @param {string | undefined} field @param {string} message */
   const put = (field, message) => {
     if (field) fields[field] = fields[field] ? `${fields[field]}; ${message}` : message;
     else general.push(message);
@@ -50,9 +61,9 @@ export function mapDeployError(error) {
     // "service: expected ..." or "labels.com.openfaas.scale.min: ..."
     const lead = /^([A-Za-z][\w.\-/"[\]]*)\s*:\s*(.*)$/s.exec(part);
     const field = lead ? fieldOfPath(lead[1]) : undefined;
-    if (field) {
+    if (lead && field) {
       // "service: expected ..." under the Name field reads better without the path.
-      put(field, lead[1] === field ? capitalise(lead[2]) : part);
+      put(field, lead[1] === field ? capitalise(lead[2] ?? '') : part);
       continue;
     }
     // Otherwise the first field name the text mentions, e.g. "a function named x already exists" has none.
@@ -65,6 +76,7 @@ export function mapDeployError(error) {
   return { fields, general };
 }
 
+/** @param {string} text */
 function capitalise(text) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

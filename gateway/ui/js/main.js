@@ -1,3 +1,4 @@
+// @ts-check
 // Entry point: hash router, the connection indicator in the header and the
 // gateway version in the footer.
 import { replaceChildren, h } from './dom.js';
@@ -8,22 +9,25 @@ import { parseRoute } from './routes.js';
 import { listView } from './views/list.js';
 import { functionView } from './views/function.js';
 import { deployView } from './views/deploy.js';
+import { overviewView } from './views/overview.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+/** @type {{el?: HTMLElement, dispose: () => void}} */
 let current = { dispose() {} };
 let firstRoute = true;
 
 function route() {
   const target = parseRoute(location.hash);
   current.dispose();
-  current = target.view === 'function' ? functionView(target.name) : target.view === 'deploy' ? deployView() : listView();
-  replaceChildren(main, current.el);
+  const view = target.view === 'function' ? functionView(target.name) : target.view === 'deploy' ? deployView() : target.view === 'overview' ? overviewView() : listView();
+  current = view;
+  replaceChildren(main, view.el);
   for (const link of document.querySelectorAll('nav a[data-view]')) {
     const active = link.getAttribute('data-view') === target.view;
     if (active) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  const heading = main.querySelector('h1');
+  const heading = /** @type {HTMLElement | null} */ (main.querySelector('h1'));
   document.title = `${heading?.textContent ?? 'Functions'} · SwarmFaaS`;
   // Moving focus to the new heading tells keyboard and screen-reader users the page changed.
   if (!firstRoute) heading?.focus();
@@ -47,7 +51,7 @@ setInterval(showConnection, 1000);
 
 systemInfo()
   .then((info) => {
-    const text = (v) => (typeof v === 'string' ? v : '');
+    const text = (/** @type {unknown} */ v) => (typeof v === 'string' ? v : '');
     const version = text(info?.version?.release);
     const provider = [text(info?.provider?.provider), text(info?.provider?.orchestration)].filter(Boolean).join(' on ');
     const footer = document.getElementById('gateway-info');

@@ -1,21 +1,28 @@
+// @ts-check
 // Hash routes: the gateway serves only static files, the page does the rest.
 //   #/            functions list
 //   #/fn/<name>   one function
+//   #/overview    every function, the stack's health and the firing alerts
 //   #/deploy      deploy form
 
+/** @param {string} name */
 export const fnHref = (name) => `#/fn/${encodeURIComponent(name)}`;
 
-/** @returns {{view: 'list'} | {view: 'function', name: string} | {view: 'deploy'}} */
+/**
+ * @param {string} hash
+ * @returns {{view: 'list'} | {view: 'function', name: string} | {view: 'deploy'} | {view: 'overview'}}
+ */
 export function parseRoute(hash) {
   const path = hash.replace(/^#/, '');
   const fn = /^\/fn\/(.+)$/.exec(path);
   if (fn) {
     try {
-      return { view: 'function', name: decodeURIComponent(fn[1]) };
+      return { view: 'function', name: decodeURIComponent(/** @type {string} */ (fn[1])) };
     } catch {
       return { view: 'list' };
     }
   }
   if (path === '/deploy') return { view: 'deploy' };
+  if (path === '/overview') return { view: 'overview' };
   return { view: 'list' };
 }

@@ -64,3 +64,27 @@ export async function screenshot(page: Page, dir: string, name: string): Promise
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+export interface PageProblems {
+  /** Uncaught errors of the page's scripts. */
+  pageErrors: string[];
+  /** Content-Security-Policy violations the page (or a frame in it) reported. */
+  cspViolations: string[];
+}
+
+/**
+ * Collects what must never happen on a page of the UI: uncaught errors and
+ * Content-Security-Policy violations, both the console's reports and the
+ * securitypolicyviolation events (which also carry what was blocked).
+ */
+export async function watchProblems(page: Page, problems: PageProblems = { pageErrors: [], cspViolations: [] }): Promise<PageProblems> {
+  page.on('pageerror', (error) => problems.pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (/content security policy/i.test(message.text())) problems.cspViolations.push(message.text());
+  });
+  await page.exposeFunction('__reportCspViolation', (text: string) => problems.cspViolations.push(text));
+  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
+    window.__reportCspViolation(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber);
+  });`);
+  return problems;
+}

@@ -1,3 +1,4 @@
+// @ts-check
 // #/deploy : deploy a new function. The gateway validates; its errors are
 // shown next to the field they name (see errors.js).
 import { h, uid, announce, toast } from '../dom.js';
@@ -6,7 +7,19 @@ import { mapDeployError } from '../errors.js';
 import { refresh } from '../monitor.js';
 import { fnHref } from '../routes.js';
 
-/** A labelled input with its error slot; `key` is the field key errors map to. */
+/**
+ * @typedef {{wrap: HTMLElement, control: HTMLInputElement | HTMLTextAreaElement, error: HTMLElement}} Field
+ * @typedef {{wrap: HTMLElement, error: HTMLElement, focus: () => void, values: () => Record<string, string>}} PairsEditor
+ */
+
+/**
+ * A labelled input with its error slot; `key` is the field key errors map to.
+ * @param {string} key
+ * @param {string} label
+ * @param {HTMLInputElement | HTMLTextAreaElement} control
+ * @param {string} [help]
+ * @returns {Field}
+ */
 function field(key, label, control, help) {
   const id = control.id || uid(key);
   control.id = id;
@@ -18,7 +31,14 @@ function field(key, label, control, help) {
   return { wrap, control, error };
 }
 
-/** Editable key/value rows (environment variables, labels). */
+/**
+ * Editable key/value rows (environment variables, labels).
+ * @param {string} key
+ * @param {string} legend
+ * @param {string} noun
+ * @param {string} addText
+ * @returns {PairsEditor}
+ */
 function pairsEditor(key, legend, noun, addText) {
   const keyLabel = `${noun} name`;
   const valueLabel = `${noun} value`;
@@ -51,9 +71,10 @@ function pairsEditor(key, legend, noun, addText) {
     focus: () => (list.querySelector('input') ?? add).focus(),
     /** @returns {Record<string, string>} */
     values() {
+      /** @type {Record<string, string>} */
       const out = {};
       for (const row of list.querySelectorAll('.pair')) {
-        const [k, v] = [...row.querySelectorAll('input')].map((i) => i.value);
+        const [k = '', v = ''] = [...row.querySelectorAll('input')].map((i) => i.value);
         if (k.trim() !== '') out[k.trim()] = v;
       }
       return out;
@@ -79,7 +100,9 @@ export function deployView() {
   const general = h('div', { class: 'form-errors', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Deploy');
 
+  /** @type {Record<string, Field>} */
   const simple = { service, image, envProcess, scaleMin, scaleMax, scaleZero, constraints, secrets, limits: memory };
+  /** @type {Record<string, PairsEditor>} */
   const editors = { envVars, labels };
 
   function clearErrors() {
@@ -96,7 +119,9 @@ export function deployView() {
     }
   }
 
+  /** @param {{fields: Record<string, string>, general: string[]}} errors */
   function showErrors({ fields, general: rest }) {
+    /** @type {Field | PairsEditor | null} */
     let first = null;
     for (const [key, message] of Object.entries(fields)) {
       const target = simple[key] ?? editors[key];
@@ -124,6 +149,7 @@ export function deployView() {
     if (scaleMin.control.value.trim() !== '') labelMap['com.openfaas.scale.min'] = scaleMin.control.value.trim();
     if (scaleMax.control.value.trim() !== '') labelMap['com.openfaas.scale.max'] = scaleMax.control.value.trim();
     if (zeroBox.checked) labelMap['com.openfaas.scale.zero'] = 'true';
+    /** @type {Record<string, unknown>} */
     const body = { service: service.control.value.trim(), image: image.control.value.trim(), labels: labelMap, envVars: envVars.values() };
     if (envProcess.control.value.trim()) body.envProcess = envProcess.control.value.trim();
     const constraintList = constraints.control.value.split('\n').map((c) => c.trim()).filter(Boolean);
@@ -134,6 +160,7 @@ export function deployView() {
     return body;
   }
 
+  /** @param {SubmitEvent} event */
   async function onsubmit(event) {
     event.preventDefault();
     clearErrors();
@@ -144,7 +171,7 @@ export function deployView() {
       await deployFunction(body);
       toast(`Deployed ${body.service}; its replicas are starting.`);
       await refresh();
-      location.hash = fnHref(body.service);
+      location.hash = fnHref(String(body.service));
     } catch (err) {
       const error = /** @type {any} */ (err);
       if (error && typeof error.status === 'number' && error.status >= 400 && error.status < 500 && error.status !== 401) showErrors(mapDeployError(error));

@@ -1,3 +1,4 @@
+// @ts-check
 // The "Invoke" panel of a function's page: method, content type and body in;
 // status, durations, response headers and the body (text, pretty JSON, or
 // HTML rendered in a sandboxed frame) out.
@@ -9,9 +10,21 @@ import { refresh } from '../monitor.js';
 const METHODS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE'];
 const CONTENT_TYPES = ['text/plain', 'application/json', 'text/markdown', 'text/html', 'application/x-www-form-urlencoded', 'application/octet-stream'];
 
-/** Which renderings suit a response: JSON when it parses, HTML when it says or looks so. */
+/**
+ * @typedef {'text' | 'json' | 'html'} BodyView
+ * @typedef {Awaited<ReturnType<typeof invokeFunction>>} Answer
+ */
+
+/**
+ * Which renderings suit a response: JSON when it parses, HTML when it says or looks so.
+ * @param {string} contentType
+ * @param {string} text
+ * @returns {{views: BodyView[], preferred: BodyView, json: unknown}}
+ */
 export function bodyViews(contentType, text) {
+  /** @type {BodyView[]} */
   const views = ['text'];
+  /** @type {unknown} */
   let json;
   try {
     if (/json/i.test(contentType) || /^\s*[[{]/.test(text)) json = JSON.parse(text);
@@ -24,9 +37,13 @@ export function bodyViews(contentType, text) {
   return { views, preferred, json };
 }
 
-/** Remembers the last request per function for the session, so coming back keeps it. */
+/**
+ * Remembers the last request per function for the session, so coming back keeps it.
+ * @type {Map<string, {method: string, contentType: string, body: string}>}
+ */
 const drafts = new Map();
 
+/** @param {string} name */
 export function invokePanel(name) {
   const draft = drafts.get(name) ?? { method: 'POST', contentType: 'text/plain', body: '' };
   const ids = { method: uid('method'), type: uid('ctype'), body: uid('body'), types: uid('types'), bodyHint: uid('hint') };
@@ -38,6 +55,7 @@ export function invokePanel(name) {
   const send = h('button', { type: 'submit', class: 'primary' }, 'Invoke');
   const cancel = h('button', { type: 'button', hidden: true }, 'Cancel');
   const result = h('div', { class: 'invoke-result', 'aria-live': 'polite', 'aria-busy': 'false' });
+  /** @type {AbortController | null} */
   let controller = null;
 
   const saveDraft = () => drafts.set(name, { method: method.value, contentType: contentType.value, body: body.value });
@@ -61,6 +79,7 @@ export function invokePanel(name) {
   });
   cancel.addEventListener('click', () => controller?.abort());
 
+  /** @param {SubmitEvent} event */
   async function submit(event) {
     event.preventDefault();
     controller?.abort();
@@ -98,6 +117,7 @@ export function invokePanel(name) {
   return h('section', { class: 'card', 'aria-labelledby': 'invoke-title' }, h('h2', { id: 'invoke-title' }, 'Invoke'), form, result);
 }
 
+/** @param {string} text */
 function isJson(text) {
   try {
     JSON.parse(text);
@@ -107,6 +127,10 @@ function isJson(text) {
   }
 }
 
+/**
+ * @param {Answer} answer
+ * @param {string | null} warning
+ */
 function renderAnswer(answer, warning) {
   const ok = answer.status >= 200 && answer.status < 300;
   const { views, preferred, json } = bodyViews(answer.contentType, answer.text);
@@ -114,6 +138,7 @@ function renderAnswer(answer, warning) {
   const tabs = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Show the body as' });
   const labels = { text: 'Text', json: 'JSON', html: 'HTML' };
 
+  /** @param {BodyView} view */
   const show = (view) => {
     for (const button of tabs.querySelectorAll('button')) button.setAttribute('aria-checked', String(button.dataset.view === view));
     if (view === 'json') replaceChildren(output, h('pre', { class: 'response-body json', tabindex: '0', 'aria-label': 'Response body as JSON' }, JSON.stringify(json, null, 2)));

@@ -1,27 +1,34 @@
+// @ts-check
 // #/ : every function with its image, replicas (available / desired),
-// invocation count and current rate, updated in place after every poll so
-// focus and scroll stay where the user left them.
-import { h, s, replaceChildren } from '../dom.js';
+// invocation count, current rate and a sparkline of the last 15 minutes
+// (history for all functions in one request, extended by the live polls),
+// updated in place after every poll so focus and scroll stay where the user
+// left them.
+import { h, replaceChildren } from '../dom.js';
 import { formatCount, formatRate } from '../format.js';
+import { functionsHistory } from '../api.js';
+import { createFeed } from '../feed.js';
+import { summaryData } from '../chart-data.js';
+import { unavailableReasonOf } from '../instances.js';
 import { monitor, subscribe } from '../monitor.js';
 import { fnHref } from '../routes.js';
+import { sparkline } from '../sparkline.js';
 
-/** A 5-minute sparkline of the invocation rate, decorative (the number beside it says the same). */
-function sparkline(samples) {
-  const width = 80;
-  const height = 20;
-  const rates = samples.map((p) => p.rate ?? 0);
-  const max = Math.max(1, ...rates);
-  const points = rates.map((r, i) => `${((i / Math.max(1, rates.length - 1)) * width).toFixed(1)},${(height - (r / max) * (height - 2) - 1).toFixed(1)}`);
-  return s('svg', { class: 'spark', width, height, viewBox: `0 0 ${width} ${height}`, 'aria-hidden': 'true', focusable: 'false' }, points.length > 1 ? s('polyline', { points: points.join(' ') }) : null);
-}
+/** @typedef {import('../types.js').FunctionStatus} FunctionStatus */
 
+const SPARK_WINDOW = '15m';
+const SPARK_WINDOW_MS = 15 * 60_000;
+/** The sparklines' history is read again this often (one request for every function). */
+const HISTORY_EVERY_MS = 30_000;
+
+/** @returns {import('../types.js').View} */
 export function listView() {
   const filter = h('input', { type: 'search', id: 'filter', placeholder: 'Filter by name or image', 'aria-label': 'Filter functions by name or image', autocomplete: 'off' });
   const tbody = h('tbody');
   const empty = h('p', { class: 'empty', hidden: true });
   const count = h('span', { class: 'muted' });
-  /** @type {Map<string, {row: HTMLElement, replicas: HTMLElement, invocations: HTMLElement, rate: HTMLElement, spark: HTMLElement, image: HTMLElement}>} */
+  const historyNote = h('p', { class: 'notice', hidden: true, 'data-testid': 'history-note' });
+  /** @type {Map<string, {row: HTMLElement, replicas: HTMLElement, invocations: HTMLElement, rate: HTMLElement, spark: HTMLElement, image: HTMLElement, reason: HTMLElement}>} */
   const rows = new Map();
 
   const table = h(
@@ -31,21 +38,34 @@ export function listView() {
     h(
       'thead',
       {},
-      h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Image'), h('th', { scope: 'col', class: 'num' }, 'Replicas'), h('th', { scope: 'col', class: 'num' }, 'Invocations'), h('th', { scope: 'col', class: 'num' }, 'Rate (req/s)')),
+      h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Image'), h('th', { scope: 'col', class: 'num' }, 'Replicas'), h('th', { scope: 'col', class: 'num' }, 'Invocations'), h('th', { scope: 'col', class: 'num' }, 'Rate (req/s), 15 min')),
     ),
     tbody,
   );
 
+  /** @param {FunctionStatus} fn */
   function makeRow(fn) {
+    /** @param {string} label @param {string} cls @param {...import('../dom.js').Child} content */
     const cell = (label, cls, ...content) => h('td', { 'data-label': label, class: cls }, ...content);
     const image = cell('Image', 'image');
     const replicas = cell('Replicas', 'num');
     const invocations = cell('Invocations', 'num');
     const rate = h('span');
     const spark = h('span', { class: 'spark-box' });
-    const row = h('tr', { 'data-function': fn.name }, h('th', { scope: 'row', 'data-label': 'Name' }, h('a', { href: fnHref(fn.name) }, fn.name)), image, replicas, invocations, cell('Rate (req/s)', 'num rate', spark, rate));
-    return { row, image, replicas, invocations, rate, spark };
+    const reason = h('p', { class: 'row-reason', hidden: true, 'data-testid': 'unavailable-reason' });
+    const row = h(
+      'tr',
+      { 'data-function': fn.name },
+      h('th', { scope: 'row', 'data-label': 'Name' }, h('a', { href: fnHref(fn.name) }, fn.name), reason),
+      image,
+      replicas,
+      invocations,
+      cell('Rate (req/s)', 'num rate', spark, rate),
+    );
+    return { row, image, replicas, invocations, rate, spark, reason };
   }
+
+  const history = createFeed(() => functionsHistory(SPARK_WINDOW), HISTORY_EVERY_MS, () => render());
 
   function render() {
     const { state } = monitor;
@@ -59,6 +79,7 @@ export function listView() {
         rows.delete(name);
       }
     }
+    const now = Date.now();
     shown.forEach((fn, index) => {
       let entry = rows.get(fn.name);
       if (!entry) {
@@ -70,7 +91,7 @@ export function listView() {
       entry.image.textContent = fn.image ?? '';
       // An arrow for a minute after the replicas changed: the autoscaler at work.
       const change = monitor.events(fn.name).at(-1);
-      const recent = change && Date.now() - change.t < 60_000 ? change : undefined;
+      const recent = change && now - change.t < 60_000 ? change : undefined;
       const arrow = recent ? (recent.to > recent.from ? ' ↑' : ' ↓') : '';
       entry.replicas.textContent = `${available} / ${fn.replicas}${arrow}`;
       entry.replicas.classList.toggle('warn', available < fn.replicas);
@@ -78,11 +99,18 @@ export function listView() {
       entry.replicas.setAttribute('aria-label', `${available} available of ${fn.replicas} desired${recent ? `, just scaled from ${recent.from}` : ''}`);
       entry.invocations.textContent = formatCount(fn.invocationCount);
       entry.rate.textContent = formatRate(monitor.rate(fn.name));
-      replaceChildren(entry.spark, sparkline(monitor.history(fn.name)));
+      const reason = unavailableReasonOf(fn);
+      entry.reason.hidden = !reason;
+      entry.reason.textContent = reason ? `⚠ ${reason}` : '';
+      const data = summaryData({ history: history.state.value, name: fn.name, receivedAt: history.state.receivedAt, live: monitor.history(fn.name), windowMs: SPARK_WINDOW_MS, now });
+      replaceChildren(entry.spark, sparkline(data, { width: 80, height: 20 }));
     });
     count.textContent = state.loaded ? `${all.length} function${all.length === 1 ? '' : 's'}` : 'loading…';
     empty.hidden = !state.loaded || shown.length > 0;
     empty.textContent = all.length === 0 ? 'No functions deployed yet. Deploy one to get started.' : 'No function matches the filter.';
+    const down = history.state.error;
+    historyNote.hidden = !down;
+    historyNote.textContent = down ? `The sparklines show only what this page has seen: the history is unavailable (${down.message}).` : '';
   }
 
   filter.addEventListener('input', render);
@@ -93,9 +121,16 @@ export function listView() {
     { 'aria-labelledby': 'list-title' },
     h('div', { class: 'page-head' }, h('h1', { id: 'list-title', tabindex: '-1' }, 'Functions'), count, h('a', { class: 'button primary', href: '#/deploy' }, 'Deploy a function')),
     h('div', { class: 'toolbar' }, filter),
+    historyNote,
     h('div', { class: 'table-wrap' }, table),
     empty,
   );
   render();
-  return { el, dispose: unsubscribe };
+  return {
+    el,
+    dispose() {
+      unsubscribe();
+      history.stop();
+    },
+  };
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The "Logs" panel of a function's page: the last lines its replicas wrote,
 // read on demand or every 5 s while "Auto-refresh" is on.
 import { h, uid, replaceChildren } from '../dom.js';
@@ -6,6 +7,7 @@ import { readLogs } from '../api.js';
 
 const AUTO_MS = 5000;
 
+/** @param {string} name */
 export function logsPanel(name) {
   const ids = { tail: uid('tail'), auto: uid('auto') };
   const tail = h('select', { id: ids.tail }, [50, 100, 500].map((n) => h('option', { value: n, selected: n === 100 }, `${n} lines`)));
@@ -13,7 +15,8 @@ export function logsPanel(name) {
   const reload = h('button', { type: 'button' }, 'Refresh');
   const status = h('p', { class: 'muted small', role: 'status' });
   const output = h('div', { class: 'logs', role: 'log', tabindex: '0', 'aria-label': `Recent logs of ${name}` });
-  let timer = 0;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let timer;
   let loading = false;
 
   async function load() {
