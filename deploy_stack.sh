@@ -4,13 +4,18 @@
 #
 # Usage: ./deploy_stack.sh [options]
 #   --no-auth          deploy without basic auth on /system/* and /ui
+#   --publish-monitoring  also publish Prometheus and AlertManager on
+#                      PROMETHEUS_PORT and ALERTMANAGER_PORT (without auth:
+#                      anyone who reaches them can post alerts); otherwise
+#                      they are reached through the gateway, behind its auth
 #   --install-docker   install Docker Engine from Debian's packages when none is
 #                      present (Debian, as root)
 #   --build            rebuild every image even when present
 #   --no-build         never build: fail when an image is missing
 #   --remove           take the stack down (its services, networks, configs and
 #                      the functions deployed on its network); keeps the secrets
-#   --purge-secrets    with --remove: delete the stack's credentials too
+#   --purge-secrets    with --remove: delete the stack's credentials and its
+#                      volumes (stashed bodies, queued calls) too
 #   --timeout SECONDS  how long to wait for the stack to be healthy [300]
 #   -h, --help         this text
 #
@@ -22,17 +27,18 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300
+AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-auth) AUTH=0 ;;
+    --publish-monitoring) PUBLISH_MONITORING=1 ;;
     --install-docker) INSTALL=1 ;;
     --build) BUILD=always ;;
     --no-build) BUILD=never ;;
     --remove) REMOVE=1 ;;
     --purge-secrets) PURGE=1 ;;
     --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deploy_stack: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -84,6 +90,11 @@ if [ "$REMOVE" = 1 ]; then
   if [ "$PURGE" = 1 ]; then
     docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" >/dev/null 2>&1 || true
     say "credentials deleted"
+    # The stack's volumes on this node; their containers may take a moment to go.
+    for volume in $(docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME"); do
+      for _ in $(seq 1 30); do docker volume rm "$volume" >/dev/null 2>&1 && break; sleep 1; done
+      docker volume inspect "$volume" >/dev/null 2>&1 && say "could not remove volume $volume (in use?)" || say "volume $volume deleted"
+    done
   elif docker secret inspect "$SECRET_PASSWORD" >/dev/null 2>&1; then
     say "kept the credentials (secret $SECRET_PASSWORD); --purge-secrets deletes them"
   fi
@@ -133,6 +144,7 @@ say "prometheus: $PROMETHEUS_IMAGE, alertmanager: $ALERTMANAGER_IMAGE"
 export CONFIG_VERSION=$(cat prometheus/*.yml alertmanager-config/*.yml | sha256sum | cut -c1-12)
 
 compose_files=(-c docker-compose.yml)
+[ "$PUBLISH_MONITORING" = 1 ] && compose_files+=(-c docker-compose.monitoring-ports.yml)
 password_created=""
 if [ "$AUTH" = 1 ]; then
   export BASIC_AUTH=true
@@ -218,10 +230,13 @@ cat <<EOF
 
 The stack $STACK_NAME is up.
   Gateway and UI  http://127.0.0.1:$GATEWAY_PORT/ui/
-  Prometheus      http://127.0.0.1:$PROMETHEUS_PORT/
-  AlertManager    http://127.0.0.1:$ALERTMANAGER_PORT/
+  Prometheus      http://127.0.0.1:$GATEWAY_PORT/system/prometheus/   (through the gateway, same login)
+  AlertManager    http://127.0.0.1:$GATEWAY_PORT/system/alertmanager/
   Try it          curl -d 'Hello, Function as a Service' http://127.0.0.1:$GATEWAY_PORT/function/${STACK_NAME}_echoit
 EOF
+if [ "$PUBLISH_MONITORING" = 1 ]; then
+  echo "  Published too (no auth): Prometheus http://127.0.0.1:$PROMETHEUS_PORT/, AlertManager http://127.0.0.1:$ALERTMANAGER_PORT/"
+fi
 if [ "$AUTH" = 1 ]; then
   if [ -n "$password_created" ]; then
     cat <<EOF

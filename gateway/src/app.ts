@@ -7,6 +7,7 @@ import { BasicAuthChecker, type Credentials } from './http/basic-auth.js';
 import { errorHandler } from './http/errors.js';
 import { invocationTarget } from './http/invocation-target.js';
 import { needsAuth, normalisePath } from './http/normalise-path.js';
+import { sameOriginChanges } from './http/same-origin.js';
 import { registerDeleteFunction } from './routes/function-delete.js';
 import { registerDeployFunction } from './routes/function-deploy.js';
 import { registerGetFunction } from './routes/function-get.js';
@@ -19,6 +20,7 @@ import { registerAlert } from './routes/alert.js';
 import { registerFunctionHistory } from './routes/function-history.js';
 import { createInvoker, registerInvoke, type Invoker } from './routes/invoke.js';
 import { registerLogs } from './routes/logs.js';
+import { registerMonitoringProxy } from './routes/monitoring-proxy.js';
 import { registerNamespaces } from './routes/namespaces.js';
 import { registerOverview } from './routes/overview.js';
 import { registerMetrics } from './routes/metrics.js';
@@ -83,6 +85,10 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
     });
   }
 
+  // Changes to /system/* only from the gateway's own pages or from clients that are no browser page.
+  const originGuard = sameOriginChanges(new Set(options.config.ALLOWED_ORIGINS));
+  app.use((ctx, next) => (needsAuth(ctx.path) ? originGuard(ctx, next) : next()));
+
   // Case-sensitive: /SYSTEM/functions is not /system/functions (and needs auth anyway).
   const router = new Router({ sensitive: true });
   registerHealthz(router, options);
@@ -100,6 +106,7 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerSecrets(router, options);
   registerFunctionHistory(router, options);
   registerOverview(router, options);
+  registerMonitoringProxy(router, options);
   registerInvoke(router, invoke);
   registerUi(router, options);
 

@@ -2,6 +2,7 @@
 // at start-up: a bad value stops the gateway with a message naming the variable.
 import { parseDurationSeconds } from '@swarm-faas/duration';
 import { z } from 'zod';
+import { memoryBytes } from './api/quantities.js';
 
 /** Seconds as a number ("30") or a Go-style duration ("30s", "2m", "500ms", "1m30s"). */
 const seconds = z
@@ -24,6 +25,12 @@ const integer = (min: number, max: number) =>
     .regex(/^\d+$/, 'expected a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
+
+/** A memory amount: 256Mi, 1Gi, 512M, 128m. */
+const quantity = z
+  .string()
+  .trim()
+  .refine((text) => memoryBytes(text) !== undefined, 'expected a memory amount such as 256Mi or 1Gi');
 
 const bytes = z
   .string()
@@ -80,6 +87,14 @@ const schema = z.object({
   /** Keep-alive connections per task at most; 0: no limit. */
   UPSTREAM_CONNECTIONS: integer(0, 10000).prefault('0'),
   READ_TIMEOUT: seconds.prefault('65s'),
+  /**
+   * Client connections held at once; beyond it a new one is closed at once.
+   * Docker's port proxy in front of a published port holds two descriptors
+   * per connection: this keeps it far from its limit.
+   */
+  MAX_CONNECTIONS: integer(16, 1_000_000).prefault('4096'),
+  /** An idle keep-alive client connection is closed after this long. */
+  KEEP_ALIVE_TIMEOUT: seconds.prefault('5s'),
   WRITE_TIMEOUT: seconds.prefault('65s'),
   /** Largest JSON body /system/* accepts (413 beyond). */
   SYSTEM_BODY_LIMIT: bytes.prefault('1mb'),
@@ -89,6 +104,12 @@ const schema = z.object({
   // Auth: with BASIC_AUTH=true, /system/* and /ui need the credentials in
   // SECRET_MOUNT_PATH/basic-auth-user and basic-auth-password (Docker secrets).
   BASIC_AUTH: bool.prefault('false'),
+  /** Origins besides the gateway's own whose pages may change /system/* (the UI behind a proxy that rewrites Host), comma-separated. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .trim()
+    .prefault('')
+    .transform((text) => text.split(',').map((o) => o.trim().toLowerCase()).filter(Boolean)),
   SECRET_MOUNT_PATH: z.string().trim().prefault('/run/secrets'),
 
   // Scaling
@@ -111,6 +132,28 @@ const schema = z.object({
   PROMETHEUS_URL: z.url({ protocol: /^https?$/ }).prefault('http://prometheus:9090'),
   /** AlertManager's base URL (its API v2 gives the firing alerts). */
   ALERTMANAGER_URL: z.url({ protocol: /^https?$/ }).prefault('http://alertmanager:9093'),
+
+  // Functions deployed through the API (functions/confinement.ts): defaults and the most an admin allows.
+  /** Their root filesystem is read-only (a bounded tmpfs /tmp for writing) unless the deployment says otherwise... */
+  FUNCTION_READ_ONLY_ROOT: bool.prefault('true'),
+  /** ...which it may only with this on. */
+  FUNCTION_ALLOW_WRITABLE_ROOT: bool.prefault('false'),
+  /** Memory limit of a function whose deployment sets none. */
+  FUNCTION_MEMORY_DEFAULT: quantity.prefault('256Mi'),
+  /** The most memory a deployment may ask for. */
+  FUNCTION_MEMORY_MAX: quantity.prefault('2Gi'),
+  /** Processes (and threads) one function task may have at once. */
+  FUNCTION_PIDS_LIMIT: integer(16, 100_000).prefault('256'),
+  /** Size of the tmpfs /tmp of a function with a read-only root (it counts against its memory). */
+  FUNCTION_TMP_SIZE: quantity.prefault('64Mi'),
+  /** The user (uid[:gid]) functions run as, whatever their image says. */
+  FUNCTION_USER: z
+    .string()
+    .trim()
+    .regex(/^[1-9]\d{0,9}(:\d{1,10})?$/, 'expected a uid other than 0, as uid or uid:gid')
+    .prefault('10001:10001'),
+  /** Whether a function may run as its image's user (root included), with the label swarmfaas.run-as-image-user=true. */
+  FUNCTION_ALLOW_ROOT: bool.prefault('false'),
 
   /** Directory of the web UI's static files. */
   UI_DIR: z.string().trim().prefault(''),

@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   // An idle client connection is closed after WRITE_TIMEOUT, but never while
   // an invocation may legitimately be silent (waking, then waiting for the answer).
   server.timeout = Math.max(config.WRITE_TIMEOUT, config.UPSTREAM_TIMEOUT + config.WAKE_TIMEOUT + 5) * 1000;
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT * 1000;
+  server.maxConnections = config.MAX_CONNECTIONS;
   server.listen(config.PORT, () =>
     log.info(
       { port: config.PORT, provider: provider.info.provider, upstreamMode: config.UPSTREAM_MODE, functionsNetwork: config.FUNCTIONS_NETWORK || '(own)', basicAuth: config.BASIC_AUTH },

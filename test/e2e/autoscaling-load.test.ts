@@ -5,7 +5,7 @@
 // scale-down, so losses while tasks are removed would show.
 import { describe, expect, inject, it } from 'vitest';
 import { changes, functionState, paceLoad, scaleFunction, watchReplicas, type LoadResult } from './support/scaling.js';
-import { fn, gatewayUrl, waitFor } from './support/gateway.js';
+import { fn, gatewayUrl, monitoringFetch, waitFor } from './support/gateway.js';
 
 const echoit = fn('echoit');
 /** Modest: well above the 5 requests/s threshold, light on two shared cores. */
@@ -15,7 +15,7 @@ const LOAD_SECONDS = 30;
 const TRICKLE_RATE = 0.5;
 
 async function prometheusQuery(query: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const res = await fetch(`${inject('prometheusUrl')}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const res = await monitoringFetch('prometheus', `/api/v1/query?query=${encodeURIComponent(query)}`);
   if (res.status !== 200) throw new Error(`Prometheus answered ${res.status} to ${query}`);
   return ((await res.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
 }
@@ -26,7 +26,7 @@ describe('autoscaling with the real Prometheus and AlertManager', () => {
       const up = await prometheusQuery('up{job="gateway"}');
       return up.length > 0 && up.every((s) => s.value[1] === '1') ? up : undefined;
     }, 60_000, 1000);
-    const rules = (await (await fetch(`${inject('prometheusUrl')}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string }> }> } };
+    const rules = (await (await monitoringFetch('prometheus', '/api/v1/rules')).json()) as { data: { groups: Array<{ rules: Array<{ name: string }> }> } };
     const names = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name));
     expect(names).toEqual(expect.arrayContaining(['APIHighInvocationRate', 'service_down']));
   });

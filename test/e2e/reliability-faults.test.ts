@@ -2,7 +2,7 @@
 // under load, functions that hang, crash, flood their output or fork, the
 // gateway container killed, and racing deploy/update/delete calls.
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { fn, gatewayUrl, image, listFunctions, systemFetch, waitFor } from './support/gateway.js';
+import { fn, gatewayUrl, image, listFunctions, monitoringFetch, systemFetch, waitFor } from './support/gateway.js';
 import { containersOf, deployFunction, docker, invoke, invokeLoop, removeFunction, report } from './support/functions.js';
 
 const echoitImage = image('echoit');
@@ -125,13 +125,11 @@ describe('the gateway container killed', () => {
     await docker('kill', container!);
 
     // Prometheus and AlertManager keep answering while the gateway is gone.
-    const prometheus = inject('prometheusUrl');
-    const alertmanager = inject('alertmanagerUrl');
     let monitoringChecks = 0;
     let gatewayBackMs = 0;
     await waitFor('the gateway to answer again', async () => {
-      expect((await fetch(`${prometheus}/-/healthy`)).status).toBe(200);
-      expect((await fetch(`${alertmanager}/-/healthy`)).status).toBe(200);
+      expect((await monitoringFetch('prometheus', '/-/healthy')).status).toBe(200);
+      expect((await monitoringFetch('alertmanager', '/-/healthy')).status).toBe(200);
       monitoringChecks++;
       const res = await fetch(gatewayUrl('/healthz'), { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
       if (res?.status !== 200) return undefined;
@@ -145,7 +143,7 @@ describe('the gateway container killed', () => {
     expect(await invoke(fn('echoit'), 'after the restart')).toMatchObject({ status: 200, text: 'after the restart' });
     // Prometheus scrapes the new gateway (up == 1 again).
     await waitFor('Prometheus to scrape the restarted gateway', async () => {
-      const res = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent('max(up{job="gateway"})')}`);
+      const res = await monitoringFetch('prometheus', `/api/v1/query?query=${encodeURIComponent('max(up{job="gateway"})')}`);
       const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
       return body.data.result[0]?.value[1] === '1' ? true : undefined;
     }, 60_000, 1000);

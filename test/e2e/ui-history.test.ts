@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 
 import { paceLoad, type LoadResult } from './support/scaling.js';
 import { openBrowser, screenshot, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
 import { docker } from './support/docker.js';
-import { fn, gatewayUrl, image, listFunctions, systemFetch, waitFor } from './support/gateway.js';
+import { fn, gatewayUrl, image, listFunctions, monitoringFetch, systemFetch, waitFor } from './support/gateway.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui-history/', import.meta.url));
 const DOCS_IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
@@ -282,7 +282,7 @@ describe('the UI remembers: history from Prometheus', () => {
     for (const { title, expr } of queries) {
       // Grafana's variables as Grafana would fill them in for the last 15 minutes.
       const query = expr.replaceAll('$function', demo()).replaceAll('$__rate_interval', '20s').replaceAll('$__range', '15m');
-      const res = await fetch(`${inject('prometheusUrl')}/api/v1/query_range?${new URLSearchParams({ query, start: String(Date.now() / 1000 - 900), end: String(Date.now() / 1000), step: '15' })}`);
+      const res = await monitoringFetch('prometheus', `/api/v1/query_range?${new URLSearchParams({ query, start: String(Date.now() / 1000 - 900), end: String(Date.now() / 1000), step: '15' })}`);
       const body = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
       expect(body.status, `${title}: ${query}: ${body.error ?? ''}`).toBe('success');
       if ((body.data?.result.length ?? 0) === 0) empty.push(`${title}: ${query}`);

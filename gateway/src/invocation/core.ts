@@ -155,7 +155,13 @@ class HeaderedSink implements AnswerSink {
     private readonly extra: AnswerHeaders,
   ) {}
   head(status: number, headers: AnswerHeaders): void {
-    this.inner.head(status, { ...headers, ...this.extra });
+    const merged: AnswerHeaders = { ...headers };
+    for (const [name, value] of Object.entries(this.extra)) {
+      // A policy the function sets itself stays: both are enforced.
+      const own = merged[name];
+      merged[name] = name === 'content-security-policy' && own !== undefined ? [...[own].flat(), ...[value].flat()] : value;
+    }
+    this.inner.head(status, merged);
   }
   write(chunk: Buffer, last: boolean): boolean {
     return this.inner.write(chunk, last);

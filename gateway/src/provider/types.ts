@@ -98,6 +98,20 @@ export interface FunctionDeployment {
   readOnlyRootFilesystem?: boolean;
   /** Replicas a new function starts with (deploy only; an update keeps the current count). */
   replicas?: number;
+  /** How the function's processes are confined (the gateway fills it in from its settings). */
+  confinement?: Confinement;
+}
+
+/** Limits on what a function's processes may do, beyond memory and CPU. */
+export interface Confinement {
+  /** The user (uid[:gid]) its processes run as; undefined: the image's own. */
+  user?: string;
+  /** Drop every Linux capability. */
+  dropCapabilities: boolean;
+  /** Processes (and threads) at once. */
+  pidsLimit: number;
+  /** Bytes of the writable /tmp a read-only root gets. */
+  tmpBytes: number;
 }
 
 export interface LogQuery extends FunctionRef {
@@ -145,6 +159,12 @@ export interface ProviderRules {
   functionName: Rule;
   /** One placement constraint. */
   constraint: Rule;
+  /**
+   * Names a new function may not have: those of the stack's own services,
+   * which other parts find by name (a function named "gateway" would answer
+   * for it on a shared network).
+   */
+  reservedNames: ReadonlySet<string>;
 }
 
 /** A namespace: its own network of functions, isolated from the others. */

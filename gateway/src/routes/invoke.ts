@@ -33,6 +33,17 @@ export function registerInvoke(router: Router, invoke: Invoker): void {
 
 /** The client's Host names the gateway: undici sets the instance's own. */
 const NOT_FORWARDED = new Set(['host']);
+/** Nor, unless the function asks for them (FORWARD_CREDENTIALS_LABEL), the caller's credentials for the gateway or another site. */
+const NOT_FORWARDED_CREDENTIALS = new Set(['host', 'authorization', 'cookie']);
+export const FORWARD_CREDENTIALS_LABEL = 'swarmfaas.forward-credentials';
+/** A function whose pages must run on the gateway's own origin sets this to "false" (its answers are sandboxed otherwise). */
+export const SANDBOX_LABEL = 'swarmfaas.sandbox';
+/**
+ * Sent with every answer of a function (unless it opts out): a page it
+ * serves runs in an opaque origin, so its scripts cannot act on /system/*
+ * with the user's credentials; scripts, forms and popups still work.
+ */
+export const SANDBOX_POLICY = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
 
 export function createInvoker(deps: RouteDeps, core: InvocationCore): Invoker {
   const { config } = deps;
@@ -40,7 +51,11 @@ export function createInvoker(deps: RouteDeps, core: InvocationCore): Invoker {
     const ref = parseFunctionName(target.name, config.DEFAULT_NAMESPACE);
     const gone = ClientGone.watch(res);
     try {
-      const { headers, answerHeaders } = invocationHeaders(req.headers, req.socket.remoteAddress ?? '');
+      const labels = deps.functions.get(ref)?.status.labels;
+      const { headers, answerHeaders } = invocationHeaders(req.headers, req.socket.remoteAddress ?? '', {
+        credentials: labels?.[FORWARD_CREDENTIALS_LABEL] === 'true',
+        sandbox: labels?.[SANDBOX_LABEL] !== 'false',
+      });
       const declared = req.headers['content-length'];
       await core.invoke(
         {
@@ -63,13 +78,13 @@ export function createInvoker(deps: RouteDeps, core: InvocationCore): Invoker {
 }
 
 /**
- * What goes to the function: the client's headers that a proxy passes on,
- * X-Forwarded-For/-Host, and the call's X-Call-Id (the client's, else a new
+ * What goes to the function: the client's headers that a proxy passes on
+ * (not its Authorization or Cookie unless the function asks), X-Forwarded-For/-Host, and the call's X-Call-Id (the client's, else a new
  * one) and X-Start-Time (Unix nanoseconds, as OpenFaaS sends it), which also
  * go back to the client.
  */
-export function invocationHeaders(incoming: IncomingHttpHeaders, clientIp: string) {
-  const headers = forwardableHeaders(incoming, NOT_FORWARDED);
+export function invocationHeaders(incoming: IncomingHttpHeaders, clientIp: string, options: { credentials?: boolean; sandbox?: boolean } = {}) {
+  const headers = forwardableHeaders(incoming, options.credentials ? NOT_FORWARDED : NOT_FORWARDED_CREDENTIALS);
   const prior = incoming['x-forwarded-for'];
   headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${clientIp}` : clientIp;
   if (incoming.host) headers['x-forwarded-host'] = incoming.host;
@@ -78,7 +93,9 @@ export function invocationHeaders(incoming: IncomingHttpHeaders, clientIp: strin
   const startTime = `${Date.now()}000000`;
   headers['x-call-id'] = callId;
   headers['x-start-time'] = startTime;
-  return { headers, answerHeaders: { 'x-call-id': callId, 'x-start-time': startTime } };
+  const answerHeaders: Record<string, string> = { 'x-call-id': callId, 'x-start-time': startTime };
+  if (options.sandbox ?? true) answerHeaders['content-security-policy'] = SANDBOX_POLICY;
+  return { headers, answerHeaders };
 }
 
 /** Answers an invocation that failed (text/plain, like every error of the gateway). */

@@ -14,8 +14,6 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 declare module 'vitest' {
   export interface ProvidedContext {
     gatewayUrl: string;
-    prometheusUrl: string;
-    alertmanagerUrl: string;
     stackName: string;
     /** Basic-auth credentials for /system/* and /ui ("user:password"). */
     credentials: string;
@@ -85,8 +83,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const password = await readPassword(settings.stackName);
   project.provide('gatewayUrl', `http://127.0.0.1:${settings.gatewayPort}`);
-  project.provide('prometheusUrl', `http://127.0.0.1:${settings.prometheusPort}`);
-  project.provide('alertmanagerUrl', `http://127.0.0.1:${settings.alertmanagerPort}`);
   project.provide('stackName', settings.stackName);
   project.provide('credentials', `admin:${password}`);
 

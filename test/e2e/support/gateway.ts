@@ -30,6 +30,11 @@ export function systemFetch(path: string, init: RequestInit = {}): Promise<Respo
   return fetch(gatewayUrl(path), { ...init, headers });
 }
 
+/** fetch against the stack's Prometheus or AlertManager, through the gateway (they publish no port), with the credentials. */
+export function monitoringFetch(which: 'prometheus' | 'alertmanager', path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(gatewayUrl(`/system/${which}${path}`), { ...init, headers: { ...authHeader(), ...(init.headers as Record<string, string> | undefined) } });
+}
+
 export interface FunctionInfo {
   name: string;
   image: string;

@@ -16,6 +16,7 @@ export const swarmRules: ProviderRules = {
     pattern: /^[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/,
     message: 'expected a function name',
   },
+  reservedNames: new Set(['gateway', 'prometheus', 'alertmanager', 'nats', 'queue-worker', 'connector', 'registry', 'registry-mirror', 'tasks']),
   constraint: {
     pattern: /^\s*[A-Za-z0-9_.\-[\]]+\s*(==|!=)\s*\S.*$/,
     message: 'expected "<attribute> == <value>" or "<attribute> != <value>"',

@@ -3,12 +3,10 @@
 // engine calls, so they are unit-tested directly.
 import type Dockerode from 'dockerode';
 import { formatCpu, formatMemory, memoryBytes, nanoCpus } from '../../api/quantities.js';
-import type { FunctionDeployment, FunctionRef, FunctionStatus, ResourceLimits } from '../types.js';
+import type { Confinement, FunctionDeployment, FunctionRef, FunctionStatus, ResourceLimits } from '../types.js';
 
-/** Size of the tmpfs /tmp a function with a read-only root filesystem gets. */
-export const READ_ONLY_TMP_BYTES = 64 * 1024 * 1024;
-/** Processes (and threads) one function task may have at once. */
-export const FUNCTION_PIDS_LIMIT = 256;
+/** Without a confinement in the deployment: what a function task gets. */
+const DEFAULT_CONFINEMENT: Confinement = { dropCapabilities: false, pidsLimit: 256, tmpBytes: 64 * 1024 * 1024 };
 
 /** The label (service or container) that marks a service as a function: function=true (the 2017 contract). */
 export const FUNCTION_MARKER_LABEL = 'function';
@@ -96,10 +94,11 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
   const env = Object.entries(deployment.envVars ?? {}).map(([key, value]) => `${key}=${value}`);
   if (deployment.envProcess) env.push(`fprocess=${deployment.envProcess}`);
 
+  const confinement = deployment.confinement ?? DEFAULT_CONFINEMENT;
   const resources: Dockerode.ResourceRequirements = {};
   // Always a process limit (engine API 1.41+): a function that forks without
   // end fails to fork instead of exhausting the node's PIDs.
-  resources.Limits = { ...engineResources(deployment.limits), Pids: FUNCTION_PIDS_LIMIT } as NonNullable<Dockerode.ResourceRequirements['Limits']>;
+  resources.Limits = { ...engineResources(deployment.limits), Pids: confinement.pidsLimit } as NonNullable<Dockerode.ResourceRequirements['Limits']>;
   const reservations = engineResources(deployment.requests);
   if (Object.keys(reservations).length > 0) resources.Reservations = reservations;
 
@@ -115,11 +114,14 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
         Env: env,
         Secrets: secrets,
         ReadOnly: deployment.readOnlyRootFilesystem ?? false,
+        ...(confinement.user ? { User: confinement.user } : {}),
+        // Engine API 1.41 (Docker 20.10): the task runs with no Linux capability at all.
+        ...(confinement.dropCapabilities ? { CapabilityDrop: ['ALL'] } : {}),
         // A read-only root still needs a writable /tmp: the watchdog's readiness
         // lock and its spill file for large outputs live there. Bounded, since
         // tmpfs pages count against the task's memory.
         ...(deployment.readOnlyRootFilesystem
-          ? { Mounts: [{ Type: 'tmpfs' as const, Source: '', Target: '/tmp', TmpfsOptions: { SizeBytes: READ_ONLY_TMP_BYTES, Mode: 0o1777 } }] }
+          ? { Mounts: [{ Type: 'tmpfs' as const, Source: '', Target: '/tmp', TmpfsOptions: { SizeBytes: confinement.tmpBytes, Mode: 0o1777 } }] }
           : {}),
       },
       Resources: resources,
