@@ -4,8 +4,9 @@
 # this node (via the container's default gateway, the node itself), so that
 # a published port that stopped answering (Docker's port proxy out of
 # descriptors) makes the task unhealthy and Swarm replaces it.
-wget -q -T 2 -O /dev/null http://127.0.0.1:8080/healthz || exit 1
+# (timeout, not wget -T: Debian's busybox 1.35 crashes on -T.)
+timeout 3 wget -q -O /dev/null http://127.0.0.1:8080/healthz || exit 1
 [ -n "${PUBLISHED_PORT:-}" ] || exit 0
 node_address=$(ip route 2>/dev/null | awk '/^default/ { print $3; exit }')
 [ -n "$node_address" ] || exit 0
-wget -q -T 2 -O /dev/null "http://$node_address:$PUBLISHED_PORT/healthz"
+timeout 3 wget -q -O /dev/null "http://$node_address:$PUBLISHED_PORT/healthz"

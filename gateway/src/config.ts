@@ -89,10 +89,14 @@ const schema = z.object({
   READ_TIMEOUT: seconds.prefault('65s'),
   /**
    * Client connections held at once; beyond it a new one is closed at once.
-   * Docker's port proxy in front of a published port holds two descriptors
-   * per connection: this keeps it far from its limit.
+   * Docker's port proxy in front of a published port holds six descriptors
+   * per connection (two sockets, two pipes each way) and stops for good when
+   * it runs out (20,000 here: about 3,300 connections): this keeps it well
+   * below, with room for the connections it is still closing.
    */
-  MAX_CONNECTIONS: integer(16, 1_000_000).prefault('4096'),
+  MAX_CONNECTIONS: integer(16, 1_000_000).prefault('1000'),
+  /** After SIGTERM, how long calls in flight may take to finish before the gateway exits. */
+  DRAIN_TIMEOUT: seconds.prefault('8s'),
   /** An idle keep-alive client connection is closed after this long. */
   KEEP_ALIVE_TIMEOUT: seconds.prefault('5s'),
   WRITE_TIMEOUT: seconds.prefault('65s'),

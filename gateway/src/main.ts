@@ -31,7 +31,20 @@ async function main(): Promise<void> {
   });
   await gateway.start();
 
-  const server = createServer(gateway.listener);
+  // While draining (after SIGTERM), /healthz says so and every answer closes
+  // its connection, so clients move to another gateway between two requests
+  // rather than in the middle of one.
+  let draining = false;
+  const server = createServer((req, res) => {
+    if (draining) {
+      res.setHeader('connection', 'close');
+      if (req.url === '/healthz') {
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('draining');
+        return;
+      }
+    }
+    gateway.listener(req, res);
+  });
   server.requestTimeout = config.READ_TIMEOUT * 1000;
   server.headersTimeout = Math.min(60_000, config.READ_TIMEOUT * 1000);
   // An idle client connection is closed after WRITE_TIMEOUT, but never while
@@ -47,10 +60,19 @@ async function main(): Promise<void> {
   );
 
   const shutdown = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    server.close();
-    void gateway.stop();
-    setTimeout(() => process.exit(0), 5_000).unref();
+    if (draining) return;
+    draining = true;
+    log.info({ signal }, 'shutting down: finishing the calls in flight');
+    // No new connections; idle ones close now, busy ones after their answer.
+    server.close(() => {
+      log.info('every call answered');
+      void gateway.stop().finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+    const idle = setInterval(() => server.closeIdleConnections(), 250);
+    idle.unref();
+    // Swarm waits stop_grace_period (10 s by default) before it kills: leave before that.
+    setTimeout(() => process.exit(0), config.DRAIN_TIMEOUT * 1000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
