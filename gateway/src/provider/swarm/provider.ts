@@ -274,7 +274,8 @@ export class SwarmProvider implements Provider {
 
   /** The network a deployment joins: its namespace's. Naming any other network is refused. */
   private async networkFor(deployment: FunctionDeployment): Promise<string> {
-    const id = await this.scope.networkOf(deployment.namespace);
+    // The namespace's config says it exists (a deleted one's network may linger a moment).
+    const id = (await this.namespaces.exists(deployment.namespace)) ? await this.scope.networkOf(deployment.namespace) : undefined;
     if (!id) throw new ProviderError('invalid', `namespace: no namespace named ${deployment.namespace} (create it with POST /system/namespace/${deployment.namespace})`);
     if (deployment.network) {
       const wanted = await this.networkId(deployment.network);
