@@ -30,6 +30,11 @@
 #       a power cut of node I: SIGKILL to its engine, its containerd, and every
 #       process of its containers. `up` brings it back.
 #
+# The nodes trust plain-HTTP registries on the cluster's subnet (as a LAN
+# registry would be set up), so a registry of your own can run on a node:
+#   docker run -d -p 5001:5000 registry:2   (on node-1: DOCKER_HOST from `up`)
+#   FAAS_REPO=<node-1's address>:5001/me ./deploy_stack.sh
+#
 # Environment: CLUSTER_PREFIX [sfaas] names the namespaces (<prefix>-1 ...),
 # the bridge (<prefix>-br), cgroups and directories; CLUSTER_SUBNET
 # [10.99.0.0/24] is the bridge's /24 (host .1, node i .10+i). Both must not
@@ -123,7 +128,8 @@ start_engine() { # i
   # directory is /run: its containers then bind-mount the node's own
   # /var/run/docker.sock (the gateway needs that). The host's mounts under
   # /run and /var/lib/docker are dropped from the copy first, so this node
-  # holds no reference to the host engine's namespaces or layers.
+  # holds no reference to the host engine's namespaces or layers. (The
+  # cgroupfs driver: systemd's bus is not in the node's /run.)
   setsid nsenter --net="/run/netns/$(netns "$i")" -- \
     unshare --mount --uts --propagation private -- /bin/sh -c '
       set -e
@@ -135,7 +141,8 @@ start_engine() { # i
       exec dockerd "$@"
     ' sh "node-$i" "$run" -- \
       --data-root "$state/docker" --exec-root /run/docker -H unix:///run/docker.sock \
-      --pidfile /run/docker.pid --cgroup-parent "/$(node_cgroup "$i")" \
+      --pidfile /run/docker.pid --cgroup-parent "/$(node_cgroup "$i")" --insecure-registry "$SUBNET" \
+      --exec-opt native.cgroupdriver=cgroupfs \
       >>"$state/dockerd.log" 2>&1 </dev/null 9>&- &
   local _
   for _ in $(seq 1 60); do
@@ -351,6 +358,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   kill-node) shift; cmd_kill_node "$@" ;;
-  -h|--help|help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "usage: scripts/cluster.sh up [N] [--managers M] [--heartbeat D] [--install] | down | status | kill-node I (see --help)" >&2; exit 2 ;;
 esac
