@@ -36,7 +36,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 REGISTRY_MODE=auto
+AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 REGISTRY_MODE=auto BUILT=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-auth) AUTH=0 ;;
@@ -133,6 +133,7 @@ if [ "$BUILD" = always ] || [ ${#missing[@]} -gt 0 ]; then
   fi
   say "building images (scripts/build-images.sh)"
   scripts/build-images.sh 2>&1 | sed 's/^\[images\] /    /'
+  BUILT=1
 fi
 
 monitoring_image() { # official local-name-key
@@ -194,8 +195,16 @@ if [ "$REGISTRY_MODE" = auto ]; then
 fi
 [ "$REGISTRY_MODE" = stack ] && [ -n "$USER_REPO" ] && REGISTRY_MODE=own
 
-# An image no registry knows (built or imported here): its RepoDigests are empty.
-only_here() { [ "$(docker image inspect "$1" --format '{{len .RepoDigests}}' 2>/dev/null)" = 0 ]; }
+# An image other nodes cannot pull by its name: built or imported here, so it has
+# no registry digest under its own repository (a copy pushed elsewhere does not count).
+repository_of() { case "${1##*:}" in */*) echo "$1" ;; *) echo "${1%:*}" ;; esac; }
+only_here() {
+  local digests digest repository
+  digests=$(docker image inspect "$1" --format '{{range .RepoDigests}}{{println .}}{{end}}' 2>/dev/null) || return 1
+  repository=$(repository_of "$1")
+  for digest in $digests; do [[ $digest == "$repository@"* ]] && return 1; done
+  return 0
+}
 push_image() { # image target
   local out
   [ "$1" = "$2" ] || docker tag "$1" "$2"
@@ -246,18 +255,20 @@ case "$REGISTRY_MODE" in
   own)
     say "$node_count nodes: images come from your registry $FAAS_REPO"
     for name in "${project_images[@]}"; do
-      # Push only what was built here: an image pulled from your registry may be
-      # one platform of a multi-arch tag, which a push would replace.
-      digests=$(docker image inspect "$FAAS_REPO/$name:$FAAS_TAG" --format '{{range .RepoDigests}}{{println .}}{{end}}')
-      grep -q "^$FAAS_REPO/$name@" <<<"$digests" && continue
+      # Push what this run built, and images that exist only here; never one
+      # pulled from your registry: it may be one platform of a multi-arch tag,
+      # which a push would replace. (A registry emptied since: --build.)
+      [ "$BUILT" = 1 ] || only_here "$FAAS_REPO/$name:$FAAS_TAG" || continue
       say "pushing $FAAS_REPO/$name:$FAAS_TAG (built here)"
       push_image "$FAAS_REPO/$name:$FAAS_TAG" "$FAAS_REPO/$name:$FAAS_TAG"
     done
     for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE; do
       if only_here "${!var}"; then
-        say "pushing the local stand-in ${!var} as $FAAS_REPO/${!var#*/}"
-        push_image "${!var}" "$FAAS_REPO/${!var#*/}"
-        export "$var=$FAAS_REPO/${!var#*/}"
+        # (Pushed on every deploy: cheap when the registry has it, right when it lost it.)
+        target=$FAAS_REPO/${!var#*/}
+        say "pushing the local stand-in ${!var} as $target"
+        push_image "${!var}" "$target"
+        export "$var=$target"
       fi
     done ;;
   none)
