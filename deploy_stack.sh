@@ -36,7 +36,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 REGISTRY_MODE=auto BUILT=0
+AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 REGISTRY_MODE=auto
+BUILT=""   # the images this run built
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-auth) AUTH=0 ;;
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
     --registry) REGISTRY_MODE=stack ;;
     --no-registry) REGISTRY_MODE=none ;;
-    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deploy_stack: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -127,13 +128,25 @@ if [ "$BUILD" = always ] || [ ${#missing[@]} -gt 0 ]; then
   if [ "$BUILD" = never ]; then
     die "missing images: ${missing[*]} (tag $FAAS_TAG); build them with scripts/build-images.sh or drop --no-build"
   fi
-  # Try the registry first for images of a published repository.
+  # Try the registry first for images of a published repository, and build only
+  # what it lacks: a build would replace a pulled (maybe multi-arch) image.
   if [ "$BUILD" != always ] && [ "$FAAS_REPO" != swarmfaas ]; then
     for name in "${missing[@]}"; do docker pull -q "$FAAS_REPO/$name:$FAAS_TAG" >/dev/null 2>&1 || true; done
+    still=()
+    for name in "${missing[@]}"; do have_image "$FAAS_REPO/$name:$FAAS_TAG" || still+=("$name"); done
+    missing=("${still[@]}")
   fi
-  say "building images (scripts/build-images.sh)"
-  scripts/build-images.sh 2>&1 | sed 's/^\[images\] /    /'
-  BUILT=1
+  if [ "$BUILD" = always ]; then
+    say "building images (scripts/build-images.sh)"
+    scripts/build-images.sh 2>&1 | sed 's/^\[images\] /    /'
+    BUILT="watchdog ${images[*]}"
+  elif [ ${#missing[@]} -gt 0 ]; then
+    # The functions build FROM the watchdog image.
+    have_image "$FAAS_REPO/watchdog:$FAAS_TAG" || missing=(watchdog "${missing[@]}")
+    say "building images (scripts/build-images.sh ${missing[*]})"
+    scripts/build-images.sh "${missing[@]}" 2>&1 | sed 's/^\[images\] /    /'
+    BUILT="${missing[*]}"
+  fi
 fi
 
 monitoring_image() { # official local-name-key
@@ -258,7 +271,7 @@ case "$REGISTRY_MODE" in
       # Push what this run built, and images that exist only here; never one
       # pulled from your registry: it may be one platform of a multi-arch tag,
       # which a push would replace. (A registry emptied since: --build.)
-      [ "$BUILT" = 1 ] || only_here "$FAAS_REPO/$name:$FAAS_TAG" || continue
+      [[ " $BUILT " == *" $name "* ]] || only_here "$FAAS_REPO/$name:$FAAS_TAG" || continue
       say "pushing $FAAS_REPO/$name:$FAAS_TAG (built here)"
       push_image "$FAAS_REPO/$name:$FAAS_TAG" "$FAAS_REPO/$name:$FAAS_TAG"
     done

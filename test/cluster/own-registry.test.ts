@@ -58,6 +58,8 @@ describe('FAAS_REPO: a registry of your own', () => {
     // --build: what this run builds is pushed, whatever an earlier run left in the local image store.
     const first = await deploy(['--no-auth', '--build'], deployEnv(repo));
     const firstSeconds = (Date.now() - started) / 1000;
+    // An image missing here but in the registry is pulled, not built again (nor pushed back).
+    await manager('image', 'rm', `${repo}/echoit:${version}`);
     started = Date.now();
     const second = await deploy(['--no-auth'], deployEnv(repo));
     const secondSeconds = (Date.now() - started) / 1000;
@@ -95,6 +97,8 @@ describe('FAAS_REPO: a registry of your own', () => {
     // A re-deploy finds everything in the registry already.
     expect(pushed.length).toBeGreaterThanOrEqual(10);
     expect(pushes(second)).toEqual([]);
+    expect(second).not.toContain('building images');
+    expect(await manager('image', 'inspect', `${repo}/echoit:${version}`, '--format', '{{join .RepoDigests " "}}')).toContain(`${repo}/echoit@sha256:`);
     expect(answer.status).toBe(200);
     expect(await answer.text()).toBe('own registry');
   }, 300_000);
