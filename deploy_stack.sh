@@ -17,17 +17,32 @@
 #   --purge-secrets    with --remove: delete the stack's credentials and its
 #                      volumes (stashed bodies, queued calls) too
 #   --timeout SECONDS  how long to wait for the stack to be healthy [300]
+#   --registry         bring the stack's own registry even on a one-node swarm
+#   --no-registry      never bring one (on several nodes, every node must then
+#                      have the images already)
 #   -h, --help         this text
+#
+# On a swarm of several nodes with no registry of yours (FAAS_REPO unset), the
+# stack brings one (docker-compose.registry.yml: Docker's registry on this node,
+# a pull-through mirror on every other, all at 127.0.0.1:$REGISTRY_PORT); the
+# images built here are pushed to it and deployed by digest. With
+# FAAS_REPO=<host:port>/<user> the images built here go to your registry.
 #
 # Environment:
 #   STACK_NAME [func]  GATEWAY_PORT [8080]  PROMETHEUS_PORT [9090]
 #   ALERTMANAGER_PORT [9093]  FAAS_REPO [swarmfaas]  FAAS_TAG [package version]
 #   PROMETHEUS_IMAGE, ALERTMANAGER_IMAGE, NODE_IMAGE, BASE_IMAGES (auto|official|local)
-#   UPSTREAM_MODE [dnsrr]  (vip on clusters whose routing mesh works)
+#   UPSTREAM_MODE [tasks]  (vip on clusters whose routing mesh works)
+#   CLUSTER_ADDRESS [127.0.0.1]  where ports published in host mode on this
+#     node answer from here (scripts/cluster.sh prints it)
+#   REGISTRY_PORT [5000]  REGISTRY_IMAGE [registry:2, else a local stand-in]
+#   CLUSTER_NODE_HOSTS  every node's DOCKER_HOST: a local stand-in of the
+#     registry's image is copied to them (scripts/cluster.sh prints it)
 set -euo pipefail
 cd "$(dirname "$0")"
 
-AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0
+AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0 REGISTRY_MODE=auto
+BUILT=""   # the images this run built
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-auth) AUTH=0 ;;
@@ -38,7 +53,9 @@ while [ $# -gt 0 ]; do
     --remove) REMOVE=1 ;;
     --purge-secrets) PURGE=1 ;;
     --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --registry) REGISTRY_MODE=stack ;;
+    --no-registry) REGISTRY_MODE=none ;;
+    -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deploy_stack: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -48,7 +65,10 @@ export STACK_NAME=${STACK_NAME:-func}
 export GATEWAY_PORT=${GATEWAY_PORT:-8080}
 export PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
 export ALERTMANAGER_PORT=${ALERTMANAGER_PORT:-9093}
+USER_REPO=${FAAS_REPO:-}
 export FAAS_REPO=${FAAS_REPO:-swarmfaas}
+CLUSTER_ADDRESS=${CLUSTER_ADDRESS:-127.0.0.1}
+export REGISTRY_PORT=${REGISTRY_PORT:-5000}
 export FAAS_TAG=${FAAS_TAG:-$(sed -n 's/^  "version": "\(.*\)",$/\1/p' package.json)}
 AUTH_USER=admin
 SECRET_USER="${STACK_NAME}_basic-auth-user"
@@ -119,12 +139,25 @@ if [ "$BUILD" = always ] || [ ${#missing[@]} -gt 0 ]; then
   if [ "$BUILD" = never ]; then
     die "missing images: ${missing[*]} (tag $FAAS_TAG); build them with scripts/build-images.sh or drop --no-build"
   fi
-  # Try the registry first for images of a published repository.
+  # Try the registry first for images of a published repository, and build only
+  # what it lacks: a build would replace a pulled (maybe multi-arch) image.
   if [ "$BUILD" != always ] && [ "$FAAS_REPO" != swarmfaas ]; then
     for name in "${missing[@]}"; do docker pull -q "$FAAS_REPO/$name:$FAAS_TAG" >/dev/null 2>&1 || true; done
+    still=()
+    for name in "${missing[@]}"; do have_image "$FAAS_REPO/$name:$FAAS_TAG" || still+=("$name"); done
+    missing=("${still[@]}")
   fi
-  say "building images (scripts/build-images.sh)"
-  scripts/build-images.sh 2>&1 | sed 's/^\[images\] /    /'
+  if [ "$BUILD" = always ]; then
+    say "building images (scripts/build-images.sh)"
+    scripts/build-images.sh 2>&1 | sed 's/^\[images\] /    /'
+    BUILT="watchdog ${images[*]}"
+  elif [ ${#missing[@]} -gt 0 ]; then
+    # The functions build FROM the watchdog image.
+    have_image "$FAAS_REPO/watchdog:$FAAS_TAG" || missing=(watchdog "${missing[@]}")
+    say "building images (scripts/build-images.sh ${missing[*]})"
+    scripts/build-images.sh "${missing[@]}" 2>&1 | sed 's/^\[images\] /    /'
+    BUILT="${missing[*]}"
+  fi
 fi
 
 monitoring_image() { # official local-name-key
@@ -175,6 +208,101 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 
+# Images on every node ---------------------------------------------------------------
+# On one node the images built here are the ones its tasks run. On several, every
+# node must pull them: they go to a registry (yours with FAAS_REPO, else the
+# stack's own) and the stack is deployed by digest, so all nodes run the same bytes.
+SELF_NODE=$(docker info --format '{{.Swarm.NodeID}}')
+node_count=$(docker node ls -q | wc -l)
+if [ "$REGISTRY_MODE" = auto ]; then
+  REGISTRY_MODE=none
+  [ "$node_count" -gt 1 ] && REGISTRY_MODE=stack
+fi
+[ "$REGISTRY_MODE" = stack ] && [ -n "$USER_REPO" ] && REGISTRY_MODE=own
+
+# An image other nodes cannot pull by its name: built or imported here, so it has
+# no registry digest under its own repository (a copy pushed elsewhere does not count).
+repository_of() { case "${1##*:}" in */*) echo "$1" ;; *) echo "${1%:*}" ;; esac; }
+only_here() {
+  local digests digest repository
+  digests=$(docker image inspect "$1" --format '{{range .RepoDigests}}{{println .}}{{end}}' 2>/dev/null) || return 1
+  repository=$(repository_of "$1")
+  for digest in $digests; do [[ $digest == "$repository@"* ]] && return 1; done
+  return 0
+}
+push_image() { # image target
+  local out
+  [ "$1" = "$2" ] || docker tag "$1" "$2"
+  out=$(docker push "$2" 2>&1) || die "pushing $2 failed: $(echo "$out" | tail -3)"
+}
+# The project's images (with the watchdog, which functions deployed through the API build on).
+project_images=("${images[@]}")
+have_image "$FAAS_REPO/watchdog:$FAAS_TAG" && project_images+=(watchdog)
+
+case "$REGISTRY_MODE" in
+  stack)
+    REGISTRY_IMAGE=${REGISTRY_IMAGE:-$(monitoring_image registry:2 REGISTRY_IMAGE)}
+    [ -n "$REGISTRY_IMAGE" ] || die "no registry image: neither registry:2 nor a local stand-in (scripts/make-local-bases.sh --install)"
+    export REGISTRY_IMAGE REGISTRY_NODE_ID=$SELF_NODE
+    registry=127.0.0.1:$REGISTRY_PORT
+    say "$node_count nodes: bringing the stack's registry ($REGISTRY_IMAGE) at $registry on this node, a mirror of it on every other node"
+    if only_here "$REGISTRY_IMAGE"; then
+      # A registry cannot serve its own image: each node needs it already.
+      if [ -n "${CLUSTER_NODE_HOSTS:-}" ]; then
+        want=$(docker image inspect "$REGISTRY_IMAGE" --format '{{.Id}}')
+        for host in $CLUSTER_NODE_HOSTS; do
+          [ "$(docker -H "$host" image inspect "$REGISTRY_IMAGE" --format '{{.Id}}' 2>/dev/null)" = "$want" ] && continue
+          say "copying $REGISTRY_IMAGE to $host (docker save | docker -H $host load): it is a local stand-in no node can pull"
+          docker save "$REGISTRY_IMAGE" | docker -H "$host" load >/dev/null
+        done
+      elif [ "$node_count" -gt 1 ]; then
+        say "WARNING: $REGISTRY_IMAGE exists only where it was made; copy it to every node (docker save $REGISTRY_IMAGE | ssh NODE docker load), or list the nodes' engines in CLUSTER_NODE_HOSTS"
+      fi
+    fi
+    docker stack deploy --resolve-image always -c docker-compose.registry.yml "$STACK_NAME" 2>&1 | sed 's/^/    /'
+    for _ in $(seq 1 120); do
+      curl -fs -o /dev/null --max-time 2 "http://$CLUSTER_ADDRESS:$REGISTRY_PORT/v2/" && break
+      sleep 1
+    done
+    curl -fs -o /dev/null --max-time 2 "http://$CLUSTER_ADDRESS:$REGISTRY_PORT/v2/" \
+      || die "the stack's registry does not answer on http://$CLUSTER_ADDRESS:$REGISTRY_PORT/v2/ after 120 s (docker service ps ${STACK_NAME}_registry; is CLUSTER_ADDRESS right?)"
+    pushed_from=$SECONDS
+    for name in "${project_images[@]}"; do push_image "$FAAS_REPO/$name:$FAAS_TAG" "$registry/$FAAS_REPO/$name:$FAAS_TAG"; done
+    # Stand-ins made here (no registry digest) travel the same way; official images come from their registry.
+    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE; do
+      if only_here "${!var}"; then
+        push_image "${!var}" "$registry/${!var}"
+        export "$var=$registry/${!var}"
+      fi
+    done
+    export FAAS_REPO=$registry/$FAAS_REPO
+    say "pushed ${#project_images[@]} images to the stack's registry in $((SECONDS - pushed_from)) s (functions of your own: docker push $registry/<name>:<tag> on this node)" ;;
+  own)
+    say "$node_count nodes: images come from your registry $FAAS_REPO"
+    for name in "${project_images[@]}"; do
+      # Push what this run built, and images that exist only here; never one
+      # pulled from your registry: it may be one platform of a multi-arch tag,
+      # which a push would replace. (A registry emptied since: --build.)
+      [[ " $BUILT " == *" $name "* ]] || only_here "$FAAS_REPO/$name:$FAAS_TAG" || continue
+      say "pushing $FAAS_REPO/$name:$FAAS_TAG (built here)"
+      push_image "$FAAS_REPO/$name:$FAAS_TAG" "$FAAS_REPO/$name:$FAAS_TAG"
+    done
+    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE; do
+      if only_here "${!var}"; then
+        # (Pushed on every deploy: cheap when the registry has it, right when it lost it.)
+        target=$FAAS_REPO/${!var#*/}
+        say "pushing the local stand-in ${!var} as $target"
+        push_image "${!var}" "$target"
+        export "$var=$target"
+      fi
+    done ;;
+  none)
+    if [ "$node_count" -gt 1 ]; then
+      say "WARNING: $node_count nodes and no registry (--no-registry): tasks on nodes without the images fail with 'No such image'"
+    fi ;;
+esac
+
+[ "$REGISTRY_MODE" = stack ] && compose_files+=(-c docker-compose.registry.yml)
 resolve=always
 [ -z "$(docker image inspect "$FAAS_REPO/gateway:$FAAS_TAG" --format '{{join .RepoDigests ""}}')" ] && resolve=never
 say "deploying stack $STACK_NAME (gateway on port $GATEWAY_PORT)"
@@ -196,6 +324,19 @@ if [ "$resolve" = never ]; then
   done
 fi
 
+# Where a port a service publishes in host mode answers from here: on this
+# node at CLUSTER_ADDRESS, on another node at that node's address.
+published_address() { # service
+  local node addr
+  node=$(docker service ps "${STACK_NAME}_$1" -q --filter desired-state=running 2>/dev/null | head -1)
+  [ -n "$node" ] && node=$(docker inspect --type task "$node" --format '{{.NodeID}}' 2>/dev/null)
+  if [ -z "$node" ] || [ "$node" = "$SELF_NODE" ]; then echo "$CLUSTER_ADDRESS"; return; fi
+  addr=$(docker node inspect "$node" --format '{{.Status.Addr}}')
+  # A manager may report 0.0.0.0 here; its manager address is the one it advertises.
+  [ "$addr" = 0.0.0.0 ] && addr=$(docker node inspect "$node" --format '{{with .ManagerStatus}}{{.Addr}}{{end}}' | sed 's/:[0-9]*$//')
+  echo "$addr"
+}
+
 # Wait until every service has all its tasks running and healthy ---------------------
 say "waiting for the services to be healthy (up to $TIMEOUT s)"
 deadline=$((SECONDS + TIMEOUT))
@@ -212,7 +353,7 @@ $service updating" ;;
   done
   pending=$(echo "$pending" | sed '/^$/d')
   gateway_ok=0
-  curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/healthz" 2>/dev/null && gateway_ok=1
+  curl -fs -o /dev/null --max-time 2 "http://$(published_address gateway):$GATEWAY_PORT/healthz" 2>/dev/null && gateway_ok=1
   if [ -z "$pending" ] && [ "$gateway_ok" = 1 ]; then break; fi
   if [ "$pending" != "$last" ]; then
     echo "    not ready yet: $(echo "$pending" | tr '\n' ' ')$([ "$gateway_ok" = 1 ] || echo '(gateway not answering)')"
@@ -225,17 +366,24 @@ $service updating" ;;
   sleep 2
 done
 echo "$status" | sed 's/^/    /'
+if [ "$node_count" -gt 1 ]; then
+  echo "    tasks per node: $(docker stack ps "$STACK_NAME" --filter desired-state=running --format '{{.Node}}' | sort | uniq -c | awk '{printf "%s%s %s", sep, $2, $1; sep=", "}')"
+fi
+gateway_address=$(published_address gateway)
 
 cat <<EOF
 
 The stack $STACK_NAME is up.
-  Gateway and UI  http://127.0.0.1:$GATEWAY_PORT/ui/
-  Prometheus      http://127.0.0.1:$GATEWAY_PORT/system/prometheus/   (through the gateway, same login)
-  AlertManager    http://127.0.0.1:$GATEWAY_PORT/system/alertmanager/
-  Try it          curl -d 'Hello, Function as a Service' http://127.0.0.1:$GATEWAY_PORT/function/${STACK_NAME}_echoit
+  Gateway and UI  http://$gateway_address:$GATEWAY_PORT/ui/
+  Prometheus      http://$gateway_address:$GATEWAY_PORT/system/prometheus/   (through the gateway, same login)
+  AlertManager    http://$gateway_address:$GATEWAY_PORT/system/alertmanager/
+  Try it          curl -d 'Hello, Function as a Service' http://$gateway_address:$GATEWAY_PORT/function/${STACK_NAME}_echoit
 EOF
 if [ "$PUBLISH_MONITORING" = 1 ]; then
-  echo "  Published too (no auth): Prometheus http://127.0.0.1:$PROMETHEUS_PORT/, AlertManager http://127.0.0.1:$ALERTMANAGER_PORT/"
+  echo "  Published too (no auth): Prometheus http://$(published_address prometheus):$PROMETHEUS_PORT/, AlertManager http://$(published_address alertmanager):$ALERTMANAGER_PORT/"
+fi
+if [ "$REGISTRY_MODE" = stack ]; then
+  echo "  Registry        127.0.0.1:$REGISTRY_PORT on every node (http://$CLUSTER_ADDRESS:$REGISTRY_PORT/v2/_catalog from here)"
 fi
 if [ "$AUTH" = 1 ]; then
   if [ -n "$password_created" ]; then

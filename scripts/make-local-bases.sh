@@ -76,3 +76,53 @@ fi
 echo "NODE_IMAGE=$NODE_LOCAL"
 echo "PROMETHEUS_IMAGE=$PROM_LOCAL"
 echo "ALERTMANAGER_IMAGE=$AM_LOCAL"
+
+# --- Registry stand-in (for multi-node swarms; deploy_stack.sh) -------------------
+# swarmfaas-local/registry:VER: Debian's docker-registry (Docker's distribution
+# registry, the program in registry:2) with the configuration registry:2 ships
+# (filesystem storage in /var/lib/registry, plain HTTP on :5000; REGISTRY_*
+# variables override it the same way). The package is only downloaded and
+# unpacked, never installed: installing it would start a registry on this host.
+registry_binary() { # prints the path of a docker-registry binary
+  if command -v docker-registry >/dev/null 2>&1; then command -v docker-registry; return; fi
+  local deb
+  may_install || die "no docker-registry binary: install the Debian package docker-registry (or run with --install as root)"
+  say "downloading Debian's docker-registry package (unpacked into a temporary directory, not installed)"
+  (cd "$work" && { apt-get download docker-registry >/dev/null 2>&1 || { apt-get update -qq && apt-get download docker-registry >/dev/null 2>&1; }; }) \
+    || die "apt-get download docker-registry failed"
+  deb=$(ls "$work"/docker-registry_*.deb)
+  dpkg-deb -x "$deb" "$work/registry-deb"
+  echo "$work/registry-deb/usr/bin/docker-registry"
+}
+REGISTRY_VERSION=2.8.2   # Debian 12's docker-registry
+REGISTRY_LOCAL=swarmfaas-local/registry:$REGISTRY_VERSION
+if [ "${FORCE:-0}" = 1 ] || ! image_exists "$REGISTRY_LOCAL"; then
+  bin=$(registry_binary) && [ -n "$bin" ] || exit 1
+  root=$work/registry; base_rootfs "$root"
+  copy_with_libs "$root" "$bin" /bin/registry
+  mkdir -p "$root/etc/docker/registry" "$root/var/lib/registry" && chown 65534:65534 "$root/var/lib/registry"
+  cat >"$root/etc/docker/registry/config.yml" <<'YML'
+version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: /var/lib/registry
+http:
+  addr: :5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+YML
+  import_rootfs "$root" "$REGISTRY_LOCAL" 'USER nobody' 'EXPOSE 5000' 'VOLUME ["/var/lib/registry"]' \
+    'ENTRYPOINT ["/bin/registry"]' 'CMD ["serve","/etc/docker/registry/config.yml"]'
+fi
+echo "REGISTRY_IMAGE=$REGISTRY_LOCAL"
+# --- end of the registry stand-in ------------------------------------------------

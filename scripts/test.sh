@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (npm test): makes the machine ready (Docker engine, swarm,
 # qemu for the arm images), builds the images, then runs the unit and
-# end-to-end tests.
+# end-to-end tests, and the cluster tests (a 3-node swarm of engines in network
+# namespaces made by scripts/cluster.sh; needs root, as CI runs it).
 #   npm test                 everything
 #   npm test -- <vitest args>  e.g. --project unit, or a file filter
 set -euo pipefail
