@@ -5,6 +5,8 @@ import gatewayPackage from '../package.json' with { type: 'json' };
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildGateway } from './gateway.js';
 import { readCredentials } from './http/basic-auth.js';
+import { PrometheusClient } from './prometheus/client.js';
+import { prometheusInvocationHistory } from './prometheus/invocation-history.js';
 import { openProvider } from './provider/index.js';
 
 async function main(): Promise<void> {
@@ -26,6 +28,8 @@ async function main(): Promise<void> {
     config,
     provider,
     log,
+    // Before a function sleeps: is it invoked through another gateway? (Prometheus scrapes them all.)
+    history: prometheusInvocationHistory(new PrometheusClient(config.PROMETHEUS_URL), config.DEFAULT_NAMESPACE),
     version: { release: gatewayPackage.version, sha: process.env.GIT_SHA ?? 'unknown' },
     ...(credentials ? { credentials } : {}),
   });

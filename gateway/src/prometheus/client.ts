@@ -83,6 +83,22 @@ export class PrometheusClient {
     return ((data as { result: unknown[] }).result).map(parseSeries);
   }
 
+  /** An instant query: each series' labels and value (NaN and infinite values dropped). */
+  async query(query: string): Promise<Array<{ metric: Record<string, string>; value: number }>> {
+    const body = await getJson('Prometheus', this.url, `api/v1/query?${new URLSearchParams({ query })}`, this.timeoutMs);
+    const data = successData(body) as { resultType?: unknown; result?: unknown } | undefined;
+    if (!data || data.resultType !== 'vector' || !Array.isArray(data.result)) {
+      throw new MonitoringUnavailableError(`Prometheus at ${this.url} answered an instant query with no vector`);
+    }
+    return data.result
+      .map((raw) => {
+        const r = (raw ?? {}) as { metric?: unknown; value?: unknown };
+        const value = Array.isArray(r.value) ? Number(r.value[1]) : NaN;
+        return { metric: stringRecord(r.metric), value };
+      })
+      .filter((r) => Number.isFinite(r.value));
+  }
+
   /** The scrape targets of one job, as Prometheus sees them now. */
   async targets(job: string): Promise<ScrapeTarget[]> {
     const body = await getJson('Prometheus', this.url, 'api/v1/targets?state=active', this.timeoutMs);

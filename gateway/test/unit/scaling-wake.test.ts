@@ -157,6 +157,30 @@ describe('scale to zero', () => {
     expect(h.provider.replicas('func_sleepy')).toBe(0);
   });
 
+  it('leaves a function awake while it is invoked through another gateway, or while that is not known, and puts it to sleep when none invokes it', async () => {
+    let elsewhere: number | undefined = 3;
+    const asked: number[] = [];
+    h = await harness((p) => p.add('func_sleepy', { labels: ZERO }), {}, {
+      history: async (_ref, seconds) => {
+        asked.push(seconds);
+        return elsewhere;
+      },
+    });
+    h.scaler.recordInvocation(ref('func_sleepy'));
+    h.clock.advance(10_000);
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(1);
+    expect(h.lines.some((l) => /invoked through another gateway/.test(l.msg))).toBe(true);
+    elsewhere = undefined; // Prometheus does not answer
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(1);
+    elsewhere = 0;
+    await h.scaler.idler.check();
+    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    // Asked over the function's own idle period.
+    expect(asked.every((s) => s === 10)).toBe(true);
+  });
+
   it('does nothing when SCALE_TO_ZERO is off', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }), { SCALE_TO_ZERO: 'false' });
     h.scaler.recordInvocation(ref('func_sleepy'));
