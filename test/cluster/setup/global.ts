@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { CLUSTER_NODES, CLUSTER_STACK, type ClusterEnv, parseExports } from '../support/cluster-env.js';
+import { CLUSTER_MANAGERS, CLUSTER_NODES, CLUSTER_STACK, type ClusterEnv, parseExports } from '../support/cluster-env.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -55,7 +55,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       throw new Error('the cluster tests make network namespaces and engines: run them as root (npm test does, in CI)');
     }
     // A short dispatcher heartbeat: a lost node is marked down in seconds, not ~15 s.
-    const exports = await runScript('scripts/cluster.sh', ['up', String(CLUSTER_NODES), '--heartbeat', '2s', '--install'], process.env, true);
+    const exports = await runScript('scripts/cluster.sh', ['up', String(CLUSTER_NODES), '--managers', String(CLUSTER_MANAGERS), '--heartbeat', '2s', '--install'], process.env, true);
     const cluster = parseExports(exports);
     log(`cluster of ${cluster.nodeHosts.length} nodes up in ${((Date.now() - started) / 1000).toFixed(1)} s (manager ${cluster.address})`);
 

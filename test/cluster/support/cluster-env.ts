@@ -1,7 +1,8 @@
 // What `scripts/cluster.sh up` prints, and the names the cluster tests use.
 
-/** Nodes of the test cluster (one manager, the rest workers). */
+/** Nodes of the test cluster: two managers (a gateway on each), the rest workers. */
 export const CLUSTER_NODES = 3;
+export const CLUSTER_MANAGERS = 2;
 /** The stack deployed onto the cluster (its own name: never a user's). */
 export const CLUSTER_STACK = 'clustertest';
 

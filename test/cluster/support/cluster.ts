@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
-import { parseExports, type ClusterEnv } from './cluster-env.js';
+import { CLUSTER_MANAGERS, parseExports, type ClusterEnv } from './cluster-env.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -32,7 +32,7 @@ export async function clusterScript(args: string[], env: NodeJS.ProcessEnv = {})
 
 /** `scripts/cluster.sh up` for the test cluster as the global setup made it; answers what it printed. */
 export async function clusterUp(): Promise<ClusterEnv> {
-  const { stdout } = await clusterScript(['up', String(cluster().nodeHosts.length), '--heartbeat', '2s']);
+  const { stdout } = await clusterScript(['up', String(cluster().nodeHosts.length), '--managers', String(CLUSTER_MANAGERS), '--heartbeat', '2s']);
   return parseExports(stdout);
 }
 
