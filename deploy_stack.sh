@@ -69,7 +69,9 @@ USER_REPO=${FAAS_REPO:-}
 export FAAS_REPO=${FAAS_REPO:-swarmfaas}
 CLUSTER_ADDRESS=${CLUSTER_ADDRESS:-127.0.0.1}
 export REGISTRY_PORT=${REGISTRY_PORT:-5000}
-export FAAS_TAG=${FAAS_TAG:-$(sed -n 's/^  "version": "\(.*\)",$/\1/p' package.json)}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+export FAAS_TAG=${FAAS_TAG:-$(project_version)}
 AUTH_USER=admin
 SECRET_USER="${STACK_NAME}_basic-auth-user"
 SECRET_PASSWORD="${STACK_NAME}_basic-auth-password"
@@ -123,7 +125,6 @@ if [ "$REMOVE" = 1 ]; then
 fi
 
 # Images -------------------------------------------------------------------------
-have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 say "node architecture: $(docker info --format '{{.Architecture}}')"
 
 images=(gateway)
@@ -133,7 +134,7 @@ for dockerfile in functions/*/Dockerfile; do
 done
 missing=()
 for name in "${images[@]}"; do
-  have_image "$FAAS_REPO/$name:$FAAS_TAG" || missing+=("$name")
+  image_exists "$FAAS_REPO/$name:$FAAS_TAG" || missing+=("$name")
 done
 if [ "$BUILD" = always ] || [ ${#missing[@]} -gt 0 ]; then
   if [ "$BUILD" = never ]; then
@@ -144,7 +145,7 @@ if [ "$BUILD" = always ] || [ ${#missing[@]} -gt 0 ]; then
   if [ "$BUILD" != always ] && [ "$FAAS_REPO" != swarmfaas ]; then
     for name in "${missing[@]}"; do docker pull -q "$FAAS_REPO/$name:$FAAS_TAG" >/dev/null 2>&1 || true; done
     still=()
-    for name in "${missing[@]}"; do have_image "$FAAS_REPO/$name:$FAAS_TAG" || still+=("$name"); done
+    for name in "${missing[@]}"; do image_exists "$FAAS_REPO/$name:$FAAS_TAG" || still+=("$name"); done
     missing=("${still[@]}")
   fi
   if [ "$BUILD" = always ]; then
@@ -153,7 +154,7 @@ if [ "$BUILD" = always ] || [ ${#missing[@]} -gt 0 ]; then
     BUILT="watchdog ${images[*]}"
   elif [ ${#missing[@]} -gt 0 ]; then
     # The functions build FROM the watchdog image.
-    have_image "$FAAS_REPO/watchdog:$FAAS_TAG" || missing=(watchdog "${missing[@]}")
+    image_exists "$FAAS_REPO/watchdog:$FAAS_TAG" || missing=(watchdog "${missing[@]}")
     say "building images (scripts/build-images.sh ${missing[*]})"
     scripts/build-images.sh "${missing[@]}" 2>&1 | sed 's/^\[images\] /    /'
     BUILT="${missing[*]}"
@@ -162,7 +163,7 @@ fi
 
 monitoring_image() { # official local-name-key
   local official=$1 key=$2
-  if have_image "$official" || timeout 60 docker pull -q "$official" >/dev/null 2>&1; then
+  if image_exists "$official" || timeout 60 docker pull -q "$official" >/dev/null 2>&1; then
     echo "$official"
   else
     scripts/make-local-bases.sh --install 2>/dev/null | sed -n "s/^$key=//p"
@@ -237,7 +238,7 @@ push_image() { # image target
 }
 # The project's images (with the watchdog, which functions deployed through the API build on).
 project_images=("${images[@]}")
-have_image "$FAAS_REPO/watchdog:$FAAS_TAG" && project_images+=(watchdog)
+image_exists "$FAAS_REPO/watchdog:$FAAS_TAG" && project_images+=(watchdog)
 
 case "$REGISTRY_MODE" in
   stack)

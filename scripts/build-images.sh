@@ -15,21 +15,21 @@
 # platforms at once, e.g. to push a multi-arch image), else with the classic
 # builder and qemu emulation, one platform at a time. Give such builds a tag
 # of their own (FAAS_TAG=0.1.0-arm64) and a base for that platform
-# (NODE_IMAGE, see scripts/make-arm-bases.sh); they get no :latest tag.
+# (NODE_IMAGE, see scripts/make-arm-bases.sh); they get no :latest tag, nor
+# does any build with FAAS_TAG set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "[images] $*" >&2; }
 die() { echo "[images] ERROR: $*" >&2; exit 1; }
 
-VERSION=$(node -p 'require("./package.json").version')
-REPO=${FAAS_REPO:-swarmfaas}
-TAG=${FAAS_TAG:-$VERSION}
-OFFICIAL_NODE=node:20-alpine
-MODE=${BASE_IMAGES:-auto}
-
 # shellcheck source=lib.sh
 . scripts/lib.sh
+
+REPO=${FAAS_REPO:-swarmfaas}
+TAG=${FAAS_TAG:-$(project_version)}
+OFFICIAL_NODE=node:20-alpine
+MODE=${BASE_IMAGES:-auto}
 
 choose_node_base() {
   if [ -n "${NODE_IMAGE:-}" ]; then echo "$NODE_IMAGE"; return; fi
@@ -77,7 +77,8 @@ say "node base image: $NODE_BASE"
 build() { # name context
   local image="$REPO/$1:$TAG"
   local args=(--build-arg "NODE_IMAGE=$NODE_BASE" --build-arg "WATCHDOG_IMAGE=$REPO/watchdog:$TAG" -t "$image")
-  [ -n "${PLATFORM:-}" ] || args+=(-t "$REPO/$1:latest")
+  # :latest follows the project's own version only: a build under another tag (FAAS_TAG) must not move it.
+  [ -n "${PLATFORM:-}" ] || [ -n "${FAAS_TAG:-}" ] || args+=(-t "$REPO/$1:latest")
   local started=$SECONDS
   if [ -n "${PLATFORM:-}" ] && [ "$BUILDX" = 1 ]; then
     docker buildx build --platform "$PLATFORM" "${args[@]}" "$2" >&2 || die "building $image failed"

@@ -4,6 +4,9 @@
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
+# The project's version (root package.json): the images' tag unless FAAS_TAG says otherwise.
+project_version() { node -p 'require("./package.json").version'; }
+
 # apt_install PACKAGE...: installs Debian packages quietly, refreshing the
 # package lists only when the first try fails (a fresh machine has none).
 apt_install() {
