@@ -21,6 +21,11 @@
 //
 //   node bench/watchdog.mjs      (BENCH_DURATION: seconds per case and connection count [4];
 //                                 REFERENCE_DIR: the Go watchdogs [../shared/reference])
+//   BENCH_EXPERIMENTS=1 node bench/watchdog.mjs   adds the other ways classic mode was tried:
+//     nodespawn   Node's child_process instead of the spawner (spawner=node), the old way
+//     nodesmall   the same with a smaller V8 heap (less to copy per fork)
+//     cluster2    two watchdog processes sharing the port (node:cluster), each forking with Node
+//   BENCH_CASES=classic,goclassic  runs only the cases named
 //
 // The machine is shared and has 2 cores, so the cases run interleaved in
 // 1-second rounds (order rotating each round): load from elsewhere hits all
@@ -38,7 +43,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
-import { bundleWatchdog } from '../functions/watchdog/build.mjs';
+import { buildSpawner, bundleWatchdog } from '../functions/watchdog/build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rounds = Math.max(1, Math.round(Number(process.env.BENCH_DURATION ?? 4)));
@@ -168,9 +173,13 @@ function referenceCase(binary, port, env, payloadUrl) {
   return {
     url: payloadUrl,
     async before() {
-      child = spawn(binary, [], { env: { PATH: process.env.PATH, TMPDIR: work, port: String(port), suppress_lock: 'true', write_debug: 'false', prefix_logs: 'false', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
+      child = spawn(binary, [], { env: { PATH: process.env.PATH, TMPDIR: work, port: String(port), suppress_lock: 'true', write_debug: 'false', prefix_logs: 'false', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
       children.push(child);
-      await waitAnswering(payloadUrl);
+      let said = '';
+      child.stderr.on('data', (d) => (said = (said + d).slice(-2000)));
+      await waitAnswering(payloadUrl).catch((err) => {
+        throw new Error(`${err.message}; ${binary} said: ${said}`);
+      });
     },
     async after() {
       const exited = new Promise((r) => child.once('exit', r));
@@ -186,16 +195,18 @@ function referenceCase(binary, port, env, payloadUrl) {
 async function main() {
   const bundle = join(work, 'watchdog.mjs');
   await bundleWatchdog(bundle);
+  // Next to the bundle, where the watchdog looks for it (as in the image).
+  if (!buildSpawner(undefined, join(work, 'spawner'))) throw new Error('no C compiler (cc) to build the watchdog\'s spawner: install gcc');
   const markdownBundle = join(work, 'markdown.mjs');
   await build({ entryPoints: [join(root, 'functions/markdown/src/main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm', outfile: markdownBundle, logLevel: 'warning' });
   const wdEnv = (extra) => ({ TMPDIR: work, suppress_lock: 'true', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', ...extra });
 
   const ports = [];
-  while (ports.length < 14) {
+  while (ports.length < 17) {
     const port = await freePort(); // one at a time, so no port is handed out twice
     if (!ports.includes(port) && port !== 8081) ports.push(port);
   }
-  const [barePort, httpPort, echoPort, classicPort, mdBarePort, mdHttpPort, mdUpPort, nullPort, nullEchoPort, relayPort, relayEchoPort, goClassicPort, goOfPort, goOfEchoPort] = ports;
+  const [barePort, httpPort, echoPort, classicPort, mdBarePort, mdHttpPort, mdUpPort, nullPort, nullEchoPort, relayPort, relayEchoPort, goClassicPort, goOfPort, goOfEchoPort, nodeSpawnPort, nodeSmallPort, clusterPort] = ports;
   const bare = startNode(['-e', ECHO_SERVER], { ECHO_PORT: String(barePort) });
   const http = startNode([bundle], wdEnv({ port: String(httpPort), mode: 'http', upstream_url: `http://127.0.0.1:${echoPort}`, fprocess: `node -e "${ECHO_SERVER}"`, ECHO_PORT: String(echoPort) }));
   const classic = startNode([bundle], wdEnv({ port: String(classicPort), fprocess: 'cat' }));
@@ -216,6 +227,18 @@ async function main() {
     nullproxy: { url: `http://127.0.0.1:${nullPort}/`, pids: () => [nullProxy.pid, nullEcho.pid], roles: ['proxy', 'echo'] },
     relay: { url: `http://127.0.0.1:${relayPort}/`, pids: () => [relay.pid, relayEcho.pid], roles: ['relay', 'echo'] },
   };
+  const experiments = [];
+  if (process.env.BENCH_EXPERIMENTS === '1') {
+    const clusterFile = join(work, 'cluster.mjs');
+    writeFileSync(clusterFile, `import cluster from 'node:cluster';\nif (cluster.isPrimary) { for (let i = 0; i < 2; i++) cluster.fork(); } else { await import(${JSON.stringify(bundle)}); }\n`);
+    const nodeSpawn = startNode([bundle], wdEnv({ port: String(nodeSpawnPort), fprocess: 'cat', spawner: 'node' }));
+    const nodeSmall = startNode(['--max-semi-space-size=1', '--max-old-space-size=24', '--v8-pool-size=0', bundle], wdEnv({ port: String(nodeSmallPort), fprocess: 'cat', spawner: 'node' }));
+    const clustered = startNode([clusterFile], wdEnv({ port: String(clusterPort), fprocess: 'cat', spawner: 'node' }));
+    experiments.push(nodeSpawn, nodeSmall, clustered);
+    cases.nodespawn = { url: `http://127.0.0.1:${nodeSpawnPort}/`, pids: () => [nodeSpawn.pid], roles: ['watchdog + cat'] };
+    cases.nodesmall = { url: `http://127.0.0.1:${nodeSmallPort}/`, pids: () => [nodeSmall.pid], roles: ['watchdog + cat'] };
+    cases.cluster2 = { url: `http://127.0.0.1:${clusterPort}/`, pids: () => [clustered.pid, ...childPids(clustered.pid)], roles: ['primary', 'worker 1 + cat', 'worker 2 + cat'] };
+  }
   const goClassic = join(referenceDir, 'classic-watchdog');
   const goOf = join(referenceDir, 'of-watchdog');
   const haveReferences = existsSync(goClassic) && existsSync(goOf);
@@ -232,10 +255,18 @@ async function main() {
     console.log(`[bench] no reference watchdogs in ${referenceDir}: running ours only`);
   }
   for (const { url, before } of Object.values(cases)) if (!before) await waitAnswering(url);
-  // Classic mode's cats are children of the watchdog (or of its spawner): count only
-  // the resident ones, found once, plus whatever they waited for.
-  const classicResident = [classic.pid, ...childPids(classic.pid)];
-  cases.classic.pids = () => classicResident;
+  // Classic mode's cats are children of the watchdog (or of its spawner, or of a
+  // cluster worker): count only the resident processes, found once, plus whatever
+  // they waited for.
+  for (const name of ['classic', 'cluster2']) {
+    if (!cases[name]) continue;
+    const resident = cases[name].pids().filter((pid) => !/^cat$/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', '')));
+    cases[name].pids = () => resident;
+  }
+  if (process.env.BENCH_CASES) {
+    const wanted = process.env.BENCH_CASES.split(',');
+    for (const name of Object.keys(cases)) if (!wanted.includes(name)) delete cases[name];
+  }
 
   const results = { machine: { node: process.version, cpus: cpus().length, loadAverage: loadavg() }, secondsPerCase: rounds * roundSeconds, cases: {}, cpuMicrosecondsPerRequest: {}, spawnAlone: {} };
   const names = Object.keys(cases);
@@ -287,32 +318,36 @@ async function main() {
     }
     console.log(`[bench] ${c} connection(s): ${JSON.stringify(results.cases[c])}`);
   }
-  await Promise.all([bare, http, classic, mdBare, mdHttp, nullProxy, nullEcho, relay, relayEcho].map(stop));
+  await Promise.all([bare, http, classic, mdBare, mdHttp, nullProxy, nullEcho, relay, relayEcho, ...experiments].map(stop));
 
-  const ratio = (a, b) => +(a / b).toFixed(2);
+  const ratio = (a, b) => (a === undefined || b === undefined ? undefined : +(a / b).toFixed(2));
   results.ratios = {};
   for (const c of concurrencies) {
     const r = results.cases[c];
+    const rps = (n) => r[n]?.rps;
     results.ratios[c] = {
-      httpVsBare: ratio(r.http.rps, r.bare.rps),
-      classicVsBare: ratio(r.classic.rps, r.bare.rps),
-      classicVsSpawnAlone: ratio(r.classic.rps, results.spawnAlone[c].perSecond),
-      markdownHttpVsBare: ratio(r.mdhttp.rps, r.mdbare.rps),
-      nullProxyVsBare: ratio(r.nullproxy.rps, r.bare.rps),
-      relayVsBare: ratio(r.relay.rps, r.bare.rps),
-      httpVsNullProxy: ratio(r.http.rps, r.nullproxy.rps),
+      httpVsBare: ratio(rps('http'), rps('bare')),
+      classicVsBare: ratio(rps('classic'), rps('bare')),
+      classicVsSpawnAlone: ratio(rps('classic'), results.spawnAlone[c].perSecond),
+      markdownHttpVsBare: ratio(rps('mdhttp'), rps('mdbare')),
+      nullProxyVsBare: ratio(rps('nullproxy'), rps('bare')),
+      relayVsBare: ratio(rps('relay'), rps('bare')),
+      httpVsNullProxy: ratio(rps('http'), rps('nullproxy')),
     };
-    if (haveReferences) {
-      Object.assign(results.ratios[c], {
-        classicVsGoClassic: ratio(r.classic.rps, r.goclassic.rps),
-        classicP50VsGoClassic: ratio(r.classic.p50ms, r.goclassic.p50ms),
-        httpVsGoOf: ratio(r.http.rps, r.goof.rps),
-        httpP50VsGoOf: ratio(r.http.p50ms, r.goof.p50ms),
-      });
+    if (names.includes('goclassic')) {
+      for (const n of ['classic', 'nodespawn', 'nodesmall', 'cluster2']) {
+        if (r[n]) results.ratios[c][`${n}VsGoClassic`] = ratio(rps(n), rps('goclassic'));
+      }
+      results.ratios[c].classicP50VsGoClassic = ratio(r.classic?.p50ms, r.goclassic.p50ms);
+    }
+    if (names.includes('goof')) {
+      results.ratios[c].httpVsGoOf = ratio(rps('http'), rps('goof'));
+      results.ratios[c].httpP50VsGoOf = ratio(r.http?.p50ms, r.goof.p50ms);
     }
   }
-  results.target = { httpVsBareAt32: 0.7, measured: results.ratios[32].httpVsBare, met: results.ratios[32].httpVsBare >= 0.7 };
-  if (haveReferences) {
+  const at32 = results.ratios[32].httpVsBare;
+  results.target = { httpVsBareAt32: 0.7, measured: at32, met: at32 >= 0.7 };
+  if (names.includes('goclassic') && names.includes('classic')) {
     const met = concurrencies.every((c) => results.ratios[c].classicVsGoClassic >= 1 && results.cases[c].classic.p50ms <= results.cases[c].goclassic.p50ms);
     results.target.classicVsGoClassic = { wanted: '>= 1.0 at 1 and 32 connections, p50 no higher', met };
   }
@@ -329,14 +364,16 @@ async function main() {
   console.log(`\nspawn of cat alone from Node (small fresh process, interleaved): ${s[1].perSecond}/s one at a time (${s[1].msEach} ms each), ${s[32].perSecond}/s 32 at a time`);
   for (const c of concurrencies) {
     const r = results.ratios[c];
+    const cs = results.cases[c];
     console.log(`ratios at ${c} connection(s): http/bare ${r.httpVsBare}, classic/bare ${r.classicVsBare}, classic/spawn-alone ${r.classicVsSpawnAlone}, markdown http/bare ${r.markdownHttpVsBare}`);
     console.log(`  references: smallest Node HTTP proxy/bare ${r.nullProxyVsBare}, TCP relay/bare ${r.relayVsBare}; watchdog http/smallest proxy ${r.httpVsNullProxy}`);
-    if (haveReferences) {
-      console.log(`  vs Go: classic/classic-watchdog ${r.classicVsGoClassic} (p50 ${results.cases[c].classic.p50ms} vs ${results.cases[c].goclassic.p50ms} ms), http/of-watchdog ${r.httpVsGoOf} (p50 ${results.cases[c].http.p50ms} vs ${results.cases[c].goof.p50ms} ms)`);
-    }
+    if (cs.goclassic && cs.classic) console.log(`  vs Go: classic/classic-watchdog ${r.classicVsGoClassic} (p50 ${cs.classic.p50ms} vs ${cs.goclassic.p50ms} ms)`);
+    if (cs.goof && cs.http) console.log(`  vs Go: http/of-watchdog ${r.httpVsGoOf} (p50 ${cs.http.p50ms} vs ${cs.goof.p50ms} ms)`);
+    const tried = ['nodespawn', 'nodesmall', 'cluster2'].filter((n) => r[`${n}VsGoClassic`] !== undefined);
+    if (tried.length) console.log(`  classic mode tried other ways, vs classic-watchdog: ${tried.map((n) => `${n} ${r[`${n}VsGoClassic`]}`).join(', ')}`);
   }
-  console.log(`target http/bare >= 0.7 at 32 connections: ${results.target.met ? 'met' : 'NOT met'} (${results.target.measured})`);
-  if (haveReferences) console.log(`target classic >= 1.0x classic-watchdog at 1 and 32 connections, p50 no higher: ${results.target.classicVsGoClassic.met ? 'met' : 'NOT met'}`);
+  if (at32 !== undefined) console.log(`target http/bare >= 0.7 at 32 connections: ${results.target.met ? 'met' : 'NOT met'} (${results.target.measured})`);
+  if (results.target.classicVsGoClassic) console.log(`target classic >= 1.0x classic-watchdog at 1 and 32 connections, p50 no higher: ${results.target.classicVsGoClassic.met ? 'met' : 'NOT met'}`);
   console.log(`load average before the run: ${results.machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}, after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   mkdirSync(join(root, 'bench/results'), { recursive: true });

@@ -12,8 +12,9 @@
  * pipe from the watchdog) reaches end of file, killing what is still running.
  *
  * One connection per request. The watchdog sends
- *   u32 length, then that many bytes: u32 argc, u32 envc, argc + envc
- *   NUL-terminated strings (argv, then the whole environment "NAME=value")
+ *   u32 length, then that many bytes: u32 argc, u32 envc, then 1 + argc +
+ *   envc NUL-terminated strings: the program (a path, or a name looked up in
+ *   PATH), argv, then the whole environment ("NAME=value")
  * and then the request body; its half-close is the end of the body (stdin's
  * end of file). The spawner answers with frames: u8 type, u32 length, payload:
  *   'O'  a chunk of stdout
@@ -72,6 +73,8 @@ struct req {
   int conn_eof;
   char *obuf; /* frame bytes not yet written to the connection */
   size_t olen, ooff;
+  char *sbuf; /* stdout held: 5 bytes of room for the frame head, then up to CHUNK */
+  size_t slen;
   char *ebuf;
   size_t elen;
   uint32_t edropped;
@@ -146,7 +149,7 @@ static void release(struct req *r) {
   for (int k = 0; k < W_COUNT; k++) close_fd(r, k);
   if (r->prev) r->prev->next = r->next; else active = r->next;
   if (r->next) r->next->prev = r->prev;
-  free(r->hbuf); free(r->ibuf); free(r->obuf); free(r->ebuf);
+  free(r->hbuf); free(r->ibuf); free(r->obuf); free(r->sbuf); free(r->ebuf);
   free(r);
 }
 
@@ -225,6 +228,27 @@ static int send_frame(struct req *r, char type, const void *a, size_t alen, cons
   return flush_out(r);
 }
 
+/* Makes the held stdout an 'O' frame at the end of what is pending for the connection. */
+static void take_stdout(struct req *r) {
+  if (!r->slen) return;
+  r->sbuf[0] = 'O';
+  put32((unsigned char *)r->sbuf + 1, r->slen);
+  if (!r->olen) {
+    free(r->obuf);
+    r->obuf = r->sbuf;
+    r->olen = r->slen + 5;
+    r->ooff = 0;
+    r->sbuf = NULL;
+  } else {
+    char *grown = realloc(r->obuf, r->olen + r->slen + 5);
+    if (!grown) die("out of memory");
+    memcpy(grown + r->olen, r->sbuf, r->slen + 5);
+    r->obuf = grown;
+    r->olen += r->slen + 5;
+  }
+  r->slen = 0;
+}
+
 /* 'X' once the process has exited and both its output pipes are closed. */
 static void maybe_finish(struct req *r) {
   if (r->finished || r->dead || !r->reaped || r->fd[W_OUT] >= 0 || r->fd[W_ERR] >= 0) return;
@@ -236,6 +260,7 @@ static void maybe_finish(struct req *r) {
   put32(head + 8, r->edropped);
   r->finished = 1;
   close_fd(r, W_IN);
+  take_stdout(r);
   send_frame(r, 'X', head, sizeof head, r->ebuf, r->elen);
 }
 
@@ -281,11 +306,15 @@ static void start_process(struct req *r) {
   uint32_t argc = get32((const unsigned char *)p), envc = get32((const unsigned char *)p + 4);
   p += 8;
   if (argc == 0 || argc > r->hlen || envc > r->hlen) { fail(r, EINVAL); return; }
+  const char *file = p;
+  const char *nul = memchr(p, 0, end - p);
+  if (!nul) { fail(r, EINVAL); return; }
+  p = nul + 1;
   char **argv = malloc(sizeof(char *) * (argc + envc + 2));
   if (!argv) die("out of memory");
   char **envp = argv + argc + 1;
   for (uint32_t i = 0; i < argc + envc; i++) {
-    const char *nul = memchr(p, 0, end - p);
+    nul = memchr(p, 0, end - p);
     if (!nul) { free(argv); fail(r, EINVAL); return; }
     if (i < argc) argv[i] = (char *)p; else envp[i - argc] = (char *)p;
     p = nul + 1;
@@ -304,13 +333,16 @@ static void start_process(struct req *r) {
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     posix_spawnattr_init(&attr);
-    sigset_t none, all;
+    /* The spawner ignores only SIGPIPE (it was started with default dispositions,
+       and handled signals are reset by exec anyway): that one goes back to default. */
+    sigset_t none, ignored;
     sigemptyset(&none);
-    sigfillset(&all);
+    sigemptyset(&ignored);
+    sigaddset(&ignored, SIGPIPE);
     posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigdefault(&attr, &ignored);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-    e = posix_spawnp(&r->pid, argv[0], &fa, &attr, argv, envp);
+    e = posix_spawnp(&r->pid, file, &fa, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
   }
@@ -418,9 +450,15 @@ static void on_conn(struct req *r, uint32_t events) {
   }
 }
 
+/*
+ * stdout is held here up to CHUNK bytes: the watchdog keeps the whole output
+ * until the exit status is known anyway, and a small output then goes out
+ * with the exit status in one write (one wake-up of the watchdog, not two).
+ */
 static void on_stdout(struct req *r) {
   for (;;) {
-    ssize_t n = read(r->fd[W_OUT], scratch + 5, CHUNK);
+    if (!r->sbuf && !(r->sbuf = malloc(CHUNK + 5))) die("out of memory");
+    ssize_t n = read(r->fd[W_OUT], r->sbuf + 5 + r->slen, CHUNK - r->slen);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
     if (n <= 0) {
@@ -428,25 +466,12 @@ static void on_stdout(struct req *r) {
       maybe_finish(r);
       return;
     }
-    scratch[0] = 'O';
-    put32((unsigned char *)scratch + 1, n);
-    size_t total = n + 5, off = 0;
-    while (off < total) {
-      ssize_t w = send(r->fd[W_CONN], scratch + off, total - off, MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && errno == EAGAIN) break;
-      if (w < 0) { abort_req(r); return; }
-      off += w;
-    }
-    if (off < total) {
-      /* The watchdog is slower than the process: hold this chunk, stop reading stdout. */
-      r->obuf = malloc(total - off);
-      if (!r->obuf) die("out of memory");
-      memcpy(r->obuf, scratch + off, total - off);
-      r->olen = total - off;
-      r->ooff = 0;
-      set_events(r, W_OUT, 0);
-      set_events(r, W_CONN, (r->ev[W_CONN] & EPOLLIN) | EPOLLOUT);
+    r->slen += n;
+    if (r->slen < CHUNK) continue;
+    /* A full chunk: it goes out now (nothing else is pending while stdout is read). */
+    take_stdout(r);
+    if (flush_out(r) != 0) {
+      if (!r->dead) set_events(r, W_OUT, 0); /* the watchdog is slower than the process */
       return;
     }
   }

@@ -88,6 +88,7 @@ export function classicMode(config: WatchdogConfig, options: ClassicOptions = DE
     }
     try {
       starter = await startNativeStarter({ binary, log });
+      starter.prepare?.(file);
     } catch (err) {
       // An explicit path that does not work is a mistake worth stopping for.
       if (config.spawner !== 'auto') throw err;

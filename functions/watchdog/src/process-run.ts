@@ -34,6 +34,8 @@ export type EnvOverlay = ReadonlyMap<string, string | undefined> | undefined;
 
 export interface ProcessStarter {
   readonly kind: 'native' | 'node';
+  /** Work a starter may do once for a program it will run often (the native one looks it up in PATH). */
+  prepare?(file: string): void;
   /** `base` is the same object for every run (the starter may keep work done on it). */
   run(file: string, args: readonly string[], base: NodeJS.ProcessEnv, overlay: EnvOverlay): ProcessRun;
   close(): Promise<void>;

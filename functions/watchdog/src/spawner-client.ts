@@ -9,7 +9,7 @@
  * The protocol is described at the top of native/spawner.c.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,10 +48,10 @@ function encodeBase(env: NodeJS.ProcessEnv): EncodedBase {
   return encoded;
 }
 
-/** The spawner's request header: u32 length, u32 argc, u32 envc, then NUL-terminated strings. */
-export function encodeHeader(argv: readonly string[], base: NodeJS.ProcessEnv, overlay: EnvOverlay): Buffer {
+/** The spawner's request header: u32 length, u32 argc, u32 envc, then NUL-terminated strings: program, argv, environment. */
+export function encodeHeader(program: string, argv: readonly string[], base: NodeJS.ProcessEnv, overlay: EnvOverlay): Buffer {
   const encoded = encodeBase(base);
-  let text = '';
+  let text = `${program}\0`;
   for (const arg of argv) text += `${arg}\0`;
   text += encoded.text;
   let envc = encoded.count;
@@ -214,6 +214,21 @@ class SpawnerRun implements ProcessRun {
   }
 }
 
+/** The executable file `name` names in PATH (as execvp would find it), or undefined. */
+export function findInPath(name: string, path: string | undefined): string | undefined {
+  if (name.includes('/')) return undefined;
+  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const candidate = join(dir || '.', name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
 export interface NativeStarterOptions {
   binary: string;
   log: (line: string) => void;
@@ -225,6 +240,14 @@ export async function startNativeStarter({ binary, log }: NativeStarterOptions):
   const socketPath = join(dir, 'spawner.sock');
   let child: ChildProcess;
   let closing = false;
+  // Where each program name was found in PATH, looked up once (not on every exec).
+  const programs = new Map<string, string>();
+  const lookUp = (file: string) => {
+    if (!programs.has(file)) {
+      const found = findInPath(file, process.env.PATH);
+      if (found) programs.set(file, found);
+    }
+  };
   // A connection made ahead of time: the next run skips connect and accept.
   let spare: Socket | undefined;
   const takeConnection = (): Socket => {
@@ -263,7 +286,8 @@ export async function startNativeStarter({ binary, log }: NativeStarterOptions):
 
   return {
     kind: 'native',
-    run: (file, args, base, overlay) => new SpawnerRun(takeConnection(), encodeHeader([file, ...args], base, overlay), file),
+    prepare: lookUp,
+    run: (file, args, base, overlay) => new SpawnerRun(takeConnection(), encodeHeader(programs.get(file) ?? file, [file, ...args], base, overlay), file),
     async close() {
       closing = true;
       spare?.destroy();
