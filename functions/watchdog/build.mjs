@@ -14,21 +14,35 @@
 // Imported by the unit tests and the benchmark too, so they run the same code.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { arch } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/**
+ * Code splitting: HTTP mode (undici, ~1 MB) is a chunk of its own, loaded only
+ * in HTTP mode, so a classic-mode watchdog parses ~60 KB and stays ~20 MB
+ * smaller. The bundle is `outfile`, its chunks beside it (watchdog-*.mjs).
+ */
 export function bundleWatchdog(outfile = join(here, 'dist/watchdog.mjs')) {
+  // Chunks of an earlier build carry other hashes: remove them (the image copies watchdog*.mjs).
+  const name = basename(outfile, '.mjs');
+  if (existsSync(dirname(outfile))) {
+    for (const file of readdirSync(dirname(outfile))) if (file.startsWith(`${name}-`) && file.endsWith('.mjs')) rmSync(join(dirname(outfile), file));
+  }
   return build({
-    entryPoints: [join(here, 'src/main.ts')],
+    entryPoints: { [name]: join(here, 'src/main.ts') },
     bundle: true,
+    splitting: true,
+    outdir: dirname(outfile),
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'watchdog-[name]-[hash]',
     platform: 'node',
-    target: 'node24',
+    // Syntax Node 20 understands: 32-bit Arm has no Node 24 (see scripts/make-arm-bases.sh).
+    target: 'node20',
     format: 'esm',
-    outfile,
     logLevel: 'warning',
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
@@ -63,6 +77,8 @@ export function buildSpawner(dockerArch = hostArch, outfile = join(here, `dist/s
   if (!haveCompiler(cc)) return undefined;
   mkdirSync(dirname(outfile), { recursive: true });
   execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-s', ...extraFlags[dockerArch], '-o', outfile, join(here, 'native/spawner.c')], { stdio: 'inherit' });
+  // BuildKit names linux/arm64 without a variant, but a platform written linux/arm64/v8 keeps it.
+  if (dockerArch === 'arm64' && outfile.endsWith('spawner-linux-arm64')) copyFileSync(outfile, `${outfile}v8`);
   return outfile;
 }
 
