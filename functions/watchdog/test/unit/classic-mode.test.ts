@@ -17,6 +17,21 @@ async function start(env: Record<string, string>, extra?: { memoryBufferBytes?: 
   return running;
 }
 
+/** A POST through node:http, the body written by `send`: for uploads that stall or crawl. */
+async function rawPost(url: string, headers: Record<string, string>, send: (req: import('node:http').ClientRequest) => Promise<void>) {
+  const { request } = await import('node:http');
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', () => undefined);
+    send(req).catch(reject);
+  });
+}
+
 async function post(url: string, body?: string | Buffer, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', body, headers });
   return { res, body: Buffer.from(await res.arrayBuffer()) };
@@ -232,18 +247,65 @@ describe.each(STARTERS)('processes started by %s', (name) => {
       expect(wd.logs).toEqual([]);
     });
 
-    it('read_timeout answers 408 to a request whose body does not arrive in time', async () => {
+    it('read_timeout answers 408 naming the client when its body stops arriving', async () => {
       const wd = await start({ fprocess: 'cat', read_timeout: '300ms' });
-      const { request } = await import('node:http');
-      const status = await new Promise<number>((resolve, reject) => {
-        const req = request(wd.url, { method: 'POST', headers: { 'content-length': '10' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', reject);
+      const started = Date.now();
+      const answer = await rawPost(wd.url, { 'content-length': '10' }, async (req) => {
         req.write('12345'); // half the body, then nothing
       });
-      expect(status).toBe(408);
+      expect(answer.status).toBe(408);
+      expect(answer.text).toMatch(/^read_timeout of 0\.3s: the client sent nothing more of the request \(a body of 10 bytes\) for 0\.3s/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+
+    it('read_timeout does not cut a slow but steady upload', async () => {
+      const wd = await start({ fprocess: 'cat', read_timeout: '300ms' });
+      const chunks = Array.from({ length: 10 }, (_, i) => `chunk ${i};`);
+      const started = Date.now();
+      const answer = await rawPost(wd.url, { 'content-length': String(chunks.join('').length) }, async (req) => {
+        for (const chunk of chunks) {
+          req.write(chunk);
+          await new Promise((r) => setTimeout(r, 150)); // 1.5 s in all, each gap half the timeout
+        }
+        req.end();
+      });
+      expect(Date.now() - started).toBeGreaterThan(1300); // the last chunk goes out after 9 gaps
+      expect(answer).toEqual({ status: 200, text: chunks.join('') });
+    });
+
+    it('a process that does not read its stdin gets a 500 saying so, not a 408 blaming the client', async () => {
+      const marker = `${40 + Math.floor(Math.random() * 1000)}.${process.pid + 2}`;
+      const wd = await start({ fprocess: `sleep ${marker}`, read_timeout: '400ms' });
+      const body = Buffer.alloc(32 << 20, 'x'); // more than every buffer on the way can hold
+      const started = Date.now();
+      const answer = await rawPost(wd.url, { 'content-length': String(body.length) }, async (req) => {
+        req.on('error', () => undefined); // the server answers before taking the whole body
+        req.end(body);
+      });
+      expect(answer.status).toBe(500);
+      expect(answer.text).toMatch(/^the function did not read its input \(a body of 33554432 bytes\): the process took nothing from its stdin for 0\.4s \(read_timeout\) and was stopped/);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await waitFor(() => processesWith(`sleep ${marker}`).length === 0)).toBe(true);
+    });
+
+    it('max_output: an output over the cap answers 500 naming it, the process is killed, nothing stays on disk', async () => {
+      const marker = `spill-cap-${process.pid}-${name}`;
+      const wd = await start({ fprocess: `yes ${marker}`, max_output: '3Mi' }, { memoryBufferBytes: 1 << 20 });
+      const started = Date.now();
+      const { res, body } = await post(wd.url, 'x');
+      expect(res.status).toBe(500);
+      expect(body.toString()).toBe('the process wrote more than max_output (3 MiB) to stdout: the process was killed and its output dropped\n');
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await waitFor(() => processesWith(`yes ${marker}`).length === 0)).toBe(true);
+      const spilled = () => readdirSync(dirname(wd.lockFile)).filter((f) => f.startsWith('watchdog-out-'));
+      expect(await waitFor(() => spilled().length === 0)).toBe(true);
+    });
+
+    it('max_output: an output of exactly the cap is answered whole', async () => {
+      const wd = await start({ fprocess: 'head -c 2097152 /dev/zero', max_output: '2Mi' }, { memoryBufferBytes: 1 << 20 });
+      const { res, body } = await post(wd.url, 'x');
+      expect(res.status).toBe(200);
+      expect(body.length).toBe(2 * 1024 * 1024);
     });
 
     it('write_timeout cuts an answer the client does not read', async () => {
