@@ -123,7 +123,7 @@ describe('the sample functions', () => {
   });
 });
 
-/** Deploys a function on the watchdog image; resolves once it answers a GET through the gateway. */
+/** Deploys a function on the watchdog image; resolves once its watchdog answers /_/health through the gateway. */
 async function deployWatchdogFunction(service: string, envProcess: string, envVars: Record<string, string> = {}) {
   const deployed = await systemFetch('/system/functions', {
     method: 'POST',
@@ -131,9 +131,9 @@ async function deployWatchdogFunction(service: string, envProcess: string, envVa
   });
   expect(deployed.status).toBe(202);
   await waitFor(`${service} to answer`, async () => {
-    const res = await fetch(gatewayUrl(`/function/${service}`), { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+    const res = await fetch(gatewayUrl(`/function/${service}/_/health`), { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
     await res?.arrayBuffer();
-    return res && res.status !== 502 && res.status !== 503 && res.status !== 404 ? true : undefined;
+    return res?.status === 200 ? true : undefined;
   }, 90_000);
 }
 
@@ -182,7 +182,7 @@ describe('the watchdog base image on Swarm', () => {
   }, 150_000);
 
   it('read_timeout (5 s) lets a slow but steady 8 MB upload through, and names a function that does not read its input', async () => {
-    await Promise.all([deployWatchdogFunction(slow, 'wc -c'), deployWatchdogFunction(deaf, 'sleep 60')]);
+    await Promise.all([deployWatchdogFunction(slow, 'wc -c'), deployWatchdogFunction(deaf, 'sleep 60', { exec_timeout: '30s' })]);
     // 8 MB in 80 chunks, one every 100 ms: 8 s in all, never a gap near the timeout.
     const chunk = Buffer.alloc(100_000, 'a');
     let started = Date.now();
@@ -197,6 +197,8 @@ describe('the watchdog base image on Swarm', () => {
     expect(steady).toEqual({ status: 200, text: `${80 * chunk.length}\n` });
     expect(Date.now() - started).toBeGreaterThan(7500);
 
+    // More than every buffer on the way holds: the watchdog's read_timeout (5 s) ends it, well
+    // before exec_timeout (30 s) would.
     const body = Buffer.alloc(64 << 20, 'b');
     started = Date.now();
     const stuck = await upload(deaf, { 'content-length': String(body.length) }, async (req) => {
