@@ -53,6 +53,8 @@ const body = 'Hello, Function as a Service';
 const markdownDoc = Array.from({ length: 12 }, (_, i) => `## Section ${i}\n\nSome *emphasis*, a [link](https://example.com/${i}) and \`code\`.\n\n- one\n- two\n- three\n\n| a | b |\n| - | - |\n| ${i} | ${i * 2} |\n`).join('\n');
 const work = mkdtempSync(join(tmpdir(), 'wd-bench-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The watchdog's node flags, as functions/watchdog/init.sh gives them. */
+const WATCHDOG_FLAGS = ['--max-semi-space-size=1'];
 const referenceDir = process.env.REFERENCE_DIR ?? join(root, '../shared/reference');
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
 
@@ -199,7 +201,8 @@ async function main() {
   if (!buildSpawner(undefined, join(work, 'spawner'))) throw new Error('no C compiler (cc) to build the watchdog\'s spawner: install gcc');
   const markdownBundle = join(work, 'markdown.mjs');
   await build({ entryPoints: [join(root, 'functions/markdown/src/main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm', outfile: markdownBundle, logLevel: 'warning' });
-  const wdEnv = (extra) => ({ TMPDIR: work, suppress_lock: 'true', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', ...extra });
+  // As the image's init.sh runs it (MALLOC_ARENA_MAX there too; the flag below is passed per process).
+  const wdEnv = (extra) => ({ TMPDIR: work, suppress_lock: 'true', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', MALLOC_ARENA_MAX: '1', ...extra });
 
   const ports = [];
   while (ports.length < 17) {
@@ -208,10 +211,10 @@ async function main() {
   }
   const [barePort, httpPort, echoPort, classicPort, mdBarePort, mdHttpPort, mdUpPort, nullPort, nullEchoPort, relayPort, relayEchoPort, goClassicPort, goOfPort, goOfEchoPort, nodeSpawnPort, nodeSmallPort, clusterPort] = ports;
   const bare = startNode(['-e', ECHO_SERVER], { ECHO_PORT: String(barePort) });
-  const http = startNode([bundle], wdEnv({ port: String(httpPort), mode: 'http', upstream_url: `http://127.0.0.1:${echoPort}`, fprocess: `node -e "${ECHO_SERVER}"`, ECHO_PORT: String(echoPort) }));
-  const classic = startNode([bundle], wdEnv({ port: String(classicPort), fprocess: 'cat' }));
+  const http = startNode([...WATCHDOG_FLAGS, bundle], wdEnv({ port: String(httpPort), mode: 'http', upstream_url: `http://127.0.0.1:${echoPort}`, fprocess: `node -e "${ECHO_SERVER}"`, ECHO_PORT: String(echoPort) }));
+  const classic = startNode([...WATCHDOG_FLAGS, bundle], wdEnv({ port: String(classicPort), fprocess: 'cat' }));
   const mdBare = startNode([markdownBundle], { upstream_url: `http://127.0.0.1:${mdBarePort}` });
-  const mdHttp = startNode([bundle], wdEnv({ port: String(mdHttpPort), mode: 'http', upstream_url: `http://127.0.0.1:${mdUpPort}`, fprocess: `node ${markdownBundle}` }));
+  const mdHttp = startNode([...WATCHDOG_FLAGS, bundle], wdEnv({ port: String(mdHttpPort), mode: 'http', upstream_url: `http://127.0.0.1:${mdUpPort}`, fprocess: `node ${markdownBundle}` }));
   // Each reference proxy gets its own echo server, as the watchdog has its own.
   const nullEcho = startNode(['-e', ECHO_SERVER], { ECHO_PORT: String(nullEchoPort) });
   const nullProxy = startNode(['-e', NULL_PROXY], { UP_PORT: String(nullEchoPort), PROXY_PORT: String(nullPort) });

@@ -98,7 +98,12 @@ class SpawnerRun implements ProcessRun {
   constructor(conn: Socket, header: Buffer, private readonly file: string) {
     this.stdin = conn;
     this.outcome = new Promise((resolve) => (this.settle = resolve));
+    // Header, body and its end in one write when the body came with the request
+    // (the common small one): the spawner then wakes once for all of it, not
+    // three times. By the check phase the body that arrived has been piped in.
+    conn.cork();
     conn.write(header);
+    setImmediate(() => conn.uncork());
     conn.on('data', (chunk: Buffer) => this.parse(chunk));
     conn.on('error', (error: NodeJS.ErrnoException) => {
       // EPIPE/ECONNRESET once the outcome is known: the process did not read all of its stdin.
