@@ -21,10 +21,8 @@
 //
 //   node bench/watchdog.mjs      (BENCH_DURATION: seconds per case and connection count [4];
 //                                 REFERENCE_DIR: the Go watchdogs [../shared/reference])
-//   BENCH_EXPERIMENTS=1 node bench/watchdog.mjs   adds the other ways classic mode was tried
-//   (classic itself runs the default: the spawn addon in the watchdog):
-//     spawner     the spawner, a resident helper process (spawner=spawner)
-//     nodespawn   Node's child_process (spawner=node), the old way
+//   BENCH_EXPERIMENTS=1 node bench/watchdog.mjs   adds the other ways classic mode was tried:
+//     nodespawn   Node's child_process instead of the spawner (spawner=node), the old way
 //     nodesmall   the same with a smaller V8 heap (less to copy per fork)
 //     cluster2    two watchdog processes sharing the port (node:cluster), each forking with Node
 //   BENCH_CASES=classic,goclassic  runs only the cases named
@@ -45,7 +43,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
-import { buildAddon, buildSpawner, bundleWatchdog } from '../functions/watchdog/build.mjs';
+import { buildSpawner, bundleWatchdog } from '../functions/watchdog/build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rounds = Math.max(1, Math.round(Number(process.env.BENCH_DURATION ?? 4)));
@@ -199,21 +197,19 @@ function referenceCase(binary, port, env, payloadUrl) {
 async function main() {
   const bundle = join(work, 'watchdog.mjs');
   await bundleWatchdog(bundle);
-  // Next to the bundle, where the watchdog looks for them (as in the image).
-  if (!buildSpawner(undefined, join(work, 'spawner')) || !buildAddon(undefined, join(work, 'spawn.node'))) {
-    throw new Error("no C compiler (cc) to build the watchdog's spawn addon and spawner: install gcc");
-  }
+  // Next to the bundle, where the watchdog looks for it (as in the image).
+  if (!buildSpawner(undefined, join(work, 'spawner'))) throw new Error('no C compiler (cc) to build the watchdog\'s spawner: install gcc');
   const markdownBundle = join(work, 'markdown.mjs');
   await build({ entryPoints: [join(root, 'functions/markdown/src/main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm', outfile: markdownBundle, logLevel: 'warning' });
   // As the image's init.sh runs it (MALLOC_ARENA_MAX there too; the flag below is passed per process).
   const wdEnv = (extra) => ({ TMPDIR: work, suppress_lock: 'true', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', MALLOC_ARENA_MAX: '1', ...extra });
 
   const ports = [];
-  while (ports.length < 18) {
+  while (ports.length < 17) {
     const port = await freePort(); // one at a time, so no port is handed out twice
     if (!ports.includes(port) && port !== 8081) ports.push(port);
   }
-  const [barePort, httpPort, echoPort, classicPort, mdBarePort, mdHttpPort, mdUpPort, nullPort, nullEchoPort, relayPort, relayEchoPort, goClassicPort, goOfPort, goOfEchoPort, nodeSpawnPort, nodeSmallPort, clusterPort, spawnerPort] = ports;
+  const [barePort, httpPort, echoPort, classicPort, mdBarePort, mdHttpPort, mdUpPort, nullPort, nullEchoPort, relayPort, relayEchoPort, goClassicPort, goOfPort, goOfEchoPort, nodeSpawnPort, nodeSmallPort, clusterPort] = ports;
   const bare = startNode(['-e', ECHO_SERVER], { ECHO_PORT: String(barePort) });
   const http = startNode([...WATCHDOG_FLAGS, bundle], wdEnv({ port: String(httpPort), mode: 'http', upstream_url: `http://127.0.0.1:${echoPort}`, fprocess: `node -e "${ECHO_SERVER}"`, ECHO_PORT: String(echoPort) }));
   const classic = startNode([...WATCHDOG_FLAGS, bundle], wdEnv({ port: String(classicPort), fprocess: 'cat' }));
@@ -228,7 +224,7 @@ async function main() {
   const cases = {
     bare: { url: `http://127.0.0.1:${barePort}/`, pids: () => [bare.pid], roles: ['echo'] },
     http: { url: `http://127.0.0.1:${httpPort}/`, pids: () => [http.pid, ...childPids(http.pid)], roles: ['watchdog', 'echo'] },
-    classic: { url: `http://127.0.0.1:${classicPort}/`, pids: () => [classic.pid], roles: ['watchdog + cat'] },
+    classic: { url: `http://127.0.0.1:${classicPort}/`, pids: () => [classic.pid, ...childPids(classic.pid)], roles: ['watchdog + cat', 'spawner + cat'] },
     mdbare: { url: `http://127.0.0.1:${mdBarePort}/`, pids: () => [mdBare.pid], payload: markdownDoc, roles: ['markdown'] },
     mdhttp: { url: `http://127.0.0.1:${mdHttpPort}/`, pids: () => [mdHttp.pid, ...childPids(mdHttp.pid)], payload: markdownDoc, roles: ['watchdog', 'markdown'] },
     nullproxy: { url: `http://127.0.0.1:${nullPort}/`, pids: () => [nullProxy.pid, nullEcho.pid], roles: ['proxy', 'echo'] },
@@ -241,9 +237,7 @@ async function main() {
     const nodeSpawn = startNode([bundle], wdEnv({ port: String(nodeSpawnPort), fprocess: 'cat', spawner: 'node' }));
     const nodeSmall = startNode(['--max-semi-space-size=1', '--max-old-space-size=24', '--v8-pool-size=0', bundle], wdEnv({ port: String(nodeSmallPort), fprocess: 'cat', spawner: 'node' }));
     const clustered = startNode([clusterFile], wdEnv({ port: String(clusterPort), fprocess: 'cat', spawner: 'node' }));
-    const viaSpawner = startNode([...WATCHDOG_FLAGS, bundle], wdEnv({ port: String(spawnerPort), fprocess: 'cat', spawner: 'spawner' }));
-    experiments.push(nodeSpawn, nodeSmall, clustered, viaSpawner);
-    cases.spawner = { url: `http://127.0.0.1:${spawnerPort}/`, pids: () => [viaSpawner.pid, ...childPids(viaSpawner.pid)], roles: ['watchdog', 'spawner + cat'] };
+    experiments.push(nodeSpawn, nodeSmall, clustered);
     cases.nodespawn = { url: `http://127.0.0.1:${nodeSpawnPort}/`, pids: () => [nodeSpawn.pid], roles: ['watchdog + cat'] };
     cases.nodesmall = { url: `http://127.0.0.1:${nodeSmallPort}/`, pids: () => [nodeSmall.pid], roles: ['watchdog + cat'] };
     cases.cluster2 = { url: `http://127.0.0.1:${clusterPort}/`, pids: () => [clustered.pid, ...childPids(clustered.pid)], roles: ['primary', 'worker 1 + cat', 'worker 2 + cat'] };
@@ -267,7 +261,7 @@ async function main() {
   // Classic mode's cats are children of the watchdog (or of its spawner, or of a
   // cluster worker): count only the resident processes, found once, plus whatever
   // they waited for.
-  for (const name of ['classic', 'cluster2', 'spawner']) {
+  for (const name of ['classic', 'cluster2']) {
     if (!cases[name]) continue;
     const resident = cases[name].pids().filter((pid) => !/^cat$/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', '')));
     cases[name].pids = () => resident;
@@ -344,7 +338,7 @@ async function main() {
       httpVsNullProxy: ratio(rps('http'), rps('nullproxy')),
     };
     if (names.includes('goclassic')) {
-      for (const n of ['classic', 'spawner', 'nodespawn', 'nodesmall', 'cluster2']) {
+      for (const n of ['classic', 'nodespawn', 'nodesmall', 'cluster2']) {
         if (r[n]) results.ratios[c][`${n}VsGoClassic`] = ratio(rps(n), rps('goclassic'));
       }
       results.ratios[c].classicP50VsGoClassic = ratio(r.classic?.p50ms, r.goclassic.p50ms);
@@ -378,7 +372,7 @@ async function main() {
     console.log(`  references: smallest Node HTTP proxy/bare ${r.nullProxyVsBare}, TCP relay/bare ${r.relayVsBare}; watchdog http/smallest proxy ${r.httpVsNullProxy}`);
     if (cs.goclassic && cs.classic) console.log(`  vs Go: classic/classic-watchdog ${r.classicVsGoClassic} (p50 ${cs.classic.p50ms} vs ${cs.goclassic.p50ms} ms)`);
     if (cs.goof && cs.http) console.log(`  vs Go: http/of-watchdog ${r.httpVsGoOf} (p50 ${cs.http.p50ms} vs ${cs.goof.p50ms} ms)`);
-    const tried = ['spawner', 'nodespawn', 'nodesmall', 'cluster2'].filter((n) => r[`${n}VsGoClassic`] !== undefined);
+    const tried = ['nodespawn', 'nodesmall', 'cluster2'].filter((n) => r[`${n}VsGoClassic`] !== undefined);
     if (tried.length) console.log(`  classic mode tried other ways, vs classic-watchdog: ${tried.map((n) => `${n} ${r[`${n}VsGoClassic`]}`).join(', ')}`);
   }
   if (at32 !== undefined) console.log(`target http/bare >= 0.7 at 32 connections: ${results.target.met ? 'met' : 'NOT met'} (${results.target.measured})`);

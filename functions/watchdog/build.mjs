@@ -82,27 +82,12 @@ export function buildSpawner(dockerArch = hostArch, outfile = join(here, `dist/s
   return outfile;
 }
 
-/**
- * Compiles the spawn addon (native/spawn-addon.c) for one architecture: a
- * shared object with no libc named (-nostdlib), its symbols resolved from the
- * node that loads it, so the same file loads on musl and glibc bases.
- */
-export function buildAddon(dockerArch = hostArch, outfile = join(here, `dist/spawn-linux-${dockerArch}.node`)) {
-  const cc = compilers[dockerArch];
-  if (!cc) throw new Error(`no compiler known for ${dockerArch} (known: ${spawnerArchs.join(', ')})`);
-  if (!haveCompiler(cc)) return undefined;
-  mkdirSync(dirname(outfile), { recursive: true });
-  execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-nostdlib', '-fno-stack-protector', '-s', ...extraFlags[dockerArch], '-o', outfile, join(here, 'native/spawn-addon.c')], { stdio: 'inherit' });
-  if (dockerArch === 'arm64' && outfile.endsWith('spawn-linux-arm64.node')) copyFileSync(outfile, outfile.replace(/\.node$/, 'v8.node'));
-  return outfile;
-}
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundleWatchdog(process.argv[2]);
   const required = (process.env.SPAWNER_ARCHS ?? '').split(',').filter(Boolean);
   const missing = [];
   for (const dockerArch of spawnerArchs) {
-    if (buildSpawner(dockerArch) === undefined || buildAddon(dockerArch) === undefined) missing.push(dockerArch);
+    if (buildSpawner(dockerArch) === undefined) missing.push(dockerArch);
   }
   const needed = missing.filter((a) => required.includes(a) || a === hostArch);
   for (const a of missing.filter((m) => !needed.includes(m))) {

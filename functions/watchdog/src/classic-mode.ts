@@ -19,7 +19,6 @@ import { MarshalRequestStream } from './marshal.js';
 import { nodeStarter, type ProcessStarter } from './process-run.js';
 import { goHeader, requestVars } from './request-env.js';
 import { startNativeStarter } from './spawner-client.js';
-import { loadAddonStarter } from './addon-starter.js';
 import { formatBytes, OutputLimitError, SpillBuffer } from './spill-buffer.js';
 
 export interface ClassicOptions {
@@ -28,8 +27,6 @@ export interface ClassicOptions {
   spillDir: string;
   /** The native spawner's binary; default: found next to the watchdog (see findSpawner). */
   spawnerPath?: string;
-  /** The spawn addon; default: found next to the watchdog (see findAddon). */
-  addonPath?: string;
 }
 
 export const DEFAULT_CLASSIC_OPTIONS: ClassicOptions = { memoryBufferBytes: 1 << 20, spillDir: tmpdir() };
@@ -40,12 +37,6 @@ const DOCKER_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm:
 /** The spawner next to the watchdog: `spawner` in the image, `spawner-linux-<arch>` beside a dev bundle. */
 export function findSpawner(dir = dirname(fileURLToPath(import.meta.url))): string | undefined {
   const candidates = [join(dir, 'spawner'), join(dir, `spawner-linux-${DOCKER_ARCH[arch()] ?? arch()}`)];
-  return candidates.find((path) => existsSync(path));
-}
-
-/** The spawn addon next to the watchdog: `spawn.node` in the image, `spawn-linux-<arch>.node` beside a dev bundle. */
-export function findAddon(dir = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  const candidates = [join(dir, 'spawn.node'), join(dir, `spawn-linux-${DOCKER_ARCH[arch()] ?? arch()}.node`)];
   return candidates.find((path) => existsSync(path));
 }
 
@@ -88,37 +79,19 @@ export function classicMode(config: WatchdogConfig, options: ClassicOptions = DE
   const baseEnv: NodeJS.ProcessEnv = { ...process.env };
   let starter: ProcessStarter = nodeStarter;
 
-  /**
-   * auto: the addon, else the spawner, else Node; a starter named outright
-   * (addon, spawner, or a path to either) that does not work stops start-up.
-   */
   async function start(log: (line: string) => void): Promise<void> {
-    const choice = config.spawner;
-    if (choice === 'node') return;
-    const explicit = choice !== 'auto';
-    const addon = choice.endsWith('.node') ? choice : choice === 'auto' || choice === 'addon' ? (options.addonPath ?? findAddon()) : undefined;
-    if (addon) {
-      try {
-        starter = loadAddonStarter(addon);
-        starter.prepare?.(file);
-        return;
-      } catch (err) {
-        if (explicit) throw err;
-        log(`watchdog: cannot load the spawn addon ${addon}: ${(err as Error).message}`);
-      }
-    } else if (choice === 'addon') throw new Error('spawner=addon: no spawn addon next to the watchdog');
-    if (choice === 'addon' || choice.endsWith('.node')) return;
-    const binary = choice.startsWith('/') ? choice : (options.spawnerPath ?? findSpawner());
+    if (config.spawner === 'node') return;
+    const binary = config.spawner === 'auto' ? (options.spawnerPath ?? findSpawner()) : config.spawner;
     if (!binary) {
-      if (choice === 'spawner') throw new Error('spawner=spawner: no spawner binary next to the watchdog');
-      log('watchdog: no spawn addon or spawner next to the watchdog: starting processes with Node (slower)');
+      log('watchdog: no spawner binary next to the watchdog: starting processes with Node (slower)');
       return;
     }
     try {
       starter = await startNativeStarter({ binary, log });
       starter.prepare?.(file);
     } catch (err) {
-      if (explicit) throw err;
+      // An explicit path that does not work is a mistake worth stopping for.
+      if (config.spawner !== 'auto') throw err;
       log(`watchdog: cannot start the spawner ${binary}: ${(err as Error).message}; starting processes with Node (slower)`);
     }
   }

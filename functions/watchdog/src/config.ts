@@ -30,7 +30,7 @@ export interface WatchdogConfig {
   port: number;
   /** Classic mode: stdout bytes a process may write before it is killed with a 500 (max_output). */
   maxOutputBytes: number;
-  /** Classic mode's process starter: 'auto' (addon, else spawner, else Node), 'addon', 'spawner', 'node', or a path. */
+  /** Classic mode's process starter: 'auto' (the native spawner if present), 'node', or the spawner's path. */
   spawner: string;
 }
 
@@ -133,8 +133,8 @@ export function loadConfig(env: Env = process.env): WatchdogConfig {
   }
 
   const spawner = text(env, 'spawner')?.trim() ?? 'auto';
-  if (!['auto', 'addon', 'spawner', 'node'].includes(spawner) && !spawner.startsWith('/')) {
-    throw new ConfigError('spawner', `"${spawner}" is not auto, addon, spawner, node or an absolute path to the spawn addon (.node) or spawner`);
+  if (spawner !== 'auto' && spawner !== 'node' && !spawner.startsWith('/')) {
+    throw new ConfigError('spawner', `"${spawner}" is not auto, node or an absolute path to the spawner binary`);
   }
 
   return {

@@ -17,14 +17,7 @@ try {
 const watchdog = createWatchdog(config);
 const address = await watchdog.listen();
 const starter = watchdog.starterKind();
-const started =
-  starter === 'addon'
-    ? ', processes started by the spawn addon'
-    : starter === 'spawner'
-      ? ', processes started by the spawner'
-      : starter === 'node'
-        ? ", processes started by Node's child_process"
-        : '';
+const started = starter === 'native' ? ', processes started by the spawner' : starter === 'node' ? ", processes started by Node's child_process" : '';
 process.stdout.write(
   `watchdog: ${config.mode} mode, fprocess=${JSON.stringify(config.command)}${started}, listening on :${address.port}\n`,
 );

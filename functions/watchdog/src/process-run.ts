@@ -8,7 +8,7 @@
  * binary is present) and Node's child_process (here), the fallback.
  */
 import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { killGroup } from './process-group.js';
 import { collectCapped } from './spill-buffer.js';
 
@@ -33,7 +33,7 @@ export interface ProcessRun {
 export type EnvOverlay = ReadonlyMap<string, string | undefined> | undefined;
 
 export interface ProcessStarter {
-  readonly kind: 'addon' | 'spawner' | 'node';
+  readonly kind: 'native' | 'node';
   /** Work a starter may do once for a program it will run often (the native one looks it up in PATH). */
   prepare?(file: string): void;
   /** `base` is the same object for every run (the starter may keep work done on it). */
@@ -42,31 +42,6 @@ export interface ProcessStarter {
 }
 
 export const STDERR_LIMIT = 64 * 1024;
-
-/** Feeds a readable stream to `sink` to its end, pausing it while a file write is pending. */
-export function collectStream(stdout: Readable, sink: OutputSink): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let pending: Promise<void> | undefined;
-    stdout.on('data', (chunk: Buffer) => {
-      try {
-        pending = sink.write(chunk);
-      } catch (err) {
-        stdout.destroy();
-        return reject(err as Error);
-      }
-      if (!pending) return;
-      stdout.pause();
-      pending.then(
-        () => stdout.resume(),
-        (err: Error) => {
-          stdout.destroy();
-          reject(err);
-        },
-      );
-    });
-    stdout.once('close', () => void Promise.resolve(pending).then(() => resolve(), () => undefined));
-  });
-}
 
 /** child_process.spawn, each process leading a session of its own (detached). */
 export const nodeStarter: ProcessStarter = {
@@ -89,7 +64,28 @@ export const nodeStarter: ProcessStarter = {
     const stdout = child.stdout!;
     return {
       stdin: child.stdin!,
-      collect: (sink) => collectStream(stdout, sink),
+      collect: (sink) =>
+        new Promise<void>((resolve, reject) => {
+          let pending: Promise<void> | undefined;
+          stdout.on('data', (chunk: Buffer) => {
+            try {
+              pending = sink.write(chunk);
+            } catch (err) {
+              stdout.destroy();
+              return reject(err as Error);
+            }
+            if (!pending) return;
+            stdout.pause();
+            pending.then(
+              () => stdout.resume(),
+              (err: Error) => {
+                stdout.destroy();
+                reject(err);
+              },
+            );
+          });
+          stdout.once('close', () => void Promise.resolve(pending).then(() => resolve(), () => undefined));
+        }),
       outcome,
       kill() {
         killGroup(child);

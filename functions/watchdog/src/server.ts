@@ -29,7 +29,7 @@ export interface Watchdog {
   inflight(): number;
   /** HTTP mode only. */
   readonly upstream: UpstreamProcess | undefined;
-  /** Classic mode only: how processes are started ('addon', 'spawner' or 'node'), known after listen(). */
+  /** Classic mode only: how processes are started ('native' spawner or 'node'), known after listen(). */
   starterKind(): string | undefined;
 }
 

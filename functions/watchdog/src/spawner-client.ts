@@ -290,7 +290,7 @@ export async function startNativeStarter({ binary, log }: NativeStarterOptions):
   await launch();
 
   return {
-    kind: 'spawner',
+    kind: 'native',
     prepare: lookUp,
     run: (file, args, base, overlay) => new SpawnerRun(takeConnection(), encodeHeader(programs.get(file) ?? file, [file, ...args], base, overlay), file),
     async close() {

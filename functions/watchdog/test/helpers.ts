@@ -18,28 +18,27 @@ export interface Running {
   dispose(): Promise<void>;
 }
 
-const built: Record<string, string> = {};
+let spawnerBinary: string | undefined;
 
 /**
- * The spawn addon or the spawner, compiled once per test worker from
- * native/*.c with the host's cc (build.mjs, as the image build does). No
- * compiler is a failure, not a skip: classic mode runs on them.
+ * The native spawner, compiled once per test worker from native/spawner.c
+ * with the host's cc (build.mjs, as the image build does). No compiler is a
+ * failure, not a skip: the spawner is what classic mode runs on.
  */
-export async function nativePath(what: 'addon' | 'spawner'): Promise<string> {
-  if (built[what]) return built[what];
-  const build = (await import(fileURLToPath(new URL('../build.mjs', import.meta.url)))) as {
+export async function spawnerPath(): Promise<string> {
+  if (spawnerBinary) return spawnerBinary;
+  const { buildSpawner } = (await import(fileURLToPath(new URL('../build.mjs', import.meta.url)))) as {
     buildSpawner: (arch: undefined, outfile: string) => string | undefined;
-    buildAddon: (arch: undefined, outfile: string) => string | undefined;
   };
-  const dir = mkdtempSync(join(tmpdir(), 'wd-native-'));
-  const path = what === 'addon' ? build.buildAddon(undefined, join(dir, 'spawn.node')) : build.buildSpawner(undefined, join(dir, 'spawner'));
-  if (!path) throw new Error('no C compiler (cc) to build the spawn addon and the spawner: install gcc');
-  built[what] = path;
-  return path;
+  const out = join(mkdtempSync(join(tmpdir(), 'wd-spawner-')), 'spawner');
+  const built = buildSpawner(undefined, out);
+  if (!built) throw new Error('no C compiler (cc) to build the spawner: install gcc');
+  spawnerBinary = built;
+  return built;
 }
 
-/** Classic mode's process starters: the spawn addon (the default), the spawner and Node's child_process. */
-export const STARTERS = ['addon', 'spawner', 'node'] as const;
+/** Classic mode's two process starters: the native spawner (default) and Node's child_process. */
+export const STARTERS = ['native', 'node'] as const;
 export type StarterName = (typeof STARTERS)[number];
 
 export async function startWatchdog(
@@ -49,8 +48,8 @@ export async function startWatchdog(
   const dir = mkdtempSync(join(tmpdir(), 'wd-test-'));
   const lockFile = join(dir, '.lock');
   const logs: string[] = [];
-  const { starter = 'addon', ...options } = extra;
-  const spawner = env.spawner ?? (starter === 'node' ? 'node' : await nativePath(starter));
+  const { starter = 'native', ...options } = extra;
+  const spawner = env.spawner ?? (starter === 'node' ? 'node' : await spawnerPath());
   const watchdog = createWatchdog(loadConfig({ ...env, spawner }), { lockFile, spillDir: dir, log: (l) => logs.push(l), ...options });
   const address = await watchdog.listen(0, '127.0.0.1');
   const stop = () => watchdog.shutdown();

@@ -11,7 +11,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-let starter: StarterName = 'addon';
+let starter: StarterName = 'native';
 async function start(env: Record<string, string>, extra?: { memoryBufferBytes?: number; spillDir?: string }): Promise<Running> {
   running = await startWatchdog({ exec_timeout: '10s', ...env }, { starter, ...extra });
   return running;
@@ -37,7 +37,7 @@ async function post(url: string, body?: string | Buffer, headers: Record<string,
   return { res, body: Buffer.from(await res.arrayBuffer()) };
 }
 
-// Every behaviour holds whichever starts the processes: the spawn addon, the spawner or Node.
+// Every behaviour holds whichever starts the processes: the native spawner or Node.
 describe.each(STARTERS)('processes started by %s', (name) => {
   beforeEach(() => {
     starter = name;
