@@ -165,6 +165,21 @@ function spawnAlone(parallel, ms) {
   });
 }
 
+/** Waits until nothing listens on `port` (the Go watchdogs' fixed metrics port). */
+async function portFree(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const free = await new Promise((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, () => probe.close(() => resolve(true)));
+    });
+    if (free) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} stayed in use for ${timeoutMs / 1000} s`);
+    await sleep(200);
+  }
+}
+
 /**
  * A Go reference watchdog, started for one round and killed after it (both
  * bind port 8081 for metrics, so only one may run at a time). SIGKILL: the
@@ -175,13 +190,19 @@ function referenceCase(binary, port, env, payloadUrl) {
   return {
     url: payloadUrl,
     async before() {
-      child = spawn(binary, [], { env: { PATH: process.env.PATH, TMPDIR: work, port: String(port), suppress_lock: 'true', write_debug: 'false', prefix_logs: 'false', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-      children.push(child);
-      let said = '';
-      child.stderr.on('data', (d) => (said = (said + d).slice(-2000)));
-      await waitAnswering(payloadUrl).catch((err) => {
-        throw new Error(`${err.message}; ${binary} said: ${said}`);
-      });
+      // Another program (another run of the references, say) may hold 8081 for a while: wait, and retry.
+      for (let attempt = 1; ; attempt++) {
+        await portFree(8081, 60_000);
+        child = spawn(binary, [], { env: { PATH: process.env.PATH, TMPDIR: work, port: String(port), suppress_lock: 'true', write_debug: 'false', prefix_logs: 'false', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+        children.push(child);
+        let said = '';
+        child.stderr.on('data', (d) => (said = (said + d).slice(-2000)));
+        const died = new Promise((resolve) => child.once('exit', () => resolve('died')));
+        const up = await Promise.race([waitAnswering(payloadUrl).then(() => 'up', (err) => err), died]);
+        if (up === 'up') return;
+        if (up !== 'died') child.kill('SIGKILL');
+        if (attempt === 3) throw new Error(`${binary} did not come up (${up === 'died' ? 'it exited' : up.message}); it said: ${said}`);
+      }
     },
     async after() {
       const exited = new Promise((r) => child.once('exit', r));
