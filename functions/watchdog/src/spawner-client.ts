@@ -112,6 +112,7 @@ class SpawnerRun implements ProcessRun {
     conn.on('close', () => {
       if (!this.settled) this.finish({ error: new Error('the process starter closed the connection') });
     });
+    if (conn.destroyed) process.nextTick(() => this.finish({ error: new Error('the process starter closed the connection') }));
   }
 
   private parse(chunk: Buffer): void {
@@ -256,14 +257,17 @@ export async function startNativeStarter({ binary, log }: NativeStarterOptions):
   // A connection made ahead of time: the next run skips connect and accept.
   let spare: Socket | undefined;
   const takeConnection = (): Socket => {
-    const conn = spare ?? connect(socketPath);
+    // A spare that lost its spawner (it died and was started again) is closed: not that one.
+    const conn = spare && !spare.destroyed ? spare : connect(socketPath);
     spare = undefined;
     setImmediate(() => {
       if (spare || closing) return;
       const next = connect(socketPath);
-      next.on('error', () => {
+      const drop = () => {
         if (spare === next) spare = undefined;
-      });
+      };
+      next.on('error', drop);
+      next.on('close', drop);
       spare = next;
     });
     return conn;
