@@ -143,29 +143,6 @@ describe.each(STARTERS)('processes started by %s', (name) => {
     });
   });
 
-  describe('the spawner', () => {
-    it.runIf(name === 'native')('is started again when it dies: a request in flight fails with a 500, the next ones are answered', async () => {
-      const wd = await start({ fprocess: `sh -c 'sleep 1; cat'` });
-      const spawner = () => processTable().filter((p) => p.ppid === process.pid && p.cmdline.includes('spawner'));
-      expect(await waitFor(() => spawner().length === 1)).toBe(true);
-      const first = spawner()[0]!.pid;
-      const inFlight = post(wd.url, 'x');
-      await new Promise((r) => setTimeout(r, 300));
-      process.kill(first, 'SIGKILL');
-      const failed = await inFlight;
-      expect(failed.res.status).toBe(500);
-      expect(failed.body.toString()).toMatch(/process starter/);
-      expect(await waitFor(() => spawner().some((p) => p.pid !== first))).toBe(true);
-      // Not even the connection kept ready for the next request (to the old spawner) fails a request.
-      const statuses: number[] = [];
-      const started = Date.now();
-      for (let i = 0; i < 3; i++) statuses.push((await post(wd.url, `again ${i}`)).res.status);
-      expect(statuses).toEqual([200, 200, 200]);
-      expect(Date.now() - started).toBeLessThan(3 * 1000 + 1500); // each sleeps 1 s: no wait on a dead connection
-      expect(wd.logs.join('\n')).toMatch(/the spawner exited \(SIGKILL\); starting it again/);
-    });
-  });
-
   describe('load', () => {
     it('answers 50 concurrent requests, each with its own body', async () => {
       const wd = await start({ fprocess: 'cat' });
@@ -362,5 +339,29 @@ describe.each(STARTERS)('processes started by %s', (name) => {
       expect(existsSync(quiet.lockFile)).toBe(false);
       expect((await fetch(`${quiet.url}/_/health`)).status).toBe(200);
     });
+  });
+});
+
+describe('the spawner', () => {
+  it('is started again when it dies: a request in flight fails with a 500, the next ones are answered', async () => {
+    starter = 'native';
+    const wd = await start({ fprocess: `sh -c 'sleep 1; cat'` });
+    const spawner = () => processTable().filter((p) => p.ppid === process.pid && p.cmdline.includes('spawner'));
+    expect(await waitFor(() => spawner().length === 1)).toBe(true);
+    const first = spawner()[0]!.pid;
+    const inFlight = post(wd.url, 'x');
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(first, 'SIGKILL');
+    const failed = await inFlight;
+    expect(failed.res.status).toBe(500);
+    expect(failed.body.toString()).toMatch(/process starter/);
+    expect(await waitFor(() => spawner().some((p) => p.pid !== first))).toBe(true);
+    // Not even the connection kept ready for the next request (to the old spawner) fails a request.
+    const statuses: number[] = [];
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) statuses.push((await post(wd.url, `again ${i}`)).res.status);
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(Date.now() - started).toBeLessThan(3 * 1000 + 1500); // each sleeps 1 s: no wait on a dead connection
+    expect(wd.logs.join('\n')).toMatch(/the spawner exited \(SIGKILL\); starting it again/);
   });
 });
