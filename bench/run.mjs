@@ -25,8 +25,9 @@ if (unknown.length) {
   process.exit(2);
 }
 const names = requested.length ? requested : available;
-// Benchmarks that run against a deployed stack (the watchdog one starts its own servers).
-const needsStack = (name) => name !== 'watchdog';
+// Benchmarks that run against a deployed stack (the watchdog one starts its own servers,
+// the footprint one its own containers).
+const needsStack = (name) => name !== 'watchdog' && name !== 'footprint';
 
 async function healthy(url) {
   try {

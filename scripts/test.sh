@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The build and the tests run on Node.js 24 (installed under /opt when the node on PATH is older).
+PATH="$(scripts/ensure-node.sh):$PATH"
+export PATH
 [ -d node_modules ] || npm ci --no-audit --no-fund
 scripts/prepare-machine.sh --install
 say() { echo "[test] $*" >&2; }
@@ -20,7 +23,10 @@ if [ ! -x /usr/bin/chromium ] && may_install; then
   say "installing chromium from Debian's packages"
   apt_install chromium
 fi
-# qemu emulation and the arm base images, for test/e2e/multiarch.test.ts (which builds the arm images).
+# qemu emulation and the arm base images, for test/e2e/multiarch.test.ts (which builds the arm
+# images), and the cross compilers for the watchdog's spawner in them.
 scripts/make-arm-bases.sh --install >/dev/null
+need_pkg aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+need_pkg arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf
 scripts/build-images.sh
 exec npx vitest run "$@"

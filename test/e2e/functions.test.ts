@@ -123,11 +123,92 @@ describe('the sample functions', () => {
   });
 });
 
+/** Deploys a function on the watchdog image; resolves once its watchdog answers /_/health through the gateway. */
+async function deployWatchdogFunction(service: string, envProcess: string, envVars: Record<string, string> = {}) {
+  const deployed = await systemFetch('/system/functions', {
+    method: 'POST',
+    body: JSON.stringify({ service, image: image('watchdog'), envProcess, envVars }),
+  });
+  expect(deployed.status).toBe(202);
+  await waitFor(`${service} to answer`, async () => {
+    const res = await fetch(gatewayUrl(`/function/${service}/_/health`), { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    await res?.arrayBuffer();
+    return res?.status === 200 ? true : undefined;
+  }, 90_000);
+}
+
+/** A POST through node:http to the gateway, the body written by `send` (uploads that crawl or stall). */
+async function upload(service: string, headers: Record<string, string>, send: (req: import('node:http').ClientRequest) => Promise<void>) {
+  const { request } = await import('node:http');
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(gatewayUrl(`/function/${service}`), { method: 'POST', headers, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', () => undefined); // an answer may come before the whole body went out
+    req.setTimeout(90_000, () => reject(new Error('no answer within 90 s')));
+    send(req).catch(reject);
+  });
+}
+
 describe('the watchdog base image on Swarm', () => {
   const tree = fn('wdtree');
+  const spill = fn('wdspill');
+  const slow = fn('wdslow');
+  const deaf = fn('wddeaf');
   afterAll(async () => {
-    await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: tree }) }).catch(() => undefined);
+    for (const functionName of [tree, spill, slow, deaf]) {
+      await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName }) }).catch(() => undefined);
+    }
   });
+
+  it('caps what a process may write (max_output, 64 MiB by default): `yes` answers 500 naming the cap and leaves no spill file', async () => {
+    await deployWatchdogFunction(spill, 'yes');
+    const started = Date.now();
+    const res = await fetch(gatewayUrl(`/function/${spill}`), { method: 'POST', body: 'x', signal: AbortSignal.timeout(60_000) });
+    const text = await res.text();
+    console.log(`[security] \`yes\` as a function: ${res.status} after ${Date.now() - started} ms: ${text.trim()}`);
+    expect(res.status).toBe(500);
+    expect(text).toContain('max_output (64 MiB)');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const [container] = await containersOfService(spill);
+    const left = await waitFor('the spill file to be gone', async () => {
+      const { stdout } = await run('docker', ['exec', container!, 'sh', '-c', 'ls -A /tmp; ps -o args']);
+      return /watchdog-out-|^yes/m.test(stdout) ? undefined : stdout;
+    }, 10_000);
+    expect(left).not.toMatch(/watchdog-out-/);
+  }, 150_000);
+
+  it('read_timeout (5 s) lets a slow but steady 8 MB upload through, and names a function that does not read its input', async () => {
+    await Promise.all([deployWatchdogFunction(slow, 'wc -c'), deployWatchdogFunction(deaf, 'sleep 60', { exec_timeout: '30s' })]);
+    // 8 MB in 80 chunks, one every 100 ms: 8 s in all, never a gap near the timeout.
+    const chunk = Buffer.alloc(100_000, 'a');
+    let started = Date.now();
+    const steady = await upload(slow, { 'content-length': String(80 * chunk.length) }, async (req) => {
+      for (let i = 0; i < 80; i++) {
+        req.write(chunk);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      req.end();
+    });
+    console.log(`[security] slow steady 8 MB upload: ${steady.status} after ${Date.now() - started} ms: ${steady.text.trim()}`);
+    expect(steady).toEqual({ status: 200, text: `${80 * chunk.length}\n` });
+    expect(Date.now() - started).toBeGreaterThan(7500);
+
+    // More than every buffer on the way holds: the watchdog's read_timeout (5 s) ends it, well
+    // before exec_timeout (30 s) would.
+    const body = Buffer.alloc(64 << 20, 'b');
+    started = Date.now();
+    const stuck = await upload(deaf, { 'content-length': String(body.length) }, async (req) => {
+      req.end(body);
+    });
+    console.log(`[security] 64 MB to a function that never reads stdin: ${stuck.status} after ${Date.now() - started} ms: ${stuck.text.trim()}`);
+    expect(stuck.status).toBe(500);
+    expect(stuck.text).toMatch(/the function did not read its input .*read_timeout/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 240_000);
 
   it('runs as a non-root user, and exec_timeout leaves neither processes nor zombies in the container', async () => {
     // A process tree: a shell with a background and a foreground child, all past exec_timeout.
@@ -154,5 +235,7 @@ describe('the watchdog base image on Swarm', () => {
       return /sleep 30[12]|\sZ/.test(stdout) ? undefined : stdout;
     }, 10_000);
     expect(table).toMatch(/watchdog\.mjs/);
+    // Classic mode starts its processes through the native spawner, resident beside the watchdog.
+    expect(table).toMatch(/\/home\/app\/spawner /);
   }, 150_000);
 });

@@ -67,6 +67,8 @@ describe.each(PLATFORMS)('images for $platform', ({ tag, platform, architecture,
     expect(await docker('exec', name, 'id', '-u')).not.toBe('0');
     expect(await docker('exec', name, 'uname', '-m')).toMatch(tag === 'arm64' ? /aarch64/ : /armv7|armv8l/);
     expect(await post(url, `hello from ${tag}`)).toEqual({ status: 200, text: `hello from ${tag}` });
+    // The spawner built for this architecture starts the processes (not Node's fallback).
+    expect(await docker('logs', name)).toContain('processes started by the spawner');
   });
 
   it('HTTP mode: markdown renders through the watchdog, and nodeinfo reports the architecture', async () => {

@@ -13,7 +13,7 @@ const dockerfiles = [
     .map((dir) => `functions/${dir}/Dockerfile`)
     .filter((path) => existsSync(`${root}${path}`)),
 ].sort();
-const multiArchDefaults = [/^node:20-alpine$/, /^swarmfaas\/watchdog:[0-9.]+$/];
+const multiArchDefaults = [/^node:24-alpine$/, /^swarmfaas\/watchdog:[0-9.]+$/];
 
 describe.each(dockerfiles)('%s', (path) => {
   const lines = readFileSync(`${root}${path}`, 'utf8')

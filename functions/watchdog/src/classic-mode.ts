@@ -2,41 +2,57 @@
  * Classic mode: one process per request. The body streams to the process's
  * stdin; its stdout becomes a 200 answer once it exits 0; a non-zero exit
  * gives 500 with the exit status and stderr; exec_timeout kills the whole
- * process group and gives 504.
+ * process group and gives 504; an output over max_output gives 500.
+ *
+ * Processes are started by the native spawner when its binary is there
+ * (spawner-client.ts: much cheaper than Node forking itself, and on the other
+ * core), else by Node's child_process (process-run.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import type { Readable } from 'node:stream';
+import { existsSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { WatchdogConfig } from './config.js';
 import type { Exchange } from './exchange.js';
 import { MarshalRequestStream } from './marshal.js';
-import { killGroup } from './process-group.js';
-import { goHeader, requestEnv } from './request-env.js';
-import { SpillBuffer, collectCapped } from './spill-buffer.js';
+import { nodeStarter, type ProcessStarter } from './process-run.js';
+import { goHeader, requestVars } from './request-env.js';
+import { startNativeStarter } from './spawner-client.js';
+import { formatBytes, OutputLimitError, SpillBuffer } from './spill-buffer.js';
 
 export interface ClassicOptions {
   /** stdout bytes kept in memory before spilling to a temporary file. */
   memoryBufferBytes: number;
   spillDir: string;
+  /** The native spawner's binary; default: found next to the watchdog (see findSpawner). */
+  spawnerPath?: string;
 }
 
 export const DEFAULT_CLASSIC_OPTIONS: ClassicOptions = { memoryBufferBytes: 1 << 20, spillDir: tmpdir() };
-const STDERR_LIMIT = 64 * 1024;
 
-type Outcome = { code: number | null; signal: NodeJS.Signals | null } | { error: Error };
+/** Docker's names for the architectures the images are built for. */
+const DOCKER_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'armv7' };
+
+/** The spawner next to the watchdog: `spawner` in the image, `spawner-linux-<arch>` beside a dev bundle. */
+export function findSpawner(dir = dirname(fileURLToPath(import.meta.url))): string | undefined {
+  const candidates = [join(dir, 'spawner'), join(dir, `spawner-linux-${DOCKER_ARCH[arch()] ?? arch()}`)];
+  return candidates.find((path) => existsSync(path));
+}
 
 function hasBody(method: string | undefined): boolean {
   return method !== 'GET' && method !== 'HEAD';
 }
 
 /** Streams the request (or its marshalled JSON) to stdin; a process that stops reading early is not an error. */
-function feedStdin(child: ChildProcess, ex: Exchange, marshal: boolean): void {
-  const stdin = child.stdin!;
+function feedStdin(stdin: Writable, ex: Exchange, marshal: boolean): void {
   const { req } = ex;
-  stdin.on('error', () => {
+  const stopFeeding = () => {
     req.unpipe();
-    req.resume(); // drain what is left so the connection stays usable
-  });
+    if (!req.complete) req.resume(); // drain what is left so the connection stays usable
+  };
+  stdin.on('error', stopFeeding);
+  stdin.once('close', stopFeeding);
   const marshalled = marshal ? new MarshalRequestStream(goHeader(req)) : undefined;
   if (!hasBody(req.method)) {
     req.resume();
@@ -48,64 +64,91 @@ function feedStdin(child: ChildProcess, ex: Exchange, marshal: boolean): void {
   source.pipe(stdin);
 }
 
-export function classicHandler(config: WatchdogConfig, options: ClassicOptions = DEFAULT_CLASSIC_OPTIONS) {
+export interface ClassicMode {
+  /** Starts the spawner (or settles for Node's child_process); resolves once requests can be run. */
+  start(log: (line: string) => void): Promise<void>;
+  handle(ex: Exchange): Promise<void>;
+  close(): Promise<void>;
+  readonly starter: ProcessStarter;
+}
+
+export function classicMode(config: WatchdogConfig, options: ClassicOptions = DEFAULT_CLASSIC_OPTIONS): ClassicMode {
   const [file, ...args] = config.command as [string, ...string[]];
   const execSeconds = config.execTimeoutMs / 1000;
   // process.env is an exotic object, slow to copy: take a plain snapshot once.
   const baseEnv: NodeJS.ProcessEnv = { ...process.env };
+  let starter: ProcessStarter = nodeStarter;
 
-  return async function handle(ex: Exchange): Promise<void> {
-    const env = config.cgiHeaders ? requestEnv(ex.req, baseEnv) : baseEnv;
-    const child = spawn(file, args, { env, detached: true, stdio: 'pipe' });
-    const outcome = new Promise<Outcome>((resolve) => {
-      child.once('error', (error) => resolve({ error }));
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    });
+  async function start(log: (line: string) => void): Promise<void> {
+    if (config.spawner === 'node') return;
+    const binary = config.spawner === 'auto' ? (options.spawnerPath ?? findSpawner()) : config.spawner;
+    if (!binary) {
+      log('watchdog: no spawner binary next to the watchdog: starting processes with Node (slower)');
+      return;
+    }
+    try {
+      starter = await startNativeStarter({ binary, log });
+      starter.prepare?.(file);
+    } catch (err) {
+      // An explicit path that does not work is a mistake worth stopping for.
+      if (config.spawner !== 'auto') throw err;
+      log(`watchdog: cannot start the spawner ${binary}: ${(err as Error).message}; starting processes with Node (slower)`);
+    }
+  }
+
+  async function handle(ex: Exchange): Promise<void> {
+    const run = starter.run(file, args, baseEnv, config.cgiHeaders ? requestVars(ex.req) : undefined);
 
     let timedOut = false;
-    const stop = () => {
-      killGroup(child);
-      // A process that escaped the group could hold stdout open: stop waiting for it.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    };
     const execTimer =
       config.execTimeoutMs > 0
         ? setTimeout(() => {
             timedOut = true;
-            stop();
+            run.kill();
           }, config.execTimeoutMs)
         : undefined;
-    const offAbort = ex.onAbort(stop);
+    const offAbort = ex.onAbort(() => run.kill());
 
-    const stdout = new SpillBuffer(options.memoryBufferBytes, options.spillDir);
-    const consumed = stdout.consume(child.stdout!).then(
+    const stdout = new SpillBuffer(options.memoryBufferBytes, options.spillDir, config.maxOutputBytes);
+    const consumed = run.collect(stdout).then(() => stdout.end()).then(
       () => undefined,
-      (err: Error) => err,
+      (err: Error) => {
+        run.kill(); // an output that cannot be held (too large, disk full) is not waited for
+        return err;
+      },
     );
-    const stderr = collectCapped(child.stderr!, STDERR_LIMIT);
-    feedStdin(child, ex, config.marshalRequest);
+    feedStdin(run.stdin, ex, config.marshalRequest);
 
     try {
-      const result = await outcome;
+      const result = await run.outcome;
       const readError = await consumed;
       clearTimeout(execTimer);
       offAbort();
-      if (ex.aborted) return; // the server answers (read timeout) or nobody listens any more
-      if ('error' in result) {
-        return ex.reply(500, `cannot start fprocess "${file}": ${result.error.message}\n`);
+      if (!ex.req.complete) {
+        ex.req.unpipe();
+        ex.req.resume();
       }
+      if (ex.aborted) return; // the server answers (read timeout) or nobody listens any more
       if (timedOut) {
         return ex.reply(504, `exec_timeout of ${execSeconds}s exceeded: the process and its children were killed\n`);
       }
-      // First: when the output could not be held (e.g. /tmp full), the process
-      // then dies of SIGPIPE, and that is not the cause worth reporting.
+      // Before the outcome: when the output could not be held, the process was
+      // killed (or died of SIGPIPE), and that is not the cause worth reporting.
+      if (readError instanceof OutputLimitError) {
+        return ex.reply(
+          500,
+          `the process wrote more than max_output (${formatBytes(readError.limit)}) to stdout: the process was killed and its output dropped\n`,
+        );
+      }
       if (readError) {
         return ex.reply(500, `reading the process output failed after ${stdout.size} bytes: ${readError.message}\n`);
       }
+      if ('error' in result) {
+        return ex.reply(500, `cannot start fprocess "${file}": ${result.error.message}\n`);
+      }
       if (result.code !== 0) {
         const status = result.code === null ? `killed by signal ${result.signal}` : `exit status ${result.code}`;
-        return ex.reply(500, Buffer.concat([Buffer.from(`${status}\n`), stderr()]));
+        return ex.reply(500, Buffer.concat([Buffer.from(`${status}\n`), result.stderr]));
       }
       const headers: Record<string, string | number> = { 'content-length': stdout.size };
       const requestType = ex.req.headers['content-type'];
@@ -122,5 +165,14 @@ export function classicHandler(config: WatchdogConfig, options: ClassicOptions =
     } finally {
       await stdout.dispose();
     }
+  }
+
+  return {
+    start,
+    handle,
+    close: () => starter.close(),
+    get starter() {
+      return starter;
+    },
   };
 }

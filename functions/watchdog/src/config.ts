@@ -28,6 +28,10 @@ export interface WatchdogConfig {
   /** 0 = unlimited; beyond it requests get 429. */
   maxInflight: number;
   port: number;
+  /** Classic mode: stdout bytes a process may write before it is killed with a 500 (max_output). */
+  maxOutputBytes: number;
+  /** Classic mode's process starter: 'auto' (the native spawner if present), 'node', or the spawner's path. */
+  spawner: string;
 }
 
 export class ConfigError extends Error {
@@ -41,6 +45,18 @@ export const DEFAULTS = {
   write_timeout: '5s',
   exec_timeout: '10s',
 } as const;
+
+export const DEFAULT_MAX_OUTPUT = '64Mi';
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
+
+/** "64Mi", "100M", "1048576", "512k", "2Gi" (optionally with a trailing B) -> bytes. */
+export function parseSize(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(k|m|g|ki|mi|gi)?b?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const bytes = Math.floor(Number(match[1]) * SIZE_UNITS[(match[2] ?? '').toLowerCase()]!);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -110,6 +126,17 @@ export function loadConfig(env: Env = process.env): WatchdogConfig {
     throw new ConfigError('content_type', 'must be a single line');
   }
 
+  const maxOutputText = text(env, 'max_output') ?? DEFAULT_MAX_OUTPUT;
+  const maxOutputBytes = parseSize(maxOutputText);
+  if (maxOutputBytes === undefined || maxOutputBytes < 1) {
+    throw new ConfigError('max_output', `"${maxOutputText}" is not a size (bytes like "1048576", or "512Ki", "64Mi", "1Gi", "100M")`);
+  }
+
+  const spawner = text(env, 'spawner')?.trim() ?? 'auto';
+  if (spawner !== 'auto' && spawner !== 'node' && !spawner.startsWith('/')) {
+    throw new ConfigError('spawner', `"${spawner}" is not auto, node or an absolute path to the spawner binary`);
+  }
+
   return {
     mode,
     command,
@@ -124,5 +151,7 @@ export function loadConfig(env: Env = process.env): WatchdogConfig {
     suppressLock: bool(env, 'suppress_lock', false),
     maxInflight: integer(env, 'max_inflight', 0, 0, 1_000_000),
     port: integer(env, 'port', 8080, 1, 65535),
+    maxOutputBytes,
+    spawner,
   };
 }

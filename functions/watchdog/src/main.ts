@@ -16,8 +16,10 @@ try {
 
 const watchdog = createWatchdog(config);
 const address = await watchdog.listen();
+const starter = watchdog.starterKind();
+const started = starter === 'native' ? ', processes started by the spawner' : starter === 'node' ? ", processes started by Node's child_process" : '';
 process.stdout.write(
-  `watchdog: ${config.mode} mode, fprocess=${JSON.stringify(config.command)}, listening on :${address.port}\n`,
+  `watchdog: ${config.mode} mode, fprocess=${JSON.stringify(config.command)}${started}, listening on :${address.port}\n`,
 );
 
 let stopping = false;

@@ -11,23 +11,32 @@ export function canonicalHeaderName(name: string): string {
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
 }
 
-export function requestEnv(req: IncomingMessage, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base };
+/**
+ * The request's own variables, to lay over the watchdog's environment: a
+ * value of undefined removes the variable (Http_Query without a query).
+ */
+export function requestVars(req: IncomingMessage): Map<string, string | undefined> {
+  const vars = new Map<string, string | undefined>();
   const raw = req.rawHeaders;
-  const seen = new Set<string>();
   for (let i = 0; i < raw.length; i += 2) {
     const name = `Http_${canonicalHeaderName(raw[i]!).replaceAll('-', '_')}`;
-    if (seen.has(name)) continue; // first value wins, as in the original
-    seen.add(name);
-    env[name] = raw[i + 1]!;
+    if (!vars.has(name)) vars.set(name, raw[i + 1]!); // first value wins, as in the original
   }
   // Set last, so that a header named "Method" or "Path" cannot fake them.
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  env.Http_Method = req.method ?? 'GET';
-  env.Http_Path = q === -1 ? url : url.slice(0, q);
-  if (q !== -1 && q < url.length - 1) env.Http_Query = url.slice(q + 1);
-  else delete env.Http_Query;
+  vars.set('Http_Method', req.method ?? 'GET');
+  vars.set('Http_Path', q === -1 ? url : url.slice(0, q));
+  vars.set('Http_Query', q !== -1 && q < url.length - 1 ? url.slice(q + 1) : undefined);
+  return vars;
+}
+
+export function requestEnv(req: IncomingMessage, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const [name, value] of requestVars(req)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
   return env;
 }
 

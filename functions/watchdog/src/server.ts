@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { classicHandler, DEFAULT_CLASSIC_OPTIONS, type ClassicOptions } from './classic-mode.js';
+import { classicMode, DEFAULT_CLASSIC_OPTIONS, type ClassicOptions } from './classic-mode.js';
 import type { WatchdogConfig } from './config.js';
 import { Exchange } from './exchange.js';
 import type { HttpProxy } from './http-mode.js';
@@ -29,6 +29,8 @@ export interface Watchdog {
   inflight(): number;
   /** HTTP mode only. */
   readonly upstream: UpstreamProcess | undefined;
+  /** Classic mode only: how processes are started ('native' spawner or 'node'), known after listen(). */
+  starterKind(): string | undefined;
 }
 
 const HEALTH_PATH = '/_/health';
@@ -50,7 +52,8 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
   // HTTP mode's client (undici) is loaded in listen(), and only in HTTP mode:
   // a classic-mode watchdog stays ~11 MB smaller, and forks faster for it.
   let proxy: HttpProxy | undefined;
-  const handle = upstream ? (ex: Exchange) => proxy!.handle(ex) : classicHandler(config, classicOptions);
+  const classic = upstream ? undefined : classicMode(config, classicOptions);
+  const handle = upstream ? (ex: Exchange) => proxy!.handle(ex) : classic!.handle;
 
   let inflight = 0;
   let ready = false;
@@ -78,6 +81,50 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
     );
   }
 
+  /**
+   * read_timeout counts time without progress, not the whole upload: a slow
+   * but steady client is never cut off. When nothing arrives for that long,
+   * whoever holds things up is named: the client (408) when the watchdog has
+   * taken every byte that came, the function (500) when bytes wait for it.
+   */
+  function watchBody(ex: Exchange): () => void {
+    const { req } = ex;
+    const socket = req.socket;
+    const limit = config.readTimeoutMs;
+    const seconds = limit / 1000;
+    let bytes = socket.bytesRead;
+    let lastProgress = Date.now();
+    const check = () => {
+      const now = Date.now();
+      if (socket.bytesRead !== bytes) {
+        bytes = socket.bytesRead;
+        lastProgress = now;
+      }
+      const idle = now - lastProgress;
+      if (idle < limit) {
+        timer = setTimeout(check, limit - idle);
+        return;
+      }
+      const declared = req.headers['content-length'];
+      const of = declared ? ` (a body of ${declared} bytes)` : '';
+      const reason =
+        req.readableLength > 0
+          ? {
+              status: 500,
+              message: upstream
+                ? `the function did not read the request body${of}: the function process took none of it for ${seconds}s (read_timeout)\n`
+                : `the function did not read its input${of}: the process took nothing from its stdin for ${seconds}s (read_timeout) and was stopped\n`,
+            }
+          : { status: 408, message: `read_timeout of ${seconds}s: the client sent nothing more of the request${of} for ${seconds}s\n` };
+      ex.abort(reason);
+      ex.reply(reason.status, reason.message);
+    };
+    let timer = setTimeout(check, limit);
+    const cancel = () => clearTimeout(timer);
+    req.once('end', cancel);
+    return cancel;
+  }
+
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const ex = new Exchange(req, res, exchangeOptions);
     if (config.writeDebug) res.once('close', () => logLine(ex));
@@ -92,15 +139,7 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
     }
 
     inflight++;
-    let readTimer: NodeJS.Timeout | undefined;
-    if (config.readTimeoutMs > 0 && !req.complete) {
-      readTimer = setTimeout(() => {
-        const reason = { status: 408, message: `read_timeout of ${config.readTimeoutMs / 1000}s exceeded reading the request\n` };
-        ex.abort(reason);
-        ex.reply(reason.status, reason.message);
-      }, config.readTimeoutMs);
-      req.once('end', () => clearTimeout(readTimer));
-    }
+    const stopWatching = config.readTimeoutMs > 0 && !req.complete ? watchBody(ex) : undefined;
     handle(ex)
       .catch((err: Error) => {
         log(`watchdog: request failed: ${err.stack ?? err.message}`);
@@ -108,7 +147,7 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
         else res.destroy();
       })
       .finally(() => {
-        clearTimeout(readTimer);
+        stopWatching?.();
         inflight--;
         if (inflight === 0) drained?.();
       });
@@ -116,6 +155,7 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
 
   async function listen(port = config.port, host?: string): Promise<AddressInfo> {
     if (upstream && !proxy) proxy = (await import('./http-mode.js')).httpHandler(config, upstream);
+    if (classic) await classic.start(log);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -151,7 +191,8 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
     // server gracefully on SIGTERM would otherwise wait for them until killed.
     await proxy?.close();
     await upstream?.stop();
+    await classic?.close();
   }
 
-  return { server, listen, shutdown, inflight: () => inflight, upstream };
+  return { server, listen, shutdown, inflight: () => inflight, upstream, starterKind: () => classic?.starter.kind };
 }

@@ -2,7 +2,9 @@
  * Holds a process's stdout until its exit status is known (so a failure can
  * still answer 500), without holding a large output whole in memory: the
  * first `memoryLimit` bytes stay in memory, the rest goes to a temporary file
- * that is streamed out and deleted afterwards.
+ * that is streamed out and deleted afterwards. Whatever the filesystem under
+ * the spill directory, an output larger than `maxBytes` (max_output) is
+ * refused: one `yes` would otherwise fill the disk.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,30 +12,74 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
+export class OutputLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`the output is larger than max_output (${formatBytes(limit)})`);
+  }
+}
+
+/** 67108864 -> "64 MiB". */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && value % 1024 === 0 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value} ${units[unit]}`;
+}
+
 export class SpillBuffer {
   private readonly chunks: Buffer[] = [];
   private memoryBytes = 0;
   private file: { path: string; handle: FileHandle } | undefined;
   size = 0;
 
-  constructor(private readonly memoryLimit: number, private readonly dir: string) {}
+  constructor(
+    private readonly memoryLimit: number,
+    private readonly dir: string,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
-  /** Reads `source` to its end; awaiting each file write gives back-pressure. */
-  async consume(source: Readable): Promise<void> {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      this.size += chunk.length;
-      if (!this.file && this.memoryBytes + chunk.length <= this.memoryLimit) {
-        this.chunks.push(chunk);
-        this.memoryBytes += chunk.length;
-        continue;
-      }
+  private pendingWrite: Promise<void> | undefined;
+
+  /**
+   * Takes one chunk. Returns undefined when it was kept in memory, or a promise
+   * of the file write: the caller stops its source until it settles
+   * (back-pressure). Throws OutputLimitError past maxBytes.
+   */
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.size + chunk.length > this.maxBytes) throw new OutputLimitError(this.maxBytes);
+    this.size += chunk.length;
+    if (!this.file && !this.pendingWrite && this.memoryBytes + chunk.length <= this.memoryLimit) {
+      this.chunks.push(chunk);
+      this.memoryBytes += chunk.length;
+      return undefined;
+    }
+    const previous = this.pendingWrite;
+    const written = (async () => {
+      await previous;
       if (!this.file) {
         const path = join(this.dir, `watchdog-out-${process.pid}-${randomBytes(6).toString('hex')}`);
         this.file = { path, handle: await open(path, 'wx', 0o600) };
       }
       await this.file.handle.write(chunk);
-    }
+    })();
+    this.pendingWrite = written;
+    return written;
+  }
+
+  /** Once the source has ended: waits for the last file write and closes the file. */
+  async end(): Promise<void> {
+    await this.pendingWrite;
     await this.file?.handle.close();
+  }
+
+  /** Reads `source` to its end (tests; classic mode feeds write() itself). */
+  async consume(source: Readable): Promise<void> {
+    for await (const chunk of source as AsyncIterable<Buffer>) await this.write(chunk);
+    await this.end();
   }
 
   /** Writes everything held to `target` (not ending it). */

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { createWatchdog, type Watchdog } from '../src/server.js';
 
@@ -17,11 +18,39 @@ export interface Running {
   dispose(): Promise<void>;
 }
 
-export async function startWatchdog(env: Record<string, string>, extra: { memoryBufferBytes?: number; spillDir?: string } = {}): Promise<Running> {
+let spawnerBinary: string | undefined;
+
+/**
+ * The native spawner, compiled once per test worker from native/spawner.c
+ * with the host's cc (build.mjs, as the image build does). No compiler is a
+ * failure, not a skip: the spawner is what classic mode runs on.
+ */
+export async function spawnerPath(): Promise<string> {
+  if (spawnerBinary) return spawnerBinary;
+  const { buildSpawner } = (await import(fileURLToPath(new URL('../build.mjs', import.meta.url)))) as {
+    buildSpawner: (arch: undefined, outfile: string) => string | undefined;
+  };
+  const out = join(mkdtempSync(join(tmpdir(), 'wd-spawner-')), 'spawner');
+  const built = buildSpawner(undefined, out);
+  if (!built) throw new Error('no C compiler (cc) to build the spawner: install gcc');
+  spawnerBinary = built;
+  return built;
+}
+
+/** Classic mode's two process starters: the native spawner (default) and Node's child_process. */
+export const STARTERS = ['native', 'node'] as const;
+export type StarterName = (typeof STARTERS)[number];
+
+export async function startWatchdog(
+  env: Record<string, string>,
+  extra: { memoryBufferBytes?: number; spillDir?: string; starter?: StarterName } = {},
+): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'wd-test-'));
   const lockFile = join(dir, '.lock');
   const logs: string[] = [];
-  const watchdog = createWatchdog(loadConfig(env), { lockFile, spillDir: dir, log: (l) => logs.push(l), ...extra });
+  const { starter = 'native', ...options } = extra;
+  const spawner = env.spawner ?? (starter === 'node' ? 'node' : await spawnerPath());
+  const watchdog = createWatchdog(loadConfig({ ...env, spawner }), { lockFile, spillDir: dir, log: (l) => logs.push(l), ...options });
   const address = await watchdog.listen(0, '127.0.0.1');
   const stop = () => watchdog.shutdown();
   const dispose = async () => {
@@ -57,7 +86,13 @@ export function processTable(): ProcInfo[] {
 }
 
 export const childrenOfThisProcess = () => processTable().filter((p) => p.ppid === process.pid);
-export const zombiesOfThisProcess = () => childrenOfThisProcess().filter((p) => p.state === 'Z');
+/** Children and grandchildren: classic mode's processes are the spawner's children. */
+export const descendantsOfThisProcess = () => {
+  const table = processTable();
+  const children = new Set(table.filter((p) => p.ppid === process.pid).map((p) => p.pid));
+  return table.filter((p) => p.ppid === process.pid || children.has(p.ppid));
+};
+export const zombiesOfThisProcess = () => descendantsOfThisProcess().filter((p) => p.state === 'Z');
 export const processesWith = (marker: string) => processTable().filter((p) => p.cmdline.includes(marker));
 
 export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<boolean> {

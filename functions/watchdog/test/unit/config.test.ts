@@ -31,7 +31,22 @@ describe('configuration from the environment', () => {
       suppressLock: false,
       maxInflight: 0,
       port: 8080,
+      maxOutputBytes: 64 * 1024 * 1024,
+      spawner: 'auto',
     });
+  });
+
+  it.each([
+    ['1048576', 1048576],
+    ['512Ki', 512 * 1024],
+    ['64Mi', 64 * 1024 * 1024],
+    ['2Gi', 2 * 1024 ** 3],
+    ['100M', 100e6],
+    ['10k', 10_000],
+    ['1.5Mi', 1.5 * 1024 * 1024],
+    ['64MiB', 64 * 1024 * 1024],
+  ])('max_output=%s is %i bytes', (text, bytes) => {
+    expect(loadConfig({ fprocess: 'cat', max_output: text }).maxOutputBytes).toBe(bytes);
   });
 
   it('reads every option, durations as seconds or Go durations', () => {
@@ -79,6 +94,10 @@ describe('configuration from the environment', () => {
     [{ fprocess: 'cat', mode: 'streaming' }, 'mode'],
     [{ fprocess: 'cat', mode: 'http' }, 'upstream_url'],
     [{ fprocess: 'cat', mode: 'http', upstream_url: 'not a url' }, 'upstream_url'],
+    [{ fprocess: 'cat', max_output: 'lots' }, 'max_output'],
+    [{ fprocess: 'cat', max_output: '0' }, 'max_output'],
+    [{ fprocess: 'cat', max_output: '-5Mi' }, 'max_output'],
+    [{ fprocess: 'cat', spawner: 'fast' }, 'spawner'],
   ])('rejects %j naming %s', (env, variable) => {
     let error: unknown;
     try {
