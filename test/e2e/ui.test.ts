@@ -358,6 +358,30 @@ describe('web UI at /ui', () => {
     await screenshot(page, ARTIFACTS, '06-deleted');
   });
 
+  it('lists secrets by name only, creates one, gives it a new value and deletes it', async () => {
+    await step('secrets');
+    const secret = 'ui-e2e-secret';
+    await systemFetch('/system/secrets', { method: 'DELETE', body: JSON.stringify({ name: secret }) });
+    await page.goto(gatewayUrl('/ui/#/secrets'));
+    await page.getByRole('heading', { level: 1, name: 'Secrets' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill(secret);
+    await page.getByLabel('Value', { exact: true }).fill('shown only once');
+    await page.getByRole('button', { name: 'Create secret' }).click();
+    const item = page.locator(`li[data-secret="${secret}"]`);
+    await item.waitFor();
+    expect(await page.content()).not.toContain('shown only once');
+    const listed = (await (await systemFetch('/system/secrets')).json()) as Array<{ name: string }>;
+    expect(listed.map((s) => s.name)).toContain(secret);
+    await item.getByLabel(`New value of ${secret}`).fill('a new value');
+    await item.getByRole('button', { name: 'Change' }).click();
+    await expect.poll(() => text(item), { timeout: 10_000 }).toMatch(/changed/);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await item.getByRole('button', { name: 'Delete' }).click();
+    await item.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(((await (await systemFetch('/system/secrets')).json()) as Array<{ name: string }>).map((s) => s.name)).not.toContain(secret);
+    await screenshot(page, ARTIFACTS, 'secrets');
+  });
+
   it('fits a phone-sized screen without sideways scrolling', async () => {
     await step('07-phone');
     await page.setViewportSize({ width: 390, height: 844 });

@@ -162,6 +162,27 @@ export async function readLogs(name, { tail = 100, since } = {}) {
     });
 }
 
+/** @returns {Promise<Array<{name: string, namespace: string}>>} the secrets functions may use (names only) */
+export async function listSecrets() {
+  const list = await (await call('GET', '/system/secrets')).json();
+  return Array.isArray(list) ? list : [];
+}
+
+/**
+ * Creates (POST) or changes (PUT) a secret; a change rolls the functions that use it.
+ * @param {'create' | 'change'} how
+ * @param {string} name
+ * @param {string} value
+ */
+export async function writeSecret(how, name, value) {
+  await call(how === 'create' ? 'POST' : 'PUT', '/system/secrets', { name, value });
+}
+
+/** @param {string} name */
+export async function deleteSecret(name) {
+  await call('DELETE', '/system/secrets', { name });
+}
+
 /** @returns {Promise<any>} GET /system/info (OpenFaaS shape; read defensively) */
 export async function systemInfo() {
   return (await call('GET', '/system/info')).json();

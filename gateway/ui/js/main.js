@@ -10,6 +10,7 @@ import { listView } from './views/list.js';
 import { functionView } from './views/function.js';
 import { deployView } from './views/deploy.js';
 import { overviewView } from './views/overview.js';
+import { secretsView } from './views/secrets.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 /** @type {{el?: HTMLElement, dispose: () => void}} */
@@ -19,7 +20,16 @@ let firstRoute = true;
 function route() {
   const target = parseRoute(location.hash);
   current.dispose();
-  const view = target.view === 'function' ? functionView(target.name) : target.view === 'deploy' ? deployView() : target.view === 'overview' ? overviewView() : listView();
+  const view =
+    target.view === 'function'
+      ? functionView(target.name)
+      : target.view === 'deploy'
+        ? deployView()
+        : target.view === 'overview'
+          ? overviewView()
+          : target.view === 'secrets'
+            ? secretsView()
+            : listView();
   current = view;
   replaceChildren(main, view.el);
   for (const link of document.querySelectorAll('nav a[data-view]')) {

@@ -4,13 +4,14 @@
 //   #/fn/<name>   one function
 //   #/overview    every function, the stack's health and the firing alerts
 //   #/deploy      deploy form
+//   #/secrets     the secrets functions may use
 
 /** @param {string} name */
 export const fnHref = (name) => `#/fn/${encodeURIComponent(name)}`;
 
 /**
  * @param {string} hash
- * @returns {{view: 'list'} | {view: 'function', name: string} | {view: 'deploy'} | {view: 'overview'}}
+ * @returns {{view: 'list'} | {view: 'function', name: string} | {view: 'deploy'} | {view: 'overview'} | {view: 'secrets'}}
  */
 export function parseRoute(hash) {
   const path = hash.replace(/^#/, '');
@@ -24,5 +25,6 @@ export function parseRoute(hash) {
   }
   if (path === '/deploy') return { view: 'deploy' };
   if (path === '/overview') return { view: 'overview' };
+  if (path === '/secrets') return { view: 'secrets' };
   return { view: 'list' };
 }
