@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploys the FaaS stack on Docker Swarm: gateway, Prometheus, AlertManager and
+# Deploys the FaaS stack on Docker Swarm: gateway, queue worker, NATS, Prometheus, AlertManager and
 # the sample functions, as the stack "func". Re-running updates it in place.
 #
 # Usage: ./deploy_stack.sh [options]
@@ -17,7 +17,8 @@
 # Environment:
 #   STACK_NAME [func]  GATEWAY_PORT [8080]  PROMETHEUS_PORT [9090]
 #   ALERTMANAGER_PORT [9093]  FAAS_REPO [swarmfaas]  FAAS_TAG [package version]
-#   PROMETHEUS_IMAGE, ALERTMANAGER_IMAGE, NODE_IMAGE, BASE_IMAGES (auto|official|local)
+#   PROMETHEUS_IMAGE, ALERTMANAGER_IMAGE, NATS_IMAGE, NODE_IMAGE, BASE_IMAGES (auto|official|local)
+#   QUEUE_WORKER_REPLICAS [1]
 #   UPSTREAM_MODE [dnsrr]  (vip on clusters whose routing mesh works)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --remove) REMOVE=1 ;;
     --purge-secrets) PURGE=1 ;;
     --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deploy_stack: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -127,10 +128,13 @@ monitoring_image() { # official local-name-key
 export PROMETHEUS_IMAGE=${PROMETHEUS_IMAGE:-$(monitoring_image prom/prometheus:v2.42.0 PROMETHEUS_IMAGE)}
 export ALERTMANAGER_IMAGE=${ALERTMANAGER_IMAGE:-$(monitoring_image prom/alertmanager:v0.25.0 ALERTMANAGER_IMAGE)}
 say "prometheus: $PROMETHEUS_IMAGE, alertmanager: $ALERTMANAGER_IMAGE"
+# NATS JetStream, the queue of asynchronous invocations (official image, else a local stand-in).
+export NATS_IMAGE=${NATS_IMAGE:-$(monitoring_image nats:2.10-alpine NATS_IMAGE)}
+say "nats: $NATS_IMAGE"
 
 # Configuration and credentials ----------------------------------------------------
 # Docker configs are immutable: name them after their content so edits roll out.
-export CONFIG_VERSION=$(cat prometheus/*.yml alertmanager-config/*.yml | sha256sum | cut -c1-12)
+export CONFIG_VERSION=$(cat prometheus/*.yml alertmanager-config/*.yml nats/*.conf | sha256sum | cut -c1-12)
 
 compose_files=(-c docker-compose.yml)
 password_created=""

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildGateway } from './gateway.js';
 import { readCredentials } from './http/basic-auth.js';
 import { openProvider } from './provider/index.js';
+import { AsyncQueue } from './async/queue.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -22,12 +23,15 @@ async function main(): Promise<void> {
   // Read while the process may still read them (the provider may drop privileges).
   const credentials = config.BASIC_AUTH ? await readCredentials(config.SECRET_MOUNT_PATH) : undefined;
   const provider = openProvider(config, log);
+  // Connects in the background: the gateway serves everything else while NATS is away.
+  const asyncQueue = config.NATS_URL ? new AsyncQueue(config, log.child({ component: 'async' }), 'gateway') : undefined;
   const gateway = buildGateway({
     config,
     provider,
     log,
     version: { release: gatewayPackage.version, sha: process.env.GIT_SHA ?? 'unknown' },
     ...(credentials ? { credentials } : {}),
+    ...(asyncQueue ? { asyncQueue } : {}),
   });
   await gateway.start();
 
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     server.close();
     void gateway.stop();
+    void asyncQueue?.close();
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
