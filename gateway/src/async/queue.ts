@@ -165,6 +165,8 @@ export class AsyncQueue {
    * `messageId` makes a retried publish of the same call count once.
    */
   async enqueue(call: QueuedCall, messageId: string): Promise<number> {
+    // Known to be away: say so now rather than after the publish timeout.
+    if (this.disconnected) throw new QueueUnavailable(`the queue (NATS JetStream) is not available: reconnecting to ${this.settings.NATS_URL}`);
     const { js } = await this.handles();
     const { header, data } = encodeCall(call);
     const h = natsHeaders();
@@ -263,6 +265,41 @@ export class AsyncQueue {
       if (error instanceof JetStreamApiError && /no message found|not found|EOF/i.test(error.message)) return false;
       throw unavailable(error);
     }
+  }
+
+  /**
+   * Calls that the stream still holds although the function's consumer has
+   * acknowledged past them. A NATS server killed between recording an
+   * acknowledgement and removing the message leaves such messages behind;
+   * no consumer will deliver them again. They are queued anew (a duplicate
+   * at worst, never a loss) and the old copy removed. Answers how many.
+   */
+  async requeueStranded(ref: FunctionRef, consumer: string): Promise<number> {
+    const { js, jsm } = await this.handles();
+    const info = await jsm.consumers.info(this.stream, consumer);
+    const floor = info.ack_floor.stream_seq;
+    const subject = callSubject(this.stream, ref);
+    const candidates: number[] = [];
+    for (let seq = 1; ; ) {
+      const message = await jsm.streams.getMessage(this.stream, { seq, next_by_subj: subject } as unknown as { seq: number });
+      if (!message || message.seq > floor) break;
+      candidates.push(message.seq);
+      seq = message.seq + 1;
+    }
+    if (candidates.length === 0) return 0;
+    // A message acknowledged a moment ago may not be removed yet: only what is still there a little later.
+    await new Promise((r) => setTimeout(r, 2_000));
+    let moved = 0;
+    for (const seq of candidates) {
+      const message = await jsm.streams.getMessage(this.stream, { seq }).catch(() => null);
+      if (!message) continue;
+      const h = natsHeaders();
+      h.set(CALL_HEADER, message.header.get(CALL_HEADER));
+      await js.publish(subject, message.data, { msgID: `stranded-${this.stream}-${message.seq}`, headers: h, timeout: REQUEST_TIMEOUT_MS });
+      await jsm.streams.deleteMessage(this.stream, message.seq, false).catch(() => false);
+      moved++;
+    }
+    return moved;
   }
 
   async close(): Promise<void> {

@@ -57,7 +57,7 @@ export class CallbackSender {
       } catch (error) {
         last = error as Error;
       }
-      if (attempt < this.settings.ASYNC_CALLBACK_ATTEMPTS) await this.sleep(250 * 2 ** (attempt - 1));
+      if (attempt < this.settings.ASYNC_CALLBACK_ATTEMPTS) await this.sleep(1_000 * 2 ** (attempt - 1));
     }
     throw last;
   }

@@ -18,6 +18,7 @@ export class WorkerMetrics {
   readonly redeliveries: Counter<'function_name'>;
   readonly callbacks: Counter<'function_name' | 'result'>;
   readonly inflight: Gauge<'function_name'>;
+  readonly stranded: Counter<'function_name'>;
 
   constructor(options: { queued: Counts; dead: Counts; nameOf: (ref: FunctionRef) => string; log?: (error: unknown) => void }) {
     const { nameOf } = options;
@@ -49,6 +50,12 @@ export class WorkerMetrics {
       name: 'async_callbacks_total',
       help: 'Callbacks to X-Callback-Url, by result (delivered, failed after its attempts)',
       labelNames: ['function_name', 'result'],
+      registers: [this.registry],
+    });
+    this.stranded = new Counter({
+      name: 'async_stranded_requeued_total',
+      help: 'Calls found still stored after their acknowledgement (a crash of NATS) and queued again',
+      labelNames: ['function_name'],
       registers: [this.registry],
     });
     this.inflight = new Gauge({

@@ -60,6 +60,8 @@ export function labelNumber(labels: Record<string, string>, name: string, fallba
 }
 
 const NANOS_PER_MS = 1_000_000;
+/** How often each function's queue is checked for calls left behind by a crash of NATS. */
+const SWEEP_EVERY_MS = 30_000;
 
 export class QueueWorker {
   private readonly consumers = new Map<string, FunctionConsumer>();
@@ -115,6 +117,7 @@ class FunctionConsumer {
   private messages: ConsumerMessages | undefined;
   private readonly running = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private readonly name: string;
   private readonly log: Logger;
 
@@ -138,6 +141,7 @@ class FunctionConsumer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.sweepTimer);
     await this.messages?.close().catch(() => undefined);
     await this.loop;
     await Promise.all([...this.running]);
@@ -154,6 +158,7 @@ class FunctionConsumer {
         const consumer = await js.consumers.get(queue.stream, durable);
         this.messages = await consumer.consume({ max_messages: this.limit });
         failures = 0;
+        this.sweepSoon(0);
         for await (const message of this.messages) {
           if (this.stopped) {
             message.nak();
@@ -172,6 +177,25 @@ class FunctionConsumer {
       }
       if (!this.stopped) await new Promise((r) => setTimeout(r, 1_000));
     }
+  }
+
+  /** Looks for calls a crashed NATS left behind (AsyncQueue.requeueStranded) now and then, and after each (re)connection. */
+  private sweepSoon(delayMs: number): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.deps.queue
+        .requeueStranded(this.ref, consumerName(this.ref))
+        .then((moved) => {
+          if (moved > 0) {
+            this.deps.metrics.stranded.inc({ function_name: this.name }, moved);
+            this.log.warn({ moved }, 'queued again calls that NATS kept after their acknowledgement (after a crash of NATS)');
+          }
+        })
+        .catch((error: unknown) => this.log.debug({ err: error }, 'no sweep for stranded calls now'))
+        .finally(() => this.sweepSoon(SWEEP_EVERY_MS));
+    }, delayMs);
+    this.sweepTimer.unref();
   }
 
   /** The function's durable consumer, made or brought to the function's limit. */

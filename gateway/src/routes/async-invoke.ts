@@ -84,17 +84,31 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
+/** After a body over the limit, how much more is read (and dropped) so the client can read its 413; beyond, the connection is cut. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+
 /** The whole body, refused with 413 as soon as it passes `limit`. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume(); // let the rest go, so the 413 can be read
-      throw new HttpError(413, `request body larger than ${limit} bytes (ASYNC_BODY_LIMIT)`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (refused) {
+        if (size > limit + DRAIN_LIMIT) req.socket.destroy();
+        return;
+      }
+      if (size > limit) {
+        refused = true;
+        chunks.length = 0;
+        reject(new HttpError(413, `request body larger than ${limit} bytes (ASYNC_BODY_LIMIT)`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('aborted', () => reject(new HttpError(400, 'the request body broke off')));
+  });
 }
