@@ -127,6 +127,27 @@ describe('POST /async-function/{name}', () => {
   });
 });
 
+describe('waking from zero', () => {
+  it('wakes a function at zero replicas for a queued call and calls back its answer', async () => {
+    const sleeper = fn('aszero');
+    created.push(sleeper);
+    await deployFunction({ service: sleeper, image: image('echoit'), labels: { 'com.openfaas.scale.zero': 'true' } });
+    const scaled = await systemFetch(`/system/scale-function/${sleeper}`, { method: 'POST', body: JSON.stringify({ serviceName: sleeper, replicas: 0 }) });
+    expect(scaled.status).toBe(202);
+    await waitFor(`${sleeper} at zero`, async () => ((await containersOf(sleeper)).length === 0 ? true : undefined), 60_000, 250);
+    const callId = `zero-${Date.now()}`;
+    const sentAt = Date.now();
+    const accepted = await invokeAsync(sleeper, 'wake up', { 'x-callback-url': callbackUrl(receiver), 'x-call-id': callId });
+    expect(accepted.status).toBe(202);
+    expect(accepted.ms).toBeLessThan(1_000); // queued at once, not held while the function wakes
+    const [callback] = await callbacksFor(new Set([callId]), 60_000);
+    report(`function at zero: called back ${((callback!.at - sentAt) / 1000).toFixed(2)} s after the 202 (woken by the worker)`);
+    expect(callback).toMatchObject({ status: '200' });
+    expect(Buffer.from(callback!.body, 'base64').toString()).toBe('wake up');
+    expect((await containersOf(sleeper)).length).toBe(1);
+  });
+});
+
 describe('the /system/async API', () => {
   it('lists the queue of every function', async () => {
     const res = await systemFetch('/system/async/queues');

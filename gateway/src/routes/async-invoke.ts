@@ -67,6 +67,8 @@ export function registerAsyncInvoke(router: Router, deps: RouteDeps, queue: Asyn
       throw error;
     }
     accepted.inc({ function_name: name });
+    // A queued call is use of the function: its idle period (scale to zero) starts again, as for a synchronous call.
+    deps.scaler.recordInvocation(ref);
     ctx.status = 202;
     ctx.set(answerHeaders);
     ctx.body = '';
