@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackUrl, deployAlways503, deployReceiver, invokeAsync, received, report, type Received } from './support/async.js';
 import { containersOf, deployFunction, docker, removeFunction } from './support/functions.js';
 import { fn, gatewayUrl, image, systemFetch, waitFor } from './support/gateway.js';
+import { openBrowser } from './support/browser.js';
+import { inject } from 'vitest';
 
 const receiver = fn('ascb');
 const target = fn('asecho');
@@ -209,6 +211,20 @@ describe('dead letters', () => {
     expect(Buffer.from(one.body, 'base64').toString()).toBe('will fail');
     const queues = (await (await systemFetch('/system/async/queues')).json()) as Array<{ name: string; queued: number; deadLetters: number }>;
     expect(queues.find((q) => q.name === failing)).toMatchObject({ queued: 0, deadLetters: 1 });
+
+    // The UI's read-only page shows it, in a real browser.
+    const [username, password] = inject('credentials').split(':') as [string, string];
+    const browser = await openBrowser({ httpCredentials: { username, password } });
+    try {
+      await browser.page.goto(gatewayUrl('/ui/async.html'));
+      const row = browser.page.locator('#dead-letters tbody tr', { hasText: callId });
+      await row.waitFor({ timeout: 15_000 });
+      expect(await row.locator('td').nth(2).textContent()).toBe('503');
+      const queueRow = browser.page.locator('#queues tbody tr', { hasText: failing });
+      expect(await queueRow.locator('td').nth(2).textContent()).toBe('1');
+    } finally {
+      await browser.close();
+    }
 
     // Replay: 202, the dead letter goes, the call is attempted again (3 more times) and comes back as a new dead letter.
     const replay = await systemFetch(`/system/async/dead-letters/${String(letter.id)}/replay`, { method: 'POST' });
