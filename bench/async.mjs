@@ -128,6 +128,8 @@ const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', {
 
 async function main() {
   console.log(`[bench async] gateway ${gateway}, function ${fn} (${image}, HTTP mode), receiver ${receiver}`);
+  // Calls a run that was stopped left queued would come back to this one.
+  await system('DELETE', `/system/async/queues/${fn}`);
   for (const f of functions) {
     await system('DELETE', '/system/functions', { functionName: f.service });
     const res = await system('POST', '/system/functions', f);
@@ -221,6 +223,7 @@ async function main() {
     mkdirSync(join(root, 'bench', 'results'), { recursive: true });
     writeFileSync(join(root, 'bench', 'results', 'async.json'), JSON.stringify(result, null, 2));
   } finally {
+    await system('DELETE', `/system/async/queues/${fn}`).catch(() => undefined);
     for (const f of functions) await system('DELETE', '/system/functions', { functionName: f.service }).catch(() => undefined);
   }
 }

@@ -158,6 +158,25 @@ describe('the /system/async API', () => {
     expect(rows.find((r) => r.name === target)).toMatchObject({ namespace: 'openfaas-fn', queued: expect.any(Number), deadLetters: expect.any(Number) });
   });
 
+  it('drops the calls queued for a function', async () => {
+    // Paused: no function task, so the calls stay queued (the worker holds one per max-inflight while it waits).
+    const paused = fn('aspurge');
+    created.push(paused);
+    await deployFunction({ service: paused, image: image('echoit'), labels: { 'com.openfaas.scale.zero': 'true', 'com.openfaas.async.max-inflight': '1' } });
+    await systemFetch(`/system/scale-function/${paused}`, { method: 'POST', body: JSON.stringify({ serviceName: paused, replicas: 0 }) });
+    await waitFor(`${paused} at zero`, async () => ((await containersOf(paused)).length === 0 ? true : undefined), 60_000, 250);
+    // Keep it asleep while the calls are queued: a wake-up would take them.
+    await docker('service', 'update', '--detach', '--constraint-add', 'node.labels.never-here == true', paused);
+    for (let i = 0; i < 5; i++) expect((await invokeAsync(paused, `q${i}`)).status).toBe(202);
+    const depth = async () => ((await (await systemFetch('/system/async/queues')).json()) as Array<{ name: string; queued: number }>).find((r) => r.name === paused)?.queued;
+    expect(await depth()).toBe(5);
+    const res = await systemFetch(`/system/async/queues/${paused}`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ name: paused, namespace: 'openfaas-fn', purged: 5 });
+    expect(await depth()).toBe(0);
+    expect((await systemFetch('/system/async/queues/x?namespace=Bad_NS', { method: 'DELETE' })).status).toBe(400);
+  });
+
   it('answers bad ids and filters with 400, unknown ids with 404', async () => {
     for (const path of ['/system/async/dead-letters/abc', '/system/async/dead-letters/0', '/system/async/dead-letters/-1']) {
       const res = await systemFetch(path);

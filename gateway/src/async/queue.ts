@@ -212,6 +212,16 @@ export class AsyncQueue {
     }
   }
 
+  /** Drops every call queued for a function (those being worked on finish; their acknowledgement finds nothing). */
+  async purge(ref: FunctionRef): Promise<number> {
+    const { jsm } = await this.handles();
+    try {
+      return (await jsm.streams.purge(this.stream, { filter: callSubject(this.stream, ref) })).purged;
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
   /** Dead letters in order, from `after` (an id) on, optionally of one function; at most `limit`. */
   async listDeadLetters(options: { ref?: FunctionRef; after?: number; limit: number }): Promise<DeadLetter[]> {
     const { jsm } = await this.handles();

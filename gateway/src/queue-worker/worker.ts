@@ -10,20 +10,16 @@
 // calls (label com.openfaas.async.max-inflight, default ASYNC_MAX_INFLIGHT):
 // JetStream itself holds the limit across replicas, and a slow function
 // never holds up the calls of another.
-import { AckPolicy, DeliverPolicy, type JetStreamManager, type JsMsg, type ConsumerMessages } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamManager, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { CALL_HEADER, callSubject, consumerName, decodeCall, type QueuedCall } from '../async/message.js';
+import { callSubject, consumerName } from '../async/message.js';
 import type { AsyncQueue } from '../async/queue.js';
-import { decide, type RetryPolicy } from '../async/retry.js';
 import type { FunctionView } from '../functions/view.js';
 import { qualifiedName } from '../functions/names.js';
-import { HttpError, statusOf } from '../http/errors.js';
 import type { InvocationCore } from '../invocation/core.js';
-import { CollectingSink } from '../invocation/sink.js';
 import { keyOf, type FunctionRef } from '../provider/types.js';
-import { ClientGone } from '../upstream/client-gone.js';
-import type { UpstreamBody } from '../upstream/forward.js';
 import type { CallbackSender } from './callback.js';
+import { CallProcessor } from './process-call.js';
 import type { WorkerMetrics } from './metrics.js';
 
 /** Concurrent asynchronous calls of the function across all workers. */
@@ -89,13 +85,26 @@ export class QueueWorker {
     await Promise.race([Promise.all(all.map((c) => c.stop())), new Promise((r) => setTimeout(r, graceMs).unref())]);
   }
 
+  /** Deletes a removed function's consumer once it has no calls left (another worker may have done it). */
+  private async forget(ref: FunctionRef): Promise<void> {
+    if (this.consumers.has(keyOf(ref))) return; // deployed again meanwhile
+    try {
+      const waiting = (await this.deps.queue.countsByFunction('queue')).some((row) => keyOf(row.ref) === keyOf(ref));
+      if (waiting) return;
+      const { jsm } = await this.deps.queue.handles();
+      await jsm.consumers.delete(this.deps.queue.stream, consumerName(ref));
+    } catch {
+      // Gone already, or NATS away: nothing is lost by keeping an idle consumer.
+    }
+  }
+
   private follow(ref: FunctionRef, labels: Record<string, string> | undefined): void {
     const key = keyOf(ref);
     const current = this.consumers.get(key);
     if (!labels) {
       // The function is gone: its calls stay queued (a function deployed again under the name gets them).
       this.consumers.delete(key);
-      void current?.stop();
+      if (current) void current.stop().then(() => this.forget(ref));
       return;
     }
     const limit = labelNumber(labels, MAX_INFLIGHT_LABEL, this.deps.settings.ASYNC_MAX_INFLIGHT, 10_000);
@@ -120,6 +129,7 @@ class FunctionConsumer {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly name: string;
   private readonly log: Logger;
+  private readonly processor: CallProcessor;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -129,6 +139,16 @@ class FunctionConsumer {
   ) {
     this.name = qualifiedName(ref, deps.settings.DEFAULT_NAMESPACE);
     this.log = deps.log.child({ function: this.name });
+    this.processor = new CallProcessor({
+      invoke: (invocation, sink) => deps.core.invoke(invocation, sink),
+      addDeadLetter: (call, failure, id) => deps.queue.addDeadLetter(call, failure, id),
+      stream: deps.queue.stream,
+      callbacks: deps.callbacks,
+      metrics: deps.metrics,
+      settings: deps.settings,
+      log: this.log,
+      name: this.name,
+    });
   }
 
   get inflight(): number {
@@ -164,7 +184,7 @@ class FunctionConsumer {
             message.nak();
             continue;
           }
-          const work: Promise<void> = this.handle(message)
+          const work: Promise<void> = this.processor.process(message, this.maxAttempts)
             .catch((error: unknown) => this.log.error({ err: error }, 'asynchronous call failed in the worker'))
             .finally(() => this.running.delete(work));
           this.running.add(work);
@@ -228,121 +248,4 @@ class FunctionConsumer {
     }
     return durable;
   }
-
-  private async handle(message: JsMsg): Promise<void> {
-    const { metrics, settings, queue, log } = this.deps;
-    const attempt = message.info.deliveryCount;
-    if (message.redelivered) metrics.redeliveries.inc({ function_name: this.name });
-    let call: QueuedCall;
-    try {
-      call = decodeCall(message.headers?.get(CALL_HEADER), message.data);
-    } catch (error) {
-      // Not written by a gateway: nothing to call, nobody to answer.
-      log.error({ err: error, subject: message.subject, seq: message.seq }, 'dropping a queued message that is not a call');
-      message.term();
-      return;
-    }
-    // Tell JetStream the call is being worked on, so it is not given to another worker meanwhile.
-    const keepAlive = setInterval(() => message.working(), Math.max(1_000, (settings.ASYNC_ACK_WAIT * 1000) / 3));
-    metrics.inflight.inc({ function_name: this.name });
-    try {
-      const started = performance.now();
-      const result = await this.attempt(call);
-      const durationSeconds = (performance.now() - started) / 1000;
-      const policy: RetryPolicy = {
-        maxAttempts: this.maxAttempts,
-        initialDelayMs: settings.ASYNC_RETRY_DELAY * 1000,
-        maxDelayMs: settings.ASYNC_RETRY_MAX_DELAY * 1000,
-      };
-      const outcome = decide(attempt, result.status, result.reason, policy, { notFound: result.notFound });
-      const context = { callId: call.callId, attempt, status: result.status };
-      if (outcome.kind === 'retry') {
-        metrics.retries.inc({ function_name: this.name });
-        this.log.info({ ...context, retryInMs: outcome.delayMs, reason: outcome.reason }, 'asynchronous call failed: trying again later');
-        message.nak(outcome.delayMs);
-        return;
-      }
-      if (outcome.kind === 'dead') {
-        const failure = { status: result.status, reason: outcome.reason, attempts: attempt, failedAt: Date.now() };
-        // Keyed by the queued message: a worker that dies after this line does not make a second dead letter.
-        const id = await queue.addDeadLetter(call, failure, `dead-${queue.stream}-${message.seq}`);
-        metrics.deadLettered.inc({ function_name: this.name });
-        metrics.invocations.inc({ function_name: this.name, outcome: 'dead_letter' });
-        this.log.warn({ ...context, deadLetter: id, reason: outcome.reason }, 'asynchronous call kept as a dead letter');
-        await this.callBack(call, {
-          status: result.status,
-          headers: { 'content-type': 'text/plain; charset=utf-8' },
-          body: Buffer.from(outcome.reason),
-          durationSeconds,
-          extra: { 'x-async-dead-letter': String(id), 'x-async-attempts': String(attempt) },
-        }, message);
-      } else {
-        const sink = result.sink!;
-        metrics.invocations.inc({ function_name: this.name, outcome: outcome.status >= 200 && outcome.status < 300 ? 'success' : 'failure' });
-        await this.callBack(call, {
-          status: result.status,
-          headers: sink.status ? sink.headers : { 'content-type': 'text/plain; charset=utf-8' },
-          body: sink.status ? sink.body : Buffer.from(result.reason),
-          durationSeconds,
-          extra: sink.truncated ? { 'x-answer-truncated': 'true' } : {},
-        }, message);
-      }
-      try {
-        await message.ackAck({ timeout: 5_000 });
-      } catch (error) {
-        // NATS went away between the call and its acknowledgement: it will be delivered again (a duplicate).
-        this.log.warn({ ...context, err: error }, 'acknowledgement not confirmed: the call may be made again');
-      }
-    } finally {
-      clearInterval(keepAlive);
-      metrics.inflight.dec({ function_name: this.name });
-    }
-  }
-
-  /** One attempt through the invocation core: the status, and the answer when the function gave one. */
-  private async attempt(call: QueuedCall): Promise<{ status: number; reason: string; sink?: CollectingSink; notFound?: boolean }> {
-    const sink = new CollectingSink(this.deps.settings.ASYNC_ANSWER_LIMIT);
-    try {
-      const status = await this.deps.core.invoke(
-        {
-          ref: call.ref,
-          method: call.method,
-          path: call.query ? `${call.path}?${call.query}` : call.path,
-          headers: call.headers,
-          declaredLength: call.body.length,
-          body: call.body.length > 0 ? bufferBody(call.body) : undefined,
-          signal: new ClientGone(),
-        },
-        sink,
-      );
-      if (sink.broken) return { status: 0, reason: 'the function answer broke off' };
-      return { status, reason: `the function answered ${status}`, sink };
-    } catch (error) {
-      if (error instanceof HttpError) return { status: error.status, reason: error.message, notFound: error.status === 404 };
-      // Not the gateway's own answer: an unexpected failure, worth another try.
-      return { status: statusOf(error) === 500 ? 0 : statusOf(error), reason: (error as Error).message };
-    }
-  }
-
-  private async callBack(
-    call: QueuedCall,
-    answer: { status: number; headers: Record<string, string | string[]>; body: Uint8Array; durationSeconds: number; extra?: Record<string, string> },
-    message: JsMsg,
-  ): Promise<void> {
-    if (!call.callbackUrl) return;
-    try {
-      await this.deps.callbacks.send(call.callbackUrl, { callId: call.callId, functionName: this.name, ...answer }, () => message.working());
-      this.deps.metrics.callbacks.inc({ function_name: this.name, result: 'delivered' });
-    } catch (error) {
-      // The call was made: making it again for a receiver that fails would repeat its effects.
-      this.deps.metrics.callbacks.inc({ function_name: this.name, result: 'failed' });
-      this.log.warn({ callId: call.callId, callbackUrl: call.callbackUrl, err: error }, 'callback failed after its attempts');
-    }
-  }
-}
-
-/** A stored body, sent (and sent again on a retry) as one Buffer. */
-function bufferBody(bytes: Uint8Array): UpstreamBody {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { started: false, tooLarge: false, forUndici: () => buffer };
 }

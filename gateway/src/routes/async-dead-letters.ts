@@ -1,5 +1,6 @@
 // The queue of asynchronous calls as users see it (behind /system auth):
 //   GET    /system/async/queues                     calls waiting (or being worked on) and dead letters, per function
+//   DELETE /system/async/queues/{name}              drop the calls queued for one function (200 {purged})
 //   GET    /system/async/dead-letters               dead letters, oldest first (?function=&namespace=&after=&limit=)
 //   GET    /system/async/dead-letters/{id}          one, with its body (base64)
 //   POST   /system/async/dead-letters/{id}/replay   queue its call again (202), the dead letter goes
@@ -35,6 +36,17 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps, queue:
     for (const { ref, count } of queued!) row(ref).queued = count;
     for (const { ref, count } of dead!) row(ref).deadLetters = count;
     ctx.body = [...rows.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  });
+
+  router.delete('/system/async/queues/:name', async (ctx) => {
+    const q = need();
+    const ref = parseFunctionName(ctx.params.name!, defaultNamespace);
+    const namespace = ctx.query.namespace;
+    if (namespace !== undefined && (Array.isArray(namespace) || !NAMESPACE_NAME.test(namespace))) throw new HttpError(400, 'namespace must be one lower-case DNS label');
+    const target = namespace && !ctx.params.name!.includes('.') ? { ...ref, namespace } : ref;
+    const purged = await answerUnavailable(q.purge(target));
+    deps.log.info({ function: qualifiedName(target, defaultNamespace), purged }, 'queued calls dropped');
+    ctx.body = { name: target.name, namespace: target.namespace, purged };
   });
 
   router.get('/system/async/dead-letters', async (ctx) => {

@@ -48,7 +48,7 @@ function deployStack(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 async function readPassword(stackName: string): Promise<string> {
-  const { stdout: ids } = await run('docker', ['ps', '-q', '-f', `name=${stackName}_gateway`]);
+  const { stdout: ids } = await run('docker', ['ps', '-q', '-f', `label=com.docker.swarm.service.name=${stackName}_gateway`]);
   const id = ids.split('\n')[0]?.trim();
   if (!id) throw new Error(`no running container of ${stackName}_gateway`);
   const { stdout } = await run('docker', ['exec', id, 'cat', '/run/secrets/basic-auth-password']);
