@@ -123,8 +123,8 @@ const schema = z.object({
   ASYNC_RETRY_MAX_DELAY: seconds.prefault('1m'),
   /** Concurrent asynchronous calls per function across all workers, unless its label com.openfaas.async.max-inflight says otherwise. */
   ASYNC_MAX_INFLIGHT: integer(1, 10000).prefault('10'),
-  /** A call taken by a worker that stops answering NATS for this long is delivered again (to another worker). */
-  ASYNC_ACK_WAIT: seconds.prefault('30s'),
+  /** A call taken by a worker that stops answering NATS for this long is delivered again (to another worker); a worker at work says so every third of it. A worker killed with calls in hand holds its function's max-inflight slots this long. */
+  ASYNC_ACK_WAIT: seconds.prefault('10s'),
   /** Per callback POST: its timeout, and how many times it is tried. */
   ASYNC_CALLBACK_TIMEOUT: seconds.prefault('10s'),
   ASYNC_CALLBACK_ATTEMPTS: integer(1, 20).prefault('3'),

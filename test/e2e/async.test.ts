@@ -4,7 +4,7 @@
 // once (nothing accepted is lost), and dead letters with their replay.
 // Figures print as "[async] ..." lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callbackUrl, deployAlways503, deployReceiver, invokeAsync, received, report, type Received } from './support/async.js';
+import { callbackUrl, deployAlways503, deployReceiver, deploySlowEcho, invokeAsync, received, report, type Received } from './support/async.js';
 import { containersOf, deployFunction, docker, removeFunction } from './support/functions.js';
 import { fn, gatewayUrl, image, systemFetch, waitFor } from './support/gateway.js';
 import { openBrowser } from './support/browser.js';
@@ -150,6 +150,27 @@ describe('waking from zero', () => {
   });
 });
 
+describe('com.openfaas.async.max-inflight', () => {
+  it('holds a slow function to its limit of concurrent asynchronous calls', async () => {
+    const limited = fn('aslimit');
+    created.push(limited);
+    await deploySlowEcho(limited, 500, { 'com.openfaas.async.max-inflight': '2' });
+    const ids = new Set<string>();
+    const started = Date.now();
+    for (let i = 0; i < 12; i++) {
+      const id = `limit-${started}-${i}`;
+      expect((await invokeAsync(limited, id, { 'x-callback-url': callbackUrl(receiver), 'x-call-id': id })).status).toBe(202);
+      ids.add(id);
+    }
+    const callbacks = await callbacksFor(ids, 60_000);
+    const seconds = (Math.max(...callbacks.map((c) => c.at)) - started) / 1000;
+    const most = Number(await (await fetch(gatewayUrl(`/function/${limited}/max`))).text());
+    report(`max-inflight 2, 12 calls of 500 ms queued at once: at most ${most} at a time in the function, all called back ${seconds.toFixed(1)} s after the first`);
+    expect(most).toBe(2);
+    expect(seconds).toBeGreaterThanOrEqual(2.9); // 6 rounds of 500 ms
+  });
+});
+
 describe('the /system/async API', () => {
   it('lists the queue of every function', async () => {
     const res = await systemFetch('/system/async/queues');
@@ -264,6 +285,13 @@ describe('dead letters', () => {
 });
 
 describe('nothing accepted is lost', () => {
+  const slow = fn('asslow');
+  beforeAll(async () => {
+    created.push(slow);
+    // 200 ms per call at about 30 calls/s: some six calls are in the worker's hands at any moment, and the kills cut them.
+    await deploySlowEcho(slow, 200, { 'com.openfaas.async.max-inflight': '20' });
+  });
+
   it('calls back every one of 1,000 calls while the worker is killed twice and NATS once', async () => {
     const total = 1_000;
     const ids = new Set<string>();
@@ -280,8 +308,15 @@ describe('nothing accepted is lost', () => {
     // The faults, each once a share of the calls was accepted: the worker is killed while it works, NATS while calls come in.
     const faults = (async () => {
       const at = async (share: number) => waitFor(`${share * 100} % of the calls accepted`, async () => (ids.size >= share * total ? true : undefined), 180_000, 100);
+      /** Calls in the worker's hands (its async_inflight gauge), read just before it is killed. */
+      const inHand = async (id: string) => {
+        const text = await docker('exec', id, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/metrics').catch(() => '');
+        return text.split('\n').filter((l) => l.startsWith('async_inflight{')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+      };
       await at(0.15);
-      await docker('kill', await worker());
+      const first = await worker();
+      events.push(`${await inHand(first)} calls in hand`);
+      await docker('kill', first);
       events.push(`worker killed at ${((Date.now() - started) / 1000).toFixed(1)} s (${callbacksSoFar} callbacks so far)`);
       await at(0.45);
       const [nats] = await containersOf(fn('nats'));
@@ -291,7 +326,9 @@ describe('nothing accepted is lost', () => {
       events.push(`NATS running again at ${((Date.now() - started) / 1000).toFixed(1)} s`);
       await at(0.75);
       await waitFor('a worker running', async () => ((await containersOf(fn('queue-worker'))).length === 1 ? true : undefined), 60_000, 250);
-      await docker('kill', await worker());
+      const second = await worker();
+      events.push(`${await inHand(second)} calls in hand`);
+      await docker('kill', second);
       events.push(`worker killed again at ${((Date.now() - started) / 1000).toFixed(1)} s (${callbacksSoFar} callbacks so far)`);
     })();
 
@@ -301,7 +338,7 @@ describe('nothing accepted is lost', () => {
       while (next < total) {
         const id = `${run}-${next++}`;
         for (let attempt = 0; ; attempt++) {
-          const accepted = await invokeAsync(target, `call ${id}`, { 'x-callback-url': callbackUrl(receiver), 'x-call-id': id }, 'POST', 20_000);
+          const accepted = await invokeAsync(slow, `call ${id}`, { 'x-callback-url': callbackUrl(receiver), 'x-call-id': id }, 'POST', 20_000);
           slowest = Math.max(slowest, accepted.ms);
           if (accepted.status === 202) {
             ids.add(id);
@@ -331,7 +368,7 @@ describe('nothing accepted is lost', () => {
       // The queue is empty again.
       await waitFor('an empty queue', async () => {
         const rows = (await (await systemFetch('/system/async/queues')).json()) as Array<{ name: string; queued: number }>;
-        return rows.find((r) => r.name === target)?.queued === 0 ? true : undefined;
+        return rows.find((r) => r.name === slow)?.queued === 0 ? true : undefined;
       }, 60_000, 500);
     } finally {
       clearInterval(progress);

@@ -42,6 +42,15 @@ const ALWAYS_503_JS = [
   'n++;s.statusCode=503;s.end("busy, try later")})}).listen(3000)',
 ].join('');
 
+// Answers each request with its own body after DELAY_MS: calls are in the worker's hands long enough to be cut by a kill.
+// GET /max answers the most calls it had at once.
+const SLOW_ECHO_JS = [
+  "const http=require('http');const delay=Number(process.env.DELAY_MS||200);let now=0,max=0;",
+  'http.createServer((q,s)=>{const ch=[];q.on("data",c=>ch.push(c));q.on("end",()=>{',
+  'if(q.method==="GET"){s.end(q.url==="/max"?String(max):"ok");return}',
+  'now++;max=Math.max(max,now);setTimeout(()=>{now--;s.end(Buffer.concat(ch))},delay)})}).listen(3000)',
+].join('');
+
 function nodeFunction(service: string, source: string, labels: Record<string, string>) {
   return {
     service,
@@ -54,6 +63,11 @@ function nodeFunction(service: string, source: string, labels: Record<string, st
 
 export async function deployReceiver(service: string, labels: Record<string, string> = {}): Promise<void> {
   await deployFunction(nodeFunction(service, RECEIVER_JS, labels));
+}
+
+export async function deploySlowEcho(service: string, delayMs: number, labels: Record<string, string> = {}): Promise<void> {
+  const spec = nodeFunction(service, SLOW_ECHO_JS, labels);
+  await deployFunction({ ...spec, envVars: { ...spec.envVars, DELAY_MS: String(delayMs) } });
 }
 
 /** Deployed like deployFunction, but ready once GET /count answers (every POST gets 503). */
