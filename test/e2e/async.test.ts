@@ -169,6 +169,44 @@ describe('com.openfaas.async.max-inflight', () => {
     expect(most).toBe(2);
     expect(seconds).toBeGreaterThanOrEqual(2.9); // 6 rounds of 500 ms
   });
+
+  it('holds across two workers, which share the calls', async () => {
+    const limited = fn('aslimit2');
+    created.push(limited);
+    await deploySlowEcho(limited, 300, { 'com.openfaas.async.max-inflight': '2' });
+    const workerService = fn('queue-worker');
+    await docker('service', 'scale', '--detach', `${workerService}=2`);
+    try {
+      const workers = await waitFor('two workers answering /healthz', async () => {
+        const ids = await containersOf(workerService);
+        if (ids.length !== 2) return undefined;
+        for (const id of ids) if (!(await docker('exec', id, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/healthz').catch(() => '')).includes('OK')) return undefined;
+        return ids;
+      }, 60_000, 500);
+      const ids = new Set<string>();
+      const started = Date.now();
+      for (let i = 0; i < 20; i++) {
+        const id = `two-${started}-${i}`;
+        expect((await invokeAsync(limited, id, { 'x-callback-url': callbackUrl(receiver), 'x-call-id': id })).status).toBe(202);
+        ids.add(id);
+      }
+      await callbacksFor(ids, 60_000);
+      const most = Number(await (await fetch(gatewayUrl(`/function/${limited}/max`))).text());
+      const done = [];
+      for (const id of workers) {
+        const text = await docker('exec', id, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/metrics');
+        const line = text.split('\n').find((l) => l.startsWith(`async_invocations_total{function_name="${limited}",outcome="success"}`));
+        done.push(Number(line?.split(' ').pop() ?? 0));
+      }
+      report(`two workers, max-inflight 2, 20 calls of 300 ms: at most ${most} at a time in the function; the workers made ${done.join(' and ')} of them`);
+      expect(most).toBe(2);
+      expect(done.reduce((a, b) => a + b, 0)).toBe(20);
+      expect(Math.min(...done)).toBeGreaterThan(0);
+    } finally {
+      await docker('service', 'scale', '--detach', `${workerService}=1`);
+      await waitFor('one worker again', async () => ((await containersOf(workerService)).length === 1 ? true : undefined), 60_000, 500);
+    }
+  });
 });
 
 describe('the /system/async API', () => {
