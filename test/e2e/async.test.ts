@@ -1,7 +1,8 @@
 // Asynchronous invocations on the real Swarm with the real NATS JetStream and
 // queue worker of the stack: the routes with their status codes and bad
-// input, callbacks, 1,000 calls while the worker is killed twice and NATS
-// once (nothing accepted is lost), and dead letters with their replay.
+// input, callbacks, 1,000 calls while the worker is killed twice, NATS once
+// and the gateway once (nothing accepted is lost), and dead letters with
+// their replay.
 // Figures print as "[async] ..." lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackUrl, deployAlways503, deployReceiver, deploySlowEcho, invokeAsync, received, report, type Received } from './support/async.js';
@@ -330,7 +331,7 @@ describe('nothing accepted is lost', () => {
     await deploySlowEcho(slow, 200, { 'com.openfaas.async.max-inflight': '20' });
   });
 
-  it('calls back every one of 1,000 calls while the worker is killed twice and NATS once', async () => {
+  it('calls back every one of 1,000 calls while the worker is killed twice, NATS once and the gateway once', async () => {
     const total = 1_000;
     const ids = new Set<string>();
     const run = `load-${Date.now()}`;
@@ -362,6 +363,12 @@ describe('nothing accepted is lost', () => {
       events.push(`NATS killed at ${((Date.now() - started) / 1000).toFixed(1)} s`);
       await waitFor('NATS running again', async () => ((await containersOf(fn('nats'))).some((c) => c !== nats) ? true : undefined), 60_000, 250);
       events.push(`NATS running again at ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await at(0.6);
+      const [gatewayTask] = await containersOf(fn('gateway'));
+      await docker('kill', gatewayTask!);
+      events.push(`gateway killed at ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await waitFor('the gateway answering again', async () => ((await fetch(gatewayUrl('/healthz')).catch(() => undefined))?.status === 200 ? true : undefined), 90_000, 250);
+      events.push(`gateway answering again at ${((Date.now() - started) / 1000).toFixed(1)} s`);
       await at(0.75);
       await waitFor('a worker running', async () => ((await containersOf(fn('queue-worker'))).length === 1 ? true : undefined), 60_000, 250);
       const second = await worker();
@@ -370,7 +377,7 @@ describe('nothing accepted is lost', () => {
       events.push(`worker killed again at ${((Date.now() - started) / 1000).toFixed(1)} s (${callbacksSoFar} callbacks so far)`);
     })();
 
-    // Ten senders; a 503 (the queue not reachable while NATS restarts) is not an acceptance: the sender tries again.
+    // Ten senders; a 503 (the queue not reachable while NATS restarts) or no answer (the gateway restarting) is not an acceptance: the sender tries again.
     let next = 0;
     const sender = async () => {
       while (next < total) {
@@ -399,7 +406,7 @@ describe('nothing accepted is lost', () => {
       for (const c of callbacks) perId.set(c.callId!, (perId.get(c.callId!) ?? 0) + 1);
       const duplicates = [...perId.values()].reduce((sum, n) => sum + n - 1, 0);
       const wrong = callbacks.filter((c) => c.status !== '200' || Buffer.from(c.body, 'base64').toString() !== `call ${c.callId}`);
-      report(`${total} calls accepted in ${(acceptedIn / 1000).toFixed(1)} s (${rejected} answers of 503 while NATS restarted, retried by the sender; slowest accept ${slowest} ms); ${events.join(', ')}`);
+      report(`${total} calls accepted in ${(acceptedIn / 1000).toFixed(1)} s (${rejected} not accepted while NATS or the gateway restarted (503 or no answer), tried again by the sender; slowest accept ${slowest} ms); ${events.join(', ')}`);
       report(`every call called back: ${perId.size} of ${ids.size} ids, ${callbacks.length} callbacks, ${duplicates} duplicates (at-least-once), ${wrong.length} with a wrong status or body; last callback ${((Math.max(...callbacks.map((c) => c.at)) - started) / 1000).toFixed(1)} s after the first call`);
       expect(perId.size).toBe(total);
       expect(wrong).toEqual([]);

@@ -167,7 +167,8 @@ export class AsyncQueue {
   async enqueue(call: QueuedCall, messageId: string): Promise<number> {
     // Known to be away: say so now rather than after the publish timeout.
     if (this.disconnected) throw new QueueUnavailable(`the queue (NATS JetStream) is not available: reconnecting to ${this.settings.NATS_URL}`);
-    const { js } = await this.handles();
+    // Not connected yet (the gateway has just started, or NATS never answered): a caller waits a second at most.
+    const { js } = await this.handles(1_000);
     const { header, data } = encodeCall(call);
     const h = natsHeaders();
     h.set(CALL_HEADER, header);
