@@ -11,6 +11,8 @@
 #   --remove           take the stack down (its services, networks, configs and
 #                      the functions deployed on its network); keeps the secrets
 #   --purge-secrets    with --remove: delete the stack's credentials too
+#   --purge-data       with --remove: delete the stack's volumes too (the queue
+#                      of asynchronous calls in NATS, webhookstash's files)
 #   --timeout SECONDS  how long to wait for the stack to be healthy [300]
 #   -h, --help         this text
 #
@@ -23,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300
+AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 PURGE_DATA=0 TIMEOUT=300
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-auth) AUTH=0 ;;
@@ -32,8 +34,9 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=never ;;
     --remove) REMOVE=1 ;;
     --purge-secrets) PURGE=1 ;;
+    --purge-data) PURGE_DATA=1 ;;
     --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deploy_stack: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -82,6 +85,13 @@ if [ "$REMOVE" = 1 ]; then
   done
   [ -z "$(stack_services)$(stack_networks)" ] || die "stack $STACK_NAME still has services or networks after 120 s: see 'docker stack ps $STACK_NAME'"
   for id in $(stack_configs); do docker config rm "$id" >/dev/null 2>&1 || true; done
+  if [ "$PURGE_DATA" = 1 ]; then
+    # The stack's containers may still be exiting: their volumes go once they have.
+    for volume in $(docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME"); do
+      for _ in $(seq 1 30); do docker volume rm "$volume" >/dev/null 2>&1 && break; sleep 1; done
+      docker volume inspect "$volume" >/dev/null 2>&1 && say "could not remove volume $volume (still in use?)" || say "volume $volume removed"
+    done
+  fi
   if [ "$PURGE" = 1 ]; then
     docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" >/dev/null 2>&1 || true
     say "credentials deleted"

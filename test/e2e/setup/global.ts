@@ -95,7 +95,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       process.stderr.write(`[e2e] keeping stack ${settings.stackName} (E2E_KEEP_STACK=1)\n`);
       return;
     }
-    await deployStack(['--remove', '--purge-secrets'], env);
+    // The volumes too: a later run starts with an empty queue (NATS) like a fresh machine.
+    await deployStack(['--remove', '--purge-secrets', '--purge-data'], env);
     const leftovers = await stackLeftovers(settings.stackName);
     if (leftovers.length) throw new Error(`deploy_stack.sh --remove left behind: ${leftovers.join(', ')}`);
   };
