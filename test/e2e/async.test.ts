@@ -323,6 +323,33 @@ describe('dead letters', () => {
   });
 });
 
+describe('metrics', () => {
+  it('the worker serves its figures, and Prometheus scrapes them with the invocations it made', async () => {
+    const text = await docker('exec', await worker(), 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/metrics');
+    expect(text).toMatch(new RegExp(`async_invocations_total\\{function_name="${target}",outcome="success"\\} \\d+`));
+    expect(text).toMatch(new RegExp(`gateway_function_invocation_total\\{function_name="${target}",code="200"\\} \\d+`));
+    expect(text).toMatch(/# TYPE async_queue_depth gauge/);
+    expect(text).toMatch(/# TYPE async_retries_total counter/);
+    expect(text).toMatch(/# TYPE async_dead_letter_depth gauge/);
+    // The gateways report the replicas: a second source would double any sum of them.
+    expect(text).not.toMatch(/gateway_service_count/);
+    const gatewayText = await (await fetch(gatewayUrl('/metrics'))).text();
+    expect(gatewayText).toMatch(new RegExp(`gateway_async_accepted_total\\{function_name="${target}"\\} \\d+`));
+
+    const query = async (q: string) => {
+      const res = await fetch(`${inject('prometheusUrl')}/api/v1/query?query=${encodeURIComponent(q)}`);
+      return ((await res.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
+    };
+    const scraped = await waitFor('the worker scraped by Prometheus', async () => {
+      const rows = await query(`async_invocations_total{function_name="${target}",job="queue-worker"}`);
+      return rows.length > 0 ? rows : undefined;
+    }, 30_000, 1_000);
+    expect(Number(scraped[0]!.value[1])).toBeGreaterThan(0);
+    const up = await query('up{job="queue-worker"}');
+    expect(up.map((r) => r.value[1])).toContain('1');
+  });
+});
+
 describe('nothing accepted is lost', () => {
   const slow = fn('asslow');
   beforeAll(async () => {

@@ -51,6 +51,8 @@ async function main(): Promise<void> {
   const worker = new QueueWorker({ queue, core: gateway.invocations, functions: gateway.functions, callbacks, metrics, log, settings: config });
   worker.start();
 
+  // The replicas gauge is the gateways' to report: from every worker too, a sum over instances would count each function twice.
+  gateway.metrics.registry.removeSingleMetric('gateway_service_count');
   const registry = Registry.merge([gateway.metrics.registry, metrics.registry]);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
