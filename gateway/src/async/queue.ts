@@ -131,6 +131,11 @@ export class AsyncQueue {
     return { nc: this.connection!, js: this.js!, jsm: this.jsm! };
   }
 
+  /** After an answer that says the streams are gone (a NATS that lost its store): make them again on the next use. */
+  forgetStreams(error?: unknown): void {
+    if (error === undefined || isStreamMissing(error)) this.streamsReady = undefined;
+  }
+
   /** Makes the two streams when they do not exist (idempotent; every gateway and worker does it). */
   ensureStreams(): Promise<void> {
     this.streamsReady ??= this.makeStreams().catch((error: unknown) => {
@@ -183,6 +188,7 @@ export class AsyncQueue {
         const ack = await js.publish(callSubject(this.stream, call.ref), data, { msgID: messageId, headers: h, timeout: REQUEST_TIMEOUT_MS });
         return ack.seq;
       }
+      this.forgetStreams(error);
       throw unavailable(error);
     }
   }
@@ -194,8 +200,13 @@ export class AsyncQueue {
     const h = natsHeaders();
     h.set(CALL_HEADER, header);
     h.set(FAILURE_HEADER, encodeFailure(failure));
-    const ack = await js.publish(callSubject(this.deadStream, call.ref), data, { msgID: messageId, headers: h, timeout: REQUEST_TIMEOUT_MS });
-    return ack.seq;
+    try {
+      const ack = await js.publish(callSubject(this.deadStream, call.ref), data, { msgID: messageId, headers: h, timeout: REQUEST_TIMEOUT_MS });
+      return ack.seq;
+    } catch (error) {
+      this.forgetStreams(error);
+      throw unavailable(error);
+    }
   }
 
   /** Messages stored per function in a stream (the calls waiting or being worked on; or the dead letters). */
@@ -209,6 +220,7 @@ export class AsyncQueue {
         return ref ? [{ ref, count }] : [];
       });
     } catch (error) {
+      this.forgetStreams(error);
       throw unavailable(error);
     }
   }
@@ -219,6 +231,7 @@ export class AsyncQueue {
     try {
       return (await jsm.streams.purge(this.stream, { filter: callSubject(this.stream, ref) })).purged;
     } catch (error) {
+      this.forgetStreams(error);
       throw unavailable(error);
     }
   }
@@ -237,6 +250,7 @@ export class AsyncQueue {
         seq = message.seq + 1;
       }
     } catch (error) {
+      this.forgetStreams(error);
       throw unavailable(error);
     }
     return letters;
@@ -248,6 +262,7 @@ export class AsyncQueue {
     try {
       message = await jsm.streams.getMessage(this.deadStream, { seq: id });
     } catch (error) {
+      this.forgetStreams(error);
       throw unavailable(error);
     }
     if (!message || !message.subject.startsWith(`${this.deadStream}.`)) return undefined;
@@ -274,6 +289,7 @@ export class AsyncQueue {
     } catch (error) {
       // 2.9 answers a sequence that is not there with "stream store EOF", later servers with "no message found".
       if (error instanceof JetStreamApiError && /no message found|not found|EOF/i.test(error.message)) return false;
+      this.forgetStreams(error);
       throw unavailable(error);
     }
   }
@@ -334,9 +350,10 @@ async function addStream(jsm: JetStreamManager, config: Parameters<JetStreamMana
   }
 }
 
-function isStreamMissing(error: unknown): boolean {
+export function isStreamMissing(error: unknown): boolean {
   const text = `${(error as Error)?.name ?? ''} ${(error as Error)?.message ?? ''}`;
-  return /stream not found|no stream matches subject|StreamNotFound|no responders/i.test(text);
+  // A publish with no stream to take it: "no responders", which the client reports as "jetstream is not enabled".
+  return /stream not found|no stream matches subject|StreamNotFound|no responders|jetstream is not enabled/i.test(text);
 }
 
 function unavailable(error: unknown): Error {

@@ -176,9 +176,20 @@ class FunctionConsumer {
         const durable = await this.ensureConsumer(jsm);
         if (this.stopped) break;
         const consumer = await js.consumers.get(queue.stream, durable);
-        this.messages = await consumer.consume({ max_messages: this.limit });
+        const messages = await consumer.consume({ max_messages: this.limit });
+        this.messages = messages;
         failures = 0;
         this.sweepSoon(0);
+        // A NATS that lost its store (or a consumer deleted by hand) leaves the pull waiting for nothing: start over.
+        void (async () => {
+          for await (const status of messages.status()) {
+            if (status.type === 'consumer_not_found' || status.type === 'stream_not_found' || status.type === 'consumer_deleted') {
+              this.log.warn({ status: status.type }, 'the consumer is gone: making it again');
+              await messages.close();
+              return;
+            }
+          }
+        })().catch(() => undefined);
         for await (const message of this.messages) {
           if (this.stopped) {
             message.nak();
@@ -191,6 +202,7 @@ class FunctionConsumer {
         }
       } catch (error) {
         if (this.stopped) break;
+        queue.forgetStreams(error);
         failures++;
         // A lost server, or a stream made anew: follow again shortly.
         if (failures === 1 || failures % 30 === 0) this.log.warn({ err: error }, 'cannot take calls from the queue: trying again');
