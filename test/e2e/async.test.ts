@@ -436,6 +436,8 @@ describe('nothing accepted is lost', () => {
       report(`${total} calls accepted in ${(acceptedIn / 1000).toFixed(1)} s (${rejected} not accepted while NATS or the gateway restarted (503 or no answer), tried again by the sender; slowest accept ${slowest} ms); ${events.join(', ')}`);
       report(`every call called back: ${perId.size} of ${ids.size} ids, ${callbacks.length} callbacks, ${duplicates} duplicates (at-least-once), ${wrong.length} with a wrong status or body; last callback ${((Math.max(...callbacks.map((c) => c.at)) - started) / 1000).toFixed(1)} s after the first call`);
       expect(perId.size).toBe(total);
+      // An accept never waits long, not even while NATS or the gateway restarts (it says 503 or is refused at once).
+      expect(slowest).toBeLessThan(5_000);
       expect(wrong).toEqual([]);
       // The queue is empty again.
       await waitFor('an empty queue', async () => {
