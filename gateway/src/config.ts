@@ -128,6 +128,8 @@ const schema = z.object({
   /** Per callback POST: its timeout, and how many times it is tried. */
   ASYNC_CALLBACK_TIMEOUT: seconds.prefault('10s'),
   ASYNC_CALLBACK_ATTEMPTS: integer(1, 20).prefault('3'),
+  /** Hosts (names or IPs, comma-separated) callbacks may not go to, whatever name or address the URL gives them: the stack's own services. */
+  ASYNC_CALLBACK_DENY_HOSTS: z.string().trim().prefault(''),
   /** Largest answer of a function the worker keeps for the callback (beyond, it is cut and X-Answer-Truncated: true). */
   ASYNC_ANSWER_LIMIT: bytes.prefault('10mb'),
   /** How long dead letters are kept. */

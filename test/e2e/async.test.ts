@@ -123,6 +123,22 @@ describe('POST /async-function/{name}', () => {
     expect((await invokeAsync(target, 'still fine')).status).toBe(202);
   });
 
+  it('never calls back the stack\'s own services (ASYNC_CALLBACK_DENY_HOSTS)', async () => {
+    // Unguarded, anyone could have AlertManager fire an alert (echoit sends the body back as its answer).
+    const marker = `injected-${Date.now()}`;
+    const alert = JSON.stringify([{ labels: { alertname: 'APIHighInvocationRate', function_name: target, marker }, annotations: {} }]);
+    const callId = `deny-${Date.now()}`;
+    expect((await invokeAsync(target, alert, { 'x-callback-url': 'http://alertmanager:9093/api/v2/alerts', 'x-call-id': callId, 'content-type': 'application/json' })).status).toBe(202);
+    const refused = await waitFor('the refused callback counted', async () => {
+      const text = await docker('exec', await worker(), 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/metrics');
+      const line = text.split('\n').find((l) => l.startsWith(`async_callbacks_total{function_name="${target}",result="refused"}`));
+      return line ? Number(line.split(' ').pop()) : undefined;
+    }, 20_000, 500);
+    expect(refused).toBeGreaterThanOrEqual(1);
+    const alerts = (await (await fetch(`${inject('alertmanagerUrl')}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string> }>;
+    expect(alerts.filter((a) => a.labels.marker === marker)).toEqual([]);
+  });
+
   it('needs no credentials, while /system/async/* does', async () => {
     expect((await fetch(gatewayUrl('/system/async/dead-letters'))).status).toBe(401);
     expect((await fetch(gatewayUrl('/system/async/queues'))).status).toBe(401);

@@ -5,11 +5,15 @@
 import { Agent, request } from 'undici';
 import { forwardableHeaders } from '@swarm-faas/http-relay';
 import type { AnswerHeaders } from '../invocation/sink.js';
+import { isIP } from 'node:net';
+import { CallbackGuard, CallbackRefused } from './callback-guard.js';
 
 export interface CallbackSettings {
   ASYNC_CALLBACK_TIMEOUT: number;
   ASYNC_CALLBACK_ATTEMPTS: number;
 }
+
+export { CallbackRefused } from './callback-guard.js';
 
 export interface CallbackAnswer {
   callId: string;
@@ -31,8 +35,14 @@ export class CallbackSender {
   constructor(
     private readonly settings: CallbackSettings,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly guard: CallbackGuard = new CallbackGuard([]),
   ) {
-    this.agent = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { timeout: 5_000 } });
+    this.agent = new Agent({
+      connections: 64,
+      keepAliveTimeout: 10_000,
+      // The guard sees the address each new connection goes to (names and their addresses both checked).
+      connect: { timeout: 5_000, ...(guard.enabled ? { lookup: guard.lookup() } : {}) },
+    });
   }
 
   /** Resolves with the receiver's status, or rejects with the last failure after the attempts. */
@@ -45,6 +55,9 @@ export class CallbackSender {
       'x-duration-seconds': answer.durationSeconds.toFixed(6),
       ...answer.extra,
     };
+    // A bare IP is connected to without a lookup: check it here.
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host)) await this.guard.check(host);
     let last: Error = new Error('not tried');
     for (let attempt = 1; attempt <= this.settings.ASYNC_CALLBACK_ATTEMPTS; attempt++) {
       onAttempt?.();
@@ -55,6 +68,7 @@ export class CallbackSender {
         if (!receiverFailed(res.statusCode)) return res.statusCode;
         last = new Error(`the callback receiver answered ${res.statusCode}`);
       } catch (error) {
+        if (error instanceof CallbackRefused || (error as { cause?: unknown }).cause instanceof CallbackRefused) throw error instanceof CallbackRefused ? error : (error as { cause: CallbackRefused }).cause;
         last = error as Error;
       }
       if (attempt < this.settings.ASYNC_CALLBACK_ATTEMPTS) await this.sleep(1_000 * 2 ** (attempt - 1));

@@ -13,6 +13,7 @@ import { qualifiedName } from '../functions/names.js';
 import { buildGateway } from '../gateway.js';
 import { openProvider } from '../provider/index.js';
 import { CallbackSender } from './callback.js';
+import { CallbackGuard } from './callback-guard.js';
 import { WorkerMetrics } from './metrics.js';
 import { QueueWorker } from './worker.js';
 
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     nameOf: (ref) => qualifiedName(ref, config.DEFAULT_NAMESPACE),
     log: (error) => log.debug({ err: error }, 'queue depth not read'),
   });
-  const callbacks = new CallbackSender(config);
+  const callbacks = new CallbackSender(config, undefined, CallbackGuard.fromSetting(config.ASYNC_CALLBACK_DENY_HOSTS));
   const worker = new QueueWorker({ queue, core: gateway.invocations, functions: gateway.functions, callbacks, metrics, log, settings: config });
   worker.start();
 

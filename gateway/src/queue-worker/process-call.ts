@@ -12,7 +12,7 @@ import type { Invocation } from '../invocation/core.js';
 import { CollectingSink, type AnswerSink } from '../invocation/sink.js';
 import { ClientGone } from '../upstream/client-gone.js';
 import type { UpstreamBody } from '../upstream/forward.js';
-import type { CallbackSender } from './callback.js';
+import { CallbackRefused, type CallbackSender } from './callback.js';
 import type { WorkerMetrics } from './metrics.js';
 
 /** What the processor uses of a delivered message. */
@@ -149,6 +149,11 @@ export class CallProcessor {
       await this.deps.callbacks.send(call.callbackUrl, { callId: call.callId, functionName: name, ...answer }, () => message.working());
       this.deps.metrics.callbacks.inc({ function_name: name, result: 'delivered' });
     } catch (error) {
+      if (error instanceof CallbackRefused) {
+        this.deps.metrics.callbacks.inc({ function_name: name, result: 'refused' });
+        log.warn({ callId: call.callId, callbackUrl: call.callbackUrl }, error.message);
+        return;
+      }
       // The call was made: making it again for a receiver that fails would repeat its effects.
       this.deps.metrics.callbacks.inc({ function_name: name, result: 'failed' });
       log.warn({ callId: call.callId, callbackUrl: call.callbackUrl, err: error }, 'callback failed after its attempts');
