@@ -106,8 +106,13 @@ const schema = z.object({
   WAKE_TIMEOUT: seconds.prefault('30s'),
 
   // Asynchronous invocations (gateway/src/async/ and the queue worker; see gateway/README.md)
-  /** The NATS server (JetStream) holding the queue; empty: no asynchronous invocations (/async-function answers 503). */
-  NATS_URL: z.string().trim().prefault('nats://nats:4222'),
+  /** The NATS server(s) (JetStream) holding the queue; none: no asynchronous invocations (/async-function answers 503). */
+  NATS_URL: z
+    .string()
+    .trim()
+    .refine((text) => text === 'none' || text.split(',').every((part) => /^(nats|tls):\/\/[^\s/,]+$/.test(part.trim())), 'expected nats://host:port, comma-separated, or none')
+    .transform((text) => (text === 'none' ? '' : text))
+    .prefault('nats://nats:4222'),
   /** Largest body /async-function accepts (413 beyond); it is stored in NATS, whose max_payload must hold it. */
   ASYNC_BODY_LIMIT: bytes.prefault('1mb'),
   /** The JetStream stream of queued calls; dead letters go to "<name>-dead". */

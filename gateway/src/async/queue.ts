@@ -90,9 +90,10 @@ export class AsyncQueue {
       await nc.close();
       throw new Error('closed');
     }
-    this.connection = nc;
     this.js = jetstream(nc, { timeout: REQUEST_TIMEOUT_MS });
     this.jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS, checkAPI: false });
+    // Set last: handles() takes a connection as the sign that the JetStream handles are there.
+    this.connection = nc;
     this.log.info({ server: nc.getServer() }, 'connected to NATS');
     void (async () => {
       for await (const status of nc.status()) {
@@ -123,6 +124,8 @@ export class AsyncQueue {
       });
       try {
         await Promise.race([this.connected, timeout]);
+      } catch (error) {
+        throw unavailable(error); // e.g. a NATS_URL that is not one
       } finally {
         clearTimeout(timer);
       }

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     throw error;
   }
   if (!config.NATS_URL) {
-    process.stderr.write('invalid queue worker settings: NATS_URL is empty (the worker takes its calls from NATS)\n');
+    process.stderr.write('invalid queue worker settings: NATS_URL=none (the worker takes its calls from NATS)\n');
     process.exit(2);
   }
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'queue-worker' } });

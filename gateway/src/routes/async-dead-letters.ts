@@ -17,7 +17,7 @@ const MAX_LIST = 1000;
 
 export function registerAsyncDeadLetters(router: Router, deps: RouteDeps, queue: AsyncQueue | undefined): void {
   const need = (): AsyncQueue => {
-    if (!queue) throw new HttpError(503, 'asynchronous invocations are off: the gateway has no NATS_URL');
+    if (!queue) throw new HttpError(503, 'asynchronous invocations are off (NATS_URL=none)');
     return queue;
   };
   const defaultNamespace = deps.config.DEFAULT_NAMESPACE;

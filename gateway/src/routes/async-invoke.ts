@@ -33,7 +33,7 @@ export function registerAsyncInvoke(router: Router, deps: RouteDeps, queue: Asyn
     const ref = parseFunctionName(ctx.params.name!, deps.config.DEFAULT_NAMESPACE);
     const name = qualifiedName(ref, deps.config.DEFAULT_NAMESPACE);
     if (!deps.functions.get(ref)) throw new HttpError(404, `function ${name} not found`);
-    if (!queue) throw new HttpError(503, 'asynchronous invocations are off: the gateway has no NATS_URL');
+    if (!queue) throw new HttpError(503, 'asynchronous invocations are off (NATS_URL=none)');
 
     const callbackUrl = ctx.get('x-callback-url');
     if (callbackUrl && !isHttpUrl(callbackUrl)) throw new HttpError(400, `X-Callback-Url must be an absolute http:// or https:// URL, got ${JSON.stringify(callbackUrl.slice(0, 200))}`);

@@ -88,7 +88,7 @@ describe('POST /async-function/{name}', () => {
 
     const none = await gateway();
     const off = await fetch(`${none.url}/async-function/fn`, { method: 'POST', body: 'x' });
-    expect([off.status, await off.text()]).toEqual([503, 'asynchronous invocations are off: the gateway has no NATS_URL']);
+    expect([off.status, await off.text()]).toEqual([503, 'asynchronous invocations are off (NATS_URL=none)']);
   });
 
   it('counts accepted calls in gateway_async_accepted_total', async () => {

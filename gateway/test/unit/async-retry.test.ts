@@ -55,3 +55,17 @@ describe('backoff', () => {
     expect(delays.size).toBeGreaterThan(10);
   });
 });
+
+describe('the asynchronous settings', () => {
+  it('take their defaults, and a bad value is named', async () => {
+    const { loadConfig, ConfigError } = await import('../../src/config.js');
+    const config = loadConfig({});
+    expect(config).toMatchObject({ NATS_URL: 'nats://nats:4222', ASYNC_BODY_LIMIT: 1024 * 1024, ASYNC_MAX_ATTEMPTS: 5, ASYNC_RETRY_DELAY: 1, ASYNC_ACK_WAIT: 10, ASYNC_MAX_INFLIGHT: 10, ASYNC_STREAM: 'faas-async' });
+    expect(loadConfig({ NATS_URL: 'nats://a:4222, nats://b:4222' }).NATS_URL).toBe('nats://a:4222, nats://b:4222');
+    expect(loadConfig({ NATS_URL: 'none' }).NATS_URL).toBe('');
+    expect(() => loadConfig({ NATS_URL: 'http://nats:4222' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NATS_URL: 'http://nats:4222' })).toThrow(/NATS_URL/);
+    expect(() => loadConfig({ ASYNC_MAX_ATTEMPTS: '0' })).toThrow(/ASYNC_MAX_ATTEMPTS/);
+    expect(() => loadConfig({ ASYNC_STREAM: 'a.b' })).toThrow(/ASYNC_STREAM/);
+  });
+});
