@@ -50,6 +50,8 @@ export interface DeadLetter {
 const NANOS_PER_MS = 1_000_000;
 /** How long a publish or an API call may wait for NATS before the caller gives up. */
 const REQUEST_TIMEOUT_MS = 5_000;
+/** An accept waits less: its caller is waiting for the 202 (a PubAck takes milliseconds). */
+const ACCEPT_TIMEOUT_MS = 3_000;
 
 export class AsyncQueue {
   readonly stream: string;
@@ -181,14 +183,14 @@ export class AsyncQueue {
     const h = natsHeaders();
     h.set(CALL_HEADER, header);
     try {
-      const ack = await js.publish(callSubject(this.stream, call.ref), data, { msgID: messageId, headers: h, timeout: REQUEST_TIMEOUT_MS });
+      const ack = await js.publish(callSubject(this.stream, call.ref), data, { msgID: messageId, headers: h, timeout: ACCEPT_TIMEOUT_MS });
       return ack.seq;
     } catch (error) {
       // The stream may have gone with the server's storage: make it again once.
       if (isStreamMissing(error)) {
         this.streamsReady = undefined;
         await this.ensureStreams();
-        const ack = await js.publish(callSubject(this.stream, call.ref), data, { msgID: messageId, headers: h, timeout: REQUEST_TIMEOUT_MS });
+        const ack = await js.publish(callSubject(this.stream, call.ref), data, { msgID: messageId, headers: h, timeout: ACCEPT_TIMEOUT_MS });
         return ack.seq;
       }
       this.forgetStreams(error);
