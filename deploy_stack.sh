@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploys the FaaS stack on Docker Swarm: gateway, Prometheus, AlertManager and
+# Deploys the FaaS stack on Docker Swarm: gateway, queue worker, NATS, Prometheus, AlertManager and
 # the sample functions, as the stack "func". Re-running updates it in place.
 #
 # Usage: ./deploy_stack.sh [options]
@@ -14,8 +14,9 @@
 #   --no-build         never build: fail when an image is missing
 #   --remove           take the stack down (its services, networks, configs and
 #                      the functions deployed on its network); keeps the secrets
-#   --purge-secrets    with --remove: delete the stack's credentials and its
-#                      volumes (stashed bodies, queued calls) too
+#   --purge-secrets    with --remove: delete the stack's credentials too
+#   --purge-data       with --remove: delete the stack's volumes too (the queue
+#                      of asynchronous calls in NATS, webhookstash's files)
 #   --timeout SECONDS  how long to wait for the stack to be healthy [300]
 #   --registry         bring the stack's own registry even on a one-node swarm
 #   --no-registry      never bring one (on several nodes, every node must then
@@ -31,7 +32,8 @@
 # Environment:
 #   STACK_NAME [func]  GATEWAY_PORT [8080]  PROMETHEUS_PORT [9090]
 #   ALERTMANAGER_PORT [9093]  FAAS_REPO [swarmfaas]  FAAS_TAG [package version]
-#   PROMETHEUS_IMAGE, ALERTMANAGER_IMAGE, NODE_IMAGE, BASE_IMAGES (auto|official|local)
+#   PROMETHEUS_IMAGE, ALERTMANAGER_IMAGE, NATS_IMAGE, NODE_IMAGE, BASE_IMAGES (auto|official|local)
+#   QUEUE_WORKER_REPLICAS [1]
 #   UPSTREAM_MODE [tasks]  (vip on clusters whose routing mesh works)
 #   CLUSTER_ADDRESS [127.0.0.1]  where ports published in host mode on this
 #     node answer from here (scripts/cluster.sh prints it)
@@ -41,7 +43,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0 REGISTRY_MODE=auto
+AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0 REGISTRY_MODE=auto PURGE_DATA=0
 BUILT=""   # the images this run built
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=never ;;
     --remove) REMOVE=1 ;;
     --purge-secrets) PURGE=1 ;;
+    --purge-data) PURGE_DATA=1 ;;
     --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
     --registry) REGISTRY_MODE=stack ;;
     --no-registry) REGISTRY_MODE=none ;;
@@ -93,14 +96,20 @@ stack_configs() { docker config ls --filter "label=com.docker.stack.namespace=$S
 # Removal ------------------------------------------------------------------------
 if [ "$REMOVE" = 1 ]; then
   say "removing stack $STACK_NAME"
-  # Functions deployed through the API are not part of the stack but hold its network.
+  # Functions deployed through the API are not part of the stack but hold its
+  # networks: the functions network and the networks of the gateway's other
+  # namespaces (labelled with the functions network's ID, the gateway's scope).
+  scope=$(docker network inspect "${STACK_NAME}_functions" --format '{{.Id}}' 2>/dev/null || echo none)
+  scope_networks=" $scope $(docker network ls -q --no-trunc --filter "label=com.swarmfaas.scope=$scope" | tr '\n' ' ')"
   for id in $(docker service ls --filter label=function=true -q); do
     [ -n "$(docker service inspect "$id" --format '{{index .Spec.Labels "com.docker.stack.namespace"}}')" ] && continue
-    if docker service inspect "$id" --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}' \
-      | tr ' ' '\n' | grep -qx "$(docker network inspect "${STACK_NAME}_functions" --format '{{.Id}}' 2>/dev/null || echo none)"; then
-      say "removing function $(docker service inspect "$id" --format '{{.Spec.Name}}') (deployed on ${STACK_NAME}_functions)"
-      docker service rm "$id" >/dev/null
-    fi
+    for target in $(docker service inspect "$id" --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}'); do
+      case "$scope_networks" in *" $target "*)
+        say "removing function $(docker service inspect "$id" --format '{{.Spec.Name}}') (deployed on the stack's networks)"
+        docker service rm "$id" >/dev/null
+        break ;;
+      esac
+    done
   done
   docker stack rm "$STACK_NAME" >/dev/null 2>&1 || true
   for _ in $(seq 1 120); do
@@ -109,14 +118,23 @@ if [ "$REMOVE" = 1 ]; then
   done
   [ -z "$(stack_services)$(stack_networks)" ] || die "stack $STACK_NAME still has services or networks after 120 s: see 'docker stack ps $STACK_NAME'"
   for id in $(stack_configs); do docker config rm "$id" >/dev/null 2>&1 || true; done
+  # What the gateway made for its namespaces: their networks and their labels (configs).
+  for id in $(docker config ls -q --filter "label=com.swarmfaas.scope=$scope"); do docker config rm "$id" >/dev/null 2>&1 || true; done
+  for id in $(docker network ls -q --filter "label=com.swarmfaas.scope=$scope"); do
+    for _ in $(seq 1 30); do docker network rm "$id" >/dev/null 2>&1 && break; sleep 1; done
+  done
+  if [ "$PURGE_DATA" = 1 ]; then
+    # The stack's containers may still be exiting: their volumes go once they have.
+    for volume in $(docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME"); do
+      for _ in $(seq 1 30); do docker volume rm "$volume" >/dev/null 2>&1 && break; sleep 1; done
+      docker volume inspect "$volume" >/dev/null 2>&1 && say "could not remove volume $volume (still in use?)" || say "volume $volume removed"
+    done
+  fi
   if [ "$PURGE" = 1 ]; then
     docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" >/dev/null 2>&1 || true
     say "credentials deleted"
-    # The stack's volumes on this node; their containers may take a moment to go.
-    for volume in $(docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME"); do
-      for _ in $(seq 1 30); do docker volume rm "$volume" >/dev/null 2>&1 && break; sleep 1; done
-      docker volume inspect "$volume" >/dev/null 2>&1 && say "could not remove volume $volume (in use?)" || say "volume $volume deleted"
-    done
+    # And the secrets made for the functions through /system/secrets.
+    for id in $(docker secret ls -q --filter "label=com.swarmfaas.scope=$scope"); do docker secret rm "$id" >/dev/null 2>&1 || true; done
   elif docker secret inspect "$SECRET_PASSWORD" >/dev/null 2>&1; then
     say "kept the credentials (secret $SECRET_PASSWORD); --purge-secrets deletes them"
   fi
@@ -172,10 +190,13 @@ monitoring_image() { # official local-name-key
 export PROMETHEUS_IMAGE=${PROMETHEUS_IMAGE:-$(monitoring_image prom/prometheus:v2.42.0 PROMETHEUS_IMAGE)}
 export ALERTMANAGER_IMAGE=${ALERTMANAGER_IMAGE:-$(monitoring_image prom/alertmanager:v0.25.0 ALERTMANAGER_IMAGE)}
 say "prometheus: $PROMETHEUS_IMAGE, alertmanager: $ALERTMANAGER_IMAGE"
+# NATS JetStream, the queue of asynchronous invocations (official image, else a local stand-in).
+export NATS_IMAGE=${NATS_IMAGE:-$(monitoring_image nats:2.10-alpine NATS_IMAGE)}
+say "nats: $NATS_IMAGE"
 
 # Configuration and credentials ----------------------------------------------------
 # Docker configs are immutable: name them after their content so edits roll out.
-export CONFIG_VERSION=$(cat prometheus/*.yml alertmanager-config/*.yml | sha256sum | cut -c1-12)
+export CONFIG_VERSION=$(cat prometheus/*.yml alertmanager-config/*.yml nats/*.conf | sha256sum | cut -c1-12)
 
 compose_files=(-c docker-compose.yml)
 [ "$PUBLISH_MONITORING" = 1 ] && compose_files+=(-c docker-compose.monitoring-ports.yml)

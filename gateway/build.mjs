@@ -1,15 +1,14 @@
-// Bundles the gateway into one ESM file, dist/gateway.mjs, for the image.
+// Bundles the gateway into one ESM file, dist/gateway.mjs, for the image, and
+// the queue worker (the same code, another entry) into dist/queue-worker.mjs.
 // The banner gives CommonJS dependencies (dockerode, ssh2) the require,
 // __filename and __dirname they expect inside an ES module.
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: ['src/main.ts'],
+const options = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  outfile: 'dist/gateway.mjs',
   external: ['cpu-features', '*.node'],
   logLevel: 'warning',
   banner: {
@@ -22,4 +21,9 @@ await build({
       'const __dirname = __pathDirname(__filename);',
     ].join('\n'),
   },
-});
+};
+
+await Promise.all([
+  build({ ...options, entryPoints: ['src/main.ts'], outfile: 'dist/gateway.mjs' }),
+  build({ ...options, entryPoints: ['src/queue-worker/main.ts'], outfile: 'dist/queue-worker.mjs' }),
+]);

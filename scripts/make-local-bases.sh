@@ -7,7 +7,8 @@
 #                                      runtime libraries it links + busybox
 #   swarmfaas-local/prometheus:VER     Debian's prometheus binary + busybox
 #   swarmfaas-local/alertmanager:VER   Debian's alertmanager + its templates + busybox
-# Needs (Debian): npm, busybox-static, prometheus, prometheus-alertmanager;
+#   swarmfaas-local/nats:VER           Debian's nats-server (JetStream included) + busybox
+# Needs (Debian): npm, busybox-static, prometheus, prometheus-alertmanager, nats-server;
 # with --install it installs the missing ones. Idempotent: an image that exists
 # is kept (FORCE=1 remakes it). Prints the image names as NAME=image lines.
 set -euo pipefail
@@ -130,3 +131,18 @@ YML
 fi
 echo "REGISTRY_IMAGE=$REGISTRY_LOCAL"
 # --- end of the registry stand-in ------------------------------------------------
+
+# NATS (the queue of asynchronous invocations) ---------------------------------
+# The stand-in for the official nats:2.10-alpine: Debian's nats-server (a Go
+# binary linked only against libc) with busybox, whose wget serves the stack's
+# health check. Runs as nobody; /data (the JetStream store, a volume) is its.
+need_pkg nats-server nats-server
+NATS_LOCAL=swarmfaas-local/nats:$(nats-server --version | sed -E 's/^nats-server: v?//')
+if [ "${FORCE:-0}" = 1 ] || ! image_exists "$NATS_LOCAL"; then
+  root=$work/nats; base_rootfs "$root"
+  copy_with_libs "$root" "$(command -v nats-server)" /usr/local/bin/nats-server
+  mkdir -p "$root/etc/nats" "$root/data" && chown 65534:65534 "$root/data"
+  import_rootfs "$root" "$NATS_LOCAL" 'ENV PATH=/usr/local/bin:/usr/bin:/bin' 'USER nobody' 'EXPOSE 4222 8222' \
+    'CMD ["nats-server","-js","-sd","/data"]'
+fi
+echo "NATS_IMAGE=$NATS_LOCAL"

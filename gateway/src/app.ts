@@ -28,10 +28,15 @@ import { registerScaleFunction } from './routes/scale-function.js';
 import { registerSecrets } from './routes/secrets.js';
 import { registerUi } from './routes/ui.js';
 import type { RouteDeps } from './routes/deps.js';
+import type { AsyncQueue } from './async/queue.js';
+import { registerAsyncInvoke } from './routes/async-invoke.js';
+import { registerAsyncDeadLetters } from './routes/async-dead-letters.js';
 
 export interface AppOptions extends RouteDeps {
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
   credentials?: Credentials;
+  /** The queue of asynchronous calls (NATS JetStream); undefined: /async-function answers 503. */
+  asyncQueue?: AsyncQueue;
 }
 
 /**
@@ -108,6 +113,8 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerOverview(router, options);
   registerMonitoringProxy(router, options);
   registerInvoke(router, invoke);
+  registerAsyncInvoke(router, options, options.asyncQueue);
+  registerAsyncDeadLetters(router, options, options.asyncQueue);
   registerUi(router, options);
 
   app.use(router.routes());

@@ -159,6 +159,41 @@ const schema = z.object({
   /** Whether a function may run as its image's user (root included), with the label swarmfaas.run-as-image-user=true. */
   FUNCTION_ALLOW_ROOT: bool.prefault('false'),
 
+  // Asynchronous invocations (gateway/src/async/ and the queue worker; see gateway/README.md)
+  /** The NATS server(s) (JetStream) holding the queue; none: no asynchronous invocations (/async-function answers 503). */
+  NATS_URL: z
+    .string()
+    .trim()
+    .refine((text) => text === 'none' || text.split(',').every((part) => /^(nats|tls):\/\/[^\s/,]+$/.test(part.trim())), 'expected nats://host:port, comma-separated, or none')
+    .transform((text) => (text === 'none' ? '' : text))
+    .prefault('nats://nats:4222'),
+  /** Largest body /async-function accepts (413 beyond); it is stored in NATS, whose max_payload must hold it. */
+  ASYNC_BODY_LIMIT: bytes.prefault('1mb'),
+  /** The JetStream stream of queued calls; dead letters go to "<name>-dead". */
+  ASYNC_STREAM: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'expected letters, digits, - and _ (at most 32)')
+    .prefault('faas-async'),
+  /** Attempts per call (the first included) before a retryable failure (429, 502, 503, 504, no connection) becomes a dead letter. */
+  ASYNC_MAX_ATTEMPTS: integer(1, 100).prefault('5'),
+  /** Wait before the first retry; doubled per attempt up to ASYNC_RETRY_MAX_DELAY. */
+  ASYNC_RETRY_DELAY: seconds.prefault('1s'),
+  ASYNC_RETRY_MAX_DELAY: seconds.prefault('1m'),
+  /** Concurrent asynchronous calls per function across all workers, unless its label com.openfaas.async.max-inflight says otherwise. */
+  ASYNC_MAX_INFLIGHT: integer(1, 10000).prefault('10'),
+  /** A call taken by a worker that stops answering NATS for this long is delivered again (to another worker); a worker at work says so every third of it. A worker killed with calls in hand holds its function's max-inflight slots this long. */
+  ASYNC_ACK_WAIT: seconds.prefault('10s'),
+  /** Per callback POST: its timeout, and how many times it is tried. */
+  ASYNC_CALLBACK_TIMEOUT: seconds.prefault('10s'),
+  ASYNC_CALLBACK_ATTEMPTS: integer(1, 20).prefault('3'),
+  /** Hosts (names or IPs, comma-separated) callbacks may not go to, whatever name or address the URL gives them: the stack's own services. */
+  ASYNC_CALLBACK_DENY_HOSTS: z.string().trim().prefault(''),
+  /** Largest answer of a function the worker keeps for the callback (beyond, it is cut and X-Answer-Truncated: true). */
+  ASYNC_ANSWER_LIMIT: bytes.prefault('10mb'),
+  /** How long dead letters are kept. */
+  ASYNC_DEAD_LETTER_MAX_AGE: seconds.prefault('168h'),
+
   /** Directory of the web UI's static files. */
   UI_DIR: z.string().trim().prefault(''),
 });

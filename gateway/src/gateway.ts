@@ -19,6 +19,7 @@ import { EndpointTable } from './upstream/endpoints.js';
 import { Forwarder } from './upstream/forward.js';
 import { Liveness } from './upstream/liveness.js';
 import { requestSchemas } from './validation.js';
+import type { AsyncQueue } from './async/queue.js';
 
 export interface GatewayParts {
   config: Config;
@@ -32,6 +33,8 @@ export interface GatewayParts {
   probe?: HealthProbe;
   scaler?: Scaler;
   history?: InvocationHistory;
+  /** The queue of asynchronous calls; undefined: /async-function answers 503. */
+  asyncQueue?: AsyncQueue;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   processMetrics?: boolean;
 }
@@ -109,6 +112,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       ready: () => functions.ready,
       version: parts.version,
       ...(parts.credentials ? { credentials: parts.credentials } : {}),
+      ...(parts.asyncQueue ? { asyncQueue: parts.asyncQueue } : {}),
     },
     invocations,
   );

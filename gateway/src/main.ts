@@ -8,6 +8,7 @@ import { readCredentials } from './http/basic-auth.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { prometheusInvocationHistory } from './prometheus/invocation-history.js';
 import { openProvider } from './provider/index.js';
+import { AsyncQueue } from './async/queue.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   // Read while the process may still read them (the provider may drop privileges).
   const credentials = config.BASIC_AUTH ? await readCredentials(config.SECRET_MOUNT_PATH) : undefined;
   const provider = openProvider(config, log);
+  // Connects in the background: the gateway serves everything else while NATS is away.
+  const asyncQueue = config.NATS_URL ? new AsyncQueue(config, log.child({ component: 'async' }), 'gateway') : undefined;
   const gateway = buildGateway({
     config,
     provider,
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
     history: prometheusInvocationHistory(new PrometheusClient(config.PROMETHEUS_URL), config.DEFAULT_NAMESPACE),
     version: { release: gatewayPackage.version, sha: process.env.GIT_SHA ?? 'unknown' },
     ...(credentials ? { credentials } : {}),
+    ...(asyncQueue ? { asyncQueue } : {}),
   });
   await gateway.start();
 
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
     // No new connections; idle ones close now, busy ones after their answer.
     server.close(() => {
       log.info('every call answered');
-      void gateway.stop().finally(() => process.exit(0));
+      void Promise.all([gateway.stop(), asyncQueue?.close()]).finally(() => process.exit(0));
     });
     server.closeIdleConnections();
     const idle = setInterval(() => server.closeIdleConnections(), 250);

@@ -107,7 +107,7 @@ describe('POST /system/functions', () => {
     expect(service.Spec.Labels).toMatchObject({ function: 'true', team: 'e2e' });
     expect(service.Spec.TaskTemplate.ContainerSpec.Labels).toMatchObject({ function: 'true' });
     expect(service.Spec.TaskTemplate.ContainerSpec.Env).toContain(`fprocess=cat /run/secrets/${secret}`);
-    expect(service.Spec.TaskTemplate.RestartPolicy.Condition).toBe('on-failure');
+    expect(service.Spec.TaskTemplate.RestartPolicy.Condition).toBe('any');
     expect(service.Spec.TaskTemplate.Resources.Limits.MemoryBytes).toBe(96 * 1024 * 1024);
     expect(service.Spec.TaskTemplate.Placement.Constraints).toEqual(['node.role == manager']);
     expect(service.Spec.EndpointSpec.Mode).toBe('dnsrr');

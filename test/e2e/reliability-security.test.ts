@@ -1,6 +1,6 @@
 // Who runs as what, and who can touch what, in the deployed stack: no process
-// runs as root, functions cannot write their image, only the gateway holds the
-// Docker socket, and the credentials never reach the gateway's logs.
+// runs as root, functions cannot write their image, only the gateway and the
+// queue worker (which reads the functions the same way) hold the Docker socket, and the credentials never reach the gateway's logs.
 // (The gateway refusing to act on services that are not functions:
 // gateway-api.test.ts; auth against path tricks: gateway-auth.test.ts and
 // gateway/test/unit/fuzz-paths.test.ts.)
@@ -9,7 +9,7 @@ import { fn, gatewayUrl, waitFor } from './support/gateway.js';
 import { containersOf, docker, report, run } from './support/functions.js';
 
 const sampleFunctions = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
-const services = ['gateway', 'prometheus', 'alertmanager', ...sampleFunctions];
+const services = ['gateway', 'queue-worker', 'nats', 'prometheus', 'alertmanager', ...sampleFunctions];
 
 interface ServiceSpec {
   Spec: {
@@ -47,7 +47,8 @@ async function pidOneStatuses(service: string): Promise<string[]> {
 beforeAll(async () => {
   for (const service of services) {
     await waitFor(`${fn(service)} settled at its desired replicas`, async () => {
-      const desired = Number(await docker('service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', fn(service)));
+      // A global service (the gateway: one per manager) has no replica count: `docker service ls` has its desired count.
+      const desired = Number((await docker('service', 'ls', '--filter', `name=${fn(service)}`, '--format', '{{.Name}} {{.Replicas}}')).split('\n').find((l) => l.startsWith(`${fn(service)} `))?.split(' ')[1]?.split('/')[1] ?? NaN);
       return (await containersOf(fn(service))).length === desired ? true : undefined;
     }, 90_000, 500);
   }
@@ -81,13 +82,13 @@ describe('least privilege', () => {
     await docker('exec', echoit!, 'sh', '-c', 'echo x > /tmp/rel-probe && rm /tmp/rel-probe');
   });
 
-  it('only the gateway mounts the Docker socket', async () => {
+  it('only the gateway and the queue worker mount the Docker socket', async () => {
     const holders: string[] = [];
     for (const service of services) {
       const mounts = (await spec(service)).Spec.TaskTemplate.ContainerSpec.Mounts ?? [];
       if (mounts.some((m) => m.Source === '/var/run/docker.sock')) holders.push(service);
     }
-    expect(holders).toEqual(['gateway']);
+    expect(holders).toEqual(['gateway', 'queue-worker']);
   });
 });
 

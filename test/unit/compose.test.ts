@@ -26,13 +26,13 @@ describe('docker-compose.yml', () => {
         expect(existsSync(`${root}${dockerfile}`), `${name}: ${dockerfile} builds ${image}`).toBe(true);
         expect(tag, `${name}: default tag is the package version`).toBe(version);
       } else {
-        expect(service.image, `${name}: external image is configurable`).toMatch(/^\$\{[A-Z_]+_IMAGE:-(prom\/[a-z]+:v[0-9.]+)\}$/);
+        expect(service.image, `${name}: external image is configurable`).toMatch(/^\$\{[A-Z_]+_IMAGE:-(prom\/[a-z]+:v[0-9.]+|nats:[0-9.]+-alpine)\}$/);
       }
     }
   });
 
   it('labels every sample function function=true as container and service label, reachable without a VIP', () => {
-    const functions = services.filter(([name]) => !['gateway', 'prometheus', 'alertmanager'].includes(name));
+    const functions = services.filter(([name]) => !['gateway', 'queue-worker', 'nats', 'prometheus', 'alertmanager'].includes(name));
     expect(functions.map(([name]) => name).sort()).toEqual(
       ['base64', 'decodebase64', 'echoit', 'hubstats', 'markdown', 'nodeinfo', 'webhookstash', 'wordcount'],
     );
@@ -44,8 +44,17 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives the services others call by name DNS round-robin endpoints', () => {
-    for (const name of ['gateway', 'prometheus', 'alertmanager']) {
+    for (const name of ['gateway', 'nats', 'prometheus', 'alertmanager']) {
       expect(compose.services[name]?.deploy?.endpoint_mode, name).toBe('dnsrr');
     }
+  });
+
+  it('keeps NATS off the functions network: only the gateway and the queue worker reach it', () => {
+    const on = (name: string) => (compose.services[name] as { networks?: string[] } | undefined)?.networks ?? [];
+    expect(on('nats')).toEqual(['nats']);
+    const reach = services.filter(([name]) => on(name).includes('nats')).map(([name]) => name).sort();
+    expect(reach).toEqual(['gateway', 'nats', 'queue-worker']);
+    // The worker is the gateway's image with another entry point.
+    expect(compose.services['queue-worker']?.image).toBe(compose.services.gateway?.image);
   });
 });

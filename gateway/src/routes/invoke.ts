@@ -95,7 +95,7 @@ export function invocationHeaders(incoming: IncomingHttpHeaders, clientIp: strin
   headers['x-start-time'] = startTime;
   const answerHeaders: Record<string, string> = { 'x-call-id': callId, 'x-start-time': startTime };
   if (options.sandbox ?? true) answerHeaders['content-security-policy'] = SANDBOX_POLICY;
-  return { headers, answerHeaders };
+  return { headers, answerHeaders, callId };
 }
 
 /** Answers an invocation that failed (text/plain, like every error of the gateway). */

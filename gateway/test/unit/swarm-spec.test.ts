@@ -36,7 +36,7 @@ describe('Swarm service spec of a function', () => {
     expect(template.ContainerSpec?.Env).toEqual(['write_debug=true', 'fprocess=wc -l']);
     expect(template.Networks).toEqual([{ Target: 'net-id' }]);
     expect(spec.EndpointSpec).toEqual({ Mode: 'dnsrr' });
-    expect(template.RestartPolicy?.Condition).toBe('on-failure');
+    expect(template.RestartPolicy?.Condition).toBe('any');
     expect(template.Resources).toEqual({ Limits: { MemoryBytes: 128 * 1024 ** 2, NanoCPUs: 5e8, Pids: 256 }, Reservations: { MemoryBytes: 64 * 1024 ** 2, NanoCPUs: 1e8 } });
     expect(template.Placement?.Constraints).toEqual(['node.role == manager']);
     // Where Swarm puts secrets and where OpenFaaS functions look for them.

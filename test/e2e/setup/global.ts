@@ -46,7 +46,7 @@ function deployStack(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 async function readPassword(stackName: string): Promise<string> {
-  const { stdout: ids } = await run('docker', ['ps', '-q', '-f', `name=${stackName}_gateway`]);
+  const { stdout: ids } = await run('docker', ['ps', '-q', '-f', `label=com.docker.swarm.service.name=${stackName}_gateway`]);
   const id = ids.split('\n')[0]?.trim();
   if (!id) throw new Error(`no running container of ${stackName}_gateway`);
   const { stdout } = await run('docker', ['exec', id, 'cat', '/run/secrets/basic-auth-password']);
@@ -91,7 +91,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       process.stderr.write(`[e2e] keeping stack ${settings.stackName} (E2E_KEEP_STACK=1)\n`);
       return;
     }
-    await deployStack(['--remove', '--purge-secrets'], env);
+    // The volumes too: a later run starts with an empty queue (NATS) like a fresh machine.
+    await deployStack(['--remove', '--purge-secrets', '--purge-data'], env);
     const leftovers = await stackLeftovers(settings.stackName);
     if (leftovers.length) throw new Error(`deploy_stack.sh --remove left behind: ${leftovers.join(', ')}`);
   };

@@ -125,8 +125,9 @@ export function buildServiceSpec(deployment: FunctionDeployment, context: SpecCo
           : {}),
       },
       Resources: resources,
-      // A crashed task is replaced after 1 s (Swarm's default is 5 s, which held calls that long).
-      RestartPolicy: { Condition: 'on-failure', Delay: 1e9, MaxAttempts: 0 },
+      // A task that ended, crashed or not, is replaced after 1 s (Swarm's default 5 s held calls that long;
+      // on-failure left a task that a SIGTERM from outside stopped cleanly never replaced).
+      RestartPolicy: { Condition: 'any', Delay: 1e9, MaxAttempts: 0 },
       Placement: { Constraints: deployment.constraints ?? [] },
       Networks: [{ Target: context.network }],
     },

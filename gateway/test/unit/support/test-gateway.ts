@@ -15,7 +15,7 @@ export interface TestGateway extends Gateway {
 }
 
 export async function startGateway(
-  options: { env?: Record<string, string>; credentials?: Credentials; provider?: FakeProvider; log?: pino.Logger } & Pick<GatewayParts, 'scaler' | 'clock' | 'probe' | 'history'> = {},
+  options: { env?: Record<string, string>; credentials?: Credentials; provider?: FakeProvider; log?: pino.Logger } & Pick<GatewayParts, 'scaler' | 'clock' | 'probe' | 'history' | 'asyncQueue'> = {},
 ): Promise<TestGateway> {
   const config = loadConfig({ ...options.env });
   const provider = options.provider ?? new FakeProvider();
@@ -30,6 +30,7 @@ export async function startGateway(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.probe ? { probe: options.probe } : {}),
     ...(options.history ? { history: options.history } : {}),
+    ...(options.asyncQueue ? { asyncQueue: options.asyncQueue } : {}),
   });
   await gateway.start();
   const server: Server = createServer(gateway.listener);

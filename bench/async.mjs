@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+// Asynchronous invocations, in one run against a deployed stack:
+//   1. accepted per second: POST /async-function/<fn> (202 once NATS has the
+//      call) against POST /function/<fn> (the function's answer), same
+//      function, same connections, rounds alternating; and how fast the
+//      queue worker then works the accepted calls off;
+//   2. time from the 202 to the callback at low load (one call at a time,
+//      about 20 per second): p50, p99; measured from the gateway taking the
+//      call (its X-Start-Time, which the 202 carries; the 202 leaves once
+//      NATS has stored the call) to the callback reaching the receiver;
+//   3. the same under a burst of BENCH_BURST (5,000) calls sent at once
+//      (64 connections): p50, p99, max, and when the last callback came.
+//
+//   GATEWAY_URL=http://127.0.0.1:8080 node bench/async.mjs
+//
+// Environment: GATEWAY_URL [http://127.0.0.1:8080]; GATEWAY_AUTH
+// ("user:password" when the gateway has basic auth); STACK_NAME (names the
+// functions <stack>_asbench and <stack>_asbenchcb; default "as");
+// WATCHDOG_IMAGE [swarmfaas/watchdog:<FAAS_TAG or version>];
+// BENCH_DURATION seconds per case [6] in BENCH_ROUNDS [3]; BENCH_CONNECTIONS
+// [32]; BENCH_LOW [200] calls at low load; BENCH_BURST [5000].
+//
+// The function is the watchdog's HTTP mode in front of a small echo server,
+// pinned to one task; the callback receiver is a function on the stack's
+// network that keeps each callback's arrival time (the host's clock: the
+// containers share it), read back through the gateway. Both are removed at
+// the end. Prints a table and writes bench/results/async.json.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(process.env.GATEWAY_AUTH).toString('base64')}` } : {};
+const stack = process.env.STACK_NAME || 'as';
+const fn = `${stack}_asbench`;
+const receiver = `${stack}_asbenchcb`;
+const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${process.env.FAAS_TAG || version}`;
+const duration = Number(process.env.BENCH_DURATION ?? 6);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const lowCount = Number(process.env.BENCH_LOW ?? 200);
+const burstCount = Number(process.env.BENCH_BURST ?? 5000);
+const body = 'Hello, Function as a Service';
+const callbackUrl = `http://${receiver}:8080/cb`;
+
+const echo = "require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>s.end(Buffer.concat(c)))}).listen(3000,'127.0.0.1')";
+// Keeps [call id, arrival ms] per callback; GET /calls?from=N answers those from the Nth on.
+const keeper =
+  "const got=[];require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{const u=new URL(q.url,'http://r');" +
+  "if(q.method==='GET'&&u.pathname==='/calls'){s.setHeader('content-type','application/json');s.end(JSON.stringify(got.slice(Number(u.searchParams.get('from')||0))));return}" +
+  "if(q.method==='GET'){s.end('ok');return}got.push([q.headers['x-call-id'],Date.now(),q.headers['x-function-status']]);s.end('ok')})}).listen(3000,'127.0.0.1')";
+const pinned = { 'com.openfaas.scale.zero': 'false', 'com.openfaas.scale.max': '1' };
+const functions = [
+  { service: fn, image, envProcess: 'node -e eval(process.env.FUNCTION_JS)', envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000', FUNCTION_JS: echo }, labels: { ...pinned, 'com.openfaas.async.max-inflight': '32' } },
+  { service: receiver, image, envProcess: 'node -e eval(process.env.FUNCTION_JS)', envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000', FUNCTION_JS: keeper }, labels: pinned },
+];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function system(method, path, json) {
+  const res = await fetch(`${gateway}${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, body: json === undefined ? undefined : JSON.stringify(json) });
+  return { status: res.status, text: await res.text() };
+}
+
+async function until(what, probe, timeoutMs = 90_000, everyMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch {
+      // not yet
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+}
+
+async function received(from = 0) {
+  const res = await fetch(`${gateway}/function/${receiver}/calls?from=${from}`, { signal: AbortSignal.timeout(20_000) });
+  if (res.status !== 200) throw new Error(`receiver answered ${res.status}`);
+  return res.json();
+}
+
+/** Callbacks for every id in `sent` (a Map id -> time of its 202); answers their latencies in ms. */
+async function latencies(sent, timeoutMs) {
+  const arrived = new Map();
+  let offset = 0;
+  await until(`callbacks of ${sent.size} calls`, async () => {
+    const rows = await received(offset);
+    offset += rows.length;
+    for (const [id, at] of rows) if (sent.has(id) && !arrived.has(id)) arrived.set(id, at);
+    return arrived.size === sent.size ? true : undefined;
+  }, timeoutMs, 500);
+  const values = [...arrived].map(([id, at]) => at - sent.get(id)).sort((a, b) => a - b);
+  return { values, last: Math.max(...arrived.values()) };
+}
+
+async function queued() {
+  const res = await system('GET', '/system/async/queues');
+  const row = JSON.parse(res.text).find((r) => r.name === fn);
+  return row ? row.queued : 0;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function load(url, seconds, status, headers = {}) {
+  const instance = autocannon({ url, connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } });
+  let ok = 0;
+  instance.on('response', (_client, statusCode) => {
+    if (statusCode === status) ok++;
+  });
+  const result = await instance;
+  return { ok, errors: result.errors + result.timeouts + (result.requests.total - ok) };
+}
+
+async function asyncCall(id) {
+  const res = await fetch(`${gateway}/async-function/${fn}`, { method: 'POST', body, headers: { 'x-call-id': id, 'x-callback-url': callbackUrl }, signal: AbortSignal.timeout(30_000) });
+  await res.arrayBuffer();
+  // The gateway's own clock of when it took the call (X-Start-Time, Unix ns): the bench's event loop
+  // may see the 202 after the callback has already come, under a burst.
+  const start = res.headers.get('x-start-time');
+  return { status: res.status, at: start ? Number(BigInt(start) / 1_000_000n) : Date.now() };
+}
+
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+
+async function main() {
+  console.log(`[bench async] gateway ${gateway}, function ${fn} (${image}, HTTP mode), receiver ${receiver}`);
+  // Calls a run that was stopped left queued would come back to this one.
+  await system('DELETE', `/system/async/queues/${fn}`);
+  for (const f of functions) {
+    await system('DELETE', '/system/functions', { functionName: f.service });
+    const res = await system('POST', '/system/functions', f);
+    if (res.status !== 202) throw new Error(`deploy ${f.service}: ${res.status} ${res.text}`);
+  }
+  await until(`${fn} answering`, async () => ((await fetch(`${gateway}/function/${fn}`, { method: 'POST', body })).status === 200 ? true : undefined));
+  await until(`${receiver} answering`, async () => ((await fetch(`${gateway}/function/${receiver}/ok`)).status === 200 ? true : undefined));
+  // The worker resolves the receiver's name a moment after its task runs: until one call comes back.
+  await until('a first callback', async () => {
+    const id = `warm-${Date.now()}`;
+    await asyncCall(id);
+    await sleep(1_500);
+    return (await received()).some(([got]) => got === id) ? true : undefined;
+  }, 90_000, 0);
+
+  try {
+    // 1. Accepted per second against synchronous calls, rounds alternating; the queue drained between rounds.
+    const slice = duration / rounds;
+    const pooled = { sync: { ok: 0, errors: 0 }, async: { ok: 0, errors: 0 } };
+    const drains = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const key of round % 2 === 0 ? ['sync', 'async'] : ['async', 'sync']) {
+        const url = key === 'sync' ? `${gateway}/function/${fn}` : `${gateway}/async-function/${fn}`;
+        const started = Date.now();
+        const r = await load(url, slice, key === 'sync' ? 200 : 202);
+        pooled[key].ok += r.ok;
+        pooled[key].errors += r.errors;
+        if (key === 'async') {
+          await until('the queue worked off', async () => ((await queued()) === 0 ? true : undefined), 300_000, 200);
+          drains.push({ calls: r.ok, seconds: (Date.now() - started) / 1000 });
+        }
+      }
+    }
+    const syncRps = pooled.sync.ok / duration;
+    const acceptRps = pooled.async.ok / duration;
+    const workedOff = drains.reduce((s, d) => s + d.calls, 0) / drains.reduce((s, d) => s + d.seconds, 0);
+
+    // 2. Low load: one call at a time, about 20 per second.
+    const low = new Map();
+    for (let i = 0; i < lowCount; i++) {
+      const id = `low-${Date.now()}-${i}`;
+      const r = await asyncCall(id);
+      if (r.status === 202) low.set(id, r.at);
+      await sleep(50);
+    }
+    const lowLat = await latencies(low, 60_000);
+
+    // 3. A burst, 64 at a time.
+    const burst = new Map();
+    let next = 0;
+    let refused = 0;
+    const burstStart = Date.now();
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < burstCount) {
+          const id = `burst-${burstStart}-${next++}`;
+          const r = await asyncCall(id).catch(() => ({ status: 0 }));
+          if (r.status === 202) burst.set(id, r.at);
+          else refused++;
+        }
+      }),
+    );
+    const burstAccepted = (Date.now() - burstStart) / 1000;
+    const burstLat = await latencies(burst, 600_000);
+    const burstAll = (burstLat.last - burstStart) / 1000;
+
+    const result = {
+      at: new Date().toISOString(),
+      connections,
+      accept: { syncRps, acceptRps, ratio: acceptRps / syncRps, workedOffPerSecond: workedOff, errors: { sync: pooled.sync.errors, async: pooled.async.errors } },
+      low: { calls: low.size, p50: percentile(lowLat.values, 50), p99: percentile(lowLat.values, 99), max: lowLat.values.at(-1) },
+      burst: {
+        calls: burst.size,
+        refused,
+        acceptedInSeconds: burstAccepted,
+        acceptRps: burst.size / burstAccepted,
+        lastCallbackAfterSeconds: burstAll,
+        p50: percentile(burstLat.values, 50),
+        p99: percentile(burstLat.values, 99),
+        max: burstLat.values.at(-1),
+      },
+    };
+    console.log(`\n${connections} connections, ${duration} s per case in ${rounds} rounds:`);
+    console.log('measure | figure');
+    console.log(`synchronous invocations /s | ${fmt(syncRps)}`);
+    console.log(`async calls accepted (202) /s | ${fmt(acceptRps)} (${fmt(result.accept.ratio, 2)} x synchronous)`);
+    console.log(`accepted calls worked off by the queue worker /s | ${fmt(workedOff)}`);
+    console.log(`202 -> callback, low load (${low.size} calls, ~20/s) | p50 ${fmt(result.low.p50)} ms, p99 ${fmt(result.low.p99)} ms, max ${fmt(result.low.max)} ms`);
+    console.log(`burst of ${burst.size} (64 at a time) | accepted in ${fmt(burstAccepted, 1)} s (${fmt(result.burst.acceptRps)}/s, ${refused} refused); last callback ${fmt(burstAll, 1)} s after the first call`);
+    console.log(`202 -> callback, burst | p50 ${fmt(result.burst.p50)} ms, p99 ${fmt(result.burst.p99)} ms, max ${fmt(result.burst.max)} ms`);
+    mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(root, 'bench', 'results', 'async.json'), JSON.stringify(result, null, 2));
+  } finally {
+    await system('DELETE', `/system/async/queues/${fn}`).catch(() => undefined);
+    for (const f of functions) await system('DELETE', '/system/functions', { functionName: f.service }).catch(() => undefined);
+  }
+}
+
+main().catch((error) => {
+  console.error(`[bench async] failed: ${error.stack ?? error}`);
+  for (const f of functions) void system('DELETE', '/system/functions', { functionName: f.service }).catch(() => undefined);
+  process.exitCode = 1;
+});
