@@ -20,6 +20,10 @@
 // work) in the gateway's place. The relay/direct ratio is what one extra hop
 // over the Swarm network costs on this machine whatever the proxy does; the
 // gateway/relay ratio is what the gateway's own HTTP work costs on top.
+// With BENCH_BASELINE_IMAGE (a gateway image built from an earlier commit,
+// e.g. swarmfaas/gateway:before), a second gateway from it runs beside the
+// stack's on the same functions network and joins the rotation: the
+// gateway/baseline ratio is "after / before" measured in the same run.
 // Latency percentiles are computed from every response's own time (autocannon's
 // histogram has 1 ms resolution, too coarse for the overhead at 1 connection).
 import { execFileSync } from 'node:child_process';
@@ -38,6 +42,9 @@ const directPort = Number(process.env.BENCH_DIRECT_PORT ?? 38099);
 const relayPort = directPort + 1;
 const relayName = `${name}_relay`;
 const gatewayImage = `swarmfaas/gateway:${version}`;
+const baselineImage = process.env.BENCH_BASELINE_IMAGE;
+const baselinePort = directPort + 2;
+const baselineName = `${name}_baseline`;
 // The reference relay: one connection to the task per client connection, bytes piped both ways.
 const relayScript =
   "const n=require('net');n.createServer((c)=>{const u=n.connect(8080,process.env.UPSTREAM);" +
@@ -130,13 +137,14 @@ function docker(...args) {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
-function removeRelay() {
+function removeService(service) {
   try {
-    execFileSync('docker', ['service', 'rm', relayName], { stdio: 'ignore' });
+    execFileSync('docker', ['service', 'rm', service], { stdio: 'ignore' });
   } catch {
     /* not there */
   }
 }
+const removeRelay = () => removeService(relayName);
 
 async function main() {
   console.log(`[bench gateway] gateway ${gateway}, function ${name} (${image}, HTTP mode), ${duration} s per case in ${rounds} alternating rounds`);
@@ -156,17 +164,29 @@ async function main() {
     docker('service', 'create', '--quiet', '--detach=false', '--name', relayName, '--network', network, '--endpoint-mode', 'dnsrr',
       '--publish', `mode=host,target=8080,published=${relayPort}`, '--env', `UPSTREAM=tasks.${name}`, gatewayImage, 'node', '-e', relayScript);
     await waitOk(relayed, 'the function through the reference TCP relay');
+    const paths = { direct, gateway: through, relay: relayed };
+    if (baselineImage) {
+      removeService(baselineName);
+      const networkName = docker('network', 'inspect', '--format', '{{.Name}}', network);
+      docker('service', 'create', '--quiet', '--detach=false', '--name', baselineName, '--network', networkName,
+        '--mount', 'type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock', '--constraint', 'node.role == manager',
+        '--env', `FUNCTIONS_NETWORK=${networkName}`, '--env', 'BASIC_AUTH=false',
+        '--publish', `mode=host,target=8080,published=${baselinePort}`, baselineImage);
+      paths.baseline = `http://127.0.0.1:${baselinePort}/function/${name}`;
+      await waitOk(paths.baseline, `the function through the baseline gateway (${baselineImage})`);
+    }
 
     const rows = [];
     for (const connections of concurrencies) {
       // Warm every path (connections, JIT), then measure them in rotating order.
-      for (const url of [direct, through, relayed]) await measure(url, connections, 1);
-      const { direct: d, gateway: g, relay: r } = await compare({ direct, gateway: through, relay: relayed }, connections);
+      for (const url of Object.values(paths)) await measure(url, connections, 1);
+      const { direct: d, gateway: g, relay: r, baseline: b } = await compare(paths, connections);
       rows.push({
         connections,
         direct: d,
         gateway: g,
         relay: r,
+        ...(b ? { baseline: b, gatewayVsBaseline: g.rps / b.rps, p50VsBaselineMs: g.p50 - b.p50 } : {}),
         rpsRatio: g.rps / d.rps,
         addedP50ms: g.p50 - d.p50,
         relayVsDirect: r.rps / d.rps,
@@ -185,6 +205,10 @@ async function main() {
     for (const r of rows) {
       console.log([r.connections, fmt(r.relay.rps, 0), fmt(r.relay.p50, 3), fmt(r.relayVsDirect), fmt(r.gatewayVsRelay), r.relay.errors].join(' | '));
     }
+    if (baselineImage) {
+      console.log(`\nthis gateway against the baseline ${baselineImage}, same run:\nconn | baseline req/s | p50 ms | gateway/baseline | p50 difference ms | errors`);
+      for (const r of rows) console.log([r.connections, fmt(r.baseline.rps, 0), fmt(r.baseline.p50, 3), fmt(r.gatewayVsBaseline), fmt(r.p50VsBaselineMs, 3), r.baseline.errors].join(' | '));
+    }
     const at32 = rows.find((r) => r.connections === 32);
     const at1 = rows.find((r) => r.connections === 1);
     const targets = {
@@ -200,6 +224,7 @@ async function main() {
     );
   } finally {
     removeRelay();
+    if (baselineImage) removeService(baselineName);
     const removed = await system('DELETE', '/system/functions', { functionName: name });
     if (removed.status !== 202) console.error(`[bench gateway] removing ${name} answered ${removed.status}: ${removed.text}`);
   }

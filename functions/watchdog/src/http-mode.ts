@@ -11,7 +11,7 @@
  * per proxied request than node:http's request + pipe.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { forwardableHeaders, RequestBody } from '@swarm-faas/http-relay';
+import { forwardableHeaders, relayHandler, RequestBody, ResponseSink } from '@swarm-faas/http-relay';
 import { Pool, type Dispatcher } from 'undici';
 import type { WatchdogConfig } from './config.js';
 import type { Exchange } from './exchange.js';
@@ -56,10 +56,7 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess): 
   function attempt(ex: Exchange, deadline: number, headers: Record<string, string | string[]>, body: RequestBody | undefined): Promise<Attempt> {
     const { req, res } = ex;
     return new Promise<Attempt>((resolve) => {
-      let controller: Dispatcher.DispatchController | undefined;
-      let length = NaN;
-      let sent = 0;
-      let ended = false;
+      let abort: ((reason: Error) => void) | undefined;
       let settled = false;
       const finish = (result: Attempt) => {
         if (settled) return;
@@ -71,7 +68,7 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess): 
       // finish() before abort(): undici reports the abort synchronously, and that report must find this attempt settled.
       const offAbort = ex.onAbort(() => {
         finish({ done: true });
-        controller?.abort(new Error('request aborted'));
+        abort?.(new Error('request aborted'));
       });
       const timer =
         config.execTimeoutMs > 0
@@ -79,50 +76,32 @@ export function httpHandler(config: WatchdogConfig, upstream: UpstreamProcess): 
               if (!res.headersSent) ex.reply(504, `exec_timeout of ${execSeconds}s exceeded waiting for the function\n`);
               else res.destroy();
               finish({ done: true });
-              controller?.abort(new Error('exec_timeout'));
+              abort?.(new Error('exec_timeout'));
             }, Math.max(0, deadline - Date.now()))
           : undefined;
 
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(c) {
-          controller = c;
-          if (settled) c.abort(new Error('request aborted'));
+      // The answer goes to the client through the exchange (its status line adds X-Duration-Seconds).
+      const sink = new ResponseSink(res, (status, answerHeaders) => {
+        if (settled) return false;
+        clearTimeout(timer);
+        if (ex.head(status, answerHeaders)) return true;
+        finish({ done: true });
+        return false;
+      });
+      const handler = relayHandler(sink, {
+        started(stop) {
+          abort = stop;
+          if (settled) stop(new Error('request aborted'));
         },
-        onResponseStart(c, statusCode, answerHeaders) {
-          if (statusCode < 200) return; // informational (100 Continue): the final answer follows
-          clearTimeout(timer);
-          length = Number(answerHeaders['content-length'] ?? NaN);
-          if (!ex.head(statusCode, forwardableHeaders(answerHeaders))) {
-            finish({ done: true });
-            c.abort(new Error('client went away'));
-          }
-        },
-        onResponseData(c, chunk) {
+        done(error, answerStarted) {
           if (settled) return;
-          // A chunk that completes the declared length leaves with end(): one write, headers included.
-          sent += chunk.length;
-          if (sent === length) {
-            ended = true;
-            res.end(chunk);
-          } else if (!res.write(chunk)) {
-            c.pause();
-            res.once('drain', () => c.resume());
-          }
-        },
-        onResponseEnd() {
-          if (!ended && !settled) res.end();
-          finish({ done: true });
-        },
-        onResponseError(_c, error: NodeJS.ErrnoException) {
-          if (settled) return;
-          if (ex.aborted || res.writableEnded) return finish({ done: true });
+          if (!error || answerStarted || ex.aborted || res.writableEnded) return finish({ done: true });
           // Only a refused connection proves the request never reached the process; a reset may
           // come from a process that died of this very request (retrying would kill the next one too).
-          if (!res.headersSent) return finish({ done: false, error, retry: !body?.started && error.code === 'ECONNREFUSED' });
-          res.destroy(); // the answer had started: all that can be done is to cut it
-          finish({ done: true });
+          const code = (error as NodeJS.ErrnoException).code;
+          finish({ done: false, error: error as NodeJS.ErrnoException, retry: !body?.started && code === 'ECONNREFUSED' });
         },
-      };
+      });
       pool.dispatch(
         {
           path: basePath + (req.url ?? '/'),

@@ -154,14 +154,14 @@ class HeaderedSink implements AnswerSink {
     private readonly inner: AnswerSink,
     private readonly extra: AnswerHeaders,
   ) {}
-  head(status: number, headers: AnswerHeaders): void {
+  head(status: number, headers: AnswerHeaders): boolean {
     const merged: AnswerHeaders = { ...headers };
     for (const [name, value] of Object.entries(this.extra)) {
       // A policy the function sets itself stays: both are enforced.
       const own = merged[name];
       merged[name] = name === 'content-security-policy' && own !== undefined ? [...[own].flat(), ...[value].flat()] : value;
     }
-    this.inner.head(status, merged);
+    return this.inner.head(status, merged);
   }
   write(chunk: Buffer, last: boolean): boolean {
     return this.inner.write(chunk, last);
@@ -174,9 +174,6 @@ class HeaderedSink implements AnswerSink {
   }
   abort(): void {
     this.inner.abort();
-  }
-  get destroyed(): boolean {
-    return this.inner.destroyed;
   }
 }
 

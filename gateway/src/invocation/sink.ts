@@ -3,60 +3,14 @@
 // with backpressure); an asynchronous caller (the queue worker, an event
 // connector) has no response and collects it instead. The invocation core
 // sees only this interface.
-import type { ServerResponse } from 'node:http';
+import type { RelayHeaders, RelaySink } from '@swarm-faas/http-relay';
 
-export type AnswerHeaders = Record<string, string | string[]>;
+export type AnswerHeaders = RelayHeaders;
 
-export interface AnswerSink {
-  /** The answer's status and headers (called once, before any chunk). */
-  head(status: number, headers: AnswerHeaders): void;
-  /** One chunk of the body; `last` when it completes the declared length. False: wait for onDrain before more. */
-  write(chunk: Buffer, last: boolean): boolean;
-  onDrain(resume: () => void): void;
-  /** The whole body went through. */
-  end(): void;
-  /** The answer broke off after head(): nothing more will come. */
-  abort(): void;
-  /** The receiver is gone: stop sending. */
-  readonly destroyed: boolean;
-}
+/** Where an answer goes (the relay's sink; the synchronous path uses http-relay's ResponseSink). */
+export type AnswerSink = RelaySink;
 
-/** The synchronous path: the client's own response. */
-export class ResponseSink implements AnswerSink {
-  private ended = false;
-
-  constructor(readonly res: ServerResponse) {}
-
-  head(status: number, headers: AnswerHeaders): void {
-    this.res.writeHead(status, headers);
-  }
-
-  write(chunk: Buffer, last: boolean): boolean {
-    if (last) {
-      // The last chunk leaves with end(): a small answer goes out in one write with its headers.
-      this.ended = true;
-      this.res.end(chunk);
-      return true;
-    }
-    return this.res.write(chunk);
-  }
-
-  onDrain(resume: () => void): void {
-    this.res.once('drain', resume);
-  }
-
-  end(): void {
-    if (!this.ended) this.res.end();
-  }
-
-  abort(): void {
-    this.res.destroy();
-  }
-
-  get destroyed(): boolean {
-    return this.res.destroyed;
-  }
-}
+export { ResponseSink } from '@swarm-faas/http-relay';
 
 /** An answer kept in memory (up to `limit` bytes; beyond, the rest is dropped and `truncated` set). */
 export class CollectingSink implements AnswerSink {
@@ -69,9 +23,10 @@ export class CollectingSink implements AnswerSink {
 
   constructor(private readonly limit: number) {}
 
-  head(status: number, headers: AnswerHeaders): void {
+  head(status: number, headers: AnswerHeaders): boolean {
     this.status = status;
     this.headers = headers;
+    return true;
   }
 
   write(chunk: Buffer): boolean {
@@ -93,10 +48,6 @@ export class CollectingSink implements AnswerSink {
 
   abort(): void {
     this.broken = true;
-  }
-
-  get destroyed(): boolean {
-    return false;
   }
 
   get body(): Buffer {

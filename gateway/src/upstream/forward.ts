@@ -4,8 +4,8 @@
 // once: requests waiting on its sockets fail now instead of at their timeout.
 import type { Readable } from 'node:stream';
 import { buildConnector, Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { relayHandler } from '@swarm-faas/http-relay';
 import type { AnswerSink } from '../invocation/sink.js';
-import { forwardableHeaders } from '@swarm-faas/http-relay';
 
 export interface ForwardOptions {
   /** Milliseconds to wait for the answer's headers and between body chunks. */
@@ -144,18 +144,15 @@ export class Forwarder {
   }
 
   /**
-   * One try against one instance, with undici's dispatch API: the answer's
-   * chunks go straight to the sink (no intermediate stream), with
-   * backpressure both ways. Resolves with the status once the answer is
-   * complete; rejects with AttemptError.
+   * One try against one instance, with undici's dispatch API and the relay
+   * handler the watchdog's HTTP mode uses too (@swarm-faas/http-relay): the
+   * answer streams into the sink. Resolves with the status once the answer
+   * is complete; rejects with AttemptError.
    */
   attempt(address: string, request: UpstreamRequest, sink: AnswerSink): Promise<number> {
     const { signal } = request;
     return new Promise<number>((resolve, reject) => {
       let status = 0;
-      let length = NaN;
-      let sent = 0;
-      let settled = false;
       let onGone: (() => void) | undefined;
       const { slowAfterMs, onSlow } = this.options;
       let slow: NodeJS.Timeout | undefined = slowAfterMs && onSlow ? setTimeout(() => onSlow(address), slowAfterMs) : undefined;
@@ -163,45 +160,23 @@ export class Forwarder {
         if (slow) clearTimeout(slow);
         slow = undefined;
       };
-      const finish = (error?: Error) => {
-        if (settled) return;
-        settled = true;
-        answered();
-        if (onGone) signal.off('abort', onGone);
-        if (error) reject(new AttemptError(error, status !== 0));
-        else resolve(status);
-      };
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(controller) {
-          if (signal.aborted) return controller.abort(new Error('client went away'));
-          onGone = () => controller.abort(new Error('client went away'));
+      const handler = relayHandler(sink, {
+        started(abort) {
+          if (signal.aborted) return abort(new Error('client went away'));
+          onGone = () => abort(new Error('client went away'));
           signal.once('abort', onGone);
         },
-        onResponseStart(controller, statusCode, answerHeaders) {
-          if (statusCode < 200) return; // informational (100 Continue): the final answer follows
+        answered(code) {
           answered();
-          status = statusCode;
-          length = Number(answerHeaders['content-length'] ?? NaN);
-          sink.head(statusCode, forwardableHeaders(answerHeaders as Record<string, string | string[] | undefined>));
-          if (sink.destroyed) controller.abort(new Error('client went away'));
+          status = code;
         },
-        onResponseData(controller, chunk) {
-          sent += chunk.length;
-          if (!sink.write(chunk, sent === length)) {
-            controller.pause();
-            sink.onDrain(() => controller.resume());
-          }
+        done(error, answerStarted) {
+          answered();
+          if (onGone) signal.off('abort', onGone);
+          if (error) reject(new AttemptError(error, answerStarted));
+          else resolve(status);
         },
-        onResponseEnd() {
-          sink.end();
-          finish();
-        },
-        onResponseError(_controller, error) {
-          // After the headers went out, all that can be done is to cut the answer.
-          if (status !== 0) sink.abort();
-          finish(error);
-        },
-      };
+      });
       this.poolOf(address).dispatch(
         {
           path: request.path,

@@ -3,3 +3,4 @@
 // bundle it from source.
 export { forwardableHeaders } from './headers.js';
 export { RequestBody } from './request-body.js';
+export { relayHandler, ResponseSink, type RelayEvents, type RelayHeaders, type RelaySink } from './relay.js';
