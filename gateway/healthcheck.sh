@@ -5,8 +5,8 @@
 # a published port that stopped answering (Docker's port proxy out of
 # descriptors) makes the task unhealthy and Swarm replaces it.
 # (timeout, not wget -T: Debian's busybox 1.35 crashes on -T.)
-timeout 3 wget -q -O /dev/null http://127.0.0.1:8080/healthz || exit 1
+timeout 4 wget -q -O /dev/null http://127.0.0.1:8080/healthz || exit 1
 [ -n "${PUBLISHED_PORT:-}" ] || exit 0
 node_address=$(ip route 2>/dev/null | awk '/^default/ { print $3; exit }')
 [ -n "$node_address" ] || exit 0
-timeout 3 wget -q -O /dev/null "http://$node_address:$PUBLISHED_PORT/healthz"
+timeout 4 wget -q -O /dev/null "http://$node_address:$PUBLISHED_PORT/healthz"

@@ -99,7 +99,8 @@ export class SwarmScope {
   async ensureNetwork(namespace: string): Promise<string> {
     const existing = await this.networkOf(namespace);
     if (existing) return existing;
-    const name = `${(await this.defaultNetwork()).Name}-${namespace}`;
+    // The scope's ID in the name: a network a removed stack left behind under the same stack name is not in the way.
+    const name = `${(await this.defaultNetwork()).Name}-${(await this.id()).slice(0, 8)}-${namespace}`;
     const labels = await this.labels(namespace, 'namespace');
     try {
       const created = (await call(() => this.docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: labels }))) as { id: string };
