@@ -34,6 +34,9 @@
 #   ALERTMANAGER_PORT [9093]  FAAS_REPO [swarmfaas]  FAAS_TAG [package version]
 #   PROMETHEUS_IMAGE, ALERTMANAGER_IMAGE, NATS_IMAGE, NODE_IMAGE, BASE_IMAGES (auto|official|local)
 #   QUEUE_WORKER_REPLICAS [1]
+#   NAMESPACE_SLOTS [8]  how many namespaces besides the default one the
+#     stack can hold (each has a network of the stack; re-deploy with more
+#     when they are all in use)
 #   UPSTREAM_MODE [tasks]  (vip on clusters whose routing mesh works)
 #   CLUSTER_ADDRESS [127.0.0.1]  where ports published in host mode on this
 #     node answer from here (scripts/cluster.sh prints it)
@@ -58,7 +61,7 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
     --registry) REGISTRY_MODE=stack ;;
     --no-registry) REGISTRY_MODE=none ;;
-    -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deploy_stack: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -72,6 +75,8 @@ USER_REPO=${FAAS_REPO:-}
 export FAAS_REPO=${FAAS_REPO:-swarmfaas}
 CLUSTER_ADDRESS=${CLUSTER_ADDRESS:-127.0.0.1}
 export REGISTRY_PORT=${REGISTRY_PORT:-5000}
+NAMESPACE_SLOTS=${NAMESPACE_SLOTS:-8}
+[[ $NAMESPACE_SLOTS =~ ^[0-9]+$ ]] && [ "$NAMESPACE_SLOTS" -le 64 ] || { echo "ERROR: NAMESPACE_SLOTS must be a whole number from 0 to 64 (got '$NAMESPACE_SLOTS')" >&2; exit 2; }
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 export FAAS_TAG=${FAAS_TAG:-$(project_version)}
@@ -97,10 +102,9 @@ stack_configs() { docker config ls --filter "label=com.docker.stack.namespace=$S
 if [ "$REMOVE" = 1 ]; then
   say "removing stack $STACK_NAME"
   # Functions deployed through the API are not part of the stack but hold its
-  # networks: the functions network and the networks of the gateway's other
-  # namespaces (labelled with the functions network's ID, the gateway's scope).
+  # networks: the functions network and the namespace networks (ns-1..).
   scope=$(docker network inspect "${STACK_NAME}_functions" --format '{{.Id}}' 2>/dev/null || echo none)
-  scope_networks=" $scope $(docker network ls -q --no-trunc --filter "label=com.swarmfaas.scope=$scope" | tr '\n' ' ')"
+  scope_networks=" $(docker network ls -q --no-trunc --filter "label=com.docker.stack.namespace=$STACK_NAME" | tr '\n' ' ')"
   for id in $(docker service ls --filter label=function=true -q); do
     [ -n "$(docker service inspect "$id" --format '{{index .Spec.Labels "com.docker.stack.namespace"}}')" ] && continue
     for target in $(docker service inspect "$id" --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}'); do
@@ -118,11 +122,8 @@ if [ "$REMOVE" = 1 ]; then
   done
   [ -z "$(stack_services)$(stack_networks)" ] || die "stack $STACK_NAME still has services or networks after 120 s: see 'docker stack ps $STACK_NAME'"
   for id in $(stack_configs); do docker config rm "$id" >/dev/null 2>&1 || true; done
-  # What the gateway made for its namespaces: their networks and their labels (configs).
+  # What the gateway made for its namespaces: their labels (configs).
   for id in $(docker config ls -q --filter "label=com.swarmfaas.scope=$scope"); do docker config rm "$id" >/dev/null 2>&1 || true; done
-  for id in $(docker network ls -q --filter "label=com.swarmfaas.scope=$scope"); do
-    for _ in $(seq 1 30); do docker network rm "$id" >/dev/null 2>&1 && break; sleep 1; done
-  done
   if [ "$PURGE_DATA" = 1 ]; then
     # The stack's containers may still be exiting: their volumes go once they have.
     for volume in $(docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME"); do
@@ -199,6 +200,11 @@ say "nats: $NATS_IMAGE"
 export CONFIG_VERSION=$(cat prometheus/*.yml alertmanager-config/*.yml nats/*.conf | sha256sum | cut -c1-12)
 
 compose_files=(-c docker-compose.yml)
+# The namespace networks (scripts/namespace-networks.sh says why they come with the stack).
+namespaces_compose=$(mktemp "${TMPDIR:-/tmp}/swarmfaas-namespaces.XXXXXX.yml")
+trap 'rm -f "$namespaces_compose"' EXIT
+scripts/namespace-networks.sh "$NAMESPACE_SLOTS" >"$namespaces_compose"
+compose_files+=(-c "$namespaces_compose")
 [ "$PUBLISH_MONITORING" = 1 ] && compose_files+=(-c docker-compose.monitoring-ports.yml)
 password_created=""
 if [ "$AUTH" = 1 ]; then

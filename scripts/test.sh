@@ -29,4 +29,11 @@ scripts/make-arm-bases.sh --install >/dev/null
 need_pkg aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
 need_pkg arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf
 scripts/build-images.sh
+# The OpenFaaS CLI the faas-cli suite drives (test/e2e/faas-cli.test.ts): the
+# build beside the project (../shared/reference/faas-cli) unless FAAS_CLI names one.
+if [ -z "${FAAS_CLI:-}" ] && [ -x ../shared/reference/faas-cli ]; then
+  FAAS_CLI="$(cd .. && pwd)/shared/reference/faas-cli"
+  export FAAS_CLI
+fi
+[ -n "${FAAS_CLI:-}" ] || say "FAAS_CLI is not set and ../shared/reference/faas-cli is missing: the faas-cli suite will fail (set FAAS_CLI to a faas-cli binary)"
 exec npx vitest run "$@"

@@ -238,3 +238,25 @@ describe('GET /system/info, /healthz, /', () => {
     expect(res.headers.get('location')).toBe('/ui/');
   });
 });
+
+describe('a function Swarm cannot start', () => {
+  it('says why in GET /system/function/{name} (the engine\'s reason), and lists its tasks with their node', async () => {
+    const name = fn('gwe2e-noimage');
+    deployed.add(name);
+    const res = await deploy({ service: name, image: 'swarmfaas/no-such-image:1' });
+    expect(res.status).toBe(202);
+    const status = await waitFor('the reason', async () => {
+      const got = (await (await systemFetch(`/system/function/${name}`)).json()) as { unavailableReason?: string; availableReplicas: number; instances: Array<{ node: string; state: string; error?: string }> };
+      return got.unavailableReason ? got : undefined;
+    }, 60_000, 500);
+    process.stderr.write(`[gateway] unavailable function: reason "${status.unavailableReason}", instances ${JSON.stringify(status.instances)}\n`);
+    expect(status.availableReplicas).toBe(0);
+    expect(status.unavailableReason).toMatch(/no such image|pull|not found|manifest/i);
+    // The Go-style body of the deploy (nulls) and Kubernetes quantities went through too.
+    const goStyle = await deploy({ service: fn('gwe2e-gostyle'), image: image('echoit'), labels: null, annotations: null, envVars: null, secrets: null, constraints: null, limits: { memory: '128Mi', cpu: '100m' }, requests: { memory: '64Mi', cpu: null } });
+    deployed.add(fn('gwe2e-gostyle'));
+    expect(goStyle.status).toBe(202);
+    const back = (await (await systemFetch(`/system/function/${fn('gwe2e-gostyle')}`)).json()) as { limits: unknown; requests: unknown; namespace: string };
+    expect(back).toMatchObject({ limits: { memory: '128Mi', cpu: '100m' }, requests: { memory: '64Mi' }, namespace: 'openfaas-fn' });
+  });
+});

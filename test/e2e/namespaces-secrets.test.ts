@@ -80,6 +80,26 @@ describe('namespaces', () => {
     expect(fromDefault).toBe('unreachable');
   });
 
+  it('scales and rolls a function in a namespace like one in the default namespace (every new task gets an address of its own)', async () => {
+    // Tasks made after the gateway joined the namespace used to be handed the
+    // gateway's own address there ("Address already in use").
+    expect((await post('/system/scale-function/echo', { serviceName: 'echo', namespace: NS_A, replicas: 3 })).status).toBeLessThan(300);
+    await waitFor(`echo.${NS_A} at 3 replicas`, async () => {
+      const status = (await (await systemFetch(`/system/function/echo.${NS_A}`)).json()) as { availableReplicas: number };
+      return status.availableReplicas === 3 ? true : undefined;
+    }, 60_000, 250);
+    const update = await post('/system/functions', { service: 'echo', namespace: NS_A, image: image('echoit'), envProcess: 'rev' }, 'PUT');
+    expect(update.status).toBe(202);
+    const started = Date.now();
+    await waitFor(`echo.${NS_A} rolled onto the new process`, async () => {
+      const answers = await Promise.all(Array.from({ length: 6 }, () => invoke(`echo.${NS_A}`, 'abc')));
+      return answers.every((a) => a.text.trim() === 'cba') ? true : undefined;
+    }, 90_000, 500);
+    const failed = (await docker('service', 'ps', '--format', '{{.Error}}', `${NS_A}--echo`)).split('\n').filter((e) => e.trim());
+    report(`echo.${NS_A}: scaled to 3 and rolled in ${((Date.now() - started) / 1000).toFixed(1)} s; task errors: ${failed.length ? failed.join('; ') : 'none'}`);
+    expect(failed).toEqual([]);
+  });
+
   it('refuses to delete a namespace while it holds functions, and deletes it once empty', async () => {
     const refused = await systemFetch(`/system/namespace/${NS_B}`, { method: 'DELETE' });
     expect(refused.status).toBe(409);
@@ -90,6 +110,13 @@ describe('namespaces', () => {
     expect((await systemFetch('/system/namespaces').then((r) => r.json())) as string[]).not.toContain(NS_B);
     expect((await invoke(`echo.${NS_B}`, 'x')).status).toBe(404);
     expect((await post('/system/functions', { service: 'late', namespace: NS_B, image: image('echoit') })).status).toBe(400);
+    // Created again, it holds functions again (on a network of its own).
+    expect((await post(`/system/namespace/${NS_B}`, {})).status).toBe(201);
+    await deploy({ service: 'again', namespace: NS_B, image: image('echoit'), envProcess: 'rev' });
+    expect((await invoke(`again.${NS_B}`, 'xyz')).text.trim()).toBe('zyx');
+    expect((await post('/system/functions', { functionName: 'again', namespace: NS_B }, 'DELETE')).status).toBe(202);
+    await waitFor('again gone', async () => ((await systemFetch(`/system/function/again.${NS_B}`)).status === 404 ? true : undefined));
+    expect((await systemFetch(`/system/namespace/${NS_B}`, { method: 'DELETE' })).status).toBe(202);
   });
 });
 

@@ -12,6 +12,7 @@ import type { SwarmTask } from '../../src/provider/swarm/snapshot.js';
 import { ProviderError, type FunctionEntry } from '../../src/provider/types.js';
 
 const NS = 'openfaas-fn';
+const STACK = { 'com.docker.stack.namespace': 'func' };
 
 interface Failure {
   statusCode?: number;
@@ -23,8 +24,8 @@ class FakeEngine {
   services = new Map<string, ServiceInfo>();
   tasks: SwarmTask[] = [];
   networks = new Map<string, { Id: string; Name: string; Scope: string; Labels?: Record<string, string> }>([
-    ['func_functions', { Id: 'net-fn', Name: 'func_functions', Scope: 'swarm' }],
-    ['net-fn', { Id: 'net-fn', Name: 'func_functions', Scope: 'swarm' }],
+    ['func_functions', { Id: 'net-fn', Name: 'func_functions', Scope: 'swarm', Labels: STACK }],
+    ['net-fn', { Id: 'net-fn', Name: 'func_functions', Scope: 'swarm', Labels: STACK }],
     ['other_net', { Id: 'net-other', Name: 'other_net', Scope: 'swarm' }],
     ['bridge', { Id: 'net-bridge', Name: 'bridge', Scope: 'local' }],
   ]);
@@ -67,8 +68,28 @@ class FakeEngine {
     const wanted = options?.filters?.label ?? [];
     return [...new Set(this.networks.values())].filter((n) => wanted.every((l) => { const [k, v] = l.split('='); return n.Labels?.[k!] === v; }));
   }
-  async listConfigs() {
-    return [];
+  configs: Array<{ ID: string; CreatedAt: string; Spec: { Name: string; Labels: Record<string, string>; Data: string } }> = [];
+  private configSeq = 0;
+  /** Stack networks for namespaces, as docker-compose makes them (slot 1..n). */
+  addSlots(n: number): void {
+    for (let i = 1; i <= n; i++) {
+      const network = { Id: `net-slot-${i}`, Name: `func_ns-${i}`, Scope: 'swarm', Labels: { ...STACK, 'com.swarmfaas.kind': 'namespace-slot', 'com.swarmfaas.slot': String(i) } };
+      this.networks.set(network.Name, network);
+      this.networks.set(network.Id, network);
+    }
+  }
+  async listConfigs(options?: { filters?: { label?: string[] } }) {
+    const wanted = options?.filters?.label ?? [];
+    return this.configs.filter((c) => wanted.every((l) => { const [k, v] = l.split('='); return c.Spec.Labels[k!] === v; }));
+  }
+  async createConfig(spec: { Name: string; Labels: Record<string, string>; Data: string }) {
+    if (this.configs.some((c) => c.Spec.Name === spec.Name)) throw Object.assign(new Error('config exists'), { statusCode: 409, json: { message: `config ${spec.Name} already exists` } });
+    const ID = `cfg-${++this.configSeq}`;
+    this.configs.push({ ID, CreatedAt: new Date(1_700_000_000_000 + this.configSeq).toISOString(), Spec: spec });
+    return { id: ID };
+  }
+  getConfig(id: string) {
+    return { remove: async () => void (this.configs = this.configs.filter((c) => c.ID !== id)) };
   }
   getService(name: string) {
     return {
@@ -185,6 +206,60 @@ describe('SwarmProvider.update and deploy', () => {
     await expect(p.deploy({ service: 'z', namespace: NS, image: 'e:1', network: 'nope' })).rejects.toThrow(/no network named nope/);
     await p.deploy({ service: 'ok', namespace: NS, image: 'e:1', network: 'func_functions', replicas: 2 });
     expect(engine.services.get('ok')?.Spec?.Mode?.Replicated?.Replicas).toBe(2);
+  });
+});
+
+describe('SwarmProvider namespaces (the stack\'s namespace networks)', () => {
+  const networkOfService = (engine: FakeEngine, name: string) =>
+    (engine.services.get(name)!.Spec!.TaskTemplate as Docker.ContainerTaskSpec).Networks?.map((n) => n.Target);
+
+  it('gives a new namespace the lowest free network; its functions join it alone and are listed in it; deleting frees it', async () => {
+    const engine = new FakeEngine();
+    engine.addSlots(3);
+    const p = provider(engine);
+    await p.createNamespace({ name: 'team-a', labels: {}, annotations: {} });
+    await p.createNamespace({ name: 'team-b', labels: { owner: 'b' }, annotations: {} });
+    await p.deploy({ service: 'fn', namespace: 'team-b', image: 'e:1' });
+    expect(networkOfService(engine, 'team-b--fn')).toEqual(['net-slot-2']);
+    expect((await p.list()).map((e) => `${e.status.name}.${e.status.namespace}`)).toEqual(['fn.team-b']);
+    // A namespace's labels change without it losing its network.
+    await p.updateNamespace({ name: 'team-b', labels: { owner: 'c' }, annotations: {} });
+    expect((await p.list()).map((e) => e.status.namespace)).toEqual(['team-b']);
+    await expect(p.deleteNamespace('team-b')).rejects.toThrow(/still holds functions: team-b--fn/);
+    await p.remove({ name: 'fn', namespace: 'team-b' });
+    await p.deleteNamespace('team-a');
+    await p.createNamespace({ name: 'team-c', labels: {}, annotations: {} });
+    await p.deploy({ service: 'fn', namespace: 'team-c', image: 'e:1' });
+    expect(networkOfService(engine, 'team-c--fn')).toEqual(['net-slot-1']);
+  });
+
+  it('refuses a namespace when every network is taken, saying how to get more; and a duplicate', async () => {
+    const engine = new FakeEngine();
+    engine.addSlots(2);
+    const p = provider(engine);
+    await p.createNamespace({ name: 'a', labels: {}, annotations: {} });
+    await expect(p.createNamespace({ name: 'a', labels: {}, annotations: {} })).rejects.toThrow(/namespace a already exists/);
+    await p.createNamespace({ name: 'b', labels: {}, annotations: {} });
+    const full = await p.createNamespace({ name: 'c', labels: {}, annotations: {} }).catch((e: unknown) => e);
+    expect((full as ProviderError).kind).toBe('conflict');
+    expect((full as Error).message).toMatch(/all 2 namespace networks .* in use; delete a namespace, or redeploy with NAMESPACE_SLOTS=4/);
+    expect((await p.listNamespaces()).map((n) => n.name)).toEqual([NS, 'a', 'b']);
+  });
+
+  it('says so when the stack has no namespace networks at all', async () => {
+    const engine = new FakeEngine();
+    await expect(provider(engine).createNamespace({ name: 'a', labels: {}, annotations: {} })).rejects.toThrow(/no namespace networks \(deploy it with .\/deploy_stack.sh/);
+    expect(engine.configs).toEqual([]);
+  });
+
+  it('two gateways creating namespaces at the same moment never share a network', async () => {
+    const engine = new FakeEngine();
+    engine.addSlots(4);
+    const [one, two] = [provider(engine), provider(engine)];
+    await Promise.all(['a', 'b', 'c', 'd'].map((name, i) => (i % 2 ? one : two).createNamespace({ name, labels: {}, annotations: {} })));
+    const claimed = engine.configs.map((c) => c.Spec.Labels['com.swarmfaas.network']);
+    expect(new Set(claimed).size).toBe(4);
+    expect(engine.configs).toHaveLength(4);
   });
 });
 

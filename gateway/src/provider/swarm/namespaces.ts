@@ -1,9 +1,9 @@
 // Namespaces on Swarm. A namespace is an overlay network of its own (its
 // functions reach each other, not those of another namespace) plus its
-// labels and annotations, kept in a Docker config (networks' labels cannot
-// change; a config is replaced by a newer generation). The config says the
-// namespace exists: it is written first and removed first, so a network
-// without one is a leftover that any gateway of the scope cleans up.
+// labels and annotations, kept in a Docker config (a config is replaced by a
+// newer generation). The networks come with the stack, one per slot (see
+// SwarmScope.slots); creating a namespace claims a free one in its config,
+// deleting it (once it holds no function) frees it again.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { ProviderError, type NamespaceInfo } from '../types.js';
@@ -12,9 +12,12 @@ import { KIND_LABEL, SCOPE_LABEL, type SwarmScope } from './scope.js';
 import { INTERNAL_PREFIX, NAMESPACE_LABEL } from './spec.js';
 
 const GENERATION_LABEL = `${INTERNAL_PREFIX}generation`;
+/** On a namespace's config: the ID of the network it claimed. */
+const NETWORK_LABEL = `${INTERNAL_PREFIX}network`;
 
 interface ConfigInfo {
   ID: string;
+  CreatedAt?: string;
   Spec?: { Name?: string; Labels?: Record<string, string>; Data?: string };
 }
 
@@ -38,11 +41,39 @@ export class SwarmNamespaces {
     return name === this.options.defaultNamespace || (await this.latestConfigs()).has(name);
   }
 
+  /** Network ID -> namespace: the default network and the network each namespace claimed. */
+  async networks(): Promise<Map<string, string>> {
+    const map = new Map([[await this.scope.id(), this.options.defaultNamespace]]);
+    for (const [name, config] of await this.latestConfigs()) {
+      const network = config.Spec?.Labels?.[NETWORK_LABEL];
+      if (network && name !== this.options.defaultNamespace) map.set(network, name);
+    }
+    return map;
+  }
+
+  /** The network ID of a namespace, or undefined when there is no such namespace. */
+  async networkOf(name: string): Promise<string | undefined> {
+    if (name === this.options.defaultNamespace) return this.scope.id();
+    return (await this.latestConfigs()).get(name)?.Spec?.Labels?.[NETWORK_LABEL];
+  }
+
+  /**
+   * Claims the lowest free slot. Two gateways may claim the same one at
+   * once: each then looks again, and the later claim gives way and tries
+   * the next slot.
+   */
   async create(namespace: NamespaceInfo): Promise<void> {
-    if (await this.exists(namespace.name)) throw new ProviderError('conflict', `namespace ${namespace.name} already exists`);
-    await this.writeMeta(namespace, 1);
-    const network = await this.scope.ensureNetwork(namespace.name);
-    await this.scope.joinAll([network]);
+    const slots = await this.scope.slots();
+    for (;;) {
+      const configs = await this.latestConfigs();
+      if (configs.has(namespace.name)) throw new ProviderError('conflict', `namespace ${namespace.name} already exists`);
+      const claimed = new Set([...configs.values()].map((c) => c.Spec?.Labels?.[NETWORK_LABEL]));
+      const free = slots.find((slot) => !claimed.has(slot.Id));
+      if (!free) throw new ProviderError('conflict', noSlotMessage(namespace.name, slots.length));
+      const mine = await this.writeMeta(namespace, 1, free.Id);
+      if (await this.wonClaim(mine, free.Id)) break;
+      await call(() => this.docker.getConfig(mine).remove()).catch(() => undefined);
+    }
     this.options.log.info({ namespace: namespace.name }, 'namespace created');
   }
 
@@ -50,11 +81,11 @@ export class SwarmNamespaces {
     const configs = await this.latestConfigs();
     const current = configs.get(namespace.name);
     if (!current && namespace.name !== this.options.defaultNamespace) throw new ProviderError('not-found', `namespace ${namespace.name} not found`);
-    await this.writeMeta(namespace, generationOf(current) + 1);
+    await this.writeMeta(namespace, generationOf(current) + 1, current?.Spec?.Labels?.[NETWORK_LABEL]);
     await this.removeOlderConfigs(namespace.name);
   }
 
-  /** Removes a namespace that holds no function (`functionsIn` names them), with its secrets. */
+  /** Removes a namespace that holds no function (`functionsIn` names them), with its secrets; its network is free again. */
   async delete(name: string, functionsIn: (namespace: string) => Promise<string[]>, removeSecrets: (namespace: string) => Promise<void>): Promise<void> {
     if (name === this.options.defaultNamespace) throw new ProviderError('conflict', `the default namespace ${name} cannot be deleted`);
     if (!(await this.exists(name))) throw new ProviderError('not-found', `namespace ${name} not found`);
@@ -62,27 +93,27 @@ export class SwarmNamespaces {
     if (functions.length > 0) throw new ProviderError('conflict', `namespace ${name} still holds functions: ${functions.join(', ')}`);
     for (const config of await this.configsOf(name)) await call(() => this.docker.getConfig(config.ID).remove()).catch(() => undefined);
     await removeSecrets(name);
-    await this.removeLeftoverNetworks();
     this.options.log.info({ namespace: name }, 'namespace deleted');
   }
 
-  /** Networks of the scope whose namespace no longer exists: this gateway leaves them, and removes them when nobody else is on them. */
-  async removeLeftoverNetworks(): Promise<void> {
-    const live = await this.latestConfigs();
-    for (const network of await this.scope.namespaceNetworks()) {
-      const namespace = network.Labels?.[NAMESPACE_LABEL];
-      if (!namespace || live.has(namespace)) continue;
-      await this.scope.leave(network.Id);
-      // Fails while another gateway is still on it: it removes it itself when it looks.
-      await call(() => this.docker.getNetwork(network.Id).remove()).catch(() => undefined);
-    }
+  /** Whether config `mine` holds the network alone, or claimed it first. */
+  private async wonClaim(mine: string, network: string): Promise<boolean> {
+    const rivals = [...(await this.latestConfigs()).values()].filter((c) => c.Spec?.Labels?.[NETWORK_LABEL] === network);
+    const first = rivals.sort((a, b) => (a.CreatedAt ?? '').localeCompare(b.CreatedAt ?? '') || a.ID.localeCompare(b.ID))[0];
+    return first?.ID === mine;
   }
 
-  private async writeMeta(namespace: NamespaceInfo, generation: number): Promise<void> {
-    const labels = { ...(await this.scope.labels(namespace.name, 'namespace')), [GENERATION_LABEL]: String(generation) };
+  /** Writes one generation of a namespace's config; answers its ID. */
+  private async writeMeta(namespace: NamespaceInfo, generation: number, network: string | undefined): Promise<string> {
+    const labels = {
+      ...(await this.scope.labels(namespace.name, 'namespace')),
+      [GENERATION_LABEL]: String(generation),
+      ...(network ? { [NETWORK_LABEL]: network } : {}),
+    };
     const data = Buffer.from(JSON.stringify({ labels: namespace.labels, annotations: namespace.annotations })).toString('base64');
     const name = await nameFor(this.scope, namespace.name, generation);
-    await call(() => this.docker.createConfig({ Name: name, Labels: labels, Data: data }));
+    const created = (await call(() => this.docker.createConfig({ Name: name, Labels: labels, Data: data }))) as { id?: string; ID?: string };
+    return created.id ?? created.ID ?? '';
   }
 
   private async removeOlderConfigs(name: string): Promise<void> {
@@ -115,6 +146,11 @@ export class SwarmNamespaces {
 
 async function nameFor(scope: SwarmScope, namespace: string, generation: number): Promise<string> {
   return scope.objectName('ns', namespace, `v${generation}`);
+}
+
+function noSlotMessage(namespace: string, slots: number): string {
+  if (slots === 0) return `namespace ${namespace}: this stack has no namespace networks (deploy it with ./deploy_stack.sh, NAMESPACE_SLOTS=8)`;
+  return `namespace ${namespace}: all ${slots} namespace networks of this stack are in use; delete a namespace, or redeploy with NAMESPACE_SLOTS=${slots * 2} ./deploy_stack.sh`;
 }
 
 function generationOf(config: ConfigInfo | undefined): number {

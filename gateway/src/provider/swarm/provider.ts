@@ -47,8 +47,6 @@ export interface SwarmProviderOptions {
 
 /** Nodes change rarely: their names are re-read this often, or when a task names an unknown node. */
 const NODE_REFRESH_MS = 30_000;
-/** How often leftovers of deleted namespaces are looked for. */
-const HOUSEKEEPING_MS = 10_000;
 
 export class SwarmProvider implements Provider {
   readonly info = { provider: 'swarmfaas-swarm', orchestration: 'swarm' };
@@ -59,7 +57,6 @@ export class SwarmProvider implements Provider {
   private readonly secrets: SwarmSecrets;
   private nodes: { at: number; list: SwarmNode[] } | undefined;
   private warnedNoNetwork = false;
-  private housekeptAt = 0;
 
   constructor(private readonly options: SwarmProviderOptions) {
     // No options: dockerode honours DOCKER_HOST (tcp://, unix://), else /var/run/docker.sock.
@@ -72,7 +69,6 @@ export class SwarmProvider implements Provider {
 
   async list(): Promise<FunctionEntry[]> {
     const snapshotOptions = await this.snapshotOptions();
-    await this.keepHouse(snapshotOptions.networks);
     const [services, tasks] = await Promise.all([
       call(() => this.docker.listServices() as Promise<ServiceInfo[]>),
       call(() => this.docker.listTasks({ filters: { 'desired-state': ['running'] } }) as Promise<SwarmTask[]>),
@@ -223,7 +219,7 @@ export class SwarmProvider implements Provider {
    */
   private async functionNetworks(): Promise<Map<string, string>> {
     try {
-      return await this.scope.networks();
+      return await this.namespaces.networks();
     } catch (error) {
       if (!(error instanceof ProviderError) || error.kind !== 'invalid') throw error;
       if (!this.warnedNoNetwork) this.options.log.error({ err: error }, 'no functions network: this gateway sees no functions');
@@ -274,8 +270,7 @@ export class SwarmProvider implements Provider {
 
   /** The network a deployment joins: its namespace's. Naming any other network is refused. */
   private async networkFor(deployment: FunctionDeployment): Promise<string> {
-    // The namespace's config says it exists (a deleted one's network may linger a moment).
-    const id = (await this.namespaces.exists(deployment.namespace)) ? await this.scope.networkOf(deployment.namespace) : undefined;
+    const id = await this.namespaces.networkOf(deployment.namespace);
     if (!id) throw new ProviderError('invalid', `namespace: no namespace named ${deployment.namespace} (create it with POST /system/namespace/${deployment.namespace})`);
     if (deployment.network) {
       const wanted = await this.networkId(deployment.network);
@@ -293,20 +288,6 @@ export class SwarmProvider implements Provider {
       if (isNotFound(error)) throw new ProviderError('invalid', `network: no network named ${name}`);
       throw toProviderError(error);
     }
-  }
-
-  /**
-   * On each complete read: join the namespace networks this container is
-   * not on yet (a namespace another gateway made), and now and then remove
-   * what a deleted namespace left behind.
-   */
-  private async keepHouse(networks: ReadonlyMap<string, string>): Promise<void> {
-    await this.scope.joinAll([...networks].filter(([, ns]) => ns !== this.options.defaultNamespace).map(([id]) => id)).catch((error: unknown) =>
-      this.options.log.debug({ err: error }, 'joining namespace networks failed; retrying'),
-    );
-    if (Date.now() - this.housekeptAt < HOUSEKEEPING_MS) return;
-    this.housekeptAt = Date.now();
-    await this.namespaces.removeLeftoverNetworks().catch((error: unknown) => this.options.log.debug({ err: error }, 'housekeeping failed'));
   }
 
   /** The services of this gateway's functions in one namespace (all of them, ready or not). */

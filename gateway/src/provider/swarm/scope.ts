@@ -1,10 +1,10 @@
 // What belongs to this gateway on the swarm: its functions network (the
-// default namespace's) and the networks of its other namespaces. Everything
-// the gateway creates carries the scope's labels; a function is one of its
-// functions only when it is on one of these networks, so another stack's
-// functions are invisible to it. The gateway's own container (and the queue
-// worker's) joins every namespace network, so it can reach their functions
-// while they cannot reach each other.
+// default namespace's) and its stack's namespace networks (slots a namespace
+// claims). Everything the gateway creates carries the scope's labels; a
+// function is one of its functions only when it is on one of these networks,
+// so another stack's functions are invisible to it. The gateway's service
+// (and the queue worker's) is on every namespace network, so it reaches the
+// functions of every namespace while they cannot reach each other.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
@@ -15,8 +15,12 @@ import { INTERNAL_PREFIX, NAMESPACE_LABEL } from './spec.js';
 
 export const SCOPE_LABEL = `${INTERNAL_PREFIX}scope`;
 export const KIND_LABEL = `${INTERNAL_PREFIX}kind`;
+/** The kind label of a namespace network (docker-compose, one per slot). */
+export const SLOT_KIND = 'namespace-slot';
+const SLOT_LABEL = `${INTERNAL_PREFIX}slot`;
+const STACK_LABEL = 'com.docker.stack.namespace';
 
-interface NetworkInfo {
+export interface NetworkInfo {
   Id: string;
   Name: string;
   Scope?: string;
@@ -32,9 +36,6 @@ export interface ScopeOptions {
 
 export class SwarmScope {
   private functionsNetwork: Promise<NetworkInfo> | undefined;
-  /** Networks this process's container was seen attached to (or joined). */
-  private readonly joined = new Set<string>();
-  private inContainer: boolean | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -71,74 +72,22 @@ export class SwarmScope {
     return `sfaas-${scope}-${kind}-${createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16)}-${parts.at(-1)}`;
   }
 
-  /** Network ID -> namespace, for every network of this scope. */
-  async networks(): Promise<Map<string, string>> {
-    const own = await this.defaultNetwork();
-    const map = new Map([[own.Id, this.options.defaultNamespace]]);
-    for (const network of await this.namespaceNetworks()) {
-      const namespace = network.Labels?.[NAMESPACE_LABEL];
-      if (namespace && namespace !== this.options.defaultNamespace) map.set(network.Id, namespace);
-    }
-    return map;
-  }
-
-  async namespaceNetworks(): Promise<NetworkInfo[]> {
-    const id = await this.id();
-    const networks = (await call(() => this.docker.listNetworks({ filters: { label: [`${SCOPE_LABEL}=${id}`, `${KIND_LABEL}=namespace`] } }))) as NetworkInfo[];
-    return networks.filter((n) => n.Scope === 'swarm');
-  }
-
-  /** The network ID of a namespace, or undefined when it has none. */
-  async networkOf(namespace: string): Promise<string | undefined> {
-    if (namespace === this.options.defaultNamespace) return (await this.defaultNetwork()).Id;
-    const found = (await this.namespaceNetworks()).find((n) => n.Labels?.[NAMESPACE_LABEL] === namespace);
-    return found?.Id;
-  }
-
-  /** Creates the namespace's network (an attachable overlay) unless it exists; answers its ID. */
-  async ensureNetwork(namespace: string): Promise<string> {
-    const existing = await this.networkOf(namespace);
-    if (existing) return existing;
-    // The scope's ID in the name: a network a removed stack left behind under the same stack name is not in the way.
-    const name = `${(await this.defaultNetwork()).Name}-${(await this.id()).slice(0, 8)}-${namespace}`;
-    const labels = await this.labels(namespace, 'namespace');
-    try {
-      const created = (await call(() => this.docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: labels }))) as { id: string };
-      return created.id;
-    } catch (error) {
-      // Another gateway made it a moment ago.
-      const again = await this.networkOf(namespace);
-      if (again) return again;
-      throw error;
-    }
-  }
-
-  /** Joins this process's container to every namespace network it is not on yet (no-op outside a container). */
-  async joinAll(networkIds: Iterable<string>): Promise<void> {
-    const wanted = [...networkIds].filter((id) => !this.joined.has(id));
-    if (wanted.length === 0 || this.inContainer === false) return;
-    const container = await this.ownContainer();
-    if (!container) return;
-    const attached = new Set(Object.values(container.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID));
-    for (const id of wanted) {
-      if (!attached.has(id)) {
-        try {
-          await call(() => this.docker.getNetwork(id).connect({ Container: hostname() }));
-          this.options.log.info({ network: id }, 'joined a namespace network');
-        } catch (error) {
-          this.options.log.warn({ err: error, network: id }, 'cannot join a namespace network yet; retrying');
-          continue;
-        }
-      }
-      this.joined.add(id);
-    }
-  }
-
-  /** Leaves a namespace network (before it is removed). */
-  async leave(networkId: string): Promise<void> {
-    this.joined.delete(networkId);
-    if (this.inContainer === false) return;
-    await call(() => this.docker.getNetwork(networkId).disconnect({ Container: hostname(), Force: true })).catch(() => undefined);
+  /**
+   * The namespace networks of this stack, by slot number. They are declared
+   * with the stack (deploy_stack.sh, NAMESPACE_SLOTS), so the gateway's and
+   * the queue worker's services are on all of them from the start: Swarm
+   * gives every container its address. (Joining a network later with
+   * `docker network connect` does not go through Swarm's allocator for a
+   * service's container; a function's task can then be given the same
+   * address, and fails with "Address already in use".)
+   */
+  async slots(): Promise<NetworkInfo[]> {
+    const stack = (await this.defaultNetwork()).Labels?.[STACK_LABEL];
+    if (!stack) return [];
+    const networks = (await call(() =>
+      this.docker.listNetworks({ filters: { label: [`${STACK_LABEL}=${stack}`, `${KIND_LABEL}=${SLOT_KIND}`] } }),
+    )) as NetworkInfo[];
+    return networks.filter((n) => n.Scope === 'swarm').sort((a, b) => slotNumber(a) - slotNumber(b));
   }
 
   private async ownContainer(): Promise<{ NetworkSettings?: { Networks?: Record<string, { NetworkID: string }> } } | undefined> {
@@ -146,11 +95,9 @@ export class SwarmScope {
       const container = (await withDeadline(() => this.docker.getContainer(hostname()).inspect())) as {
         NetworkSettings?: { Networks?: Record<string, { NetworkID: string }> };
       };
-      this.inContainer = true;
       return container;
     } catch (error) {
       if (error instanceof ProviderError) throw error; // the engine did not answer
-      this.inContainer = false;
       return undefined;
     }
   }
@@ -173,8 +120,12 @@ export class SwarmScope {
     for (const [name, attachment] of Object.entries(container.NetworkSettings?.Networks ?? {})) {
       if (name === 'ingress') continue;
       const network = (await call(() => this.docker.getNetwork(attachment.NetworkID).inspect())) as NetworkInfo;
-      if (network.Scope === 'swarm' && network.Labels?.[KIND_LABEL] !== 'namespace') return network;
+      if (network.Scope === 'swarm' && network.Labels?.[KIND_LABEL] !== SLOT_KIND) return network;
     }
     throw new ProviderError('invalid', 'network: FUNCTIONS_NETWORK is not set and the gateway is on no overlay network');
   }
+}
+
+function slotNumber(network: NetworkInfo): number {
+  return Number(network.Labels?.[SLOT_LABEL] ?? Number.MAX_SAFE_INTEGER);
 }
