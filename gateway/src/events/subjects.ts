@@ -80,3 +80,58 @@ export function withoutCovered(patterns: readonly string[]): string[] {
   const unique = [...new Set(patterns)];
   return unique.filter((p, index) => !unique.some((q, other) => other !== index && covers(q, p) && (!covers(p, q) || other < index)));
 }
+
+/** Whether some subject is matched by both patterns. */
+export function overlaps(a: string, b: string): boolean {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let k = 0; ; k++) {
+    const s = x[k];
+    const t = y[k];
+    if (s === undefined || t === undefined) return s === t; // both ended together
+    if (s === '>' || t === '>') return true; // the other has at least this token (it did not end)
+    if (s !== '*' && t !== '*' && s !== t) return false;
+  }
+}
+
+/** A pattern covering both: equal tokens kept, others `*`; `>` from the first difference of length. */
+function merged(a: string, b: string): string {
+  const x = a.split('.');
+  const y = b.split('.');
+  const out: string[] = [];
+  for (let k = 0; k < Math.max(x.length, y.length); k++) {
+    const s = x[k];
+    const t = y[k];
+    if (s === undefined || t === undefined || s === '>' || t === '>') {
+      out.push('>');
+      break;
+    }
+    out.push(s === t ? s : '*');
+  }
+  return out.join('.');
+}
+
+/**
+ * The subjects one stream captures for all these patterns: none covered by
+ * another, and none overlapping another (JetStream refuses both in one
+ * stream): two that overlap give way to one that covers them (`a.*.c` and
+ * `a.b.*` to `a.*.*`). A stream may so capture subjects no function wants;
+ * with interest retention their messages are not kept.
+ */
+export function streamSubjectsOf(patterns: readonly string[]): string[] {
+  let list = withoutCovered(patterns);
+  for (;;) {
+    let pair: [number, number] | undefined;
+    outer: for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        if (overlaps(list[i]!, list[j]!)) {
+          pair = [i, j];
+          break outer;
+        }
+      }
+    }
+    if (!pair) return list.sort();
+    const cover = merged(list[pair[0]]!, list[pair[1]]!);
+    list = withoutCovered([...list.filter((_, k) => k !== pair[0] && k !== pair[1]), cover]);
+  }
+}

@@ -9,7 +9,7 @@
 //   schedule: "*/5 * * * *"         ...this one (5 fields, or 6 with seconds first)
 import { keyOf, type FunctionRef } from '../provider/types.js';
 import { parseSchedule, type Schedule } from './schedule.js';
-import { CRON_TOPIC, subjectProblem, withoutCovered, type SubjectRules } from './subjects.js';
+import { CRON_TOPIC, streamSubjectsOf, subjectProblem, withoutCovered, type SubjectRules } from './subjects.js';
 
 export const ANNOTATION = {
   topic: 'topic',
@@ -89,7 +89,7 @@ export interface SubscriptionTable {
   durable: Map<string, DurableSubscription>;
   /** Schedules: keyed by consumer name. */
   scheduled: Map<string, ScheduledFunction>;
-  /** What the events stream must capture: the durable subjects, none covered by another. */
+  /** What the events stream must capture: the durable subjects, none covering or overlapping another. */
   streamSubjects: string[];
 }
 
@@ -115,11 +115,11 @@ export function subscriptionTable(all: readonly FunctionTriggers[], names: Strea
     }
     if (triggers.schedule) {
       const consumer = scheduleConsumerName(triggers.ref);
-      scheduled.set(consumer, { ref: triggers.ref, schedule: triggers.schedule, consumer, subject: scheduleSubject(names.cronPrefix, triggers.ref) });
+      scheduled.set(consumer, { ref: triggers.ref, schedule: triggers.schedule, consumer, subject: functionSubject(names.cronPrefix, triggers.ref) });
     }
   }
   for (const refs of core.values()) refs.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
-  const streamSubjects = withoutCovered([...durable.values()].map((d) => d.subject)).sort();
+  const streamSubjects = streamSubjectsOf([...durable.values()].map((d) => d.subject));
   return { core, durable, scheduled, streamSubjects };
 }
 
@@ -183,7 +183,7 @@ export function scheduleConsumerName(ref: FunctionRef): string {
 }
 
 /** Where one function's ticks are stored: "<prefix>.<namespace>.<name>" (tokens as in the async stream). */
-export function scheduleSubject(prefix: string, ref: FunctionRef): string {
+export function functionSubject(prefix: string, ref: FunctionRef): string {
   const subjectToken = (text: string) => (/^[A-Za-z0-9_-]{1,200}$/.test(text) ? text : `~${Buffer.from(text).toString('hex')}`);
   return `${prefix}.${subjectToken(ref.namespace)}.${subjectToken(ref.name)}`;
 }

@@ -178,3 +178,30 @@ describe('the subscription table', () => {
     expect(gone.scheduledRemoved).toHaveLength(1);
   });
 });
+
+describe('the subjects of the events stream', () => {
+  it('never holds two that overlap: they give way to one that covers both', async () => {
+    const { overlaps, streamSubjectsOf } = await import('../../src/events/subjects.js');
+    expect(overlaps('a.*.c', 'a.b.*')).toBe(true);
+    expect(overlaps('a.*', 'a.b.c')).toBe(false);
+    expect(overlaps('a.>', 'a.b.c')).toBe(true);
+    expect(overlaps('a.b', 'a.c')).toBe(false);
+    expect(streamSubjectsOf(['a.*.c', 'a.b.*', 'x'])).toEqual(['a.*.*', 'x']);
+    expect(streamSubjectsOf(['a.b', 'a.b.>'])).toEqual(['a.b', 'a.b.>']);
+    expect(streamSubjectsOf(['a.*', 'a.b.>'])).toEqual(['a.*', 'a.b.>']);
+    expect(streamSubjectsOf(['a.*.c', 'a.b.>'])).toEqual(['a.*.>']);
+  });
+
+  it('covers every pattern and holds no overlap (property)', async () => {
+    const { covers, overlaps, streamSubjectsOf } = await import('../../src/events/subjects.js');
+    const tokenOf = fc.constantFrom('a', 'b', '*');
+    const pattern = fc.tuple(fc.array(tokenOf, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([t, rest]) => ['n', ...t, ...(rest ? ['>'] : [])].join('.'));
+    fc.assert(
+      fc.property(fc.array(pattern, { minLength: 1, maxLength: 6 }), (patterns) => {
+        const subjects = streamSubjectsOf(patterns);
+        for (const p of patterns) expect(subjects.some((s) => covers(s, p))).toBe(true);
+        for (let i = 0; i < subjects.length; i++) for (let j = i + 1; j < subjects.length; j++) expect(overlaps(subjects[i]!, subjects[j]!)).toBe(false);
+      }),
+    );
+  });
+});
