@@ -5,7 +5,7 @@
 // queue-scaled function at 0 replicas goes 0 -> N -> 0 on a burst of 500
 // messages, losing none. Figures print as "[events] ..." lines.
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectorMetrics, connectors, deployRecorder, metricSum, publish, records, report, type Record } from './support/events.js';
+import { connectorMetrics, connectors, deployRecorder, deploySink, metricSum, publish, records, report, type Record } from './support/events.js';
 import { containersOf, docker, removeFunction } from './support/functions.js';
 import { fn, gatewayUrl, monitoringFetch, systemFetch, waitFor } from './support/gateway.js';
 
@@ -142,9 +142,12 @@ describe('schedules', () => {
 
 describe('queue-depth autoscaling', () => {
   const burst = fn('evqueue');
+  const sink = fn('evqsink');
 
   it('takes a function at 0 replicas to N on a burst of 500 messages and back to 0, losing none', async () => {
-    created.push(burst);
+    created.push(burst, sink);
+    // Its replicas forward what they get to one sink, which the test reads.
+    await deploySink(sink);
     const labels = {
       'com.openfaas.scale.type': 'queue',
       'com.openfaas.scale.target': '10',
@@ -153,7 +156,7 @@ describe('queue-depth autoscaling', () => {
       'com.openfaas.scale.zero-duration': '10s',
       'com.openfaas.async.max-inflight': '8',
     };
-    await deployRecorder(burst, { annotations: { topic: 'evt.burst', 'topic-delivery': 'durable' }, delayMs: 150, labels });
+    await deployRecorder(burst, { annotations: { topic: 'evt.burst', 'topic-delivery': 'durable' }, delayMs: 150, labels, forwardTo: sink });
     await waitFor('a durable publish', async () => ((await publish('evt.burst', 'warm-up', { 'x-message-id': `warm-${Date.now()}` })).json?.delivery === 'durable' ? true : undefined), 30_000, 250);
     // Asleep before the burst (it goes to 0 by itself after 10 s of an empty queue).
     await waitFor(`${burst} at 0`, async () => ((await replicasOf(burst)) === 0 && (await containersOf(burst)).length === 0 ? true : undefined), 60_000, 500);
@@ -187,7 +190,7 @@ describe('queue-depth autoscaling', () => {
     const publishedIn = Date.now() - started;
     let got: Record[] = [];
     await waitFor('the burst drained', async () => {
-      got = (await records(burst).catch(() => got)).filter((r) => r.body.startsWith(run));
+      got = (await records(sink).catch(() => got)).filter((r) => r.body.startsWith(run));
       return new Set(got.map((r) => r.body)).size >= total ? true : undefined;
     }, 180_000, 500).catch(() => undefined);
     drainedAt = Date.now();

@@ -58,7 +58,8 @@ export function recorderSpec(service: string, options: { annotations?: { [k: str
       ...(options.delayMs ? { DELAY_MS: String(options.delayMs) } : {}),
       ...(options.forwardTo ? { FORWARD_URL: `http://${options.forwardTo}:8080/` } : {}),
     },
-    labels: { 'com.openfaas.scale.zero': 'false', ...(options.labels ?? {}) },
+    // One task, so its records are in one place (event load would otherwise scale it on the request rate).
+    labels: { 'com.openfaas.scale.zero': 'false', 'com.openfaas.scale.max': '1', ...(options.labels ?? {}) },
     annotations: options.annotations ?? {},
   };
 }
