@@ -126,20 +126,26 @@ export class QueueScaler {
         memory: this.memory.get(key),
       });
       this.memory.set(key, decision.memory);
-      if (decision.to !== undefined) changes.push(this.apply({ name: status.name, namespace: status.namespace }, status.replicas, decision.to, decision.reason, limits.idleSeconds));
+      if (decision.to !== undefined) changes.push(this.apply({ name: status.name, namespace: status.namespace }, status.replicas, decision.to, decision.reason, limits.idleSeconds, Math.max(1, limits.min)));
     }
     for (const key of this.memory.keys()) if (!this.context.functions.list().some(({ status }) => keyOf(status) === key)) this.memory.delete(key);
     await Promise.all(changes);
   }
 
-  private apply(ref: FunctionRef, seen: number, to: number, reason: string, idleSeconds: number): Promise<void> {
+  /** `awake`: the replicas it keeps instead of 0 while it is invoked synchronously somewhere. */
+  private apply(ref: FunctionRef, seen: number, wanted: number, reason: string, idleSeconds: number, awake: number): Promise<void> {
     const { log, activity } = this.context;
     const name = nameOf(this.context, ref);
     return locked(this.context, ref, async () => {
       // Decided on the view; the change is made only if the function still has those replicas (here, and in the orchestrator).
       const entry = this.context.functions.get(ref);
       if (!entry || entry.status.replicas !== seen || this.waker.isWaking(ref)) return;
-      if (to === 0 && !(await this.idleEverywhere(ref, idleSeconds))) return;
+      let to = wanted;
+      if (to === 0 && !(await this.idleEverywhere(ref, idleSeconds))) {
+        if (seen <= awake) return;
+        to = awake;
+        reason = 'queue empty, but invoked synchronously in its idle period';
+      }
       await applyReplicas(this.context, ref, to, { ifReplicas: seen }, 'queue');
       if (to > seen) activity.touch(keyOf(ref));
       log.info({ function: name, from: seen, to }, `scaled ${name} from ${seen} to ${to} replicas (${reason})`);
