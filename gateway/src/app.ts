@@ -31,12 +31,15 @@ import type { RouteDeps } from './routes/deps.js';
 import type { AsyncQueue } from './async/queue.js';
 import { registerAsyncInvoke } from './routes/async-invoke.js';
 import { registerAsyncDeadLetters } from './routes/async-dead-letters.js';
+import { registerEvents, type EventsDeps } from './routes/events.js';
 
 export interface AppOptions extends RouteDeps {
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
   credentials?: Credentials;
   /** The queue of asynchronous calls (NATS JetStream); undefined: /async-function answers 503. */
   asyncQueue?: AsyncQueue;
+  /** Event-driven functions (routes/events.ts); undefined: POST /system/events answers 503. */
+  events?: EventsDeps;
 }
 
 /**
@@ -115,6 +118,7 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerInvoke(router, invoke);
   registerAsyncInvoke(router, options, options.asyncQueue);
   registerAsyncDeadLetters(router, options, options.asyncQueue);
+  registerEvents(router, options, options.asyncQueue, options.events);
   registerUi(router, options);
 
   app.use(router.routes());

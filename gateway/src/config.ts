@@ -129,6 +129,10 @@ const schema = z.object({
   IDLE_CHECK_INTERVAL: seconds.prefault('5s'),
   /** How long a request to a function at zero replicas waits for it to wake. */
   WAKE_TIMEOUT: seconds.prefault('30s'),
+  /** Queue-depth scaling (com.openfaas.scale.type=queue): how often the backlog is read from JetStream... */
+  QUEUE_SCALE_INTERVAL: seconds.prefault('1s'),
+  /** ...and how long fewer replicas must have been wanted before a step down. */
+  QUEUE_SCALE_DOWN_DELAY: seconds.prefault('10s'),
 
   // Monitoring: the gateway reads history and alerts for the UI from these
   // (GET /system/function/{name}/history, /system/functions/history, /system/overview).

@@ -20,6 +20,8 @@ import { Forwarder } from './upstream/forward.js';
 import { Liveness } from './upstream/liveness.js';
 import { requestSchemas } from './validation.js';
 import type { AsyncQueue } from './async/queue.js';
+import { natsBacklog } from './events/backlog.js';
+import { EventStreams } from './events/streams.js';
 
 export interface GatewayParts {
   config: Config;
@@ -35,6 +37,8 @@ export interface GatewayParts {
   history?: InvocationHistory;
   /** The queue of asynchronous calls; undefined: /async-function answers 503. */
   asyncQueue?: AsyncQueue;
+  /** Synchronous invocations through every gateway (queue-depth scaling checks them before a function sleeps). */
+  syncHistory?: InvocationHistory;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   processMetrics?: boolean;
 }
@@ -87,6 +91,10 @@ export function buildGateway(parts: GatewayParts): Gateway {
     }
     forwarder.retain(new Set(functions.list().flatMap((e) => [...e.endpoints, ...e.starting])));
   });
+  // Event-driven functions: their streams, and every function's backlog (queue-depth scaling, the UI).
+  const events = parts.asyncQueue ? new EventStreams(parts.asyncQueue) : undefined;
+  const eventRules = { reserved: [config.ASYNC_STREAM, `${config.ASYNC_STREAM}-dead`] };
+  const backlog = parts.asyncQueue && events ? natsBacklog(parts.asyncQueue, events, functions, eventRules) : undefined;
   const scaler =
     parts.scaler ??
     createScaler({
@@ -98,6 +106,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       ...(parts.clock ? { clock: parts.clock } : {}),
       ...(parts.probe ? { probe: parts.probe } : {}),
       ...(parts.history ? { history: parts.history } : {}),
+      ...(backlog ? { queue: { backlog, registry: metrics.registry, ...(parts.syncHistory ? { syncHistory: parts.syncHistory } : {}) } } : {}),
     });
   const invocations = new InvocationCore({ functions, endpoints, forwarder, scaler, metrics, log, settings: config });
   const listener = createRequestListener(
@@ -113,6 +122,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       version: parts.version,
       ...(parts.credentials ? { credentials: parts.credentials } : {}),
       ...(parts.asyncQueue ? { asyncQueue: parts.asyncQueue } : {}),
+      ...(events && backlog ? { events: { streams: events, rules: eventRules, backlog: backlog.sources } } : {}),
     },
     invocations,
   );

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
     log,
     // Before a function sleeps: is it invoked through another gateway? (Prometheus scrapes them all.)
     history: prometheusInvocationHistory(new PrometheusClient(config.PROMETHEUS_URL), config.DEFAULT_NAMESPACE),
+    // Before a queue-scaled function sleeps: is it invoked synchronously through any gateway?
+    syncHistory: prometheusInvocationHistory(new PrometheusClient(config.PROMETHEUS_URL), config.DEFAULT_NAMESPACE, { job: 'gateway' }),
     version: { release: gatewayPackage.version, sha: process.env.GIT_SHA ?? 'unknown' },
     ...(credentials ? { credentials } : {}),
     ...(asyncQueue ? { asyncQueue } : {}),

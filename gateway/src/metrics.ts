@@ -9,6 +9,9 @@ export type FunctionCounts = () => Iterable<{ name: string; replicas: number; av
 export type ScalingEvent = 'up' | 'down' | 'zero' | 'wake';
 export const SCALING_EVENTS: readonly ScalingEvent[] = ['up', 'down', 'zero', 'wake'];
 
+/** Why the scaler changed replicas: an alert on the request rate, the queue depth, idleness (to zero), a call to a sleeping function, by hand. */
+export type ScalingReason = 'rate' | 'queue' | 'idle' | 'wake' | 'manual';
+
 /** The event a change of replicas from `from` to `to` is. */
 export function scalingEventOf(from: number, to: number): ScalingEvent {
   if (to === 0) return 'zero';
@@ -21,6 +24,7 @@ export class GatewayMetrics {
   private readonly invocations: Counter<'function_name' | 'code'>;
   private readonly seconds: Histogram<'function_name'>;
   private readonly scalingEvents: Counter<'function_name' | 'event'>;
+  private readonly scalingDecisions: Counter<'function_name' | 'reason' | 'event'>;
   /** Functions whose scaling-event series exist (at 0 or more). */
   private readonly withScalingSeries = new Set<string>();
   private readonly series = new Map<string, FunctionSeries>();
@@ -79,12 +83,19 @@ export class GatewayMetrics {
         for (const { name } of functions()) ensureScalingSeries(name);
       },
     });
+    this.scalingDecisions = new Counter({
+      name: 'gateway_scaling_decisions_total',
+      help: 'Replica changes the gateway made, by function, reason (rate: an alert on the request rate; queue: the queue depth; idle: to zero when idle; wake: a call to a sleeping function; manual) and event',
+      labelNames: ['function_name', 'reason', 'event'],
+      registers: [this.registry],
+    });
   }
 
-  /** Counts one replica change the scaler made. */
-  recordScalingEvent(name: string, event: ScalingEvent): void {
+  /** Counts one replica change the scaler made (and, when given, why). */
+  recordScalingEvent(name: string, event: ScalingEvent, reason?: ScalingReason): void {
     this.ensureScalingSeries(name);
     this.scalingEvents.inc({ function_name: name, event });
+    if (reason) this.scalingDecisions.inc({ function_name: name, reason, event });
   }
 
   private ensureScalingSeries(name: string): void {
@@ -127,6 +138,9 @@ export class GatewayMetrics {
 
   /** A removed function's series go away (a new function of the same name starts from zero). */
   forget(name: string): void {
+    for (const reason of ['rate', 'queue', 'idle', 'wake', 'manual'] as const) {
+      for (const event of SCALING_EVENTS) this.scalingDecisions.remove({ function_name: name, reason, event });
+    }
     if (this.withScalingSeries.delete(name)) {
       for (const event of SCALING_EVENTS) this.scalingEvents.remove({ function_name: name, event });
     }

@@ -1,6 +1,6 @@
 // Who runs as what, and who can touch what, in the deployed stack: no process
-// runs as root, functions cannot write their image, only the gateway and the
-// queue worker (which reads the functions the same way) hold the Docker socket, and the credentials never reach the gateway's logs.
+// runs as root, functions cannot write their image, only the gateway, the
+// queue worker and the event connector (which read the functions the same way) hold the Docker socket, and the credentials never reach the gateway's logs.
 // (The gateway refusing to act on services that are not functions:
 // gateway-api.test.ts; auth against path tricks: gateway-auth.test.ts and
 // gateway/test/unit/fuzz-paths.test.ts.)
@@ -9,7 +9,7 @@ import { fn, gatewayUrl, waitFor } from './support/gateway.js';
 import { containersOf, docker, report, run } from './support/functions.js';
 
 const sampleFunctions = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
-const services = ['gateway', 'queue-worker', 'nats', 'prometheus', 'alertmanager', ...sampleFunctions];
+const services = ['gateway', 'queue-worker', 'connector', 'nats', 'prometheus', 'alertmanager', ...sampleFunctions];
 
 interface ServiceSpec {
   Spec: {
@@ -82,13 +82,13 @@ describe('least privilege', () => {
     await docker('exec', echoit!, 'sh', '-c', 'echo x > /tmp/rel-probe && rm /tmp/rel-probe');
   });
 
-  it('only the gateway and the queue worker mount the Docker socket', async () => {
+  it('only the gateway, the queue worker and the event connector mount the Docker socket', async () => {
     const holders: string[] = [];
     for (const service of services) {
       const mounts = (await spec(service)).Spec.TaskTemplate.ContainerSpec.Mounts ?? [];
       if (mounts.some((m) => m.Source === '/var/run/docker.sock')) holders.push(service);
     }
-    expect(holders).toEqual(['gateway', 'queue-worker']);
+    expect(holders).toEqual(['gateway', 'queue-worker', 'connector']);
   });
 });
 

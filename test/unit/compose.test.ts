@@ -32,7 +32,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('labels every sample function function=true as container and service label, reachable without a VIP', () => {
-    const functions = services.filter(([name]) => !['gateway', 'queue-worker', 'nats', 'prometheus', 'alertmanager'].includes(name));
+    const functions = services.filter(([name]) => !['gateway', 'queue-worker', 'connector', 'nats', 'prometheus', 'alertmanager'].includes(name));
     expect(functions.map(([name]) => name).sort()).toEqual(
       ['base64', 'decodebase64', 'echoit', 'hubstats', 'markdown', 'nodeinfo', 'webhookstash', 'wordcount'],
     );
@@ -49,12 +49,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('keeps NATS off the functions network: only the gateway and the queue worker reach it', () => {
+  it('keeps NATS off the functions network: only the gateway, the queue worker and the connector reach it', () => {
     const on = (name: string) => (compose.services[name] as { networks?: string[] } | undefined)?.networks ?? [];
     expect(on('nats')).toEqual(['nats']);
     const reach = services.filter(([name]) => on(name).includes('nats')).map(([name]) => name).sort();
-    expect(reach).toEqual(['gateway', 'nats', 'queue-worker']);
-    // The worker is the gateway's image with another entry point.
+    expect(reach).toEqual(['connector', 'gateway', 'nats', 'queue-worker']);
+    // The worker and the connector are the gateway's image with other entry points.
     expect(compose.services['queue-worker']?.image).toBe(compose.services.gateway?.image);
+    expect(compose.services.connector?.image).toBe(compose.services.gateway?.image);
   });
 });

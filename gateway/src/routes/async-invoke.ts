@@ -92,7 +92,7 @@ function isHttpUrl(text: string): boolean {
 const DRAIN_LIMIT = 16 * 1024 * 1024;
 
 /** The whole body, refused with 413 as soon as it passes `limit`. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -14,6 +14,7 @@ import { keyOf, ProviderError, type FunctionRef } from '../provider/types.js';
 import { ALERT_FUNCTION_LABEL, type Alert, type AlertPayload } from './alert-payload.js';
 import { applyReplicas, limitsFor, locked, nameOf, type ScalingContext } from './context.js';
 import { stepDown, stepUp } from './policy.js';
+import { isQueueScaled } from './queue-policy.js';
 
 export interface AlertOutcome {
   /** The function named by the alert(s); undefined when the alert names none. */
@@ -107,6 +108,10 @@ export class AlertScaler {
     }
     const limits = limitsFor(this.context, ref, entry.status.labels);
     const from = entry.status.replicas;
+    if (isQueueScaled(entry.status.labels)) {
+      log.debug({ function: name, status }, `alert for ${name} ignored: it scales on its queue (com.openfaas.scale.type=queue)`);
+      return { ...base, action: 'unchanged', from, to: from, reason: 'scales on its queue (com.openfaas.scale.type=queue)' };
+    }
     if (!limits.alertScaling) {
       log.info({ function: name, status }, `alert for ${name} ignored: com.openfaas.scale.factor is 0`);
       return { ...base, action: 'unchanged', from, to: from, reason: 'alert scaling off (com.openfaas.scale.factor=0)' };
@@ -129,7 +134,7 @@ export class AlertScaler {
       await applyReplicas(this.context, ref, to, {
         ifReplicas: from,
         state: { [STEPPED_UP_AT]: String(clock.now()), [ALERTS_SEEN]: JSON.stringify([...seen, ...fresh].slice(-REMEMBERED_ALERTS)) },
-      });
+      }, 'rate');
       this.context.activity.touch(keyOf(ref));
       log.info({ function: name, from, to, max: limits.max }, `scaled ${name} up from ${from} to ${to} replicas (alert firing)`);
       return { ...base, action: 'scaled', from, to, reason: 'firing' };
@@ -140,7 +145,7 @@ export class AlertScaler {
       if (entry.state[STEPPED_UP_AT]) await applyReplicas(this.context, ref, from, { ifReplicas: from, state: clear });
       return { ...base, action: 'unchanged', from, to, reason: from === 0 ? 'asleep (0 replicas)' : `at or below the minimum (${limits.min})` };
     }
-    await applyReplicas(this.context, ref, to, { ifReplicas: from, state: clear });
+    await applyReplicas(this.context, ref, to, { ifReplicas: from, state: clear }, 'rate');
     log.info({ function: name, from, to }, `scaled ${name} down from ${from} to ${to} replicas (alert resolved)`);
     return { ...base, action: 'scaled', from, to, reason: 'resolved' };
   }

@@ -2,7 +2,7 @@
 // per-function lock, the activity log and the clock.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { scalingEventOf, type ScalingEvent } from '../metrics.js';
+import { scalingEventOf, type ScalingEvent, type ScalingReason } from '../metrics.js';
 import type { FunctionView } from '../functions/view.js';
 import { qualifiedName } from '../functions/names.js';
 import { keyOf, type FunctionRef, type Provider, type ScaleOptions } from '../provider/types.js';
@@ -23,6 +23,8 @@ export type ScalingSettings = Pick<
   | 'IDLE_CHECK_INTERVAL'
   | 'WAKE_TIMEOUT'
   | 'DEFAULT_NAMESPACE'
+  | 'QUEUE_SCALE_INTERVAL'
+  | 'QUEUE_SCALE_DOWN_DELAY'
 >;
 
 /**
@@ -49,7 +51,7 @@ export interface ScalingContext {
 }
 
 export interface ScalingEventSink {
-  recordScalingEvent(name: string, event: ScalingEvent): void;
+  recordScalingEvent(name: string, event: ScalingEvent, reason?: ScalingReason): void;
 }
 
 /** The function's name in logs and alerts. */
@@ -70,10 +72,10 @@ export function limitsFor(context: ScalingContext, ref: FunctionRef, labels: Rec
 }
 
 /** Scales through the provider, then re-reads the function so the view (and the proxy) see the change at once. */
-export async function applyReplicas(context: ScalingContext, ref: FunctionRef, replicas: number, options?: ScaleOptions): Promise<void> {
+export async function applyReplicas(context: ScalingContext, ref: FunctionRef, replicas: number, options?: ScaleOptions, reason?: ScalingReason): Promise<void> {
   const before = context.functions.get(ref)?.status.replicas;
   await context.provider.scale(ref, replicas, options);
-  if (before !== undefined && before !== replicas) context.events?.recordScalingEvent(nameOf(context, ref), scalingEventOf(before, replicas));
+  if (before !== undefined && before !== replicas) context.events?.recordScalingEvent(nameOf(context, ref), scalingEventOf(before, replicas), reason);
   await context.functions.refresh(ref).catch((error: unknown) =>
     context.log.warn({ err: error, function: nameOf(context, ref) }, 'could not re-read the function after scaling'),
   );

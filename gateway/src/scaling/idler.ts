@@ -11,6 +11,7 @@
 import { keyOf, type FunctionRef } from '../provider/types.js';
 import { applyReplicas, limitsFor, locked, nameOf, type ScalingContext } from './context.js';
 import type { Waker } from './wake.js';
+import { isQueueScaled } from './queue-policy.js';
 
 export class Idler {
   private timer: NodeJS.Timeout | undefined;
@@ -46,7 +47,8 @@ export class Idler {
     for (const { status } of functions.list()) {
       if (status.replicas === 0 || this.waker.isWaking(status)) continue;
       const limits = limitsFor(this.context, status, status.labels);
-      if (!limits.scaleToZero) continue;
+      // A queue-scaled function sleeps when its queue has been empty long enough: queue-scaler.ts decides.
+      if (!limits.scaleToZero || isQueueScaled(status.labels)) continue;
       const idleMs = activity.idleFor(keyOf(status));
       if (idleMs !== undefined && idleMs >= limits.idleSeconds * 1000) sleepers.push(this.putToSleep({ name: status.name, namespace: status.namespace }, limits.idleSeconds));
     }
@@ -73,7 +75,7 @@ export class Idler {
       }
       const entry = await this.context.functions.refresh(ref);
       if (!entry || entry.status.replicas === 0) return;
-      await applyReplicas(this.context, ref, 0, { ifReplicas: entry.status.replicas });
+      await applyReplicas(this.context, ref, 0, { ifReplicas: entry.status.replicas }, 'idle');
       log.info({ function: name, from: entry.status.replicas, idleSeconds: Math.round(idleMs / 1000) }, `scaled ${name} to zero after ${Math.round(idleMs / 1000)} s without invocations`);
     }).catch((error: unknown) => log.error({ err: error, function: name }, `scaling ${name} to zero failed`));
   }

@@ -6,6 +6,7 @@
 //   manual.ts      a replica count asked for by hand
 //   wake.ts        wake a function with no ready instance, deduplicated
 //   idler.ts       scale idle functions to zero
+//   queue-scaler.ts  scale functions labelled for it on their pending messages (queue-policy.ts)
 // The HTTP routes that reach them are routes/alert.ts and routes/scale-function.ts.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -21,6 +22,7 @@ import { Idler } from './idler.js';
 import { KeyedLock } from './keyed-lock.js';
 import { scaleManually, type ScaleRequest, type ScaleResult } from './manual.js';
 import { Waker } from './wake.js';
+import { QueueScaler, type QueueScalerOptions } from './queue-scaler.js';
 
 export { WakeTimeoutError } from './wake.js';
 export type { AlertOutcome } from './alerts.js';
@@ -39,6 +41,8 @@ export interface ScalerDeps {
   history?: InvocationHistory;
   /** Told of every replica change (the gateway's metrics). */
   events?: ScalingEventSink;
+  /** Queue-depth scaling (com.openfaas.scale.type=queue): the functions' backlog in JetStream; none: off. */
+  queue?: Omit<QueueScalerOptions, 'intervalMs' | 'scaleDownDelayMs'>;
 }
 
 export interface Scaler {
@@ -68,6 +72,7 @@ export class AutoScaler implements Scaler {
   readonly alerts: AlertScaler;
   readonly waker: Waker;
   readonly idler: Idler;
+  readonly queue: QueueScaler | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(deps: ScalerDeps) {
@@ -87,6 +92,9 @@ export class AutoScaler implements Scaler {
     this.alerts = new AlertScaler(this.context);
     this.waker = new Waker(this.context);
     this.idler = new Idler(this.context, this.waker);
+    this.queue = deps.queue
+      ? new QueueScaler(this.context, this.waker, { ...deps.queue, intervalMs: deps.config.QUEUE_SCALE_INTERVAL * 1000, scaleDownDelayMs: deps.config.QUEUE_SCALE_DOWN_DELAY * 1000 })
+      : undefined;
   }
 
   handleAlerts(payload: AlertPayload): Promise<AlertOutcome[]> {
@@ -110,10 +118,12 @@ export class AutoScaler implements Scaler {
       if (!entry) this.context.activity.forget(keyOf(ref));
     });
     this.idler.start();
+    this.queue?.start();
   }
 
   stop(): void {
     this.idler.stop();
+    this.queue?.stop();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
   }

@@ -36,7 +36,7 @@ export async function scaleManually(context: ScalingContext, ref: FunctionRef, r
     if (request.replicas > limits.max) {
       throw new HttpError(400, `invalid request: replicas: ${request.replicas} is above the maximum of ${name} (${limits.max}; labels com.openfaas.scale.max, com.faas.max_replicas)`);
     }
-    if (request.replicas !== from) await applyReplicas(context, ref, request.replicas);
+    if (request.replicas !== from) await applyReplicas(context, ref, request.replicas, undefined, 'manual');
     // A function scaled by hand starts a fresh idle period.
     context.activity.touch(keyOf(ref));
     context.log.info({ function: name, from, to: request.replicas }, `scaled ${name} from ${from} to ${request.replicas} replicas (by request)`);

@@ -67,7 +67,7 @@ export class Waker {
         log.info({ function: name, replicas }, `waking ${name}: scaling from 0 to ${replicas}`);
         try {
           // Only from 0: another gateway waking it at the same moment wins, and this one just waits.
-          await applyReplicas(this.context, ref, replicas, { ifReplicas: 0 });
+          await applyReplicas(this.context, ref, replicas, { ifReplicas: 0 }, 'wake');
           return true;
         } catch (error) {
           if (attempt < 2 && error instanceof ProviderError && error.kind === 'conflict') continue;

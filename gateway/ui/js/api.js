@@ -221,3 +221,43 @@ export async function invokeFunction(name, { method, contentType, body, signal }
     text: new TextDecoder().decode(bytes),
   };
 }
+
+/**
+ * A function's topics, schedule, backlog, last runs and queue depth over the window.
+ * @param {string} name
+ * @param {string} window
+ * @returns {Promise<import('./types.js').FunctionEvents>}
+ */
+export async function functionEvents(name, window) {
+  return (await call('GET', `/system/function/${encodeURIComponent(name)}/events?window=${encodeURIComponent(window)}`)).json();
+}
+
+/**
+ * Publishes a body to a NATS subject (POST /system/events/{subject}); answers whatever the gateway said.
+ * @param {string} subject
+ * @param {string} body
+ * @param {string} contentType
+ * @returns {Promise<{status: number, json: any, text: string}>}
+ */
+export async function publishEvent(subject, body, contentType) {
+  try {
+    const res = await fetch(apiUrl(`/system/events/${encodeURIComponent(subject)}`), {
+      method: 'POST',
+      cache: 'no-store',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': contentType || 'text/plain' },
+      body,
+    });
+    const text = await res.text();
+    /** @type {any} */
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = null;
+    }
+    return { status: res.status, json, text };
+  } catch (err) {
+    return { status: 0, json: null, text: err instanceof Error ? err.message : String(err) };
+  }
+}

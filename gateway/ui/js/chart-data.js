@@ -23,6 +23,7 @@ import { clockShift, joinLive, mergeEvents, pointsOf, statsOf, totalRate } from 
  * @property {ChartEvent[]} events
  * @property {number | null} historyEnd where the history ends and the live part begins; null: no history
  * @property {number} historyPoints rate points from history in the window
+ * @property {Point[]} [queue] pending messages (events panel), drawn on a scale of its own
  */
 
 /**

@@ -91,6 +91,27 @@ export function stepPath(points, x, y, endX) {
 }
 
 /**
+ * Pending messages (when the function has had any in the window): a step line
+ * on a scale of its own, its top value written at the upper left.
+ * @param {ChartData} data
+ * @param {(t: number) => number} x
+ * @param {number} bottom
+ * @param {number} left
+ * @returns {SVGElement[]}
+ */
+function queueLine(data, x, bottom, left) {
+  const points = data.queue ?? [];
+  const peak = Math.max(0, ...points.map((p) => p.v ?? 0));
+  if (peak === 0) return [];
+  const top = niceCeil(peak);
+  const y = scale(0, top, bottom, MAIN.top);
+  return [
+    s('path', { class: 'queue-line', d: stepPath(points, x, y, x(data.end)), 'data-peak': peak }),
+    s('text', { class: 'axis axis-queue', x: left + 4, y: MAIN.top + 10 }, `pending (top ${top})`),
+  ];
+}
+
+/**
  * @param {{labelledBy: string}} options
  * @returns {{el: SVGSVGElement, update: (data: ChartData, windowName: string) => void, dispose: () => void}}
  */
@@ -186,6 +207,7 @@ export function createChart({ labelledBy }) {
       s('path', { class: 'replicas-desired', d: stepPath(data.replicas, x, yRep, right), 'data-values': stepsOf(data.replicas).join(',') }),
       s('path', { class: 'replicas-available', d: stepPath(data.available, x, yRep, right), 'data-values': stepsOf(data.available).join(',') }),
       s('path', { class: 'duration-line', d: linePath(data.duration, x, yDur) }),
+      ...queueLine(data, x, mainBottom, left),
       availableTail && availableTail.v !== null ? s('circle', { class: 'dot-replicas', cx: x(availableTail.t), cy: yRep(availableTail.v), r: 3 }) : null,
       rateTail && rateTail.v !== null ? s('circle', { class: 'dot-rate', cx: x(rateTail.t), cy: yRate(rateTail.v), r: 3 }) : null,
       hasData ? null : s('text', { class: 'axis chart-empty', x: (left + right) / 2, y: MAIN.top + MAIN.height / 2, 'text-anchor': 'middle' }, 'collecting data…'),

@@ -122,6 +122,39 @@
  * @property {number} [count]
  */
 
+/**
+ * One run of a function by an event (GET /system/function/{name}/events, `runs`).
+ * @typedef {object} EventRun
+ * @property {number} at ms since the epoch
+ * @property {'topic' | 'schedule'} trigger
+ * @property {string} subject
+ * @property {'at-most-once' | 'durable' | 'schedule'} delivery
+ * @property {number} status
+ * @property {'success' | 'failure' | 'retry' | 'dead_letter'} outcome
+ * @property {number} durationMs
+ * @property {number} attempt
+ * @property {string} callId
+ * @property {string} [reason]
+ */
+
+/**
+ * GET /system/function/{name}/events
+ * @typedef {object} FunctionEvents
+ * @property {string} name
+ * @property {string[]} topics
+ * @property {'at-most-once' | 'durable'} delivery
+ * @property {{expression: string, next: string[]} | null} schedule
+ * @property {string[]} problems
+ * @property {{type: 'queue' | 'rate', target: number}} scaling
+ * @property {{async: number, topic: number, schedule: number, total: number} | null} pending
+ * @property {EventRun[] | null} runs newest first
+ * @property {Pair[] | null} queue pending messages over the window
+ * @property {string} window
+ * @property {number} start
+ * @property {number} end
+ * @property {number} step
+ */
+
 /** A view the router shows: its element and what to stop when it goes. @typedef {{el: HTMLElement, dispose: () => void}} View */
 
 export {};

@@ -14,6 +14,7 @@ import { DEFAULT_WINDOW, WINDOWS, statsOf, windowOf } from '../history.js';
 import { instanceRows, nodeSummary, unavailableReasonOf } from '../instances.js';
 import { invokePanel } from './invoke.js';
 import { logsPanel } from './logs.js';
+import { eventsPanel } from './events-panel.js';
 
 /**
  * @typedef {import('../types.js').FunctionStatus} FunctionStatus
@@ -100,6 +101,7 @@ export function functionView(name) {
       chosenWindow = value;
       render();
       history.reload();
+      eventsCard.reload();
     },
   });
 
@@ -210,6 +212,9 @@ export function functionView(name) {
 
   const logs = logsPanel(name);
   disposers.push(logs.dispose);
+  // Topics, schedule, runs by events, and the queue depth drawn on the chart.
+  const eventsCard = eventsPanel(name, () => chosenWindow, () => render());
+  disposers.push(eventsCard.dispose);
 
   function renderHistoryStatus() {
     const { state } = history;
@@ -302,6 +307,8 @@ export function functionView(name) {
       windowMs: window.ms,
       now: Date.now(),
     });
+    const queue = eventsCard.queue(window.ms, Date.now());
+    data.queue = queue;
     chart.update(data, window.name);
     chart.el.setAttribute('data-history-window', shown && !history.state.error ? shown.window : '');
     const duration = statsOf(data.duration);
@@ -312,6 +319,7 @@ export function functionView(name) {
       h('span', { class: 'key key-available' }, `Available replicas ${available}`),
       h('span', { class: 'key key-duration' }, `Mean duration ${formatSeconds(duration.last)}`),
     );
+    if (queue.some((p) => (p.v ?? 0) > 0)) caption.append(h('span', { class: 'key key-queue' }, `Pending messages ${queue.at(-1)?.v ?? 0}`));
     const state = scalingState(fn, scaling);
     stateLine.textContent = state.text;
     stateLine.className = `scaling-state state-${state.cls}`;
@@ -355,7 +363,7 @@ export function functionView(name) {
         tasksCard,
         h('section', { class: 'card', 'aria-labelledby': 'scale-title' }, h('h2', { id: 'scale-title' }, 'Scale'), scaleForm, scaleError, scalingNote),
       ),
-      h('div', { class: 'col' }, invokePanel(name), logs.el),
+      h('div', { class: 'col' }, eventsCard.el, invokePanel(name), logs.el),
     ),
     dialog,
   );

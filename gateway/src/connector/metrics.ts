@@ -1,0 +1,69 @@
+// The connector's metrics (its /metrics also carries the invocation core's
+// gateway_function_invocation_total for the calls it makes, so event load
+// counts towards rate-based autoscaling like synchronous load).
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Trigger = 'topic' | 'schedule';
+export type EventOutcome = 'success' | 'failure' | 'retry' | 'dead_letter' | 'dropped';
+
+export class ConnectorMetrics {
+  readonly registry = new Registry();
+  /** Messages the connector took from NATS, by the subject subscribed to (a pattern: wildcards stay as they are, so the labels stay few). */
+  readonly received: Counter<'subject' | 'delivery'>;
+  readonly invocations: Counter<'function_name' | 'trigger' | 'outcome'>;
+  readonly redeliveries: Counter<'function_name' | 'trigger'>;
+  readonly ticks: Counter<'function_name'>;
+  readonly inflight: Gauge<'function_name'>;
+  /** From the message being stored (durable, schedule) or published (at-most-once, when its publisher said when) to the invocation starting. */
+  readonly delay: Histogram<'delivery'>;
+
+  constructor(subscriptions: () => Array<{ subject: string; delivery: string; functions: number }>) {
+    this.received = new Counter({
+      name: 'events_messages_received_total',
+      help: 'Messages the connector received, by subscribed subject and delivery (at-most-once, durable, schedule); a durable message counts once per subscribed function',
+      labelNames: ['subject', 'delivery'],
+      registers: [this.registry],
+    });
+    this.invocations = new Counter({
+      name: 'events_invocations_total',
+      help: 'Invocations made for events, by function, trigger (topic, schedule) and outcome: success (2xx), failure (another final answer), retry (to be tried again), dead_letter (attempts exhausted, or the function is gone), dropped (at-most-once: the function had too many waiting)',
+      labelNames: ['function_name', 'trigger', 'outcome'],
+      registers: [this.registry],
+    });
+    this.redeliveries = new Counter({
+      name: 'events_redeliveries_total',
+      help: 'Deliveries of a durable message or tick that had been delivered before (retries, and at-least-once repeats after a restart)',
+      labelNames: ['function_name', 'trigger'],
+      registers: [this.registry],
+    });
+    this.ticks = new Counter({
+      name: 'events_schedule_ticks_total',
+      help: 'Ticks of a schedule this connector published (every replica publishes each tick; JetStream keeps one)',
+      labelNames: ['function_name'],
+      registers: [this.registry],
+    });
+    this.inflight = new Gauge({
+      name: 'events_inflight',
+      help: 'Invocations for events this connector is making now',
+      labelNames: ['function_name'],
+      registers: [this.registry],
+    });
+    this.delay = new Histogram({
+      name: 'events_delivery_delay_seconds',
+      help: 'From a message being stored (durable, schedule) to its invocation starting',
+      labelNames: ['delivery'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'events_subscriptions',
+      help: 'Functions subscribed now, by subject and delivery (schedules: subject cron-function)',
+      labelNames: ['subject', 'delivery'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of subscriptions()) this.set({ subject: s.subject, delivery: s.delivery }, s.functions);
+      },
+    });
+  }
+}
