@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the compose file of a stack's namespace networks: N overlay networks
-# (ns-1 .. ns-N) that the gateway and the queue worker are on from the start.
+# (ns-1 .. ns-N) that the gateway, the queue worker and the event connector
+# (everything that invokes functions) are on from the start.
 # Creating a namespace claims a free one; deleting it frees it. They are part
 # of the stack because Swarm gives a service's containers their addresses on
 # the networks named in its spec only: a network joined later with
@@ -20,6 +21,8 @@ services:
   gateway:
     networks: [$names]
   queue-worker:
+    networks: [$names]
+  connector:
     networks: [$names]
 networks:
 YAML

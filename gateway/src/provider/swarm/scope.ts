@@ -2,9 +2,10 @@
 // default namespace's) and its stack's namespace networks (slots a namespace
 // claims). Everything the gateway creates carries the scope's labels; a
 // function is one of its functions only when it is on one of these networks,
-// so another stack's functions are invisible to it. The gateway's service
-// (and the queue worker's) is on every namespace network, so it reaches the
-// functions of every namespace while they cannot reach each other.
+// so another stack's functions are invisible to it. The services that invoke
+// functions (gateway, queue worker, connector) are on every namespace
+// network: they reach the functions of every namespace, which cannot reach
+// each other.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
@@ -74,9 +75,9 @@ export class SwarmScope {
 
   /**
    * The namespace networks of this stack, by slot number. They are declared
-   * with the stack (deploy_stack.sh, NAMESPACE_SLOTS), so the gateway's and
-   * the queue worker's services are on all of them from the start: Swarm
-   * gives every container its address. (Joining a network later with
+   * with the stack (deploy_stack.sh, NAMESPACE_SLOTS), so the services that
+   * invoke functions are on all of them from the start: Swarm gives every
+   * container its address. (Joining a network later with
    * `docker network connect` does not go through Swarm's allocator for a
    * service's container; a function's task can then be given the same
    * address, and fails with "Address already in use".)
