@@ -296,8 +296,8 @@ case "$REGISTRY_MODE" in
       || die "the stack's registry does not answer on http://$CLUSTER_ADDRESS:$REGISTRY_PORT/v2/ after 120 s (docker service ps ${STACK_NAME}_registry; is CLUSTER_ADDRESS right?)"
     pushed_from=$SECONDS
     for name in "${project_images[@]}"; do push_image "$FAAS_REPO/$name:$FAAS_TAG" "$registry/$FAAS_REPO/$name:$FAAS_TAG"; done
-    # Stand-ins made here (no registry digest) travel the same way; official images come from their registry.
-    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE; do
+    # Stand-ins made here (Prometheus, AlertManager, NATS: no registry digest) travel the same way; official images come from their registry.
+    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE NATS_IMAGE; do
       if only_here "${!var}"; then
         push_image "${!var}" "$registry/${!var}"
         export "$var=$registry/${!var}"
@@ -315,7 +315,7 @@ case "$REGISTRY_MODE" in
       say "pushing $FAAS_REPO/$name:$FAAS_TAG (built here)"
       push_image "$FAAS_REPO/$name:$FAAS_TAG" "$FAAS_REPO/$name:$FAAS_TAG"
     done
-    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE; do
+    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE NATS_IMAGE; do
       if only_here "${!var}"; then
         # (Pushed on every deploy: cheap when the registry has it, right when it lost it.)
         target=$FAAS_REPO/${!var#*/}

@@ -78,7 +78,7 @@ export function eventsPanel(name, currentWindow, onUpdate) {
       },
     },
     h('div', { class: 'field' }, h('label', { for: subjectId }, 'Subject'), subject),
-    h('div', { class: 'field' }, h('label', { for: bodyId }, 'Body'), body),
+    h('div', { class: 'field' }, h('label', { for: bodyId }, 'Message'), body),
     h('div', { class: 'actions' }, send),
     result,
   );
