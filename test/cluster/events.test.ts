@@ -1,0 +1,117 @@
+// Events on the cluster: a function subscribed to a subject runs on the
+// worker (the connector runs on a manager), messages published through
+// either gateway reach it once each, in a namespace too; and a schedule
+// with a connector on each manager runs every tick once.
+import { afterAll, describe, expect, it } from 'vitest';
+import { recorderSpec, type Record } from '../e2e/support/events.js';
+import { authHeader, fn, systemFetch, version, waitFor } from '../e2e/support/gateway.js';
+import { manager, nodes, report, sleep, tasks } from './support/cluster.js';
+
+const NS = 'clt-events';
+const ordered = 'clt-evorders';
+const ticking = 'clt-evcron';
+const WATCHDOG = `127.0.0.1:5000/swarmfaas/watchdog:${version}`;
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+});
+
+async function gateways(): Promise<string[]> {
+  return (await nodes()).filter((n) => n.manager).map((n) => `http://${n.address}:8080`).sort();
+}
+
+/** A recorder (test/e2e/support/events.ts) on the worker, from the cluster's registry. */
+async function deployRecorder(service: string, annotations: { [k: string]: string }, namespace?: string): Promise<void> {
+  const spec = { ...recorderSpec(service, { annotations }), image: WATCHDOG, constraints: ['node.role == worker'], ...(namespace ? { namespace } : {}) };
+  const res = await systemFetch('/system/functions', { method: 'POST', body: JSON.stringify(spec) });
+  expect(res.status, await res.text()).toBe(202);
+  const qualified = namespace ? `${service}.${namespace}` : service;
+  cleanups.push(async () => {
+    await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: service, namespace: namespace ?? '' }) });
+    await waitFor(`${qualified} gone`, async () => ((await systemFetch(`/system/function/${qualified}`)).status === 404 ? true : undefined), 60_000);
+  });
+  await waitFor(`${qualified} ready`, async () => {
+    const res = await systemFetch(`/system/function/${qualified}`);
+    return res.status === 200 && ((await res.json()) as { availableReplicas: number }).availableReplicas >= 1 ? true : undefined;
+  }, 120_000, 500);
+}
+
+async function recordsOf(qualified: string): Promise<Record[]> {
+  const [gateway] = await gateways();
+  const res = await fetch(`${gateway}/function/${qualified}/calls`, { signal: AbortSignal.timeout(15_000) });
+  if (res.status !== 200) throw new Error(`GET /function/${qualified}/calls answered ${res.status}`);
+  return (await res.json()) as Record[];
+}
+
+async function publishTo(gateway: string, subject: string, body: string): Promise<{ status: number; subscribers?: number }> {
+  const res = await fetch(`${gateway}/system/events/${subject}`, { method: 'POST', body, headers: { ...authHeader(), 'content-type': 'text/plain' }, signal: AbortSignal.timeout(20_000) });
+  const text = await res.text();
+  try {
+    return { status: res.status, ...(JSON.parse(text) as { subscribers?: number }) };
+  } catch {
+    return { status: res.status };
+  }
+}
+
+describe('events on the cluster', () => {
+  it('messages published through either gateway reach a function on the worker once each, in the default namespace and in another', async () => {
+    expect((await systemFetch(`/system/namespace/${NS}`, { method: 'POST', body: '{}' })).status).toBe(201);
+    cleanups.push(() => systemFetch(`/system/namespace/${NS}`, { method: 'DELETE' }));
+    await deployRecorder(ordered, { topic: 'clt.orders' });
+    await deployRecorder(ordered, { topic: 'clt.orders' }, NS);
+    const placed = [...(await tasks(ordered)), ...(await tasks(`${NS}--${ordered}`))].filter((t) => t.desired === 'running').map((t) => t.node);
+    const both = await gateways();
+    // Subscriptions follow Swarm within 2 s; a probe is published until both are in.
+    await waitFor('the connector subscribed both functions', async () => ((await publishTo(both[0]!, 'clt.orders', 'probe')).subscribers === 2 ? true : undefined), 30_000, 250);
+    const run = `c-${Date.now()}`;
+    const sent = 20;
+    const started = Date.now();
+    for (let i = 0; i < sent; i++) {
+      const res = await publishTo(both[i % both.length]!, 'clt.orders', `${run}-${i}`);
+      expect(res.status).toBe(202);
+    }
+    const mine = (r: Record) => r.body.startsWith(run);
+    const got = await waitFor('every message in both functions', async () => {
+      const [inDefault, inNamespace] = await Promise.all([recordsOf(ordered), recordsOf(`${ordered}.${NS}`)]);
+      const a = inDefault.filter(mine);
+      const b = inNamespace.filter(mine);
+      return a.length >= sent && b.length >= sent ? { a, b } : undefined;
+    }, 30_000, 250);
+    const ms = Date.now() - started;
+    await sleep(1_000); // a late duplicate would show now
+    const again = [(await recordsOf(ordered)).filter(mine).length, (await recordsOf(`${ordered}.${NS}`)).filter(mine).length];
+    report([`${sent} messages published through ${both.length} gateways in turn to functions on ${[...new Set(placed)].join(', ')}: received ${again.join(' and ')} (default namespace, ${NS}) in ${ms} ms`]);
+    expect(new Set(placed)).toEqual(new Set(['node-3']));
+    expect(new Set(got.a.map((r) => r.body)).size).toBe(sent);
+    expect(new Set(got.b.map((r) => r.body)).size).toBe(sent);
+    expect(again).toEqual([sent, sent]);
+    expect(got.a.every((r) => r.topic === 'clt.orders')).toBe(true);
+  });
+
+  it('a 6-field schedule with a connector on each manager runs every tick once', async () => {
+    const service = fn('connector');
+    await manager('service', 'scale', '--detach', `${service}=2`);
+    cleanups.push(() => manager('service', 'scale', '--detach', `${service}=1`));
+    const spread = await waitFor('a connector on each manager', async () => {
+      const running = (await tasks(service)).filter((t) => t.state === 'running' && t.desired === 'running').map((t) => t.node);
+      return new Set(running).size === 2 ? running : undefined;
+    }, 120_000, 500);
+    await deployRecorder(ticking, { topic: 'cron-function', schedule: '*/2 * * * * *' });
+    const first = await waitFor('the first tick', async () => {
+      const ticks = (await recordsOf(ticking)).filter((r) => r.scheduledAt);
+      return ticks.length > 0 ? Date.parse(ticks[0]!.scheduledAt!) : undefined;
+    }, 30_000, 250);
+    const windowEnd = first + 16_000;
+    await sleep(windowEnd - Date.now() + 3_000);
+    const ticks = (await recordsOf(ticking)).filter((r) => r.scheduledAt && Date.parse(r.scheduledAt) < windowEnd);
+    const perTick = new Map<string, number>();
+    for (const t of ticks) perTick.set(t.scheduledAt!, (perTick.get(t.scheduledAt!) ?? 0) + 1);
+    const twice = [...perTick].filter(([, n]) => n > 1);
+    const late = ticks.map((t) => t.at - Date.parse(t.scheduledAt!));
+    report([`schedule */2 * * * * * with connectors on ${spread.sort().join(' and ')}: ${perTick.size} ticks in 16 s (expected 8), ${twice.length} run twice; invoked ${Math.min(...late)}-${Math.max(...late)} ms after the tick`]);
+    expect(twice).toEqual([]);
+    expect(perTick.size).toBe(8);
+    expect(Math.max(...late)).toBeLessThan(2_000);
+  }, 240_000);
+});
