@@ -65,16 +65,26 @@ async function errorOf(res) {
  */
 async function call(method, path, body) {
   let res;
-  try {
-    res = await fetch(apiUrl(path), {
-      method,
-      cache: 'no-store',
-      credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    throw new ApiError(0, `The gateway did not answer (${err instanceof Error ? err.message : err}).`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      res = await fetch(apiUrl(path), {
+        method,
+        cache: 'no-store',
+        credentials: 'same-origin',
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      break;
+    } catch (err) {
+      // A read is sent once more: the browser aborts requests in flight when a
+      // network interface changes, which Docker does for every task it starts
+      // or stops on the machine that runs it (boot.js says more).
+      if (method === 'GET' && attempt === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      throw new ApiError(0, `The gateway did not answer (${err instanceof Error ? err.message : err}).`);
+    }
   }
   if (!res.ok) throw await errorOf(res);
   return res;
