@@ -31,15 +31,6 @@ export function requestVars(req: IncomingMessage): Map<string, string | undefine
   return vars;
 }
 
-export function requestEnv(req: IncomingMessage, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base };
-  for (const [name, value] of requestVars(req)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return env;
-}
-
 /** Request headers in Go's http.Header shape (canonical name -> values), for marshal_request. */
 export function goHeader(req: IncomingMessage): Record<string, string[]> {
   const header: Record<string, string[]> = {};

@@ -76,12 +76,6 @@ export class SpillBuffer {
     await this.file?.handle.close();
   }
 
-  /** Reads `source` to its end (tests; classic mode feeds write() itself). */
-  async consume(source: Readable): Promise<void> {
-    for await (const chunk of source as AsyncIterable<Buffer>) await this.write(chunk);
-    await this.end();
-  }
-
   /** Writes everything held to `target` (not ending it). */
   async writeTo(target: Writable): Promise<void> {
     for (const chunk of this.chunks) target.write(chunk);

@@ -85,7 +85,6 @@ export function processTable(): ProcInfo[] {
   return out;
 }
 
-export const childrenOfThisProcess = () => processTable().filter((p) => p.ppid === process.pid);
 /** Children and grandchildren: classic mode's processes are the spawner's children. */
 export const descendantsOfThisProcess = () => {
   const table = processTable();

@@ -340,7 +340,8 @@ export class AsyncQueue {
   }
 }
 
-async function addStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0] & { name: string }): Promise<void> {
+/** Makes a stream unless it exists; another gateway or worker making it at the same moment is fine. */
+export async function addStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0] & { name: string }): Promise<void> {
   try {
     await jsm.streams.info(config.name);
     return;

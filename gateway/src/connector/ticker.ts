@@ -5,7 +5,7 @@
 // restarted, never run a tick twice.
 import type { ScheduledFunction } from '../events/triggers.js';
 import { tickId } from '../events/triggers.js';
-import { EventStreams } from '../events/streams.js';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { nameOf, type HandlerDeps } from './handler.js';
 
 /** A timer further off than this is set in steps (setTimeout holds at most ~24.8 days, and a clock may be moved). */
@@ -52,7 +52,7 @@ export class Ticker {
     try {
       await streams.ensure();
       const { js } = await queue.handles(1_000);
-      const headers = EventStreams.idHeaders(tickId(this.job.ref, tick));
+      const headers = natsHeaders();
       headers.set('X-Scheduled-At', new Date(tick).toISOString());
       await js.publish(this.job.subject, new Uint8Array(0), { headers, msgID: tickId(this.job.ref, tick), timeout: 3_000 });
       metrics.ticks.inc({ function_name: this.name });

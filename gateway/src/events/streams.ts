@@ -13,8 +13,7 @@
 //                ("faas-runs.<namespace>.<name>"), for the UI
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
-import { isStreamMissing, QueueUnavailable, type AsyncQueue } from '../async/queue.js';
-import { tokenToName } from '../async/message.js';
+import { addStream, isStreamMissing, QueueUnavailable, type AsyncQueue } from '../async/queue.js';
 import type { FunctionRef } from '../provider/types.js';
 import { functionSubject } from './triggers.js';
 
@@ -181,34 +180,6 @@ export class EventStreams {
       throw unavailable(error);
     }
     return runs;
-  }
-
-  /** A message id header set for a publish. */
-  static idHeaders(id: string) {
-    const h = natsHeaders();
-    h.set('Nats-Msg-Id', id);
-    return h;
-  }
-}
-
-/** The function a "<prefix>.<namespace>.<name>" subject belongs to. */
-export function refOfStreamSubject(subject: string): FunctionRef | undefined {
-  const parts = subject.split('.');
-  if (parts.length !== 3) return undefined;
-  return { namespace: tokenToName(parts[1]!), name: tokenToName(parts[2]!) };
-}
-
-async function addStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0] & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.info(config.name);
-    return;
-  } catch (error) {
-    if (!isStreamMissing(error)) throw error;
-  }
-  try {
-    await jsm.streams.add(config);
-  } catch (error) {
-    if (!(error instanceof JetStreamApiError && /already in use|already exists/i.test(error.message))) throw error;
   }
 }
 

@@ -59,11 +59,12 @@ export class CallbackSender {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
     if (isIP(host)) await this.guard.check(host);
     let last: Error = new Error('not tried');
+    const body = Buffer.from(answer.body);
+    const timeoutMs = this.settings.ASYNC_CALLBACK_TIMEOUT * 1000;
     for (let attempt = 1; attempt <= this.settings.ASYNC_CALLBACK_ATTEMPTS; attempt++) {
       onAttempt?.();
       try {
-        const timeoutMs = this.settings.ASYNC_CALLBACK_TIMEOUT * 1000;
-        const res = await request(url, { method: 'POST', headers, body: Buffer.from(answer.body), dispatcher: this.agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+        const res = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
         await res.body.dump();
         if (!receiverFailed(res.statusCode)) return res.statusCode;
         last = new Error(`the callback receiver answered ${res.statusCode}`);

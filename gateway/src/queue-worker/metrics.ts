@@ -8,8 +8,6 @@ import type { FunctionRef } from '../provider/types.js';
 
 export type Counts = () => Promise<Array<{ ref: FunctionRef; count: number }>>;
 
-export type AsyncOutcome = 'success' | 'failure' | 'dead_letter';
-
 export class WorkerMetrics {
   readonly registry = new Registry();
   readonly invocations: Counter<'function_name' | 'outcome'>;

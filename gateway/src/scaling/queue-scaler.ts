@@ -68,11 +68,6 @@ export class QueueScaler {
     }
   }
 
-  /** The backlog of one function as last read (undefined: not read yet). */
-  pendingOf(ref: FunctionRef): number | undefined {
-    return this.last.get(keyOf(ref))?.pending;
-  }
-
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.pass(), Math.max(100, this.options.intervalMs));

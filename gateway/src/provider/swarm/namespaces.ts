@@ -45,7 +45,7 @@ export class SwarmNamespaces {
   async networks(): Promise<Map<string, string>> {
     const map = new Map([[await this.scope.id(), this.options.defaultNamespace]]);
     for (const [name, config] of await this.latestConfigs()) {
-      const network = config.Spec?.Labels?.[NETWORK_LABEL];
+      const network = claimedNetwork(config);
       if (network && name !== this.options.defaultNamespace) map.set(network, name);
     }
     return map;
@@ -54,7 +54,7 @@ export class SwarmNamespaces {
   /** The network ID of a namespace, or undefined when there is no such namespace. */
   async networkOf(name: string): Promise<string | undefined> {
     if (name === this.options.defaultNamespace) return this.scope.id();
-    return (await this.latestConfigs()).get(name)?.Spec?.Labels?.[NETWORK_LABEL];
+    return claimedNetwork((await this.latestConfigs()).get(name));
   }
 
   /**
@@ -67,7 +67,7 @@ export class SwarmNamespaces {
     for (;;) {
       const configs = await this.latestConfigs();
       if (configs.has(namespace.name)) throw new ProviderError('conflict', `namespace ${namespace.name} already exists`);
-      const claimed = new Set([...configs.values()].map((c) => c.Spec?.Labels?.[NETWORK_LABEL]));
+      const claimed = new Set([...configs.values()].map(claimedNetwork));
       const free = slots.find((slot) => !claimed.has(slot.Id));
       if (!free) throw new ProviderError('conflict', noSlotMessage(namespace.name, slots.length));
       const mine = await this.writeMeta(namespace, 1, free.Id);
@@ -81,7 +81,7 @@ export class SwarmNamespaces {
     const configs = await this.latestConfigs();
     const current = configs.get(namespace.name);
     if (!current && namespace.name !== this.options.defaultNamespace) throw new ProviderError('not-found', `namespace ${namespace.name} not found`);
-    await this.writeMeta(namespace, generationOf(current) + 1, current?.Spec?.Labels?.[NETWORK_LABEL]);
+    await this.writeMeta(namespace, generationOf(current) + 1, claimedNetwork(current));
     await this.removeOlderConfigs(namespace.name);
   }
 
@@ -98,7 +98,7 @@ export class SwarmNamespaces {
 
   /** Whether config `mine` holds the network alone, or claimed it first. */
   private async wonClaim(mine: string, network: string): Promise<boolean> {
-    const rivals = [...(await this.latestConfigs()).values()].filter((c) => c.Spec?.Labels?.[NETWORK_LABEL] === network);
+    const rivals = [...(await this.latestConfigs()).values()].filter((c) => claimedNetwork(c) === network);
     const first = rivals.sort((a, b) => (a.CreatedAt ?? '').localeCompare(b.CreatedAt ?? '') || a.ID.localeCompare(b.ID))[0];
     return first?.ID === mine;
   }
@@ -151,6 +151,11 @@ async function nameFor(scope: SwarmScope, namespace: string, generation: number)
 function noSlotMessage(namespace: string, slots: number): string {
   if (slots === 0) return `namespace ${namespace}: this stack has no namespace networks (deploy it with ./deploy_stack.sh, NAMESPACE_SLOTS=8)`;
   return `namespace ${namespace}: all ${slots} namespace networks of this stack are in use; delete a namespace, or redeploy with NAMESPACE_SLOTS=${slots * 2} ./deploy_stack.sh`;
+}
+
+/** The network ID a namespace's config claimed. */
+function claimedNetwork(config: ConfigInfo | undefined): string | undefined {
+  return config?.Spec?.Labels?.[NETWORK_LABEL];
 }
 
 function generationOf(config: ConfigInfo | undefined): number {
