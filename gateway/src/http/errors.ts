@@ -1,6 +1,7 @@
 // One place that maps errors to HTTP answers: handlers throw, this answers.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import { QueueUnavailable } from '../async/queue.js';
 import { ProviderError } from '../provider/types.js';
 import { ValidationError } from '../validation.js';
 
@@ -25,6 +26,7 @@ export function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
   if (error instanceof ValidationError) return 400;
   if (error instanceof ProviderError) return providerStatus[error.kind];
+  if (error instanceof QueueUnavailable) return 503; // NATS away: the gateway is fine, the queue is not
   return 500;
 }
 

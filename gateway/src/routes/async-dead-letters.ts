@@ -7,7 +7,7 @@
 //   DELETE /system/async/dead-letters/{id}          forget it (204)
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { QueueUnavailable, type AsyncQueue } from '../async/queue.js';
+import type { AsyncQueue } from '../async/queue.js';
 import { keyOf, type FunctionRef } from '../provider/types.js';
 import { NAMESPACE_NAME, parseFunctionName, qualifiedName } from '../functions/names.js';
 import { HttpError } from '../http/errors.js';
@@ -24,7 +24,7 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps, queue:
 
   router.get('/system/async/queues', async (ctx) => {
     const q = need();
-    const [queued, dead] = await Promise.all([q.countsByFunction('queue'), q.countsByFunction('dead')].map(answerUnavailable));
+    const [queued, dead] = await Promise.all([q.countsByFunction('queue'), q.countsByFunction('dead')]);
     const rows = new Map<string, { name: string; namespace: string; queued: number; deadLetters: number }>();
     const row = (ref: FunctionRef) => {
       const key = keyOf(ref);
@@ -44,7 +44,7 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps, queue:
     const namespace = ctx.query.namespace;
     if (namespace !== undefined && (Array.isArray(namespace) || !NAMESPACE_NAME.test(namespace))) throw new HttpError(400, 'namespace must be one lower-case DNS label');
     const target = namespace && !ctx.params.name!.includes('.') ? { ...ref, namespace } : ref;
-    const purged = await answerUnavailable(q.purge(target));
+    const purged = await q.purge(target);
     deps.log.info({ function: qualifiedName(target, defaultNamespace), purged }, 'queued calls dropped');
     ctx.body = { name: target.name, namespace: target.namespace, purged };
   });
@@ -54,18 +54,18 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps, queue:
     const limit = optionalInteger(ctx, 'limit', 1, MAX_LIST) ?? 100;
     const after = optionalInteger(ctx, 'after', 0, Number.MAX_SAFE_INTEGER);
     const ref = functionFilter(ctx, defaultNamespace);
-    ctx.body = await answerUnavailable(q.listDeadLetters({ limit, ...(after !== undefined ? { after } : {}), ...(ref ? { ref } : {}) }));
+    ctx.body = await q.listDeadLetters({ limit, ...(after !== undefined ? { after } : {}), ...(ref ? { ref } : {}) });
   });
 
   router.get('/system/async/dead-letters/:id', async (ctx) => {
-    const found = await answerUnavailable(need().getDeadLetter(idOf(ctx)));
+    const found = await need().getDeadLetter(idOf(ctx));
     if (!found) throw new HttpError(404, `no dead letter ${ctx.params.id}`);
     ctx.body = { ...found.letter, headers: found.call.headers, body: Buffer.from(found.call.body).toString('base64') };
   });
 
   router.post('/system/async/dead-letters/:id/replay', async (ctx) => {
     const id = idOf(ctx);
-    const letter = await answerUnavailable(need().replayDeadLetter(id));
+    const letter = await need().replayDeadLetter(id);
     if (!letter) throw new HttpError(404, `no dead letter ${id}`);
     deps.log.info({ id, callId: letter.callId, function: qualifiedName({ name: letter.function, namespace: letter.namespace }, defaultNamespace) }, 'dead letter replayed');
     ctx.status = 202;
@@ -75,18 +75,9 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps, queue:
 
   router.delete('/system/async/dead-letters/:id', async (ctx) => {
     const id = idOf(ctx);
-    if (!(await answerUnavailable(need().deleteDeadLetter(id)))) throw new HttpError(404, `no dead letter ${id}`);
+    if (!(await need().deleteDeadLetter(id))) throw new HttpError(404, `no dead letter ${id}`);
     ctx.status = 204;
   });
-}
-
-async function answerUnavailable<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof QueueUnavailable) throw new HttpError(503, error.message);
-    throw error;
-  }
 }
 
 function idOf(ctx: Context): number {

@@ -9,7 +9,6 @@ import type { IncomingMessage } from 'node:http';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AsyncQueue } from '../async/queue.js';
-import { QueueUnavailable } from '../async/queue.js';
 import { parseFunctionName, qualifiedName } from '../functions/names.js';
 import { HttpError } from '../http/errors.js';
 import type { RouteDeps } from './deps.js';
@@ -32,7 +31,8 @@ export function registerAsyncInvoke(router: Router, deps: RouteDeps, queue: Asyn
     const rest = slash === -1 ? '' : afterPrefix.slice(slash);
     const ref = parseFunctionName(ctx.params.name!, deps.config.DEFAULT_NAMESPACE);
     const name = qualifiedName(ref, deps.config.DEFAULT_NAMESPACE);
-    if (!deps.functions.get(ref)) throw new HttpError(404, `function ${name} not found`);
+    const entry = deps.functions.get(ref);
+    if (!entry) throw new HttpError(404, `function ${name} not found`);
     if (!queue) throw new HttpError(503, 'asynchronous invocations are off (NATS_URL=none)');
 
     const callbackUrl = ctx.get('x-callback-url');
@@ -44,29 +44,24 @@ export function registerAsyncInvoke(router: Router, deps: RouteDeps, queue: Asyn
     const body = await readBody(ctx.req, limit);
 
     // As for synchronous calls: the caller's credentials stay here unless the function asks for them.
-    const labels = deps.functions.get(ref)?.status.labels;
+    const labels = entry.status.labels;
     const { headers, callId, answerHeaders } = invocationHeaders(ctx.req.headers, ctx.req.socket.remoteAddress ?? '', { credentials: labels?.[FORWARD_CREDENTIALS_LABEL] === 'true' });
     // The stored body goes out as one Buffer: its length is set anew then.
     delete headers['content-length'];
-    try {
-      await queue.enqueue(
-        {
-          callId,
-          ref,
-          method: ctx.method,
-          path: rest === '' ? '/' : rest,
-          query: ctx.querystring,
-          headers,
-          ...(callbackUrl ? { callbackUrl } : {}),
-          acceptedAt: Date.now(),
-          body,
-        },
-        randomUUID(),
-      );
-    } catch (error) {
-      if (error instanceof QueueUnavailable) throw new HttpError(503, error.message);
-      throw error;
-    }
+    await queue.enqueue(
+      {
+        callId,
+        ref,
+        method: ctx.method,
+        path: rest === '' ? '/' : rest,
+        query: ctx.querystring,
+        headers,
+        ...(callbackUrl ? { callbackUrl } : {}),
+        acceptedAt: Date.now(),
+        body,
+      },
+      randomUUID(),
+    );
     accepted.inc({ function_name: name });
     // A queued call is use of the function: its idle period (scale to zero) starts again, as for a synchronous call.
     deps.scaler.recordInvocation(ref);
