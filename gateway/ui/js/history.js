@@ -85,7 +85,13 @@ export function joinLive(history, live, value, historyEnd) {
     if (prev && s.t - prev.t > LIVE_GAP_MS) tail.push({ t: prev.t + 1, v: null });
     tail.push({ t: s.t, v: value(s) });
   }
-  return historyEnd === null ? tail : [...history.filter((p) => p.t <= historyEnd), ...tail];
+  if (historyEnd === null) return tail;
+  // Live samples older than the first value Prometheus has (a function it has not scraped yet) stay:
+  // without them a change seen live before the first scrape would vanish from the chart.
+  const known = history.filter((p) => p.t <= historyEnd);
+  const firstKnown = known.find((p) => p.v !== null)?.t ?? Infinity;
+  const lead = live.filter((s) => s.t < firstKnown && s.t <= historyEnd).map((s) => ({ t: s.t, v: value(s) }));
+  return [...lead, ...(lead.length > 0 ? known.filter((p) => p.t >= firstKnown) : known), ...tail];
 }
 
 /**

@@ -43,6 +43,17 @@ describe('history helpers', () => {
     expect(joinLive(history, live.slice(0, 2), (s) => s.replicas, null)).toEqual([{ t: 1500, v: 1 }, { t: 2500, v: 1 }]);
   });
 
+  it('keeps the live samples older than the first value Prometheus has (a function it has not scraped yet)', () => {
+    // Seen live at 1 replica, then scaled to 2; Prometheus's first scrape of the function came after the scale.
+    const history = [{ t: 1000, v: null }, { t: 2000, v: null }, { t: 3000, v: 2 }];
+    const live = [sample(1500, 0, 1), sample(2500, 0, 2, 1), sample(4000, 0, 2)];
+    const joined = joinLive(history, live, (s) => s.replicas, 3000);
+    expect(joined).toEqual([{ t: 1500, v: 1 }, { t: 2500, v: 2 }, { t: 3000, v: 2 }, { t: 4000, v: 2 }]);
+    expect(stepsOf(joined)).toEqual([1, 2]);
+    // No value in the history at all: the live samples alone, none lost.
+    expect(joinLive([{ t: 1000, v: null }], live, (s) => s.replicas, 3000).map((p) => p.v)).toEqual([1, 2, 2]);
+  });
+
   it('names replica changes as the gateway counts them', () => {
     expect([eventKind(1, 5), eventKind(5, 1), eventKind(2, 0), eventKind(0, 1)]).toEqual(['up', 'down', 'zero', 'wake']);
   });
