@@ -97,9 +97,9 @@ export class AsyncCalls {
       } catch (error) {
         const text = String((error as Error).message);
         if (/maximum (messages|bytes) exceeded|maximum messages per subject exceeded/i.test(text)) {
-          const what = /bytes/i.test(text) ? `${limits.bytes} bytes of bodies` : `${limits.messages} calls`;
+          const what = /bytes/i.test(text) ? `${limits.bytes} bytes (label com.openfaas.queue.max-bytes, setting QUEUE_MAX_BYTES)` : `${limits.messages} calls (label com.openfaas.queue.max-messages, setting QUEUE_MAX_MESSAGES)`;
           throw new QueueFull(
-            `function ${call.ref.name} (namespace ${call.ref.namespace}) has ${what} queued, its limit (labels com.openfaas.queue.max-messages, com.openfaas.queue.max-bytes; settings QUEUE_MAX_MESSAGES, QUEUE_MAX_BYTES): try again once the queue worker has made some`,
+            `function ${call.ref.name} (namespace ${call.ref.namespace}) has as much queued as its limit allows, ${what}: try again once the queue worker has made some`,
             RETRY_AFTER_FULL_S,
           );
         }

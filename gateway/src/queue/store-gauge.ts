@@ -48,7 +48,7 @@ function problemOf(jsz: Jsz, budget: number, fullAtPercent: number): string | un
   if (used === undefined) return undefined;
   const percent = (used / max) * 100;
   if (percent < fullAtPercent) return undefined;
-  return `the queue's store is ${percent.toFixed(0)}% full (${used} of ${max} bytes; accepts stop at QUEUE_STORE_FULL_AT=${fullAtPercent}%): try again once the queue has been worked off`;
+  return `the queue's store is ${percent.toFixed(0)}% full (${used} of ${max} bytes, QUEUE_STORE_SIZE; accepts stop at QUEUE_STORE_FULL_AT=${fullAtPercent}%): try again once the queue has been worked off`;
 }
 
 async function readJsz(url: string): Promise<Jsz> {

@@ -23,7 +23,7 @@ class MemoryQueue {
   full: 'function' | 'store' | undefined;
   async enqueue(call: QueuedCall, _id: string, limits: QueueLimits): Promise<number> {
     if (this.down) throw new QueueUnavailable('the queue (NATS JetStream) is not available: no connection');
-    if (this.full === 'function') throw new QueueFull(`function ${call.ref.name} has ${limits.messages} calls queued, its limit`, 5);
+    if (this.full === 'function') throw new QueueFull(`function ${call.ref.name} has as much queued as its limit allows, ${limits.messages} calls`, 5);
     if (this.full === 'store') throw new StoreFull("the queue's store is 95% full", 5);
     this.stored.push(call);
     this.limits.push(limits);
@@ -111,7 +111,7 @@ describe('POST /async-function/{name}', () => {
     queue.full = 'function';
     const refused = await fetch(`${gw.url}/async-function/fn`, { method: 'POST', body: 'x' });
     expect([refused.status, refused.headers.get('retry-after')]).toEqual([429, '5']);
-    expect(await refused.text()).toContain('has 7 calls queued');
+    expect(await refused.text()).toContain('its limit allows, 7 calls');
     queue.full = 'store';
     const full = await fetch(`${gw.url}/async-function/fn`, { method: 'POST', body: 'x' });
     expect([full.status, full.headers.get('retry-after')]).toEqual([503, '5']);

@@ -141,10 +141,10 @@ export class EventConnector {
       }
       this.follow({ ref: job.ref, consumer: name, kind: 'schedule', schedule: job.schedule.expression }, CRON_STREAM, job.subject);
     }
-    // Durable subscriptions need the stream to capture their subject before their first message.
+    // At-most-once subscriptions (a removed one goes at once), then durable ones: their stream must capture the subject before their first message.
+    await this.core.apply(table.core);
     await this.deps.events.captureSubjects(await this.subjectsToCapture(table));
     for (const [name, sub] of table.durable) this.follow({ ref: sub.ref, consumer: name, kind: 'topic' }, EVENTS_STREAM, sub.subject);
-    await this.core.apply(table.core);
     await this.collect(table);
   }
 
