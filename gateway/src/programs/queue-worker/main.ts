@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     nameOf: (ref) => qualifiedName(ref, config.DEFAULT_NAMESPACE),
     log: (error) => log.debug({ err: error }, 'queue depth not read'),
   });
-  const callbacks = new CallbackSender(config, undefined, CallbackGuard.fromSetting(config.ASYNC_CALLBACK_DENY_HOSTS));
+  const callbacks = new CallbackSender(config, CallbackGuard.fromSettings(config));
   const worker = new QueueWorker({ queue, core: gateway.invocations, functions: gateway.functions, callbacks, metrics, log, settings: config });
   worker.start();
 
