@@ -83,6 +83,7 @@ export FAAS_TAG=${FAAS_TAG:-$(project_version)}
 AUTH_USER=admin
 SECRET_USER="${STACK_NAME}_basic-auth-user"
 SECRET_PASSWORD="${STACK_NAME}_basic-auth-password"
+SECRET_METRICS="${STACK_NAME}_metrics-token"
 
 say() { echo "==> $*"; }
 die() { echo "ERROR: $*" >&2; exit 1; }
@@ -132,7 +133,7 @@ if [ "$REMOVE" = 1 ]; then
     done
   fi
   if [ "$PURGE" = 1 ]; then
-    docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" >/dev/null 2>&1 || true
+    docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" "$SECRET_METRICS" >/dev/null 2>&1 || true
     say "credentials deleted"
     # And the secrets made for the functions through /system/secrets.
     for id in $(docker secret ls -q --filter "label=com.swarmfaas.scope=$scope"); do docker secret rm "$id" >/dev/null 2>&1 || true; done
@@ -206,6 +207,12 @@ trap 'rm -f "$namespaces_compose"' EXIT
 scripts/namespace-networks.sh "$NAMESPACE_SLOTS" >"$namespaces_compose"
 compose_files+=(-c "$namespaces_compose")
 [ "$PUBLISH_MONITORING" = 1 ] && compose_files+=(-c docker-compose.monitoring-ports.yml)
+# The token Prometheus shows the queue workers and connectors for their /metrics
+# (they are on the functions' networks): made once, kept across deploys.
+if ! docker secret inspect "$SECRET_METRICS" >/dev/null 2>&1; then
+  head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 | docker secret create "$SECRET_METRICS" - >/dev/null
+  say "generated the metrics token (Docker secret $SECRET_METRICS)"
+fi
 password_created=""
 if [ "$AUTH" = 1 ]; then
   export BASIC_AUTH=true

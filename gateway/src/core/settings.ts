@@ -218,6 +218,9 @@ const schema = z.object({
   /** How long dead letters are kept. */
   ASYNC_DEAD_LETTER_MAX_AGE: seconds.prefault('168h'),
 
+  /** The queue worker's and the connector's /metrics: a file holding the token Prometheus sends (core/metrics-access.ts); empty: open. */
+  METRICS_TOKEN_FILE: z.string().trim().prefault(''),
+
   /** Directory of the web UI's static files. */
   UI_DIR: z.string().trim().prefault(''),
 });

@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import gatewayPackage from '../../../package.json' with { type: 'json' };
 import { AsyncQueue } from '../../queue/async-queue.js';
 import { ConfigError, loadConfig, type Config } from '../../core/settings.js';
+import { metricsGate } from '../../core/metrics-access.js';
 import { EventStreams } from '../../queue/event-streams.js';
 import { buildGateway } from '../gateway/gateway.js';
 import { openProvider } from '../gateway/provider/index.js';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'connector' } });
+  const metricsAllowed = metricsGate(config); // before the provider drops privileges
   const provider = openProvider(config, log);
   // The same wiring as the gateway's; this process never scales a function to zero.
   const gateway = buildGateway({ config: { ...config, SCALE_TO_ZERO: false }, provider, log, version: { release: gatewayPackage.version, sha: process.env.GIT_SHA ?? 'unknown' } });
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
+      if (!metricsAllowed(req, res)) return;
       registry.metrics().then(
         (text) => {
           res.writeHead(200, { 'content-type': registry.contentType });
