@@ -105,10 +105,8 @@ describe('functions cannot reach the ports the stack publishes, on any node', ()
     const monitoring = ['node', ...addresses].flatMap((a) => [`${a}:9090`, `${a}:9093`]);
     expect((await systemFetch(`/system/namespace/${NAMESPACE}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(201);
     removals.push(() => systemFetch(`/system/namespace/${NAMESPACE}`, { method: 'DELETE' }));
-    await deployAttacker('clt-attacker', undefined, targets, monitoring);
-    await deployAttacker('clt-attacker', NAMESPACE, targets, monitoring);
-    const fromDefault = await attack('clt-attacker');
-    const fromNamespace = await attack(`clt-attacker.${NAMESPACE}`);
+    await Promise.all([deployAttacker('clt-attacker', undefined, targets, monitoring), deployAttacker('clt-attacker', NAMESPACE, targets, monitoring)]);
+    const [fromDefault, fromNamespace] = await Promise.all([attack('clt-attacker'), attack(`clt-attacker.${NAMESPACE}`)]);
     const planted = (await catalog()).filter((r) => r.startsWith('planted'));
     const prometheus = await publishedUrl(`${stack}_prometheus`, 9090);
     const fromHost = (await fetch(`${prometheus}/-/healthy`, { signal: AbortSignal.timeout(5_000) })).status;

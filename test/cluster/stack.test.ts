@@ -19,7 +19,11 @@ afterAll(async () => {
 
 describe('the stack on three nodes', () => {
   it('runs every service, with tasks on every node', async () => {
-    const services = await stackServices(stack);
+    // (A suite before this one may have scaled a service back down: its extra task takes a stop grace period to go.)
+    const services = await waitFor('every service at its replicas', async () => {
+      const listed = await stackServices(stack);
+      return listed.every((s) => { const [running, wanted] = s.replicas.split('/'); return running === wanted; }) ? listed : undefined;
+    }, 60_000, 1_000).catch(() => stackServices(stack));
     const perNode: Record<string, string[]> = {};
     for (const { name } of services) {
       for (const task of await tasks(name)) {
