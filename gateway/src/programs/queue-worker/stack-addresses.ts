@@ -11,7 +11,7 @@
 //     only (the first the worker and the service share), but
 //     `tasks.<service>.<network>` lists them on the network named, so each
 //     stack service is looked up on every network of the stack.
-import { lookup as dnsLookup } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { canonicalAddress } from './address-policy.js';
@@ -21,8 +21,23 @@ export type StackAddresses = () => Promise<ReadonlySet<string>>;
 
 export type Resolve = (host: string) => Promise<string[]>;
 
-const systemResolve: Resolve = (host) =>
-  new Promise((resolve) => dnsLookup(host, { all: true }, (error, addresses) => resolve(error ? [] : addresses.map((a) => a.address))));
+const ownInterfaceAddresses = (): string[] => Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+
+/**
+ * Swarm's DNS through c-ares (dns.promises.Resolver), not getaddrinfo: a
+ * refresh asks for a hundred names or so, most of which do not exist, and
+ * getaddrinfo would hold libuv's four threads (which the callbacks' own
+ * lookups and file reads share) for as long as the upstream resolver takes.
+ */
+function swarmResolve(): Resolve {
+  const resolver = new Resolver({ timeout: 1_000, tries: 2 });
+  // IPv6 answers only where a network of this container has IPv6 (Swarm's overlays have none unless asked).
+  const ipv6 = ownInterfaceAddresses().some((address) => address.includes(':') && address !== '::1' && !/^fe[89ab]/i.test(address));
+  return async (host) => {
+    const [v4, v6] = await Promise.all([resolver.resolve4(host).catch(() => []), ipv6 ? resolver.resolve6(host).catch(() => []) : []]);
+    return [...v4, ...v6];
+  };
+}
 
 /** The IPv4 gateways of the default routes in /proc/net/route (hex, little-endian): the node, seen from a container. */
 export function defaultGateways(routeTable: string): string[] {
@@ -37,7 +52,7 @@ export function defaultGateways(routeTable: string): string[] {
 }
 
 export interface LocalSources {
-  /** The stack's service names (ASYNC_CALLBACK_DENY_HOSTS): looked up as `<name>`, `tasks.<name>` and `tasks.<name>.<network>`. */
+  /** The stack's service names (ASYNC_CALLBACK_DENY_HOSTS): looked up as `tasks.<name>.<network>` (`tasks.<name>` without networks). */
   services: string[];
   /** The stack's networks (ASYNC_CALLBACK_DENY_NETWORKS). */
   networks: string[];
@@ -46,24 +61,25 @@ export interface LocalSources {
   ownAddresses?: () => string[];
   /** The node's address as this container sees it (the default routes' gateways by default). */
   nodeAddresses?: () => Promise<string[]>;
-  /** How long a set is kept before it is read again (tasks come and go). */
+  /** How old a set may be before it is read again (tasks come and go); meanwhile the last one serves. */
   refreshMs?: number;
+  /** How old a set may be before callers wait for a new one (the reads keep failing or hanging). */
+  maxAgeMs?: number;
   now?: () => number;
 }
 
-const ownInterfaceAddresses = (): string[] => Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
 const nodeFromRoutes = async (): Promise<string[]> => defaultGateways(await readFile('/proc/net/route', 'utf8').catch(() => ''));
 
 /** StackAddresses from what this container knows itself (see the top of this file), read again after refreshMs. */
 export function localStackAddresses(sources: LocalSources): StackAddresses {
-  const resolve = sources.resolve ?? systemResolve;
+  const resolve = sources.resolve ?? swarmResolve();
   const own = sources.ownAddresses ?? ownInterfaceAddresses;
   const node = sources.nodeAddresses ?? nodeFromRoutes;
-  const names = sources.services.flatMap((service) => [service, `tasks.${service}`, ...sources.networks.map((network) => `tasks.${service}.${network}`)]);
+  const names = sources.services.flatMap((service) => (sources.networks.length ? sources.networks.map((network) => `tasks.${service}.${network}`) : [`tasks.${service}`]));
   return cached(async () => {
     const found = await Promise.all([Promise.resolve(own()), node(), ...names.map((name) => resolve(name))]);
     return toSet(found.flat());
-  }, sources.refreshMs ?? 5_000, sources.now ?? Date.now);
+  }, sources.refreshMs ?? 5_000, sources.maxAgeMs ?? 60_000, sources.now ?? Date.now);
 }
 
 /** One StackAddresses from several (e.g. the local one and the other nodes' addresses from the gateways). */
@@ -89,18 +105,26 @@ function toSet(addresses: string[]): Set<string> {
   return set;
 }
 
-/** Reads at most once per `ttlMs`, callers in the meantime sharing the read in flight; a failed read keeps the last set. */
-function cached(read: () => Promise<ReadonlySet<string>>, ttlMs: number, now: () => number): StackAddresses {
+/**
+ * The first read is waited for; afterwards a set older than `refreshMs` is
+ * read again in the background while the last one serves (a callback never
+ * waits on DNS for it), unless it is older than `maxAgeMs`. A failed read
+ * keeps the last set.
+ */
+function cached(read: () => Promise<ReadonlySet<string>>, refreshMs: number, maxAgeMs: number, now: () => number): StackAddresses {
   let last: { at: number; set: ReadonlySet<string> } | undefined;
   let reading: Promise<ReadonlySet<string>> | undefined;
-  return () => {
-    if (last && now() - last.at < ttlMs) return Promise.resolve(last.set);
-    reading ??= read()
+  const refresh = (): Promise<ReadonlySet<string>> =>
+    (reading ??= read()
       .then(
         (set) => ((last = { at: now(), set }), set),
         () => last?.set ?? new Set<string>(),
       )
-      .finally(() => (reading = undefined));
-    return reading;
+      .finally(() => (reading = undefined)));
+  return () => {
+    const age = last ? now() - last.at : Infinity;
+    if (age < refreshMs) return Promise.resolve(last!.set);
+    const next = refresh();
+    return age < maxAgeMs ? Promise.resolve(last!.set) : next;
   };
 }
