@@ -60,8 +60,9 @@ export interface ContainerZombies {
 }
 
 interface Inspected {
+  Id: string;
   Name: string;
-  State: { Pid: number; StartedAt: string };
+  State: { Running: boolean; Pid: number; StartedAt: string };
   Config: { Healthcheck?: { Test?: string[]; Interval?: number } };
 }
 
@@ -70,7 +71,11 @@ interface Inspected {
  * (docker exec), then counts the zombies in each.
  */
 export async function healthCheckAndCountZombies(docker: DockerCli, ids: string[], rounds: number): Promise<ContainerZombies[]> {
-  const inspected = JSON.parse(await docker('inspect', ...ids)) as Inspected[];
+  // Only running containers: one that stopped meanwhile says PID 0, whose descendants are the whole machine.
+  // (One by one: a container gone since the caller listed it fails its own inspect only.)
+  const all = await Promise.all(ids.map((id) => docker('inspect', id).then((out) => (JSON.parse(out) as Inspected[])[0], () => undefined)));
+  const inspected = all.filter((c): c is Inspected => !!c && c.State.Running && c.State.Pid > 0);
+  ids = inspected.map((c) => c.Id);
   await Promise.all(
     inspected.map(async (c, i) => {
       const test = c.Config.Healthcheck?.Test ?? [];
@@ -80,16 +85,21 @@ export async function healthCheckAndCountZombies(docker: DockerCli, ids: string[
       for (let round = 0; round < rounds; round++) await docker('exec', ids[i]!, ...command).catch(() => undefined);
     }),
   );
-  const zombies = zombiesUnder(inspected.map((c) => c.State.Pid));
-  return inspected.map((c) => {
+  // Counted among the containers still running (a task replaced during the checks is left out).
+  const running = await Promise.all(
+    ids.map((id) => docker('inspect', '--format', '{{.State.Running}} {{.State.Pid}}', id).then((out) => (out.startsWith('true ') ? Number(out.split(' ')[1]) : 0), () => 0)),
+  );
+  const zombies = zombiesUnder(running.filter((pid) => pid > 0));
+  return inspected.flatMap((c, i) => {
+    if (!running[i]) return [];
     const test = c.Config.Healthcheck?.Test ?? [];
     const interval = (c.Config.Healthcheck?.Interval ?? 30e9) / 1e9;
     const byEngine = test.length && test[0] !== 'NONE' ? Math.floor((Date.now() - Date.parse(c.State.StartedAt)) / 1000 / interval) : 0;
-    return {
+    return [{
       name: c.Name.replace(/^\//, '').replace(/\.\w{25}$/, ''),
       check: test.length && test[0] !== 'NONE' ? test.slice(1).join(' ') : '',
       cycles: test.length && test[0] !== 'NONE' ? byEngine + rounds : 0,
-      zombies: zombies.get(c.State.Pid) ?? 0,
-    };
+      zombies: zombies.get(running[i]!) ?? 0,
+    }];
   });
 }
