@@ -9,6 +9,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+
+/** The setting, for the schemas of the programs that serve such a /metrics. */
+export const metricsAccessSettings = {
+  /** A file holding the token Prometheus sends (Authorization: Bearer); empty: /metrics open to anyone. */
+  METRICS_TOKEN_FILE: z.string().trim().prefault(''),
+};
 
 export interface MetricsAccessSettings {
   /** A file holding the token Prometheus sends (Authorization: Bearer); empty: /metrics open to anyone. */
