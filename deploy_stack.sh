@@ -21,6 +21,9 @@
 #   --registry         bring the stack's own registry even on a one-node swarm
 #   --no-registry      never bring one (on several nodes, every node must then
 #                      have the images already)
+#   --no-firewall      do not guard the published ports other than the
+#                      gateway's (docker-compose.firewall.yml): functions can
+#                      then reach the registry and the monitoring ports
 #   -h, --help         this text
 #
 # On a swarm of several nodes with no registry of yours (FAAS_REPO unset), the
@@ -28,6 +31,9 @@
 # a pull-through mirror on every other, all at 127.0.0.1:$REGISTRY_PORT); the
 # images built here are pushed to it and deployed by digest. With
 # FAAS_REPO=<host:port>/<user> the images built here go to your registry.
+# The stack's registry answers only each node's own processes, and ports
+# published with --publish-monitoring answer no container: a firewall task on
+# every node keeps nftables rules for it (docker-compose.firewall.yml).
 #
 # Environment:
 #   STACK_NAME [func]  GATEWAY_PORT [8080]  PROMETHEUS_PORT [9090]
@@ -46,7 +52,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0 REGISTRY_MODE=auto PURGE_DATA=0
+AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0 REGISTRY_MODE=auto PURGE_DATA=0 FIREWALL=1
 BUILT=""   # the images this run built
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -61,7 +67,8 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
     --registry) REGISTRY_MODE=stack ;;
     --no-registry) REGISTRY_MODE=none ;;
-    -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-firewall) FIREWALL=0 ;;
+    -h|--help) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deploy_stack: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -83,6 +90,7 @@ export FAAS_TAG=${FAAS_TAG:-$(project_version)}
 AUTH_USER=admin
 SECRET_USER="${STACK_NAME}_basic-auth-user"
 SECRET_PASSWORD="${STACK_NAME}_basic-auth-password"
+SECRET_METRICS="${STACK_NAME}_metrics-token"
 
 say() { echo "==> $*"; }
 die() { echo "ERROR: $*" >&2; exit 1; }
@@ -133,7 +141,7 @@ if [ "$REMOVE" = 1 ]; then
     done
   fi
   if [ "$PURGE" = 1 ]; then
-    docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" >/dev/null 2>&1 || true
+    docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" "$SECRET_METRICS" >/dev/null 2>&1 || true
     say "credentials deleted"
     # And the secrets made for the functions through /system/secrets.
     for id in $(docker secret ls -q --filter "label=com.swarmfaas.scope=$scope"); do docker secret rm "$id" >/dev/null 2>&1 || true; done
@@ -147,7 +155,7 @@ fi
 # Images -------------------------------------------------------------------------
 say "node architecture: $(docker info --format '{{.Architecture}}')"
 
-images=(gateway)
+images=(gateway firewall)
 for dockerfile in functions/*/Dockerfile; do
   name=$(basename "$(dirname "$dockerfile")")
   [ "$name" = watchdog ] || images+=("$name")
@@ -207,6 +215,12 @@ trap 'rm -f "$namespaces_compose"' EXIT
 scripts/namespace-networks.sh "$NAMESPACE_SLOTS" >"$namespaces_compose"
 compose_files+=(-c "$namespaces_compose")
 [ "$PUBLISH_MONITORING" = 1 ] && compose_files+=(-c docker-compose.monitoring-ports.yml)
+# The token Prometheus shows the queue workers and connectors for their /metrics
+# (they are on the functions' networks): made once, kept across deploys.
+if ! docker secret inspect "$SECRET_METRICS" >/dev/null 2>&1; then
+  head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 | docker secret create "$SECRET_METRICS" - >/dev/null
+  say "generated the metrics token (Docker secret $SECRET_METRICS)"
+fi
 password_created=""
 if [ "$AUTH" = 1 ]; then
   export BASIC_AUTH=true
@@ -268,6 +282,29 @@ push_image() { # image target
 project_images=("${images[@]}")
 image_exists "$FAAS_REPO/watchdog:$FAAS_TAG" && project_images+=(watchdog)
 
+# The firewall: on every node, the registry answers only the node's own
+# processes, and ports published for monitoring answer no container
+# (firewall/firewall.sh). Only when the stack publishes such a port.
+export FIREWALL_LOOPBACK_ONLY_PORTS="" FIREWALL_NO_CONTAINER_PORTS="" FIREWALL_NODE_ADDRESSES="" FIREWALL_PLACEMENT="node.id != none"
+[ "$REGISTRY_MODE" = stack ] && FIREWALL_LOOPBACK_ONLY_PORTS=$REGISTRY_PORT
+[ "$PUBLISH_MONITORING" = 1 ] && FIREWALL_NO_CONTAINER_PORTS="$PROMETHEUS_PORT,$ALERTMANAGER_PORT"
+if [ "$FIREWALL" = 1 ] && [ -n "$FIREWALL_LOOPBACK_ONLY_PORTS$FIREWALL_NO_CONTAINER_PORTS" ]; then
+  # Every node's address, so that no node's functions reach another node's ports
+  # (a node that joins later is covered by its own rules, and by the others' once
+  # the stack is deployed again).
+  for node in $(docker node ls -q); do
+    addr=$(docker node inspect "$node" --format '{{.Status.Addr}}')
+    [ "$addr" = 0.0.0.0 ] && addr=$(docker node inspect "$node" --format '{{with .ManagerStatus}}{{.Addr}}{{end}}' | sed 's/:[0-9]*$//')
+    FIREWALL_NODE_ADDRESSES+="${FIREWALL_NODE_ADDRESSES:+,}$addr"
+  done
+  say "firewall on every node: registry port ${FIREWALL_LOOPBACK_ONLY_PORTS:-none} for the node itself only, ports ${FIREWALL_NO_CONTAINER_PORTS:-none} from no container"
+elif [ -n "$FIREWALL_LOOPBACK_ONLY_PORTS$FIREWALL_NO_CONTAINER_PORTS" ]; then
+  say "WARNING: --no-firewall: every function can reach ports ${FIREWALL_LOOPBACK_ONLY_PORTS}${FIREWALL_NO_CONTAINER_PORTS:+ $FIREWALL_NO_CONTAINER_PORTS} on every node (push to the registry, post alerts)"
+  FIREWALL=0
+else
+  FIREWALL=0
+fi
+
 case "$REGISTRY_MODE" in
   stack)
     REGISTRY_IMAGE=${REGISTRY_IMAGE:-$(monitoring_image registry:2 REGISTRY_IMAGE)}
@@ -288,13 +325,27 @@ case "$REGISTRY_MODE" in
         say "WARNING: $REGISTRY_IMAGE exists only where it was made; copy it to every node (docker save $REGISTRY_IMAGE | ssh NODE docker load), or list the nodes' engines in CLUSTER_NODE_HOSTS"
       fi
     fi
+    if [ "$FIREWALL" = 1 ]; then
+      # The firewall first, on this node (its image is here; the other nodes pull
+      # it from the registry with the rest): no container can reach the registry
+      # from its first moment.
+      FIREWALL_PLACEMENT="node.id == $SELF_NODE" docker stack deploy --resolve-image never -c docker-compose.firewall.yml "$STACK_NAME" 2>&1 | sed 's/^/    /'
+      for _ in $(seq 1 60); do
+        [ -n "$(docker ps -q --filter "label=com.docker.swarm.service.name=${STACK_NAME}_firewall" --filter status=running)" ] && break
+        sleep 1
+      done
+      [ -n "$(docker ps -q --filter "label=com.docker.swarm.service.name=${STACK_NAME}_firewall" --filter status=running)" ] \
+        || die "the stack's firewall did not start on this node within 60 s (docker service ps ${STACK_NAME}_firewall)"
+    fi
     docker stack deploy --resolve-image always -c docker-compose.registry.yml "$STACK_NAME" 2>&1 | sed 's/^/    /'
-    for _ in $(seq 1 120); do
-      curl -fs -o /dev/null --max-time 2 "http://$CLUSTER_ADDRESS:$REGISTRY_PORT/v2/" && break
-      sleep 1
-    done
-    curl -fs -o /dev/null --max-time 2 "http://$CLUSTER_ADDRESS:$REGISTRY_PORT/v2/" \
-      || die "the stack's registry does not answer on http://$CLUSTER_ADDRESS:$REGISTRY_PORT/v2/ after 120 s (docker service ps ${STACK_NAME}_registry; is CLUSTER_ADDRESS right?)"
+    # Asked from inside its container: the registry answers only this node's loopback.
+    registry_answers() {
+      local id
+      id=$(docker ps -q --filter "label=com.docker.swarm.service.name=${STACK_NAME}_registry" --filter status=running | head -1)
+      [ -n "$id" ] && docker exec "$id" wget -q -O /dev/null "http://127.0.0.1:5000/v2/" 2>/dev/null
+    }
+    for _ in $(seq 1 120); do registry_answers && break; sleep 1; done
+    registry_answers || die "the stack's registry does not answer after 120 s (docker service ps ${STACK_NAME}_registry)"
     pushed_from=$SECONDS
     for name in "${project_images[@]}"; do push_image "$FAAS_REPO/$name:$FAAS_TAG" "$registry/$FAAS_REPO/$name:$FAAS_TAG"; done
     # Stand-ins made here (Prometheus, AlertManager, NATS: no registry digest) travel the same way; official images come from their registry.
@@ -332,6 +383,7 @@ case "$REGISTRY_MODE" in
 esac
 
 [ "$REGISTRY_MODE" = stack ] && compose_files+=(-c docker-compose.registry.yml)
+[ "$FIREWALL" = 1 ] && compose_files+=(-c docker-compose.firewall.yml)
 resolve=always
 [ -z "$(docker image inspect "$FAAS_REPO/gateway:$FAAS_TAG" --format '{{join .RepoDigests ""}}')" ] && resolve=never
 say "deploying stack $STACK_NAME (gateway on port $GATEWAY_PORT)"
@@ -412,7 +464,7 @@ if [ "$PUBLISH_MONITORING" = 1 ]; then
   echo "  Published too (no auth): Prometheus http://$(published_address prometheus):$PROMETHEUS_PORT/, AlertManager http://$(published_address alertmanager):$ALERTMANAGER_PORT/"
 fi
 if [ "$REGISTRY_MODE" = stack ]; then
-  echo "  Registry        127.0.0.1:$REGISTRY_PORT on every node (http://$CLUSTER_ADDRESS:$REGISTRY_PORT/v2/_catalog from here)"
+  echo "  Registry        127.0.0.1:$REGISTRY_PORT on every node, for the node's own processes only (curl http://127.0.0.1:$REGISTRY_PORT/v2/_catalog on a node)"
 fi
 if [ "$AUTH" = 1 ]; then
   if [ -n "$password_created" ]; then

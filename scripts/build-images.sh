@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every image of the stack, tagged with the version in package.json:
-#   ${FAAS_REPO:-swarmfaas}/gateway, /watchdog, and one per functions/<name>/.
+#   ${FAAS_REPO:-swarmfaas}/gateway, /watchdog, /firewall, and one per functions/<name>/.
 #
 #   scripts/build-images.sh [name...]     (no names: all of them)
 #
@@ -10,7 +10,8 @@
 #                   (scripts/make-local-bases.sh --install: no registry needed;
 #                   as root on Debian it installs the packages it takes files from)
 #   official | local
-# NODE_IMAGE overrides the node base outright. PLATFORM=linux/arm64 (etc.)
+# NODE_IMAGE overrides the node base outright; FIREWALL_BASE_IMAGE the
+# firewall's (alpine:3.20, which gets nftables; locally a stand-in with nft). PLATFORM=linux/arm64 (etc.)
 # builds for another architecture: with buildx when there is one (several
 # platforms at once, e.g. to push a multi-arch image), else with the classic
 # builder and qemu emulation, one platform at a time. Give such builds a tag
@@ -29,6 +30,7 @@ die() { echo "[images] ERROR: $*" >&2; exit 1; }
 REPO=${FAAS_REPO:-swarmfaas}
 TAG=${FAAS_TAG:-$(project_version)}
 OFFICIAL_NODE=node:24-alpine
+OFFICIAL_FIREWALL_BASE=alpine:3.20
 MODE=${BASE_IMAGES:-auto}
 
 choose_node_base() {
@@ -47,10 +49,23 @@ choose_node_base() {
   esac
 }
 
+# The firewall's base: alpine (its Dockerfile adds nftables), else a local
+# stand-in that has nft. Empty when there is none for the platform asked for
+# (the local stand-in is amd64 only): the firewall is then not built.
+choose_firewall_base() {
+  if [ -n "${FIREWALL_BASE_IMAGE:-}" ]; then echo "$FIREWALL_BASE_IMAGE"; return; fi
+  if [ "$MODE" != local ] && { image_exists "$OFFICIAL_FIREWALL_BASE" || timeout 60 docker pull -q ${PLATFORM:+--platform "$PLATFORM"} "$OFFICIAL_FIREWALL_BASE" >/dev/null 2>&1; }; then
+    echo "$OFFICIAL_FIREWALL_BASE"
+  elif [ "$MODE" != official ] && [ -z "${PLATFORM:-}" ]; then
+    scripts/make-local-bases.sh --install | sed -n 's/^FIREWALL_BASE_IMAGE=//p'
+  fi
+}
+
 # Every image: name, build context. The watchdog comes before the functions built FROM it.
 all_images() {
   echo "watchdog functions/watchdog"
   echo "gateway gateway"
+  echo "firewall firewall"
   for dockerfile in functions/*/Dockerfile; do
     dir=$(dirname "$dockerfile"); name=$(basename "$dir")
     [ "$name" = watchdog ] || echo "$name $dir"
@@ -107,6 +122,11 @@ classic_build() {
 build() { # name context
   local image="$REPO/$1:$TAG"
   local args=(--build-arg "NODE_IMAGE=$NODE_BASE" --build-arg "WATCHDOG_IMAGE=$REPO/watchdog:$TAG" -t "$image")
+  if [ "$1" = firewall ]; then
+    FIREWALL_BASE=${FIREWALL_BASE:-$(choose_firewall_base)}
+    if [ -z "$FIREWALL_BASE" ]; then say "no base for the firewall on ${PLATFORM:-this platform} (set FIREWALL_BASE_IMAGE): not built"; return 0; fi
+    args=(--build-arg "FIREWALL_BASE_IMAGE=$FIREWALL_BASE" -t "$image")
+  fi
   # :latest follows the project's own version only: a build under another tag (FAAS_TAG) must not move it.
   [ -n "${PLATFORM:-}" ] || [ -n "${FAAS_TAG:-}" ] || args+=(-t "$REPO/$1:latest")
   local started=$SECONDS

@@ -8,7 +8,9 @@
 #   swarmfaas-local/prometheus:VER     Debian's prometheus binary + busybox
 #   swarmfaas-local/alertmanager:VER   Debian's alertmanager + its templates + busybox
 #   swarmfaas-local/nats:VER           Debian's nats-server (JetStream included) + busybox
-# Needs (Debian): npm, busybox-static, prometheus, prometheus-alertmanager, nats-server;
+#   swarmfaas-local/registry:VER       Debian's docker-registry + busybox
+#   swarmfaas-local/nftables:VER       Debian's nft + busybox (the firewall's base)
+# Needs (Debian): npm, busybox-static, prometheus, prometheus-alertmanager, nats-server, nftables;
 # with --install it installs the missing ones. Idempotent: an image that exists
 # is kept (FORCE=1 remakes it). Prints the image names as NAME=image lines.
 set -euo pipefail
@@ -146,3 +148,15 @@ if [ "${FORCE:-0}" = 1 ] || ! image_exists "$NATS_LOCAL"; then
     'CMD ["nats-server","-js","-sd","/data"]'
 fi
 echo "NATS_IMAGE=$NATS_LOCAL"
+
+# nftables (the base of the stack's firewall, firewall/Dockerfile) ---------------
+# The stand-in for alpine + `apk add nftables`: Debian's nft with the libraries
+# it links, and busybox for the firewall's shell script.
+need_pkg nft nftables
+NFT_LOCAL=swarmfaas-local/nftables:$(nft --version | sed -E 's/^nftables v([0-9.]+).*/\1/')
+if [ "${FORCE:-0}" = 1 ] || ! image_exists "$NFT_LOCAL"; then
+  root=$work/nft; base_rootfs "$root"
+  copy_with_libs "$root" "$(command -v nft)" /usr/sbin/nft
+  import_rootfs "$root" "$NFT_LOCAL" 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' 'CMD ["nft","--version"]'
+fi
+echo "FIREWALL_BASE_IMAGE=$NFT_LOCAL"

@@ -22,6 +22,9 @@ services:
     networks: [$names]
   queue-worker:
     networks: [$names]
+    environment:
+      # The callback guard looks the stack's services up on each of its networks.
+      ASYNC_CALLBACK_DENY_NETWORKS: \${STACK_NAME:-func}_functions,\${STACK_NAME:-func}_monitoring,\${STACK_NAME:-func}_nats,$(seq -f '${STACK_NAME:-func}_ns-%g' 1 "$slots" | paste -sd, -)
   connector:
     networks: [$names]
 networks:

@@ -19,7 +19,11 @@ afterAll(async () => {
 
 describe('the stack on three nodes', () => {
   it('runs every service, with tasks on every node', async () => {
-    const services = await stackServices(stack);
+    // (A suite before this one may have scaled a service back down: its extra task takes a stop grace period to go.)
+    const services = await waitFor('every service at its replicas', async () => {
+      const listed = await stackServices(stack);
+      return listed.every((s) => { const [running, wanted] = s.replicas.split('/'); return running === wanted; }) ? listed : undefined;
+    }, 60_000, 1_000).catch(() => stackServices(stack));
     const perNode: Record<string, string[]> = {};
     for (const { name } of services) {
       for (const task of await tasks(name)) {
@@ -31,17 +35,19 @@ describe('the stack on three nodes', () => {
       ...Object.entries(perNode).sort().map(([node, names]) => `tasks on ${node}: ${names.length} (${names.sort().join(', ')})`),
     ]);
     expect(services.map((s) => s.name.replace(`${stack}_`, '')).sort()).toEqual(
-      ['alertmanager', 'base64', 'connector', 'decodebase64', 'echoit', 'gateway', 'hubstats', 'markdown', 'nats', 'nodeinfo', 'prometheus', 'queue-worker', 'registry', 'registry-mirror', 'webhookstash', 'wordcount'],
+      ['alertmanager', 'base64', 'connector', 'decodebase64', 'echoit', 'firewall', 'gateway', 'hubstats', 'markdown', 'nats', 'nodeinfo', 'prometheus', 'queue-worker', 'registry', 'registry-mirror', 'webhookstash', 'wordcount'],
     );
     for (const s of services) {
       const [running, wanted] = s.replicas.split('/').map(Number);
       expect(running, `${s.name} ${s.replicas}`).toBe(wanted);
     }
     expect(services.find((s) => s.name === `${stack}_registry-mirror`)?.replicas).toBe(`${cluster().nodeHosts.length - 1}/${cluster().nodeHosts.length - 1}`);
-    // Swarm spread the stack: every node runs something besides the registry's own tasks.
+    // The firewall runs on every node.
+    expect(services.find((s) => s.name === `${stack}_firewall`)?.replicas).toBe(`${cluster().nodeHosts.length}/${cluster().nodeHosts.length}`);
+    // Swarm spread the stack: every node runs something besides the registry's own tasks and the firewall.
     const hostnames = (await nodes()).map((n) => n.hostname).sort();
     for (const node of hostnames) {
-      expect((perNode[node] ?? []).filter((n) => !n.startsWith('registry')).length, `stack tasks on ${node}`).toBeGreaterThan(0);
+      expect((perNode[node] ?? []).filter((n) => !n.startsWith('registry') && n !== 'firewall').length, `stack tasks on ${node}`).toBeGreaterThan(0);
     }
   });
 
@@ -56,8 +62,10 @@ describe('the stack on three nodes', () => {
       const fromRegistry = images.filter((i) => !i.startsWith('swarmfaas-local/registry'));
       // The workers have nothing tagged swarmfaas/*: no image was built or copied there.
       const local = (await dockerOn(host, 'images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter((i) => i.startsWith('swarmfaas/'));
-      // The mirror on the worker (its 127.0.0.1:5000, published in host mode) served those repositories.
-      const catalog = (await (await fetch(`http://${worker.address}:5000/v2/_catalog`)).json()) as { repositories: string[] };
+      // The mirror on the worker (its 127.0.0.1:5000, published in host mode) served those repositories
+      // (asked from inside its container: it answers only its node's own processes).
+      const [mirror] = (await dockerOn(host, 'ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stack}_registry-mirror`)).split('\n');
+      const catalog = JSON.parse(await dockerOn(host, 'exec', mirror!, 'wget', '-q', '-O', '-', 'http://127.0.0.1:5000/v2/_catalog')) as { repositories: string[] };
       report([`${worker.hostname}: ${fromRegistry.length} stack containers from the registry (${fromRegistry.map((i) => i.replace(/@sha256:(\w{12})\w+/, '@$1…').replace('127.0.0.1:5000/', '')).join(', ')}); its mirror holds ${catalog.repositories.join(', ')}`]);
       expect(fromRegistry.length).toBeGreaterThan(0);
       for (const image of fromRegistry) {

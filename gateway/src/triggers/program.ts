@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { qualifiedName } from '../core/functions/names.js';
 import { InvocationMetrics, type InvocationSource } from '../core/invocation/metrics.js';
 import { buildRuntime, type Runtime, type RuntimeSettings } from '../core/runtime.js';
+import { metricsGate, type MetricsGate } from '../core/metrics-access.js';
 import { loadSettings, SettingsError } from '../core/settings.js';
 import { CatalogView } from '../queue/function-catalog.js';
 import { openQueue, type Queue, type QueueSettings } from '../queue/queue.js';
@@ -23,6 +24,7 @@ export type TriggerProgramSettings = RuntimeSettings &
     LOG_LEVEL: string;
     ASYNC_ACK_WAIT: number;
     ASYNC_ANSWER_LIMIT: number;
+    METRICS_TOKEN_FILE: string;
   };
 
 export interface TriggerProgram<S extends TriggerProgramSettings> {
@@ -33,6 +35,8 @@ export interface TriggerProgram<S extends TriggerProgramSettings> {
   runtime: Runtime;
   /** Everything the program serves on /metrics. */
   registry: Registry;
+  /** Who may read /metrics (the program is on every namespace's network): Prometheus's token. */
+  metricsAllowed: MetricsGate;
   /** What the runners need to deliver messages through the invocation core. */
   runnerDeps: RunnerDeps;
   /** The function's name in metrics and logs. */
@@ -62,6 +66,7 @@ export async function startTriggerProgram<T extends z.ZodType<TriggerProgramSett
     process.exit(2);
   }
   const log = pino({ level: settings.LOG_LEVEL, base: { service: options.service } });
+  const metricsAllowed = metricsGate(settings);
   const queue = openQueue(settings, log, `${options.service}-${process.pid}`, { applyLimits: false });
   const functions = new CatalogView(queue.connection, log.child({ component: 'catalog' }));
   const nameOf = (ref: { name: string; namespace: string }) => qualifiedName(ref, settings.DEFAULT_NAMESPACE);
@@ -77,6 +82,7 @@ export async function startTriggerProgram<T extends z.ZodType<TriggerProgramSett
     functions,
     runtime,
     registry,
+    metricsAllowed,
     nameOf,
     runnerDeps: {
       consumers: queue.consumers,
@@ -99,6 +105,7 @@ export function serve<S extends TriggerProgramSettings>(program: TriggerProgram<
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
+      if (!program.metricsAllowed(req, res)) return;
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
         (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)),

@@ -67,7 +67,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       CLUSTER_NODE_HOSTS: cluster.nodeHosts.join(' '),
       STACK_NAME: CLUSTER_STACK,
     };
-    await runScript('./deploy_stack.sh', [], env);
+    // Prometheus and AlertManager published too, as the 2017 stack did: the
+    // firewall test checks that functions reach neither them nor the registry.
+    await runScript('./deploy_stack.sh', ['--publish-monitoring'], env);
     log(`stack ${CLUSTER_STACK} deployed onto the cluster in ${((Date.now() - deployed) / 1000).toFixed(1)} s`);
 
     const password = (await runScript('sh', ['-c', `docker exec "$(docker ps -q -f name=${CLUSTER_STACK}_gateway | head -1)" cat /run/secrets/basic-auth-password`], env, true)).trim();

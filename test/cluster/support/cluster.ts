@@ -114,6 +114,24 @@ export async function stackServices(stack: string): Promise<Array<{ name: string
   });
 }
 
+/** The network namespace of a node of the test cluster (scripts/cluster.sh: <prefix>-<i>, its engine at /run/<prefix>/node-<i>/docker.sock). */
+export function netnsOf(node: NodeInfo): string {
+  const match = /^unix:\/\/\/run\/([a-z0-9]+)\/node-(\d+)\/docker\.sock$/.exec(nodeHost(node.hostname));
+  if (!match) throw new Error(`cannot tell the network namespace of ${node.hostname}`);
+  return `/run/netns/${match[1]}-${match[2]}`;
+}
+
+/** `nft ...args` in a node's network namespace (where the stack's firewall keeps its table). */
+export async function nft(node: NodeInfo, ...args: string[]): Promise<string> {
+  const { stdout } = await run('nsenter', [`--net=${netnsOf(node)}`, 'nft', ...args], { timeout: 10_000 });
+  return stdout;
+}
+
+/** The nftables table of a stack's firewall (firewall/firewall.sh). */
+export function firewallTable(stack: string): string {
+  return `swarmfaas_${stack.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

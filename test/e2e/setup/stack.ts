@@ -23,5 +23,8 @@ export function deployEnv(s: StackSettings): NodeJS.ProcessEnv {
     GATEWAY_PORT: String(s.gatewayPort),
     PROMETHEUS_PORT: String(s.prometheusPort),
     ALERTMANAGER_PORT: String(s.alertmanagerPort),
+    // The suites' callback receivers are functions, on the stack's overlay networks
+    // (Swarm's default pool): allowed; the stack's own tasks and the node stay refused.
+    ASYNC_CALLBACK_ALLOW: process.env.ASYNC_CALLBACK_ALLOW ?? '10.0.0.0/8',
   };
 }

@@ -1,6 +1,7 @@
 // The connector's settings: what every trigger program reads (the shared
 // groups of core/settings.ts).
 import { z } from 'zod';
+import { metricsAccessSettings } from '../../core/metrics-access.js';
 import { invocationSettings, programSettings, queueSettings, triggerSettings } from '../../core/settings.js';
 
 export const connectorSettingsSchema = z.object({
@@ -8,6 +9,7 @@ export const connectorSettingsSchema = z.object({
   ...invocationSettings,
   ...queueSettings,
   ...triggerSettings,
+  ...metricsAccessSettings,
 });
 
 export type ConnectorSettings = z.output<typeof connectorSettingsSchema>;

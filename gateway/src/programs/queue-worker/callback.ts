@@ -5,8 +5,7 @@
 import { Agent, request } from 'undici';
 import { forwardableHeaders } from '@swarm-faas/http-relay';
 import type { AnswerHeaders } from '../../core/invocation/sink.js';
-import { isIP } from 'node:net';
-import { CallbackGuard, CallbackRefused } from './callback-guard.js';
+import { CallbackRefused, guardedConnector, type ConnectGuard } from './callback-guard.js';
 
 export interface CallbackSettings {
   ASYNC_CALLBACK_TIMEOUT: number;
@@ -34,15 +33,12 @@ export class CallbackSender {
 
   constructor(
     private readonly settings: CallbackSettings,
+    /** Where callbacks may connect (CallbackGuard.fromSettings): every new connection is checked, on the address it goes to. */
+    guard: ConnectGuard,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-    private readonly guard: CallbackGuard = new CallbackGuard([]),
   ) {
-    this.agent = new Agent({
-      connections: 64,
-      keepAliveTimeout: 10_000,
-      // The guard sees the address each new connection goes to (names and their addresses both checked).
-      connect: { timeout: 5_000, ...(guard.enabled ? { lookup: guard.lookup() } : {}) },
-    });
+    // No redirect is ever followed: undici's request answers a 3xx as it is.
+    this.agent = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: guardedConnector(guard, 5_000) });
   }
 
   /** Resolves with the receiver's status, or rejects with the last failure after the attempts. */
@@ -55,9 +51,6 @@ export class CallbackSender {
       'x-duration-seconds': answer.durationSeconds.toFixed(6),
       ...answer.extra,
     };
-    // A bare IP is connected to without a lookup: check it here.
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host)) await this.guard.check(host);
     let last: Error = new Error('not tried');
     const body = Buffer.from(answer.body);
     const timeoutMs = this.settings.ASYNC_CALLBACK_TIMEOUT * 1000;
@@ -69,7 +62,8 @@ export class CallbackSender {
         if (!receiverFailed(res.statusCode)) return res.statusCode;
         last = new Error(`the callback receiver answered ${res.statusCode}`);
       } catch (error) {
-        if (error instanceof CallbackRefused || (error as { cause?: unknown }).cause instanceof CallbackRefused) throw error instanceof CallbackRefused ? error : (error as { cause: CallbackRefused }).cause;
+        const refused = refusal(error);
+        if (refused) throw refused;
         last = error as Error;
       }
       if (attempt < this.settings.ASYNC_CALLBACK_ATTEMPTS) await this.sleep(1_000 * 2 ** (attempt - 1));
@@ -80,6 +74,14 @@ export class CallbackSender {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** The guard's refusal, however undici wrapped it. */
+function refusal(error: unknown): CallbackRefused | undefined {
+  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof CallbackRefused) return e;
+  }
+  return undefined;
 }
 
 function receiverFailed(status: number): boolean {

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     nameOf,
     log: (error) => log.debug({ err: error }, 'queue depth not read'),
   });
-  const callbacks = new CallbackSender(settings, undefined, CallbackGuard.fromSetting(settings.ASYNC_CALLBACK_DENY_HOSTS));
+  const callbacks = new CallbackSender(settings, CallbackGuard.fromSettings(settings));
   const trigger = new CallTrigger({ functions, calls: queue.calls, callbacks, metrics, settings, log, nameOf });
   worker = new QueueWorker({ functions, calls: queue.calls, trigger, metrics, runner: program.runnerDeps, settings, log, nameOf });
   worker.start();

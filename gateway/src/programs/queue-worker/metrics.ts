@@ -47,7 +47,7 @@ export class WorkerMetrics {
     });
     this.callbacks = new Counter({
       name: 'async_callbacks_total',
-      help: 'Callbacks to X-Callback-Url, by result (delivered; failed after its attempts; refused: a host of ASYNC_CALLBACK_DENY_HOSTS)',
+      help: 'Callbacks to X-Callback-Url, by result (delivered; failed after its attempts; refused by the callback guard: this node, the stack, link-local, private unless allowed)',
       labelNames: ['function_name', 'result'],
       registers: [this.registry],
     });

@@ -1,0 +1,130 @@
+// The addresses a callback must never reach because they are the stack's:
+// every address of every task of its services on every network, and its
+// nodes' addresses. Behind one small interface (StackAddresses) so that
+// other sources can be added (the other nodes' addresses, from the
+// gateways) without the guard knowing where they come from.
+//
+// What the worker knows by itself, without Docker:
+//   - its own interfaces (one per network it is on), and its default route:
+//     the node it runs on (its docker_gwbridge address);
+//   - Swarm's DNS: `tasks.<service>` lists a service's tasks on one network
+//     only (the first the worker and the service share), but
+//     `tasks.<service>.<network>` lists them on the network named, so each
+//     stack service is looked up on every network of the stack.
+import { Resolver } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { canonicalAddress } from './address-policy.js';
+
+/** The current set of the stack's addresses (canonical text, see canonicalAddress). */
+export type StackAddresses = () => Promise<ReadonlySet<string>>;
+
+export type Resolve = (host: string) => Promise<string[]>;
+
+const ownInterfaceAddresses = (): string[] => Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+
+/**
+ * Swarm's DNS through c-ares (dns.promises.Resolver), not getaddrinfo: a
+ * refresh asks for a hundred names or so, most of which do not exist, and
+ * getaddrinfo would hold libuv's four threads (which the callbacks' own
+ * lookups and file reads share) for as long as the upstream resolver takes.
+ */
+function swarmResolve(): Resolve {
+  const resolver = new Resolver({ timeout: 1_000, tries: 2 });
+  // IPv6 answers only where a network of this container has IPv6 (Swarm's overlays have none unless asked).
+  const ipv6 = ownInterfaceAddresses().some((address) => address.includes(':') && address !== '::1' && !/^fe[89ab]/i.test(address));
+  return async (host) => {
+    const [v4, v6] = await Promise.all([resolver.resolve4(host).catch(() => []), ipv6 ? resolver.resolve6(host).catch(() => []) : []]);
+    return [...v4, ...v6];
+  };
+}
+
+/** The IPv4 gateways of the default routes in /proc/net/route (hex, little-endian): the node, seen from a container. */
+export function defaultGateways(routeTable: string): string[] {
+  const gateways: string[] = [];
+  for (const line of routeTable.split('\n').slice(1)) {
+    const [, destination, gateway] = line.trim().split(/\s+/);
+    if (destination !== '00000000' || !gateway || !/^[0-9A-Fa-f]{8}$/.test(gateway)) continue;
+    const n = parseInt(gateway, 16);
+    gateways.push([n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.'));
+  }
+  return gateways;
+}
+
+export interface LocalSources {
+  /** The stack's service names (ASYNC_CALLBACK_DENY_HOSTS): looked up as `tasks.<name>.<network>` (`tasks.<name>` without networks). */
+  services: string[];
+  /** The stack's networks (ASYNC_CALLBACK_DENY_NETWORKS). */
+  networks: string[];
+  resolve?: Resolve;
+  /** This container's addresses (os.networkInterfaces by default). */
+  ownAddresses?: () => string[];
+  /** The node's address as this container sees it (the default routes' gateways by default). */
+  nodeAddresses?: () => Promise<string[]>;
+  /** How old a set may be before it is read again (tasks come and go); meanwhile the last one serves. */
+  refreshMs?: number;
+  /** How old a set may be before callers wait for a new one (the reads keep failing or hanging). */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+const nodeFromRoutes = async (): Promise<string[]> => defaultGateways(await readFile('/proc/net/route', 'utf8').catch(() => ''));
+
+/** StackAddresses from what this container knows itself (see the top of this file), read again after refreshMs. */
+export function localStackAddresses(sources: LocalSources): StackAddresses {
+  const resolve = sources.resolve ?? swarmResolve();
+  const own = sources.ownAddresses ?? ownInterfaceAddresses;
+  const node = sources.nodeAddresses ?? nodeFromRoutes;
+  const names = sources.services.flatMap((service) => (sources.networks.length ? sources.networks.map((network) => `tasks.${service}.${network}`) : [`tasks.${service}`]));
+  return cached(async () => {
+    const found = await Promise.all([Promise.resolve(own()), node(), ...names.map((name) => resolve(name))]);
+    return toSet(found.flat());
+  }, sources.refreshMs ?? 5_000, sources.maxAgeMs ?? 60_000, sources.now ?? Date.now);
+}
+
+/** One StackAddresses from several (e.g. the local one and the other nodes' addresses from the gateways). */
+export function unionOf(...sources: StackAddresses[]): StackAddresses {
+  return async () => {
+    const sets = await Promise.all(sources.map((source) => source()));
+    return new Set(sets.flatMap((set) => [...set]));
+  };
+}
+
+/** A fixed set (tests; addresses known from settings). */
+export function fixedAddresses(addresses: string[]): StackAddresses {
+  const set = toSet(addresses);
+  return async () => set;
+}
+
+function toSet(addresses: string[]): Set<string> {
+  const set = new Set<string>();
+  for (const address of addresses) {
+    const canonical = canonicalAddress(address);
+    if (canonical) set.add(canonical);
+  }
+  return set;
+}
+
+/**
+ * The first read is waited for; afterwards a set older than `refreshMs` is
+ * read again in the background while the last one serves (a callback never
+ * waits on DNS for it), unless it is older than `maxAgeMs`. A failed read
+ * keeps the last set.
+ */
+function cached(read: () => Promise<ReadonlySet<string>>, refreshMs: number, maxAgeMs: number, now: () => number): StackAddresses {
+  let last: { at: number; set: ReadonlySet<string> } | undefined;
+  let reading: Promise<ReadonlySet<string>> | undefined;
+  const refresh = (): Promise<ReadonlySet<string>> =>
+    (reading ??= read()
+      .then(
+        (set) => ((last = { at: now(), set }), set),
+        () => last?.set ?? new Set<string>(),
+      )
+      .finally(() => (reading = undefined)));
+  return () => {
+    const age = last ? now() - last.at : Infinity;
+    if (age < refreshMs) return Promise.resolve(last!.set);
+    const next = refresh();
+    return age < maxAgeMs ? Promise.resolve(last!.set) : next;
+  };
+}
