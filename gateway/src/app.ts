@@ -32,6 +32,7 @@ import type { AsyncQueue } from './async/queue.js';
 import { registerAsyncInvoke } from './routes/async-invoke.js';
 import { registerAsyncDeadLetters } from './routes/async-dead-letters.js';
 import { registerEvents, type EventsDeps } from './routes/events.js';
+import { isSignedBuild, registerBuild } from './routes/build.js';
 
 export interface AppOptions extends RouteDeps {
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
@@ -80,10 +81,11 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
     await next();
   });
 
-  if (options.credentials) {
-    const checker = new BasicAuthChecker(options.credentials);
+  const checker = options.credentials ? new BasicAuthChecker(options.credentials) : undefined;
+  if (checker) {
     app.use(async (ctx, next) => {
-      if (needsAuth(ctx.path) && !checker.check(ctx.get('authorization'))) {
+      // A signed build request carries its own proof (the builder checks it).
+      if (needsAuth(ctx.path) && !checker.check(ctx.get('authorization')) && !isSignedBuild(ctx)) {
         ctx.status = 401;
         ctx.set('WWW-Authenticate', 'Basic realm="swarmfaas gateway", charset="UTF-8"');
         ctx.body = 'authentication required';
@@ -119,6 +121,7 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerAsyncInvoke(router, options, options.asyncQueue);
   registerAsyncDeadLetters(router, options, options.asyncQueue);
   registerEvents(router, options, options.asyncQueue, options.events);
+  registerBuild(router, options, checker);
   registerUi(router, options);
 
   app.use(router.routes());

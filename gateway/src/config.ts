@@ -198,6 +198,13 @@ const schema = z.object({
   /** How long dead letters are kept. */
   ASYNC_DEAD_LETTER_MAX_AGE: seconds.prefault('168h'),
 
+  /** The stack's builder (POST /system/build and /build relay to it, routes/build.ts); empty: no builder, those answer 503. */
+  BUILDER_URL: z
+    .string()
+    .trim()
+    .refine((text) => text === '' || /^https?:\/\/[^\s/]+\/?$/.test(text), 'expected http://host:port, or empty for none')
+    .prefault(''),
+
   /** Directory of the web UI's static files. */
   UI_DIR: z.string().trim().prefault(''),
 });
