@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every image of the stack, tagged with the version in package.json:
-#   ${FAAS_REPO:-swarmfaas}/gateway, /watchdog, and one per functions/<name>/.
+#   ${FAAS_REPO:-swarmfaas}/gateway, /builder, /watchdog, and one per functions/<name>/.
 #
 #   scripts/build-images.sh [name...]     (no names: all of them)
 #
@@ -51,6 +51,7 @@ choose_node_base() {
 all_images() {
   echo "watchdog functions/watchdog"
   echo "gateway gateway"
+  echo "builder builder"
   for dockerfile in functions/*/Dockerfile; do
     dir=$(dirname "$dockerfile"); name=$(basename "$dir")
     [ "$name" = watchdog ] || echo "$name $dir"
