@@ -18,10 +18,8 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
 
 export function deployEnv(s: StackSettings): NodeJS.ProcessEnv {
   return {
-    // The builder suites (test/e2e/build*.test.ts): one build at a time, so two at once show the wait;
-    // a time limit a deliberately endless build reaches soon.
+    // The builder suites (test/e2e/build*.test.ts): one build at a time, so two at once show the wait.
     BUILD_CONCURRENCY: '1',
-    BUILD_TIMEOUT: '30s',
     ...process.env,
     STACK_NAME: s.stackName,
     GATEWAY_PORT: String(s.gatewayPort),
