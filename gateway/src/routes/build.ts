@@ -49,6 +49,8 @@ export function registerBuild(router: Router, deps: RouteDeps, checker: BasicAut
         body: ctx.req as Readable,
         headersTimeout: 0,
         bodyTimeout: 0,
+        // A connection per build: a kept-alive one outlives a restarted builder (a new address) and fails the next build.
+        reset: true,
       });
       ctx.status = answer.statusCode;
       if (answer.statusCode >= 400 && !ctx.req.complete) {

@@ -143,7 +143,7 @@ export async function serveTemplates(): Promise<{ url: string; close(): Promise<
 export function buildObjects(text: string): { log: string[]; image: string; status: string; duration: number; error?: string }[] {
   return text
     .split('\n')
-    .filter(Boolean)
+    .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { log: string[]; image: string; status: string; duration: number; error?: string });
 }
 
