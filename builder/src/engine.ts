@@ -16,6 +16,8 @@ export interface BuildRequest {
   platform: string | undefined;
   stackName: string;
   backend: Backend;
+  /** Every step runs again (no build cache); base images are still taken from the engine. */
+  noCache: boolean;
   /** Classic builder only. */
   cpuShares: number;
   memory: number;
@@ -102,6 +104,7 @@ export class Engine implements ImageFacts {
       version: request.backend === 'buildkit' ? '2' : '1',
     };
     if (request.platform) options.platform = request.platform;
+    if (request.noCache) options.nocache = true;
     if (request.backend === 'classic') {
       options.cpushares = request.cpuShares;
       if (request.memory > 0) options.memory = request.memory;

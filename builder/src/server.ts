@@ -26,6 +26,8 @@ import { BuildSlots, QueueFull } from './slots.js';
 
 /** Sent by the gateway, and only by it (see 1. above), once it has checked the caller's basic auth. */
 export const GATEWAY_AUTH_HEADER = 'x-gateway-authenticated';
+/** This builder's own addition to the API: "true" runs every step again, ignoring the build cache (base images stay). */
+export const NO_CACHE_HEADER = 'x-build-no-cache';
 
 /** What the builder needs of the engine (engine.ts; faked in unit tests). */
 export interface BuildEngine extends ImageFacts {
@@ -154,7 +156,7 @@ export function createBuilder(deps: BuilderDeps): Builder {
       }
       try {
         if (waited) answer.log(`a build slot is free after ${((performance.now() - waitStarted) / 1000).toFixed(1)} s`);
-        await runBuild(answer, verdict.name, verdict.push, build, read, stop);
+        await runBuild(answer, verdict.name, verdict.push, { ...build, noCache: /^(1|true|yes)$/i.test(String(req.headers[NO_CACHE_HEADER] ?? '')) }, read, stop);
       } finally {
         release();
       }
@@ -167,14 +169,14 @@ export function createBuilder(deps: BuilderDeps): Builder {
     answer: BuildAnswer,
     name: { full: string; repository: string; tag: string },
     push: boolean,
-    build: { buildArgs: Record<string, string>; platforms: string[] },
+    build: { buildArgs: Record<string, string>; platforms: string[]; noCache: boolean },
     read: { contextFile: string; contextEntries: number; contextBytes: number; bytes: number },
     stop: AbortController,
   ): Promise<void> {
     const buildStarted = performance.now();
     const timer = setTimeout(() => stop.abort(new Error(`the build took longer than BUILD_TIMEOUT (${config.BUILD_TIMEOUT} s) and was stopped`)), config.BUILD_TIMEOUT * 1000);
     const buildArgs = { ...config.BUILD_ARGS, ...build.buildArgs };
-    answer.log(`building ${name.full} with ${deps.backend === 'buildkit' ? 'BuildKit' : 'the classic builder'}: a context of ${read.contextEntries} entries, ${read.contextBytes} bytes`);
+    answer.log(`building ${name.full} with ${deps.backend === 'buildkit' ? 'BuildKit' : 'the classic builder'}${build.noCache ? ', without the build cache' : ''}: a context of ${read.contextEntries} entries, ${read.contextBytes} bytes`);
     let outcome: BuildOutcome;
     try {
       outcome = await engine.build({
@@ -182,6 +184,7 @@ export function createBuilder(deps: BuilderDeps): Builder {
         image: name.full,
         buildArgs,
         platform: build.platforms[0],
+        noCache: build.noCache,
         stackName: config.STACK_NAME,
         backend: deps.backend,
         cpuShares: config.BUILD_CPU_SHARES,

@@ -92,6 +92,10 @@ describe('the builder', () => {
     // The stack's defaults, and the caller's arguments over them.
     expect(request.buildArgs).toEqual({ WATCHDOG_IMAGE: 'swarmfaas/watchdog:0.1.0', GREETING: 'hi' });
     expect(request.image).toBe('hello:latest');
+    expect(request.noCache).toBe(false);
+    // This builder's own addition: X-Build-No-Cache runs every step again.
+    await post(body, signed(body, { 'x-build-no-cache': 'true' }));
+    expect(engine.builds[1]!.request.noCache).toBe(true);
   });
 
   it('answers one JSON object without Accept: application/x-ndjson (422 when the build fails)', async () => {

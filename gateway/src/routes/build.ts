@@ -19,7 +19,7 @@ import type { BasicAuthChecker } from '../http/basic-auth.js';
 import type { RouteDeps } from './deps.js';
 
 const PATHS = { system: '/system/build', cli: '/build' } as const;
-const FORWARDED = ['content-type', 'content-length', 'accept', 'x-build-signature', 'user-agent'];
+const FORWARDED = ['content-type', 'content-length', 'accept', 'x-build-signature', 'x-build-no-cache', 'user-agent'];
 
 /** True for a signed build request to /system/build: it needs no basic auth (the builder checks the signature). */
 export function isSignedBuild(ctx: Context): boolean {
