@@ -44,7 +44,11 @@ describe('builds on a cluster', () => {
       return text.includes('hello cluster') ? text : undefined;
     }, 180_000, 1000);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const running = (await tasks(NAME)).filter((t) => t.state === 'running' && t.desired === 'running');
+    // (The gateway routes to a task as soon as its watchdog is ready, before Swarm's health check says so.)
+    const running = await waitFor(`${NAME}'s task running as Swarm sees it`, async () => {
+      const now = (await tasks(NAME)).filter((t) => t.state === 'running' && t.desired === 'running');
+      return now.length ? now : undefined;
+    }, 60_000, 500);
     const workers = (await nodes()).filter((n) => !n.manager).map((n) => n.hostname);
     report([`built, pushed and answering on ${running.map((t) => t.node).join(', ')} ${seconds} s after faas-cli up: ${answer.trim()}`]);
     expect(running).toHaveLength(1);
