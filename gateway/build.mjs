@@ -24,8 +24,8 @@ const options = {
 };
 
 await Promise.all([
-  build({ ...options, entryPoints: ['src/main.ts'], outfile: 'dist/gateway.mjs' }),
-  build({ ...options, entryPoints: ['src/queue-worker/main.ts'], outfile: 'dist/queue-worker.mjs' }),
+  build({ ...options, entryPoints: ['src/programs/gateway/main.ts'], outfile: 'dist/gateway.mjs' }),
+  build({ ...options, entryPoints: ['src/programs/queue-worker/main.ts'], outfile: 'dist/queue-worker.mjs' }),
   // The event connector: topics and schedules (the stack's connector service, the same image).
-  build({ ...options, entryPoints: ['src/connector/main.ts'], outfile: 'dist/connector.mjs' }),
+  build({ ...options, entryPoints: ['src/programs/connector/main.ts'], outfile: 'dist/connector.mjs' }),
 ]);

@@ -3,8 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallbackGuard, CallbackRefused } from '../../src/queue-worker/callback-guard.js';
-import { CallbackSender } from '../../src/queue-worker/callback.js';
+import { CallbackGuard, CallbackRefused } from '../../src/programs/queue-worker/callback-guard.js';
+import { CallbackSender } from '../../src/programs/queue-worker/callback.js';
 
 let server: Server;
 let port = 0;

@@ -2,8 +2,8 @@
 // in memory (the real NATS is in test/e2e/async.test.ts): what is stored,
 // and what is refused before anything is stored.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { QueuedCall } from '../../src/async/message.js';
-import { QueueUnavailable, type AsyncQueue } from '../../src/async/queue.js';
+import type { QueuedCall } from '../../src/queue/call-message.js';
+import { QueueUnavailable, type AsyncQueue } from '../../src/queue/async-queue.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, type TestGateway } from './support/test-gateway.js';
 

@@ -12,7 +12,7 @@ import {
   refOfSubject,
   UndecodableMessage,
   type QueuedCall,
-} from '../../src/async/message.js';
+} from '../../src/queue/call-message.js';
 
 const call: QueuedCall = {
   callId: 'c-1',

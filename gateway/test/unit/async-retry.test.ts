@@ -1,7 +1,7 @@
 // The queue worker's decision after each attempt, and its backoff.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, isRetryable, retryDelayMs, type RetryPolicy } from '../../src/async/retry.js';
+import { decide, isRetryable, retryDelayMs, type RetryPolicy } from '../../src/triggers/retry.js';
 
 const policy: RetryPolicy = { maxAttempts: 5, initialDelayMs: 1_000, maxDelayMs: 60_000 };
 const noJitter = () => 1; // the top of the 80-100 % band: the plain exponential figure
@@ -58,7 +58,7 @@ describe('backoff', () => {
 
 describe('the asynchronous settings', () => {
   it('take their defaults, and a bad value is named', async () => {
-    const { loadConfig, ConfigError } = await import('../../src/config.js');
+    const { loadConfig, ConfigError } = await import('../../src/core/settings.js');
     const config = loadConfig({});
     expect(config).toMatchObject({ NATS_URL: 'nats://nats:4222', ASYNC_BODY_LIMIT: 1024 * 1024, ASYNC_MAX_ATTEMPTS: 5, ASYNC_RETRY_DELAY: 1, ASYNC_ACK_WAIT: 10, ASYNC_MAX_INFLIGHT: 10, ASYNC_STREAM: 'faas-async' });
     expect(loadConfig({ NATS_URL: 'nats://a:4222, nats://b:4222' }).NATS_URL).toBe('nats://a:4222, nats://b:4222');

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BasicAuthChecker, readCredentials } from '../../src/http/basic-auth.js';
+import { BasicAuthChecker, readCredentials } from '../../src/programs/gateway/http/basic-auth.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

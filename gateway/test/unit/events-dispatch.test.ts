@@ -1,8 +1,8 @@
 // How the connector makes a message into a request, and its per-function limit.
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { requestHeaders } from '../../src/connector/dispatch.js';
-import { Gate, MAX_WAITING } from '../../src/connector/handler.js';
+import { requestHeaders } from '../../src/triggers/delivery.js';
+import { Gate, MAX_WAITING } from '../../src/triggers/handler.js';
 
 describe('a message as a request', () => {
   it('carries the message headers an HTTP request can, then the subject, a call id and the start time', () => {

@@ -2,7 +2,7 @@
 // gateway, over a NATS connection of the test's own (the real NATS is in
 // test/e2e/events*.test.ts): which path a message takes, and what is refused.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AsyncQueue } from '../../src/async/queue.js';
+import type { AsyncQueue } from '../../src/queue/async-queue.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, type TestGateway } from './support/test-gateway.js';
 

@@ -3,9 +3,9 @@
 // what changes between two of them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseSchedule } from '../../src/events/schedule.js';
-import { covers, subjectMatches, subjectProblem, withoutCovered } from '../../src/events/subjects.js';
-import { changesBetween, durableConsumerName, EMPTY_TABLE, subscriptionTable, tickId, triggersOf } from '../../src/events/triggers.js';
+import { parseSchedule } from '../../src/core/events/schedule.js';
+import { covers, subjectMatches, subjectProblem, withoutCovered } from '../../src/core/events/subjects.js';
+import { changesBetween, durableConsumerName, EMPTY_TABLE, subscriptionTable, tickId, triggersOf } from '../../src/core/events/triggers.js';
 
 const rules = { reserved: ['faas-async', 'faas-async-dead'] };
 const ref = (name: string, namespace = 'openfaas-fn') => ({ name, namespace });
@@ -181,7 +181,7 @@ describe('the subscription table', () => {
 
 describe('the subjects of the events stream', () => {
   it('never holds two that overlap: they give way to one that covers both', async () => {
-    const { overlaps, streamSubjectsOf } = await import('../../src/events/subjects.js');
+    const { overlaps, streamSubjectsOf } = await import('../../src/core/events/subjects.js');
     expect(overlaps('a.*.c', 'a.b.*')).toBe(true);
     expect(overlaps('a.*', 'a.b.c')).toBe(false);
     expect(overlaps('a.>', 'a.b.c')).toBe(true);
@@ -193,7 +193,7 @@ describe('the subjects of the events stream', () => {
   });
 
   it('covers every pattern and holds no overlap (property)', async () => {
-    const { covers, overlaps, streamSubjectsOf } = await import('../../src/events/subjects.js');
+    const { covers, overlaps, streamSubjectsOf } = await import('../../src/core/events/subjects.js');
     const tokenOf = fc.constantFrom('a', 'b', '*');
     const pattern = fc.tuple(fc.array(tokenOf, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([t, rest]) => ['n', ...t, ...(rest ? ['>'] : [])].join('.'));
     fc.assert(

@@ -2,7 +2,7 @@
 // against a fake Prometheus HTTP server: the range queries the gateway builds
 // (a fixed set, the function's name escaped), and the JSON it answers.
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventsOf, parseWindow, promString } from '../../src/prometheus/history.js';
+import { eventsOf, parseWindow, promString } from '../../src/programs/gateway/prometheus/history.js';
 import { status } from './support/fake-provider.js';
 import { closedUrl, startFakePrometheus, type FakePrometheusOptions, type MatrixSeries } from './support/fake-monitoring.js';
 import { startGateway, type TestGateway } from './support/test-gateway.js';

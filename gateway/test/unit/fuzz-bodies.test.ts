@@ -4,8 +4,8 @@
 // wrong, never a 500, and the provider is called only for a valid request.
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { swarmRules } from '../../src/provider/swarm/rules.js';
-import { isImageReference } from '../../src/validation.js';
+import { swarmRules } from '../../src/programs/gateway/provider/swarm/rules.js';
+import { isImageReference } from '../../src/programs/gateway/validation.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, type TestGateway } from './support/test-gateway.js';
 

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needsAuth, normalisePath } from '../../src/http/normalise-path.js';
+import { needsAuth, normalisePath } from '../../src/programs/gateway/http/normalise-path.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, type TestGateway } from './support/test-gateway.js';
 

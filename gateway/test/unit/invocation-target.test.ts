@@ -2,8 +2,8 @@
 // as auth and routing, and never a protected path.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { invocationTarget } from '../../src/http/invocation-target.js';
-import { needsAuth, normalisePath } from '../../src/http/normalise-path.js';
+import { invocationTarget } from '../../src/programs/gateway/http/invocation-target.js';
+import { needsAuth, normalisePath } from '../../src/programs/gateway/http/normalise-path.js';
 
 describe('invocationTarget', () => {
   it('takes /function/<name> and /function/<name>/<path...>, with the query as sent', () => {

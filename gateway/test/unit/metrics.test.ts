@@ -1,7 +1,7 @@
 // The gateway's Prometheus series as Prometheus scrapes them.
 import { describe, expect, it } from 'vitest';
-import { GatewayMetrics } from '../../src/metrics.js';
-import type { FunctionStatus } from '../../src/provider/types.js';
+import { GatewayMetrics } from '../../src/core/metrics.js';
+import type { FunctionStatus } from '../../src/programs/gateway/provider/types.js';
 import { status } from './support/fake-provider.js';
 
 function viewOf(known: Map<string, FunctionStatus>) {

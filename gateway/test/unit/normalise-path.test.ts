@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { needsAuth, normalisePath } from '../../src/http/normalise-path.js';
+import { needsAuth, normalisePath } from '../../src/programs/gateway/http/normalise-path.js';
 
 describe('normalisePath', () => {
   it.each([

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WakeTimeoutError, type Scaler } from '../../src/scaling/index.js';
+import { WakeTimeoutError, type Scaler } from '../../src/programs/gateway/scaling/index.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
 

@@ -1,6 +1,6 @@
 // The activity log: last use (for the idler) and recent invocation counts (for repeated alerts).
 import { describe, expect, it } from 'vitest';
-import { ActivityLog } from '../../src/scaling/activity.js';
+import { ActivityLog } from '../../src/programs/gateway/scaling/activity.js';
 import { FakeClock } from './scaling-fakes.js';
 
 describe('ActivityLog', () => {

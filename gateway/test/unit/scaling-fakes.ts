@@ -3,12 +3,12 @@
 // provider, whose functions become ready some virtual milliseconds after a scale.
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
-import { loadConfig, type Config } from '../../src/config.js';
-import type { LiveFunctionView } from '../../src/functions/view.js';
-import type { GatewayMetrics } from '../../src/metrics.js';
-import type { Clock } from '../../src/scaling/clock.js';
-import type { InvocationHistory } from '../../src/scaling/context.js';
-import type { AutoScaler } from '../../src/scaling/index.js';
+import { loadConfig, type Config } from '../../src/core/settings.js';
+import type { LiveFunctionView } from '../../src/core/functions/view.js';
+import type { GatewayMetrics } from '../../src/core/metrics.js';
+import type { Clock } from '../../src/programs/gateway/scaling/clock.js';
+import type { InvocationHistory } from '../../src/programs/gateway/scaling/context.js';
+import type { AutoScaler } from '../../src/programs/gateway/scaling/index.js';
 import { FakeProvider } from './support/fake-provider.js';
 import { startGateway } from './support/test-gateway.js';
 

@@ -1,6 +1,6 @@
 // The step rules and the limits read from labels (pure functions).
 import { describe, expect, it } from 'vitest';
-import { limitsOf, stepDown, stepUp, wakeReplicas, type ScaleLimits } from '../../src/scaling/policy.js';
+import { limitsOf, stepDown, stepUp, wakeReplicas, type ScaleLimits } from '../../src/programs/gateway/scaling/policy.js';
 import { testConfig } from './scaling-fakes.js';
 
 const settings = testConfig();

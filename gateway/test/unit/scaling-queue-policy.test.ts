@@ -2,7 +2,7 @@
 // the first message, up to the maximum, down after the delay, to 0 after the
 // idle period.
 import { describe, expect, it } from 'vitest';
-import { decideQueue, isQueueScaled, queueTargetOf, type QueueInput, type QueueMemory } from '../../src/scaling/queue-policy.js';
+import { decideQueue, isQueueScaled, queueTargetOf, type QueueInput, type QueueMemory } from '../../src/programs/gateway/scaling/queue-policy.js';
 
 const limits = { min: 1, max: 5, scaleToZero: true, idleSeconds: 10 };
 

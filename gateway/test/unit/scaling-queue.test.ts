@@ -4,10 +4,10 @@
 // synchronously elsewhere is not put to sleep.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiveFunctionView } from '../../src/functions/view.js';
-import { AutoScaler } from '../../src/scaling/index.js';
-import type { Backlog } from '../../src/scaling/queue-scaler.js';
-import type { InvocationHistory } from '../../src/scaling/context.js';
+import { LiveFunctionView } from '../../src/core/functions/view.js';
+import { AutoScaler } from '../../src/programs/gateway/scaling/index.js';
+import type { Backlog } from '../../src/programs/gateway/scaling/queue-scaler.js';
+import type { InvocationHistory } from '../../src/programs/gateway/scaling/context.js';
 import { FakeClock, FakeProvider, testConfig } from './scaling-fakes.js';
 
 const QUEUE = { 'com.openfaas.scale.type': 'queue', 'com.openfaas.scale.max': '5', 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '10s' };

@@ -1,6 +1,6 @@
 // Waking a function with no ready task, and scale to zero when idle.
 import { afterEach, describe, expect, it } from 'vitest';
-import { WakeTimeoutError } from '../../src/scaling/index.js';
+import { WakeTimeoutError } from '../../src/programs/gateway/scaling/index.js';
 import { harness, type Harness } from './scaling-fakes.js';
 import { ref } from './support/fake-provider.js';
 

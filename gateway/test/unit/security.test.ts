@@ -4,7 +4,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SANDBOX_POLICY } from '../../src/routes/invoke.js';
+import { SANDBOX_POLICY } from '../../src/programs/gateway/routes/invoke.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
 

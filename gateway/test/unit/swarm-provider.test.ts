@@ -6,10 +6,10 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SwarmProvider } from '../../src/provider/swarm/provider.js';
-import type { ServiceInfo } from '../../src/provider/swarm/spec.js';
-import type { SwarmTask } from '../../src/provider/swarm/snapshot.js';
-import { ProviderError, type FunctionEntry } from '../../src/provider/types.js';
+import { SwarmProvider } from '../../src/programs/gateway/provider/swarm/provider.js';
+import type { ServiceInfo } from '../../src/programs/gateway/provider/swarm/spec.js';
+import type { SwarmTask } from '../../src/programs/gateway/provider/swarm/snapshot.js';
+import { ProviderError, type FunctionEntry } from '../../src/programs/gateway/provider/types.js';
 
 const NS = 'openfaas-fn';
 const STACK = { 'com.docker.stack.namespace': 'func' };

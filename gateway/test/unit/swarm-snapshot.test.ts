@@ -2,8 +2,8 @@
 // function: which services are this gateway's functions, which tasks take
 // traffic, where, on which node, and why a function is short of tasks.
 import { describe, expect, it } from 'vitest';
-import { buildEntries, type SnapshotOptions, type SwarmNode, type SwarmTask } from '../../src/provider/swarm/snapshot.js';
-import type { ServiceInfo } from '../../src/provider/swarm/spec.js';
+import { buildEntries, type SnapshotOptions, type SwarmNode, type SwarmTask } from '../../src/programs/gateway/provider/swarm/snapshot.js';
+import type { ServiceInfo } from '../../src/programs/gateway/provider/swarm/spec.js';
 
 const NS = 'openfaas-fn';
 const options: SnapshotOptions = { defaultNamespace: NS, networks: new Map([['net-fn', NS], ['net-a', 'team-a']]), upstream: 'tasks', port: 8080 };

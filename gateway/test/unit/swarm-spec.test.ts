@@ -1,8 +1,8 @@
 import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { demuxFrames, parseLogLine } from '../../src/provider/swarm/logs.js';
-import { isRelevantEvent } from '../../src/provider/swarm/provider.js';
-import { buildServiceSpec, isFunctionService, refOf, serviceNameOf, toFunctionStatus } from '../../src/provider/swarm/spec.js';
+import { demuxFrames, parseLogLine } from '../../src/programs/gateway/provider/swarm/logs.js';
+import { isRelevantEvent } from '../../src/programs/gateway/provider/swarm/provider.js';
+import { buildServiceSpec, isFunctionService, refOf, serviceNameOf, toFunctionStatus } from '../../src/programs/gateway/provider/swarm/spec.js';
 
 const NS = 'openfaas-fn';
 const context = { network: 'net-id', endpointMode: 'dnsrr' as const, secrets: [{ name: 'api-key', id: 'sec-id', swarmName: 'sfaas-1234-secret-openfaas-fn-api-key-v2' }], replicas: 1, defaultNamespace: NS };

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UI_CONTENT_SECURITY_POLICY } from '../../src/routes/ui.js';
+import { UI_CONTENT_SECURITY_POLICY } from '../../src/programs/gateway/routes/ui.js';
 import { startGateway } from './support/test-gateway.js';
 
 const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));

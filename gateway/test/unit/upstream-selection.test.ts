@@ -1,8 +1,8 @@
 // Which instance an invocation goes to: round-robin over the addresses the
 // view gives, skipping an address that failed to connect for a while.
 import { describe, expect, it } from 'vitest';
-import { EndpointTable } from '../../src/upstream/endpoints.js';
-import { RoundRobin } from '../../src/upstream/round-robin.js';
+import { EndpointTable } from '../../src/core/upstream/endpoints.js';
+import { RoundRobin } from '../../src/core/upstream/round-robin.js';
 
 describe('RoundRobin', () => {
   it('cycles over every address in turn', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatCpu, formatMemory, memoryBytes, nanoCpus } from '../../src/api/quantities.js';
-import { decodeRegistryAuth } from '../../src/api/registry-auth.js';
-import { swarmRules } from '../../src/provider/swarm/rules.js';
-import { isImageReference, requestSchemas, validate, ValidationError } from '../../src/validation.js';
+import { formatCpu, formatMemory, memoryBytes, nanoCpus } from '../../src/programs/gateway/api/quantities.js';
+import { decodeRegistryAuth } from '../../src/programs/gateway/api/registry-auth.js';
+import { swarmRules } from '../../src/programs/gateway/provider/swarm/rules.js';
+import { isImageReference, requestSchemas, validate, ValidationError } from '../../src/programs/gateway/validation.js';
 
 const valid = { service: 'func_echoit', image: 'swarmfaas/echoit:0.1.0' };
 const schemas = requestSchemas(swarmRules, 'openfaas-fn');

@@ -1,7 +1,7 @@
 // The watchdog's readiness answer, which waking from zero probes.
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeWatchdog } from '../../src/upstream/health-probe.js';
+import { probeWatchdog } from '../../src/core/upstream/health-probe.js';
 
 describe('probeWatchdog', () => {
   let server: Server | undefined;

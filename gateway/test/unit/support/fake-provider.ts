@@ -4,7 +4,7 @@
 // would. Addresses point at HTTP servers a test starts on 127.0.0.1, or are
 // made up (10.0.1.x) from the available replicas. With a clock, a scale up
 // becomes available `startupMs` (virtual) milliseconds later.
-import { swarmRules } from '../../../src/provider/swarm/rules.js';
+import { swarmRules } from '../../../src/programs/gateway/provider/swarm/rules.js';
 import {
   ProviderError,
   type FunctionDeployment,
@@ -19,7 +19,7 @@ import {
   type SecretRef,
   type SecretValue,
   type SnapshotListener,
-} from '../../../src/provider/types.js';
+} from '../../../src/programs/gateway/provider/types.js';
 
 export const DEFAULT_NAMESPACE = 'openfaas-fn';
 

@@ -3,9 +3,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { loadConfig } from '../../../src/config.js';
-import { buildGateway, type Gateway, type GatewayParts } from '../../../src/gateway.js';
-import type { Credentials } from '../../../src/http/basic-auth.js';
+import { loadConfig } from '../../../src/core/settings.js';
+import { buildGateway, type Gateway, type GatewayParts } from '../../../src/programs/gateway/gateway.js';
+import type { Credentials } from '../../../src/programs/gateway/http/basic-auth.js';
 import { FakeProvider } from './fake-provider.js';
 
 export interface TestGateway extends Gateway {

@@ -1,0 +1,84 @@
+// The queue worker's metrics (its /metrics also carries the invocation core's
+// gateway_function_invocation_total, so asynchronous load counts towards
+// autoscaling like synchronous load). The queue depths are read from
+// JetStream at scrape time; every worker replica reports the same figure,
+// so aggregate them with max, not sum.
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { FunctionRef } from '../gateway/provider/types.js';
+
+export type Counts = () => Promise<Array<{ ref: FunctionRef; count: number }>>;
+
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly invocations: Counter<'function_name' | 'outcome'>;
+  readonly retries: Counter<'function_name'>;
+  readonly deadLettered: Counter<'function_name'>;
+  readonly redeliveries: Counter<'function_name'>;
+  readonly callbacks: Counter<'function_name' | 'result'>;
+  readonly inflight: Gauge<'function_name'>;
+  readonly stranded: Counter<'function_name'>;
+
+  constructor(options: { queued: Counts; dead: Counts; nameOf: (ref: FunctionRef) => string; log?: (error: unknown) => void }) {
+    const { nameOf } = options;
+    this.invocations = new Counter({
+      name: 'async_invocations_total',
+      help: 'Asynchronous invocations finished by this worker, by function and outcome: success (2xx), failure (another final answer), dead_letter (retries exhausted, or the function is gone)',
+      labelNames: ['function_name', 'outcome'],
+      registers: [this.registry],
+    });
+    this.retries = new Counter({
+      name: 'async_retries_total',
+      help: 'Attempts that failed with 429, 502, 503, 504 or no connection and were scheduled again',
+      labelNames: ['function_name'],
+      registers: [this.registry],
+    });
+    this.deadLettered = new Counter({
+      name: 'async_dead_letters_total',
+      help: 'Calls this worker moved to the dead letters',
+      labelNames: ['function_name'],
+      registers: [this.registry],
+    });
+    this.redeliveries = new Counter({
+      name: 'async_redeliveries_total',
+      help: 'Deliveries of a call that had been delivered before (scheduled retries, and calls whose worker stopped or whose acknowledgement was lost: at-least-once)',
+      labelNames: ['function_name'],
+      registers: [this.registry],
+    });
+    this.callbacks = new Counter({
+      name: 'async_callbacks_total',
+      help: 'Callbacks to X-Callback-Url, by result (delivered; failed after its attempts; refused: a host of ASYNC_CALLBACK_DENY_HOSTS)',
+      labelNames: ['function_name', 'result'],
+      registers: [this.registry],
+    });
+    this.stranded = new Counter({
+      name: 'async_stranded_requeued_total',
+      help: 'Calls found still stored after their acknowledgement (a crash of NATS) and queued again',
+      labelNames: ['function_name'],
+      registers: [this.registry],
+    });
+    this.inflight = new Gauge({
+      name: 'async_inflight',
+      help: 'Asynchronous invocations this worker is making now',
+      labelNames: ['function_name'],
+      registers: [this.registry],
+    });
+    const depthGauge = (name: string, help: string, counts: Counts) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['function_name'],
+        registers: [this.registry],
+        async collect() {
+          try {
+            const rows = await counts();
+            this.reset();
+            for (const { ref, count } of rows) this.set({ function_name: nameOf(ref) }, count);
+          } catch (error) {
+            options.log?.(error); // NATS away: the last figures stay
+          }
+        },
+      });
+    depthGauge('async_queue_depth', 'Calls stored for each function: waiting, or being worked on (read from JetStream; the same on every worker)', options.queued);
+    depthGauge('async_dead_letter_depth', 'Dead letters stored for each function (read from JetStream; the same on every worker)', options.dead);
+  }
+}
