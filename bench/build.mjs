@@ -207,6 +207,7 @@ const percentile = (values, p) => {
 
 async function callsWhile(work, { maxMs }) {
   const target = `${stack}_echoit`;
+  await firstAnswer(target, 'bench'); // awake and answering before anything is measured
   const samples = [];
   let running = true;
   const deadline = Date.now() + maxMs;
@@ -214,7 +215,7 @@ async function callsWhile(work, { maxMs }) {
     while (running && Date.now() < deadline) {
       const t = performance.now();
       try {
-        const res = await fetch(`${gateway}/function/${target}`, { method: 'POST', body: 'x', signal: AbortSignal.timeout(15_000) });
+        const res = await fetch(`${gateway}/function/${target}`, { method: 'POST', body: 'x', signal: AbortSignal.timeout(10_000) });
         await res.arrayBuffer();
         samples.push({ ok: res.status === 200, ms: performance.now() - t });
       } catch {
@@ -231,7 +232,7 @@ async function callsWhile(work, { maxMs }) {
 }
 
 async function starvation() {
-  const idle = await callsWhile(() => sleep(15_000), { maxMs: 20_000 });
+  const idle = await callsWhile(() => sleep(15_000), { maxMs: 15_000 });
   const during = await callsWhile(async () => {
     for (const lang of ['node', 'python3']) {
       await build(await requestTar(contextOf(lang, handler(lang, `load-${Date.now()}`)), { image: `bench-build-load-${lang}:1` }), { noCache: true });
