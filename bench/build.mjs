@@ -13,7 +13,7 @@
 //
 //   GATEWAY_URL=http://127.0.0.1:28080 STACK_NAME=bldtest node bench/build.mjs
 //   (npm run bench -- build deploys a bench stack when GATEWAY_URL is not given)
-//   LOAD_SECONDS [8] per load run; ROUNDS [2] interleaved rounds of 3.
+//   LOAD_SECONDS [8] per load run; ROUNDS [2] interleaved rounds of 3; PARTS [templates,calls,modes].
 //
 // The build requests are made as faas-cli makes them (the template's folder plus
 // the handler in function/, a tar with com.openfaas.docker.config) and signed with
@@ -308,6 +308,8 @@ async function serveAndLoad(image, label) {
 async function inProcessVsHttp() {
   const moduleImage = 'bench-build-node:latest';
   const httpImage = 'bench-build-node-http:latest';
+  // The node template's image (part 1 leaves it; built here when part 1 did not run).
+  if (!(await docker('image', 'ls', '-q', moduleImage))) await build(await requestTar(contextOf('node', handler('node', 'modes')), { image: moduleImage }));
   // The HTTP-mode image: the same image, the same handler, served by its own Node.js process.
   const dir = join(root, 'bench', 'results', 'node-http');
   mkdirSync(dir, { recursive: true });
@@ -332,27 +334,33 @@ async function inProcessVsHttp() {
 
 // --- main -------------------------------------------------------------------------------------------
 
+// PARTS=templates,calls,modes (all by default) runs some of them.
+const parts = new Set((process.env.PARTS ?? 'templates,calls,modes').split(','));
 const results = { at: new Date().toISOString(), gateway, stack, loadSeconds, rounds, templates: [] };
 try {
-  console.log('submit -> first 200 per template (cold: no build cache, base images present; then a handler-only change)');
-  for (const lang of LANGS) {
+  if (parts.has('templates')) console.log('submit -> first 200 per template (cold: no build cache, base images present; then a handler-only change)');
+  for (const lang of parts.has('templates') ? LANGS : []) {
     const r = await template(lang);
     results.templates.push(r);
     console.log(
       `  ${lang.padEnd(10)} cold ${r.coldSeconds} s (build ${r.coldBuildSeconds} s), handler change ${r.handlerChangeSeconds} s (build ${r.handlerChangeBuildSeconds} s); context ${r.contextKiB} KiB, image ${r.imageMB} MB (+${r.overWatchdogMB} MB over the watchdog)`,
     );
   }
-  console.log('function calls (echoit) idle, then while a node and a python3 build run without cache');
-  results.starvation = await starvation();
-  const s = results.starvation;
-  console.log(`  idle:   ${s.idle.calls} calls, ${s.idle.failed} failed, p50 ${s.idle.p50} ms, p99 ${s.idle.p99} ms, max ${s.idle.max} ms`);
-  console.log(`  builds: ${s.during.calls} calls, ${s.during.failed} failed, p50 ${s.during.p50} ms, p99 ${s.during.p99} ms, max ${s.during.max} ms (added p99 ${s.addedP99} ms)`);
-  console.log(`node handler in the watchdog's process (module mode) vs HTTP mode (a second Node.js process), ${rounds} rounds of ${loadSeconds} s, 32 connections`);
-  results.nodeModes = await inProcessVsHttp();
-  const m = results.nodeModes;
-  console.log(`  module: ${m.module.requestsPerSecond} req/s, idle ${m.module.idleMiB} MiB, peak ${m.module.peakMiB} MiB`);
-  console.log(`  http:   ${m.http.requestsPerSecond} req/s, idle ${m.http.idleMiB} MiB, peak ${m.http.peakMiB} MiB`);
-  console.log(`  module/http: ${m.throughputRatio}x the requests/s, ${m.peakMemoryRatio}x the peak memory`);
+  if (parts.has('calls')) {
+    console.log('function calls (echoit) idle, then while a node and a python3 build run without cache');
+    results.starvation = await starvation();
+    const s = results.starvation;
+    console.log(`  idle:   ${s.idle.calls} calls, ${s.idle.failed} failed, p50 ${s.idle.p50} ms, p99 ${s.idle.p99} ms, max ${s.idle.max} ms`);
+    console.log(`  builds: ${s.during.calls} calls, ${s.during.failed} failed, p50 ${s.during.p50} ms, p99 ${s.during.p99} ms, max ${s.during.max} ms (added p99 ${s.addedP99} ms)`);
+  }
+  if (parts.has('modes')) {
+    console.log(`node handler in the watchdog's process (module mode) vs HTTP mode (a second Node.js process), ${rounds} rounds of ${loadSeconds} s, 32 connections`);
+    results.nodeModes = await inProcessVsHttp();
+    const m = results.nodeModes;
+    console.log(`  module: ${m.module.requestsPerSecond} req/s, idle ${m.module.idleMiB} MiB, peak ${m.module.peakMiB} MiB`);
+    console.log(`  http:   ${m.http.requestsPerSecond} req/s, idle ${m.http.idleMiB} MiB, peak ${m.http.peakMiB} MiB`);
+    console.log(`  module/http: ${m.throughputRatio}x the requests/s, ${m.peakMemoryRatio}x the peak memory`);
+  }
 } finally {
   for (const lang of LANGS) await remove(`bench-build-${lang}`);
   await sleep(3000);
