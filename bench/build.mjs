@@ -4,8 +4,8 @@
 //      without the build cache (X-Build-No-Cache; the base images present), and
 //      after a handler-only change (cache); the build context's size and the
 //      image's (and what it adds to the watchdog's);
-//   2. function calls (a sample function) while builds run: failures, and the
-//      latency they add (p50/p99/max) over the same calls with no build;
+//   2. function calls (`cat` on the watchdog, one replica) while builds run:
+//      failures, and the latency they add (p50/p99/max) over the same calls with no build;
 //   3. the node template's handler in the watchdog's own process (module mode)
 //      against the same handler in HTTP mode (a second Node.js process behind
 //      the watchdog): memory per replica idle and under load, and requests/s,
@@ -205,9 +205,12 @@ const percentile = (values, p) => {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
 };
 
+/** The function whose calls are timed: `cat` on the stack's watchdog, one replica (the autoscaler kept out). */
+const PROBE = 'bench-build-probe';
+
 async function callsWhile(work, { maxMs }) {
-  const target = `${stack}_echoit`;
-  await firstAnswer(target, 'bench'); // awake and answering before anything is measured
+  const target = PROBE;
+  await firstAnswer(target, 'bench'); // answering before anything is measured
   const samples = [];
   let running = true;
   const deadline = Date.now() + maxMs;
@@ -221,7 +224,7 @@ async function callsWhile(work, { maxMs }) {
       } catch {
         samples.push({ ok: false, ms: performance.now() - t });
       }
-      await sleep(20);
+      await sleep(50);
     }
   })();
   await work();
@@ -232,6 +235,12 @@ async function callsWhile(work, { maxMs }) {
 }
 
 async function starvation() {
+  const res = await fetch(`${gateway}/system/functions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({ service: PROBE, image: await watchdogImage(), envProcess: 'cat', labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '1', 'com.openfaas.scale.zero': 'false' } }),
+  });
+  if (res.status !== 202 && res.status !== 409) throw new Error(`deploying ${PROBE}: ${res.status} ${await res.text()}`);
   const idle = await callsWhile(() => sleep(15_000), { maxMs: 15_000 });
   const during = await callsWhile(async () => {
     for (const lang of ['node', 'python3']) {
@@ -347,7 +356,7 @@ try {
     );
   }
   if (parts.has('calls')) {
-    console.log('function calls (echoit) idle, then while a node and a python3 build run without cache');
+    console.log(`function calls (${PROBE}, ~20/s) idle, then while a node and a python3 build run without cache`);
     results.starvation = await starvation();
     const s = results.starvation;
     console.log(`  idle:   ${s.idle.calls} calls, ${s.idle.failed} failed, p50 ${s.idle.p50} ms, p99 ${s.idle.p99} ms, max ${s.idle.max} ms`);
@@ -363,6 +372,7 @@ try {
   }
 } finally {
   for (const lang of LANGS) await remove(`bench-build-${lang}`);
+  await remove(PROBE);
   await sleep(3000);
   for (const lang of LANGS) await docker('image', 'rm', `bench-build-${lang}:latest`).catch(() => undefined);
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
