@@ -23,21 +23,18 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import autocannon from 'autocannon';
+import { gateway, root, sleep } from './_support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The tar library the builder itself uses (its workspace's dependency).
 const tar = createRequire(join(root, 'builder', 'package.json'))('tar-stream');
-const gateway = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080';
 const stack = process.env.STACK_NAME ?? 'func';
 const loadSeconds = Number(process.env.LOAD_SECONDS ?? 8);
 const rounds = Number(process.env.ROUNDS ?? 2);
 const run = promisify(execFile);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
 const MiB = (bytes) => +(bytes / 2 ** 20).toFixed(1);
 const seconds = (ms) => +(ms / 1000).toFixed(1);
@@ -51,8 +48,9 @@ async function stackSecret(service, file) {
 }
 const payloadSecret = await stackSecret('builder', 'payload-secret');
 if (!payloadSecret) throw new Error(`no running ${stack}_builder with a payload secret: deploy the stack with its builder`);
-const password = await stackSecret('gateway', 'basic-auth-password');
-const auth = password ? { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } : {};
+// GATEWAY_AUTH (user:password) as the other benchmarks take it, else the stack's own password when it has auth.
+const credentials = process.env.GATEWAY_AUTH ?? ((p) => (p ? `admin:${p}` : undefined))(await stackSecret('gateway', 'basic-auth-password'));
+const auth = credentials ? { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } : {};
 
 // --- build requests as faas-cli makes them -------------------------------------------------
 

@@ -1,8 +1,7 @@
 // Who runs as what, and who can touch what, in the deployed stack: no process
-// runs as root, functions cannot write their image, only the gateway, the
-// queue worker and the event connector (which read the functions the same way)
-// and the builder hold the Docker socket, no function can reach the builder,
-// and the credentials never reach the gateway's logs.
+// runs as root, functions cannot write their image, only the gateway and the
+// builder hold the Docker socket, no function can reach the builder, and the
+// credentials never reach the gateway's logs.
 // (The gateway refusing to act on services that are not functions:
 // gateway-api.test.ts; auth against path tricks: gateway-auth.test.ts and
 // gateway/test/unit/fuzz-paths.test.ts.)
@@ -84,13 +83,13 @@ describe('least privilege', () => {
     await docker('exec', echoit!, 'sh', '-c', 'echo x > /tmp/rel-probe && rm /tmp/rel-probe');
   });
 
-  it('only the gateway, the queue worker, the event connector and the builder mount the Docker socket', async () => {
+  it('only the gateway and the builder mount the Docker socket', async () => {
     const holders: string[] = [];
     for (const service of services) {
       const mounts = (await spec(service)).Spec.TaskTemplate.ContainerSpec.Mounts ?? [];
       if (mounts.some((m) => m.Source === '/var/run/docker.sock')) holders.push(service);
     }
-    expect(holders).toEqual(['gateway', 'queue-worker', 'connector', 'builder']);
+    expect(holders).toEqual(['gateway', 'builder']);
   });
 
   it("only the gateway shares the builder's network: no function reaches the builder (nor the engine it drives)", async () => {

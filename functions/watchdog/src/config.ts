@@ -39,6 +39,8 @@ export interface WatchdogConfig {
   maxBodyBytes: number;
   /** Classic mode's process starter: 'auto' (the native spawner if present), 'node', or the spawner's path. */
   spawner: string;
+  /** Classic mode: a log line per request in the classic watchdog's words ("Forking fprocess.", "Wrote N Bytes - Duration: S seconds"). */
+  logRequests: boolean;
 }
 
 export class ConfigError extends Error {
@@ -177,5 +179,6 @@ export function loadConfig(env: Env = process.env): WatchdogConfig {
     maxOutputBytes,
     maxBodyBytes,
     spawner,
+    logRequests: bool(env, 'log_requests', true),
   };
 }

@@ -28,19 +28,14 @@ import { registerScaleFunction } from './routes/scale-function.js';
 import { registerSecrets } from './routes/secrets.js';
 import { registerUi } from './routes/ui.js';
 import type { RouteDeps } from './routes/deps.js';
-import type { AsyncQueue } from '../../queue/async-queue.js';
 import { registerAsyncInvoke } from './routes/async-invoke.js';
 import { registerAsyncDeadLetters } from './routes/async-dead-letters.js';
-import { registerEvents, type EventsDeps } from './routes/events.js';
+import { registerEvents } from './routes/events.js';
 import { isSignedBuild, registerBuild } from './routes/build.js';
 
 export interface AppOptions extends RouteDeps {
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
   credentials?: Credentials;
-  /** The queue of asynchronous calls (NATS JetStream); undefined: /async-function answers 503. */
-  asyncQueue?: AsyncQueue;
-  /** Event-driven functions (routes/events.ts); undefined: POST /system/events answers 503. */
-  events?: EventsDeps;
 }
 
 /**
@@ -118,9 +113,9 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerOverview(router, options);
   registerMonitoringProxy(router, options);
   registerInvoke(router, invoke);
-  registerAsyncInvoke(router, options, options.asyncQueue);
-  registerAsyncDeadLetters(router, options, options.asyncQueue);
-  registerEvents(router, options, options.asyncQueue, options.events);
+  registerAsyncInvoke(router, options);
+  registerAsyncDeadLetters(router, options);
+  registerEvents(router, options);
   registerBuild(router, options, checker);
   registerUi(router, options);
 
