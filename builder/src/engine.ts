@@ -2,7 +2,6 @@
 // builds, pushes, and what the image policy needs to know. The only module
 // that imports dockerode.
 import Docker from 'dockerode';
-import type { Logger } from 'pino';
 import { BuildProgress, JsonLines } from './build-progress.js';
 import { BUILDER_LABEL, canonicalRepository, type ImageFacts } from './image-policy.js';
 
@@ -30,7 +29,7 @@ export type BuildOutcome = { ok: true; imageId: string } | { ok: false; error: s
 export class Engine implements ImageFacts {
   private readonly docker: Docker;
 
-  constructor(private readonly log: Logger) {
+  constructor() {
     this.docker = new Docker();
   }
 
@@ -40,15 +39,6 @@ export class Engine implements ImageFacts {
     const version = await this.docker.version();
     const [major = 0, minor = 0] = String(version.ApiVersion).split('.').map(Number);
     return version.Os === 'linux' && (major > 1 || (major === 1 && minor >= 39)) ? 'buildkit' : 'classic';
-  }
-
-  async ping(): Promise<boolean> {
-    try {
-      await this.docker.ping();
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   async nodeCount(): Promise<number> {
@@ -189,9 +179,5 @@ export class Engine implements ImageFacts {
     } catch (error) {
       return { ok: false, error: `pushing ${name} failed: ${(error as Error).message}` };
     }
-  }
-
-  close(): void {
-    this.log.debug('engine client closed');
   }
 }

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const secret = await readPayloadSecret(config.PAYLOAD_SECRET_FILE);
   if (!secret) log.warn({ file: config.PAYLOAD_SECRET_FILE }, 'no payload secret: only builds through the gateway with its credentials are accepted');
   const privileges = dropPrivileges(NODE_UID);
-  const engine = new Engine(log);
+  const engine = new Engine();
   const backend = await engine.chooseBackend(config.BUILD_BACKEND).catch((error: Error) => {
     log.error({ err: error }, 'the engine does not answer: assuming the classic builder');
     return 'classic' as const;

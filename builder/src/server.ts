@@ -34,7 +34,6 @@ export interface BuildEngine extends ImageFacts {
   build(request: BuildRequest): Promise<BuildOutcome>;
   push(image: { repository: string; tag: string }, signal: AbortSignal, onLines: (lines: string[]) => void): Promise<{ ok: true; digest: string } | { ok: false; error: string }>;
   nodeCount(): Promise<number>;
-  ping(): Promise<boolean>;
 }
 
 export interface BuilderDeps {

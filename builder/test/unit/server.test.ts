@@ -39,9 +39,6 @@ class FakeEngine implements BuildEngine {
   async nodeCount() {
     return 1;
   }
-  async ping() {
-    return true;
-  }
   async localImageLabels(full: string) {
     return this.local[full];
   }
