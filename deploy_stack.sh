@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Deploys the FaaS stack on Docker Swarm: gateway, queue worker, NATS, Prometheus, AlertManager and
-# the sample functions, as the stack "func". Re-running updates it in place.
+# Deploys the FaaS stack on Docker Swarm: gateway, queue worker, NATS, Prometheus, AlertManager, the
+# builder and the sample functions, as the stack "func". Re-running updates it in place.
 #
 # Usage: ./deploy_stack.sh [options]
 #   --no-auth          deploy without basic auth on /system/* and /ui
@@ -16,7 +16,8 @@
 #                      the functions deployed on its network); keeps the secrets
 #   --purge-secrets    with --remove: delete the stack's credentials too
 #   --purge-data       with --remove: delete the stack's volumes too (the queue
-#                      of asynchronous calls in NATS, webhookstash's files)
+#                      of asynchronous calls in NATS, webhookstash's files) and
+#                      the images its builder made
 #   --timeout SECONDS  how long to wait for the stack to be healthy [300]
 #   --registry         bring the stack's own registry even on a one-node swarm
 #   --no-registry      never bring one (on several nodes, every node must then
@@ -24,6 +25,7 @@
 #   --no-firewall      do not guard the published ports other than the
 #                      gateway's (docker-compose.firewall.yml): functions can
 #                      then reach the registry and the monitoring ports
+#   --no-builder       leave out the builder (POST /system/build then answers 503)
 #   -h, --help         this text
 #
 # On a swarm of several nodes with no registry of yours (FAAS_REPO unset), the
@@ -49,10 +51,14 @@
 #   REGISTRY_PORT [5000]  REGISTRY_IMAGE [registry:2, else a local stand-in]
 #   CLUSTER_NODE_HOSTS  every node's DOCKER_HOST: a local stand-in of the
 #     registry's image is copied to them (scripts/cluster.sh prints it)
+#   BUILD_CONCURRENCY [2]  BUILD_TIMEOUT [10m]  BUILD_MAX_CONTEXT [100mb]  BUILD_BACKEND [auto]
+#   BUILD_IMAGE_PREFIX  the builder's settings (builder/README.md); the build bases of the
+#     templates (WATCHDOG_IMAGE, NODE_IMAGE, PYTHON_IMAGE, BASH_IMAGE, given to every build)
+#     are the official images when present or pullable, else local stand-ins
 set -euo pipefail
 cd "$(dirname "$0")"
 
-AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0 REGISTRY_MODE=auto PURGE_DATA=0 FIREWALL=1
+AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0 REGISTRY_MODE=auto PURGE_DATA=0 FIREWALL=1 BUILDER=1
 BUILT=""   # the images this run built
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -68,7 +74,8 @@ while [ $# -gt 0 ]; do
     --registry) REGISTRY_MODE=stack ;;
     --no-registry) REGISTRY_MODE=none ;;
     --no-firewall) FIREWALL=0 ;;
-    -h|--help) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-builder) BUILDER=0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "deploy_stack: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -91,6 +98,7 @@ AUTH_USER=admin
 SECRET_USER="${STACK_NAME}_basic-auth-user"
 SECRET_PASSWORD="${STACK_NAME}_basic-auth-password"
 SECRET_METRICS="${STACK_NAME}_metrics-token"
+SECRET_PAYLOAD="${STACK_NAME}_payload-secret"
 
 say() { echo "==> $*"; }
 die() { echo "ERROR: $*" >&2; exit 1; }
@@ -134,6 +142,12 @@ if [ "$REMOVE" = 1 ]; then
   # What the gateway made for its namespaces: their labels (configs).
   for id in $(docker config ls -q --filter "label=com.swarmfaas.scope=$scope"); do docker config rm "$id" >/dev/null 2>&1 || true; done
   if [ "$PURGE_DATA" = 1 ]; then
+    # The images its builder made (those a container still uses stay).
+    built=$(docker image ls -q --filter "label=com.swarmfaas.builder.stack=$STACK_NAME" | sort -u)
+    if [ -n "$built" ]; then
+      docker image rm $built >/dev/null 2>&1 || true
+      say "removed the images the builder made ($(echo "$built" | wc -l))"
+    fi
     # The stack's containers may still be exiting: their volumes go once they have.
     for volume in $(docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK_NAME"); do
       for _ in $(seq 1 30); do docker volume rm "$volume" >/dev/null 2>&1 && break; sleep 1; done
@@ -141,8 +155,8 @@ if [ "$REMOVE" = 1 ]; then
     done
   fi
   if [ "$PURGE" = 1 ]; then
-    docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" "$SECRET_METRICS" >/dev/null 2>&1 || true
-    say "credentials deleted"
+    docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" "$SECRET_METRICS" "$SECRET_PAYLOAD" >/dev/null 2>&1 || true
+    say "credentials and payload secret deleted"
     # And the secrets made for the functions through /system/secrets.
     for id in $(docker secret ls -q --filter "label=com.swarmfaas.scope=$scope"); do docker secret rm "$id" >/dev/null 2>&1 || true; done
   elif docker secret inspect "$SECRET_PASSWORD" >/dev/null 2>&1; then
@@ -155,7 +169,7 @@ fi
 # Images -------------------------------------------------------------------------
 say "node architecture: $(docker info --format '{{.Architecture}}')"
 
-images=(gateway firewall)
+images=(gateway firewall builder)
 for dockerfile in functions/*/Dockerfile; do
   name=$(basename "$(dirname "$dockerfile")")
   [ "$name" = watchdog ] || images+=("$name")
@@ -237,6 +251,17 @@ if [ "$AUTH" = 1 ]; then
 else
   export BASIC_AUTH=false
   say "deploying WITHOUT authentication (--no-auth)"
+fi
+# The builder's payload secret: clients sign their build requests with it (faas-cli --payload-secret).
+payload_created=""
+if [ "$BUILDER" = 1 ]; then
+  if ! docker secret inspect "$SECRET_PAYLOAD" >/dev/null 2>&1; then
+    payload_created=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)
+    printf '%s' "$payload_created" | docker secret create "$SECRET_PAYLOAD" - >/dev/null
+    say "generated the builder's payload secret (Docker secret $SECRET_PAYLOAD)"
+  else
+    say "using the existing payload secret (Docker secret $SECRET_PAYLOAD)"
+  fi
 fi
 
 # Deploy -------------------------------------------------------------------------
@@ -384,6 +409,33 @@ esac
 
 [ "$REGISTRY_MODE" = stack ] && compose_files+=(-c docker-compose.registry.yml)
 [ "$FIREWALL" = 1 ] && compose_files+=(-c docker-compose.firewall.yml)
+
+# The builder -------------------------------------------------------------------------
+# It runs on this node (where the images above are, and the stack's registry), builds
+# FROM the stack's own watchdog, and may never write the stack's own images or the
+# templates' build bases (which later builds would start FROM).
+if [ "$BUILDER" = 1 ]; then
+  compose_files+=(-c docker-compose.builder.yml)
+  export BUILDER_NODE_ID=$SELF_NODE
+  build_base() { # official local-name-key: the official image when here or pullable, else the stand-in
+    if image_exists "$1" || timeout 60 docker pull -q "$1" >/dev/null 2>&1; then echo "$1"; else scripts/make-local-bases.sh --install 2>/dev/null | sed -n "s/^$2=//p"; fi
+  }
+  node_build=$(build_base node:24-alpine NODE_NPM_IMAGE)
+  python_build=$(build_base python:3.12-alpine PYTHON_IMAGE)
+  bash_build=$(build_base bash:5.2 BASH_IMAGE)
+  export BUILD_ARGS="WATCHDOG_IMAGE=$FAAS_REPO/watchdog:$FAAS_TAG,NODE_IMAGE=$node_build,PYTHON_IMAGE=$python_build,BASH_IMAGE=$bash_build"
+  reserved="swarmfaas-local/,$node_build,$python_build,$bash_build"
+  for name in watchdog "${images[@]}"; do reserved="$reserved,$FAAS_REPO/$name"; [ "$FAAS_REPO" = "${USER_REPO:-swarmfaas}" ] || reserved="$reserved,${USER_REPO:-swarmfaas}/$name"; done
+  export BUILD_RESERVED=$reserved
+  case "$REGISTRY_MODE" in
+    stack) export BUILD_PUSH_PREFIXES="127.0.0.1:$REGISTRY_PORT/" ;;
+    own) export BUILD_PUSH_PREFIXES="$FAAS_REPO/" ;;
+    *) export BUILD_PUSH_PREFIXES="" ;;
+  esac
+  export BUILD_REQUIRE_PUSH=false
+  [ "$node_count" -gt 1 ] && [ -n "$BUILD_PUSH_PREFIXES" ] && BUILD_REQUIRE_PUSH=true
+  say "builder: builds FROM $FAAS_REPO/watchdog:$FAAS_TAG (node: $node_build, python: $python_build, bash: $bash_build)${BUILD_PUSH_PREFIXES:+, pushes images under $BUILD_PUSH_PREFIXES}"
+fi
 resolve=always
 [ -z "$(docker image inspect "$FAAS_REPO/gateway:$FAAS_TAG" --format '{{join .RepoDigests ""}}')" ] && resolve=never
 say "deploying stack $STACK_NAME (gateway on port $GATEWAY_PORT)"
@@ -480,5 +532,21 @@ EOF
   cat <<EOF
 Read the password again on a manager node with:
   docker exec \$(docker ps -q -f name=${STACK_NAME}_gateway | head -1) cat /run/secrets/basic-auth-password
+EOF
+fi
+if [ "$BUILDER" = 1 ]; then
+  echo
+  if [ -n "$payload_created" ]; then
+    cat <<EOF
+Sign build requests with this payload secret (shown only now), e.g. saved as payload.txt:
+  $payload_created
+  faas-cli up --remote-builder http://$gateway_address:$GATEWAY_PORT/system/build --payload-secret payload.txt
+EOF
+  else
+    echo "Builds: faas-cli up --remote-builder http://$gateway_address:$GATEWAY_PORT/system/build --payload-secret payload.txt"
+  fi
+  cat <<EOF
+Read the payload secret again on this node with:
+  docker exec \$(docker ps -q -f name=${STACK_NAME}_builder | head -1) cat /run/secrets/payload-secret
 EOF
 fi

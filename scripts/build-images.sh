@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every image of the stack, tagged with the version in package.json:
-#   ${FAAS_REPO:-swarmfaas}/gateway, /watchdog, /firewall, and one per functions/<name>/.
+#   ${FAAS_REPO:-swarmfaas}/gateway, /builder, /watchdog, /firewall, and one per functions/<name>/.
 #
 #   scripts/build-images.sh [name...]     (no names: all of them)
 #
@@ -66,6 +66,7 @@ all_images() {
   echo "watchdog functions/watchdog"
   echo "gateway gateway"
   echo "firewall firewall"
+  echo "builder builder"
   for dockerfile in functions/*/Dockerfile; do
     dir=$(dirname "$dockerfile"); name=$(basename "$dir")
     [ "$name" = watchdog ] || echo "$name $dir"

@@ -160,3 +160,69 @@ if [ "${FORCE:-0}" = 1 ] || ! image_exists "$NFT_LOCAL"; then
   import_rootfs "$root" "$NFT_LOCAL" 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' 'CMD ["nft","--version"]'
 fi
 echo "FIREWALL_BASE_IMAGE=$NFT_LOCAL"
+# --- Build bases of the function templates (template/; the stack's builder) -----------
+# Stand-ins for the official images the templates build with, each only a
+# source a template copies from or installs with, never a function's base
+# (that is always the watchdog image):
+#   swarmfaas-local/node-npm:24   node:24-alpine's part the node template uses: Node.js
+#                                 with npm (the npm registry's npm package), for npm ci
+#   swarmfaas-local/python:3.11   python:3.12-alpine's /usr/local: Debian's python3.11
+#                                 and its standard library under /usr/local, with its own
+#                                 dynamic loader and libraries, so it runs in any image
+#   swarmfaas-local/bash:5.2      bash:5.2's /usr/local/bin/bash: Debian's bash-static
+NPM_BASE_VERSION=${NPM_BASE_VERSION:-11.21.3}
+NODE_NPM_LOCAL=swarmfaas-local/node-npm:24
+if [ "${FORCE:-0}" = 1 ] || ! image_exists "$NODE_NPM_LOCAL"; then
+  ctx=$work/node-npm; mkdir -p "$ctx"
+  (cd "$ctx" && npm pack --silent "npm@$NPM_BASE_VERSION" >/dev/null 2>&1) || die "cannot fetch npm@$NPM_BASE_VERSION from the npm registry"
+  tar -xzf "$ctx/npm-$NPM_BASE_VERSION.tgz" -C "$ctx" && mv "$ctx/package" "$ctx/npm"
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $NODE_LOCAL
+COPY npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$NODE_NPM_LOCAL" "$ctx" >/dev/null 2>"$work/npm-build.log" \
+    || { cat "$work/npm-build.log" >&2; die "building $NODE_NPM_LOCAL failed"; }
+  say "made $NODE_NPM_LOCAL (npm $NPM_BASE_VERSION on $NODE_LOCAL)"
+fi
+echo "NODE_NPM_IMAGE=$NODE_NPM_LOCAL"
+
+# python: the binary, every library it and its extension modules load, and the
+# loader, under /usr/local/lib/python3.11-standin; /usr/local/bin/python3 runs
+# it through that loader, so it needs nothing from the image it is copied into.
+PYTHON_LOCAL=swarmfaas-local/python:3.11
+if [ "${FORCE:-0}" = 1 ] || ! image_exists "$PYTHON_LOCAL"; then
+  [ -x /usr/bin/python3.11 ] && [ -d /usr/lib/python3.11/lib-dynload ] || { may_install && say "installing python3.11 from Debian's packages" && apt_install python3.11; }
+  [ -x /usr/bin/python3.11 ] || die "no /usr/bin/python3.11: install Debian's python3.11 (or run with --install as root)"
+  root=$work/python; base_rootfs "$root"
+  standin=/usr/local/lib/python3.11-standin
+  mkdir -p "$root$standin" "$root/usr/local/bin" "$root/usr/local/lib/python3.11"
+  tar -C /usr/lib/python3.11 --exclude=./test --exclude=./idlelib --exclude=./tkinter --exclude=./turtledemo \
+    --exclude=./ensurepip --exclude=./lib2to3 --exclude='./config-3.11-*' --exclude=./site-packages --exclude=./dist-packages -c . \
+    | tar -C "$root/usr/local/lib/python3.11" -x
+  install -m 0755 /usr/bin/python3.11 "$root$standin/python3.11"
+  for object in /usr/bin/python3.11 /usr/lib/python3.11/lib-dynload/*.so; do
+    ldd "$object" 2>/dev/null | grep -oE '/[^ ]+' || true
+  done | sort -u | while read -r lib; do
+    [ -e "$lib" ] && install -m 0755 "$(readlink -f "$lib")" "$root$standin/$(basename "$lib")"
+  done
+  cat >"$root/usr/local/bin/python3" <<WRAPPER
+#!/bin/sh
+# Python 3.11 from Debian, self-contained: its own dynamic loader and libraries (scripts/make-local-bases.sh).
+PYTHONHOME=\${PYTHONHOME:-/usr/local} exec $standin/ld-linux-x86-64.so.2 --library-path $standin $standin/python3.11 "\$@"
+WRAPPER
+  chmod 0755 "$root/usr/local/bin/python3"
+  ln -s python3 "$root/usr/local/bin/python"
+  import_rootfs "$root" "$PYTHON_LOCAL" 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' 'CMD ["python3"]'
+fi
+echo "PYTHON_IMAGE=$PYTHON_LOCAL"
+
+BASH_LOCAL=swarmfaas-local/bash:5.2
+if [ "${FORCE:-0}" = 1 ] || ! image_exists "$BASH_LOCAL"; then
+  [ -x /bin/bash-static ] || { may_install && say "installing bash-static from Debian's packages" && apt_install bash-static; }
+  [ -x /bin/bash-static ] || die "no /bin/bash-static: install Debian's bash-static (or run with --install as root)"
+  root=$work/bash; base_rootfs "$root"
+  install -D -m 0755 /bin/bash-static "$root/usr/local/bin/bash"
+  import_rootfs "$root" "$BASH_LOCAL" 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' 'CMD ["bash"]'
+fi
+echo "BASH_IMAGE=$BASH_LOCAL"

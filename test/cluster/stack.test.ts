@@ -35,7 +35,7 @@ describe('the stack on three nodes', () => {
       ...Object.entries(perNode).sort().map(([node, names]) => `tasks on ${node}: ${names.length} (${names.sort().join(', ')})`),
     ]);
     expect(services.map((s) => s.name.replace(`${stack}_`, '')).sort()).toEqual(
-      ['alertmanager', 'base64', 'connector', 'decodebase64', 'echoit', 'firewall', 'gateway', 'hubstats', 'markdown', 'nats', 'nodeinfo', 'prometheus', 'queue-worker', 'registry', 'registry-mirror', 'webhookstash', 'wordcount'],
+      ['alertmanager', 'base64', 'builder', 'connector', 'decodebase64', 'echoit', 'firewall', 'gateway', 'hubstats', 'markdown', 'nats', 'nodeinfo', 'prometheus', 'queue-worker', 'registry', 'registry-mirror', 'webhookstash', 'wordcount'],
     );
     for (const s of services) {
       const [running, wanted] = s.replicas.split('/').map(Number);

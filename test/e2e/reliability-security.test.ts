@@ -1,6 +1,7 @@
 // Who runs as what, and who can touch what, in the deployed stack: no process
-// runs as root, functions cannot write their image, only the gateway, the
-// queue worker and the event connector (which read the functions the same way) hold the Docker socket, and the credentials never reach the gateway's logs.
+// runs as root, functions cannot write their image, only the gateway and the
+// builder hold the Docker socket, no function can reach the builder, and the
+// credentials never reach the gateway's logs.
 // (The gateway refusing to act on services that are not functions:
 // gateway-api.test.ts; auth against path tricks: gateway-auth.test.ts and
 // gateway/test/unit/fuzz-paths.test.ts.)
@@ -9,7 +10,7 @@ import { fn, gatewayUrl, waitFor } from './support/gateway.js';
 import { containersOf, docker, report, run } from './support/functions.js';
 
 const sampleFunctions = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
-const services = ['gateway', 'queue-worker', 'connector', 'nats', 'prometheus', 'alertmanager', ...sampleFunctions];
+const services = ['gateway', 'queue-worker', 'connector', 'builder', 'nats', 'prometheus', 'alertmanager', ...sampleFunctions];
 
 interface ServiceSpec {
   Spec: {
@@ -82,13 +83,30 @@ describe('least privilege', () => {
     await docker('exec', echoit!, 'sh', '-c', 'echo x > /tmp/rel-probe && rm /tmp/rel-probe');
   });
 
-  it('only the gateway, the queue worker and the event connector mount the Docker socket', async () => {
+  it('only the gateway and the builder mount the Docker socket', async () => {
     const holders: string[] = [];
     for (const service of services) {
       const mounts = (await spec(service)).Spec.TaskTemplate.ContainerSpec.Mounts ?? [];
       if (mounts.some((m) => m.Source === '/var/run/docker.sock')) holders.push(service);
     }
-    expect(holders).toEqual(['gateway', 'queue-worker', 'connector']);
+    expect(holders).toEqual(['gateway', 'builder']);
+  });
+
+  it("only the gateway shares the builder's network: no function reaches the builder (nor the engine it drives)", async () => {
+    const network = await docker('network', 'inspect', fn('builder'), '--format', '{{.Id}}');
+    const on: string[] = [];
+    for (const service of services) {
+      const targets = (JSON.parse(await docker('service', 'inspect', fn(service), '--format', '{{json .Spec.TaskTemplate.Networks}}')) as { Target: string }[] | null) ?? [];
+      if (targets.some((t) => t.Target === network)) on.push(service);
+    }
+    expect(on).toEqual(['gateway', 'builder']);
+    const [echoit] = await containersOf(fn('echoit'));
+    const probe = "for (const h of ['builder', 'tasks.builder']) fetch(`http://${h}:8080/healthz`, { signal: AbortSignal.timeout(3000) }).then((r) => console.log(h, 'reached', r.status), (e) => console.log(h, 'unreachable', e.cause?.code ?? e.name))";
+    const seen = await docker('exec', echoit!, 'node', '-e', probe);
+    expect(seen).not.toMatch(/reached/);
+    expect(seen.split('\n').sort()).toEqual(['builder unreachable ENOTFOUND', 'tasks.builder unreachable ENOTFOUND']);
+    const [gateway] = await containersOf(fn('gateway'));
+    expect(await docker('exec', gateway!, 'node', '-e', probe)).toMatch(/^builder reached 200$/m);
   });
 });
 

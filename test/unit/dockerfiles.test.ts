@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfiles = [
   'gateway/Dockerfile',
+  'builder/Dockerfile',
   ...readdirSync(`${root}functions`)
     .map((dir) => `functions/${dir}/Dockerfile`)
     .filter((path) => existsSync(`${root}${path}`)),

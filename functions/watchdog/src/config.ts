@@ -7,12 +7,17 @@
 import { splitCommandLine, CommandLineError } from './command-line.js';
 import { parseDurationMs } from '@swarm-faas/duration';
 
-export type Mode = 'classic' | 'http';
+export type Mode = 'classic' | 'http' | 'module';
+
+/** Module mode's handler when `module` is not set: the node template's place for it. */
+export const DEFAULT_MODULE = '/home/app/function/handler.js';
 
 export interface WatchdogConfig {
   mode: Mode;
-  /** fprocess split into argv (no shell). */
+  /** fprocess split into argv (no shell); empty in module mode, which runs no process. */
   command: string[];
+  /** Module mode: the ES module whose default export handles each request, in the watchdog's own process. */
+  modulePath: string | undefined;
   /** HTTP mode: where the long-running process listens. */
   upstreamUrl: URL | undefined;
   readTimeoutMs: number;
@@ -30,6 +35,8 @@ export interface WatchdogConfig {
   port: number;
   /** Classic mode: stdout bytes a process may write before it is killed with a 500 (max_output). */
   maxOutputBytes: number;
+  /** Module mode: the largest request body the handler is given (413 beyond; max_body). */
+  maxBodyBytes: number;
   /** Classic mode's process starter: 'auto' (the native spawner if present), 'node', or the spawner's path. */
   spawner: string;
   /** Classic mode: a log line per request in the classic watchdog's words ("Forking fprocess.", "Wrote N Bytes - Duration: S seconds"). */
@@ -49,6 +56,7 @@ export const DEFAULTS = {
 } as const;
 
 export const DEFAULT_MAX_OUTPUT = '64Mi';
+export const DEFAULT_MAX_BODY = '64Mi';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
 
@@ -96,19 +104,27 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 
 export function loadConfig(env: Env = process.env): WatchdogConfig {
   const modeText = (text(env, 'mode') ?? 'classic').trim().toLowerCase();
-  if (modeText !== 'classic' && modeText !== 'http') {
-    throw new ConfigError('mode', `"${env.mode}" is not a mode (classic or http)`);
+  if (modeText !== 'classic' && modeText !== 'http' && modeText !== 'module') {
+    throw new ConfigError('mode', `"${env.mode}" is not a mode (classic, http or module)`);
   }
   const mode: Mode = modeText;
 
+  // Module mode runs no process: fprocess (which faas-cli may still send) is ignored there.
   const fprocess = text(env, 'fprocess');
-  if (fprocess === undefined) throw new ConfigError('fprocess', 'is not set: give the command to run, e.g. fprocess="cat"');
-  let command: string[];
-  try {
-    command = splitCommandLine(fprocess);
-  } catch (err) {
-    if (err instanceof CommandLineError) throw new ConfigError('fprocess', `"${fprocess}" ${err.message}`);
-    throw err;
+  let command: string[] = [];
+  if (mode !== 'module') {
+    if (fprocess === undefined) throw new ConfigError('fprocess', 'is not set: give the command to run, e.g. fprocess="cat"');
+    try {
+      command = splitCommandLine(fprocess);
+    } catch (err) {
+      if (err instanceof CommandLineError) throw new ConfigError('fprocess', `"${fprocess}" ${err.message}`);
+      throw err;
+    }
+  }
+  let modulePath: string | undefined;
+  if (mode === 'module') {
+    modulePath = text(env, 'module')?.trim() ?? DEFAULT_MODULE;
+    if (!modulePath.startsWith('/')) throw new ConfigError('module', `"${modulePath}" must be an absolute path to the handler's ES module`);
   }
 
   let upstreamUrl: URL | undefined;
@@ -134,6 +150,12 @@ export function loadConfig(env: Env = process.env): WatchdogConfig {
     throw new ConfigError('max_output', `"${maxOutputText}" is not a size (bytes like "1048576", or "512Ki", "64Mi", "1Gi", "100M")`);
   }
 
+  const maxBodyText = text(env, 'max_body') ?? DEFAULT_MAX_BODY;
+  const maxBodyBytes = parseSize(maxBodyText);
+  if (maxBodyBytes === undefined || maxBodyBytes < 1) {
+    throw new ConfigError('max_body', `"${maxBodyText}" is not a size (bytes like "1048576", or "512Ki", "64Mi", "1Gi", "100M")`);
+  }
+
   const spawner = text(env, 'spawner')?.trim() ?? 'auto';
   if (spawner !== 'auto' && spawner !== 'node' && !spawner.startsWith('/')) {
     throw new ConfigError('spawner', `"${spawner}" is not auto, node or an absolute path to the spawner binary`);
@@ -142,6 +164,7 @@ export function loadConfig(env: Env = process.env): WatchdogConfig {
   return {
     mode,
     command,
+    modulePath,
     upstreamUrl,
     readTimeoutMs: duration(env, 'read_timeout'),
     writeTimeoutMs: duration(env, 'write_timeout'),
@@ -154,6 +177,7 @@ export function loadConfig(env: Env = process.env): WatchdogConfig {
     maxInflight: integer(env, 'max_inflight', 0, 0, 1_000_000),
     port: integer(env, 'port', 8080, 1, 65535),
     maxOutputBytes,
+    maxBodyBytes,
     spawner,
     logRequests: bool(env, 'log_requests', true),
   };

@@ -10,6 +10,7 @@ import { classicMode, DEFAULT_CLASSIC_OPTIONS, type ClassicOptions } from './cla
 import type { WatchdogConfig } from './config.js';
 import { Exchange } from './exchange.js';
 import type { HttpProxy } from './http-mode.js';
+import type { ModuleMode } from './module-mode.js';
 import { DEFAULT_LOCK_FILE, removeLock, writeLock } from './lock-file.js';
 import { UpstreamProcess } from './upstream-process.js';
 
@@ -57,8 +58,10 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
   // HTTP mode's client (undici) is loaded in listen(), and only in HTTP mode:
   // a classic-mode watchdog stays ~11 MB smaller, and forks faster for it.
   let proxy: HttpProxy | undefined;
-  const classic = upstream ? undefined : classicMode(config, classicOptions);
-  const handle = upstream ? (ex: Exchange) => proxy!.handle(ex) : classic!.handle;
+  // Module mode's code (and the function's module) is loaded in listen() too.
+  let moduleHandler: ModuleMode | undefined;
+  const classic = upstream || config.mode === 'module' ? undefined : classicMode(config, classicOptions);
+  const handle = upstream ? (ex: Exchange) => proxy!.handle(ex) : classic ? classic.handle : (ex: Exchange) => moduleHandler!.handle(ex);
 
   let inflight = 0;
   let ready = false;
@@ -160,6 +163,10 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
 
   async function listen(port = config.port, host?: string): Promise<AddressInfo> {
     if (upstream && !proxy) proxy = (await import('./http-mode.js')).httpHandler(config, upstream);
+    if (config.mode === 'module' && !moduleHandler) {
+      const { loadHandler, moduleMode } = await import('./module-mode.js');
+      moduleHandler = moduleMode(config, await loadHandler(config.modulePath!));
+    }
     if (classic) await classic.start(log);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

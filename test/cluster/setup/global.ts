@@ -74,10 +74,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
     const password = (await runScript('sh', ['-c', `docker exec "$(docker ps -q -f name=${CLUSTER_STACK}_gateway | head -1)" cat /run/secrets/basic-auth-password`], env, true)).trim();
     if (!password) throw new Error('could not read the gateway password from the manager');
+    const payloadSecret = (await runScript('sh', ['-c', `docker exec "$(docker ps -q -f name=${CLUSTER_STACK}_builder | head -1)" cat /run/secrets/payload-secret`], env, true)).trim();
+    if (!payloadSecret) throw new Error("could not read the builder's payload secret on the manager");
     project.provide('cluster', cluster);
     project.provide('gatewayUrl', `http://${cluster.address}:8080`);
     project.provide('stackName', CLUSTER_STACK);
     project.provide('credentials', `admin:${password}`);
+    project.provide('payloadSecret', payloadSecret);
     log(`setup done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     log(`setup failed: ${(error as Error).message}; removing the cluster`);

@@ -17,6 +17,8 @@ declare module 'vitest' {
     stackName: string;
     /** Basic-auth credentials for /system/* and /ui ("user:password"). */
     credentials: string;
+    /** The builder's payload secret (X-Build-Signature, faas-cli --payload-secret). */
+    payloadSecret: string;
   }
 }
 
@@ -45,11 +47,12 @@ function deployStack(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-async function readPassword(stackName: string): Promise<string> {
-  const { stdout: ids } = await run('docker', ['ps', '-q', '-f', `label=com.docker.swarm.service.name=${stackName}_gateway`]);
+/** A Docker secret as a running container of the stack's service sees it. */
+async function readSecret(stackName: string, service: string, file: string): Promise<string> {
+  const { stdout: ids } = await run('docker', ['ps', '-q', '-f', `label=com.docker.swarm.service.name=${stackName}_${service}`]);
   const id = ids.split('\n')[0]?.trim();
-  if (!id) throw new Error(`no running container of ${stackName}_gateway`);
-  const { stdout } = await run('docker', ['exec', id, 'cat', '/run/secrets/basic-auth-password']);
+  if (!id) throw new Error(`no running container of ${stackName}_${service}`);
+  const { stdout } = await run('docker', ['exec', id, 'cat', `/run/secrets/${file}`]);
   return stdout.trim();
 }
 
@@ -81,10 +84,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await deployStack([], env);
   process.stderr.write(`[e2e] stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
-  const password = await readPassword(settings.stackName);
+  const password = await readSecret(settings.stackName, 'gateway', 'basic-auth-password');
+  const payloadSecret = await readSecret(settings.stackName, 'builder', 'payload-secret');
   project.provide('gatewayUrl', `http://127.0.0.1:${settings.gatewayPort}`);
   project.provide('stackName', settings.stackName);
   project.provide('credentials', `admin:${password}`);
+  project.provide('payloadSecret', payloadSecret);
 
   return async () => {
     if (process.env.E2E_KEEP_STACK === '1') {

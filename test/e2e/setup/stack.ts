@@ -18,6 +18,8 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
 
 export function deployEnv(s: StackSettings): NodeJS.ProcessEnv {
   return {
+    // The builder suites (test/e2e/build*.test.ts): one build at a time, so two at once show the wait.
+    BUILD_CONCURRENCY: '1',
     ...process.env,
     STACK_NAME: s.stackName,
     GATEWAY_PORT: String(s.gatewayPort),

@@ -31,6 +31,7 @@ import type { RouteDeps } from './routes/deps.js';
 import { registerAsyncInvoke } from './routes/async-invoke.js';
 import { registerAsyncDeadLetters } from './routes/async-dead-letters.js';
 import { registerEvents } from './routes/events.js';
+import { isSignedBuild, registerBuild } from './routes/build.js';
 
 export interface AppOptions extends RouteDeps {
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
@@ -75,10 +76,11 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
     await next();
   });
 
-  if (options.credentials) {
-    const checker = new BasicAuthChecker(options.credentials);
+  const checker = options.credentials ? new BasicAuthChecker(options.credentials) : undefined;
+  if (checker) {
     app.use(async (ctx, next) => {
-      if (needsAuth(ctx.path) && !checker.check(ctx.get('authorization'))) {
+      // A signed build request carries its own proof (the builder checks it).
+      if (needsAuth(ctx.path) && !checker.check(ctx.get('authorization')) && !isSignedBuild(ctx)) {
         ctx.status = 401;
         ctx.set('WWW-Authenticate', 'Basic realm="swarmfaas gateway", charset="UTF-8"');
         ctx.body = 'authentication required';
@@ -114,6 +116,7 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerAsyncInvoke(router, options);
   registerAsyncDeadLetters(router, options);
   registerEvents(router, options);
+  registerBuild(router, options, checker);
   registerUi(router, options);
 
   app.use(router.routes());

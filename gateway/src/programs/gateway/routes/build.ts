@@ -1,0 +1,76 @@
+// POST /system/build and POST /build: the OpenFaaS Function Builder API,
+// served by the stack's builder (builder/), which the gateway reaches on a
+// network only the two of them share. The gateway only relays: the request
+// body streams through to the builder as it arrives and the builder's answer
+// (NDJSON progress, or one JSON object) streams back, so a build costs the
+// gateway no memory and the Docker socket used for builds stays out of it.
+//  - /system/build: a signed request (X-Build-Signature, checked by the
+//    builder), or the gateway's basic auth, which the gateway checks and
+//    vouches for (X-Gateway-Authenticated; any such header from the client is
+//    dropped). Behind the same-origin guard of every /system/* change.
+//  - /build: the path faas-cli 0.17.6 posts to whatever path its
+//    --remote-builder URL has (the OpenFaaS go-sdk joins "/build" to the
+//    host); signed requests only, since it lies outside /system/*.
+import type { Readable } from 'node:stream';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { request } from 'undici';
+import type { BasicAuthChecker } from '../http/basic-auth.js';
+import type { RouteDeps } from './deps.js';
+
+const PATHS = { system: '/system/build', cli: '/build' } as const;
+const FORWARDED = ['content-type', 'content-length', 'accept', 'x-build-signature', 'x-build-no-cache', 'user-agent'];
+
+/** True for a signed build request to /system/build: it needs no basic auth (the builder checks the signature). */
+export function isSignedBuild(ctx: Context): boolean {
+  return ctx.method === 'POST' && ctx.path === PATHS.system && ctx.get('x-build-signature') !== '';
+}
+
+export function registerBuild(router: Router, deps: RouteDeps, checker: BasicAuthChecker | undefined): void {
+  const base = deps.config.BUILDER_URL.replace(/\/$/, '');
+  const relay = async (ctx: Context, vouch: 'basic-auth' | 'open' | undefined) => {
+    if (!base) {
+      ctx.status = 503;
+      ctx.body = { log: [], image: '', status: 'failed', error: 'this stack has no builder (BUILDER_URL is empty; deploy_stack.sh brings one unless --no-builder)' };
+      return;
+    }
+    // A build may be silent for minutes when not streamed: the builder bounds it (BUILD_TIMEOUT).
+    ctx.req.socket.setTimeout(0);
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED) {
+      const value = ctx.get(name);
+      if (value) headers[name] = value;
+    }
+    if (vouch) headers['x-gateway-authenticated'] = vouch;
+    try {
+      const answer = await request(`${base}/build`, {
+        method: 'POST',
+        headers,
+        body: ctx.req as Readable,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        // A connection per build: a kept-alive one outlives a restarted builder (a new address) and fails the next build.
+        reset: true,
+      });
+      ctx.status = answer.statusCode;
+      if (answer.statusCode >= 400 && !ctx.req.complete) {
+        // Refused before the body was read whole (401, 413): close rather than read the rest of an upload nobody wants.
+        ctx.set('connection', 'close');
+        ctx.res.once('finish', () => setTimeout(() => ctx.req.destroy(), 200).unref());
+      }
+      const type = answer.headers['content-type'];
+      if (typeof type === 'string') ctx.type = type;
+      ctx.set('cache-control', 'no-store');
+      ctx.body = answer.body;
+    } catch (error) {
+      ctx.status = 503;
+      ctx.body = { log: [], image: '', status: 'failed', error: `the builder did not answer at ${base}: ${(error as Error).message}` };
+    }
+  };
+  router.post(PATHS.system, (ctx) => {
+    // With basic auth on, the auth middleware let this through only with a signature or good credentials.
+    const authenticated = checker ? checker.check(ctx.get('authorization')) : true;
+    return relay(ctx, authenticated ? (checker ? 'basic-auth' : 'open') : undefined);
+  });
+  router.post(PATHS.cli, (ctx) => relay(ctx, undefined));
+}

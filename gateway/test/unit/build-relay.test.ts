@@ -1,0 +1,93 @@
+// POST /system/build and /build: relayed to the builder as they stream, with
+// the gateway's word for its basic auth and never a client's.
+import type { IncomingHttpHeaders } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
+
+const credentials = { user: 'admin', password: 'pw' };
+const basic = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
+
+let gateway: TestGateway | undefined;
+let builder: Awaited<ReturnType<typeof startUpstream>> | undefined;
+afterEach(async () => {
+  await gateway?.close();
+  await builder?.close();
+  gateway = builder = undefined;
+});
+
+/** A stand-in builder: records what reached it, answers NDJSON in two parts with a pause between. */
+async function start(env: Record<string, string> = {}) {
+  const seen: { path: string; headers: IncomingHttpHeaders; bytes: number }[] = [];
+  builder = await startUpstream((req, res) => {
+    let bytes = 0;
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      seen.push({ path: req.url ?? '', headers: req.headers, bytes });
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write('{"log":["step 1"],"image":"x:latest","status":"in_progress","duration":0.1}\n');
+      setTimeout(() => res.end('{"log":[],"image":"x:latest","status":"success","duration":0.3}\n'), 150);
+    });
+  });
+  gateway = await startGateway({ credentials, env: { BUILDER_URL: `http://${builder.address}`, ...env } });
+  return seen;
+}
+
+describe('the build relay', () => {
+  it('streams a signed /system/build through to the builder and its progress back, with no credentials needed', async () => {
+    const seen = await start();
+    const body = Buffer.alloc(300_000, 7);
+    const res = await fetch(`${gateway!.url}/system/build`, {
+      method: 'POST',
+      body,
+      headers: { 'x-build-signature': 'sha256=' + 'a'.repeat(64), accept: 'application/x-ndjson', 'x-gateway-authenticated': 'basic-auth' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+    const reader = res.body!.getReader();
+    const first = Buffer.from((await reader.read()).value!).toString();
+    expect(first).toContain('"in_progress"'); // arrives before the build is over
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += Buffer.from(r.value).toString();
+    expect(rest).toContain('"success"');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ path: '/build', bytes: body.length });
+    expect(seen[0]!.headers['x-build-signature']).toBe('sha256=' + 'a'.repeat(64));
+    // A client cannot claim the gateway checked its credentials.
+    expect(seen[0]!.headers['x-gateway-authenticated']).toBeUndefined();
+    expect(seen[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it('vouches for its basic auth on /system/build, and wants one or the other', async () => {
+    const seen = await start();
+    expect((await fetch(`${gateway!.url}/system/build`, { method: 'POST', body: 'x', headers: { authorization: basic } })).status).toBe(200);
+    expect(seen[0]!.headers['x-gateway-authenticated']).toBe('basic-auth');
+    const neither = await fetch(`${gateway!.url}/system/build`, { method: 'POST', body: 'x' });
+    expect(neither.status).toBe(401);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('relays /build (where faas-cli posts) without vouching, even with credentials', async () => {
+    const seen = await start();
+    await fetch(`${gateway!.url}/build`, { method: 'POST', body: 'x', headers: { authorization: basic, 'x-build-signature': 'sha256=' + 'b'.repeat(64) } });
+    expect(seen[0]!.headers['x-gateway-authenticated']).toBeUndefined();
+  });
+
+  it('refuses a build from another origin\'s page', async () => {
+    const seen = await start();
+    const res = await fetch(`${gateway!.url}/system/build`, { method: 'POST', body: 'x', headers: { authorization: basic, origin: 'http://evil.example' } });
+    expect(res.status).toBe(403);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('answers 503 in the API shape when there is no builder, or it does not answer', async () => {
+    gateway = await startGateway({ credentials });
+    const none = await fetch(`${gateway.url}/system/build`, { method: 'POST', body: 'x', headers: { authorization: basic } });
+    expect(none.status).toBe(503);
+    expect(await none.json()).toMatchObject({ status: 'failed', error: expect.stringMatching(/no builder/) });
+    await gateway.close();
+    gateway = await startGateway({ credentials, env: { BUILDER_URL: 'http://127.0.0.1:1' } });
+    const down = await fetch(`${gateway.url}/build`, { method: 'POST', body: 'x', headers: { 'x-build-signature': 'sha256=' + 'c'.repeat(64) } });
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ status: 'failed', error: expect.stringMatching(/did not answer/) });
+  });
+});
