@@ -14,6 +14,6 @@ export function registerListFunctions(router: Router, deps: RouteDeps): void {
     ctx.body = (await deps.functions.readAll())
       .filter((entry) => entry.status.namespace === namespace)
       .sort((a, b) => a.status.name.localeCompare(b.status.name))
-      .map((entry) => functionJson(entry, deps.metrics.invocationCount(qualifiedName(entry.status, deps.config.DEFAULT_NAMESPACE))));
+      .map((entry) => functionJson(entry, deps.metrics.invocationCount(qualifiedName(entry.status, deps.config.DEFAULT_NAMESPACE)), deps.config));
   });
 }
