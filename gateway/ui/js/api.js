@@ -153,7 +153,7 @@ export async function scaleFunction(name, replicas) {
  * Recent log lines of a function (newline-delimited JSON, follow=false).
  * @param {string} name
  * @param {{tail?: number, since?: string}} [options]
- * @returns {Promise<Array<{name?: string, instance?: string, timestamp?: string, text: string}>>}
+ * @returns {Promise<Array<Partial<import('./types.js').LogEntry> & {text: string}>>}
  */
 export async function readLogs(name, { tail = 100, since } = {}) {
   const query = new URLSearchParams({ name, tail: String(tail), follow: 'false' });
@@ -172,7 +172,7 @@ export async function readLogs(name, { tail = 100, since } = {}) {
     });
 }
 
-/** @returns {Promise<Array<{name: string, namespace: string}>>} the secrets functions may use (names only) */
+/** @returns {Promise<import('./types.js').SecretName[]>} the secrets functions may use (names only) */
 export async function listSecrets() {
   const list = await (await call('GET', '/system/secrets')).json();
   return Array.isArray(list) ? list : [];
@@ -193,7 +193,7 @@ export async function deleteSecret(name) {
   await call('DELETE', '/system/secrets', { name });
 }
 
-/** @returns {Promise<any>} GET /system/info (OpenFaaS shape; read defensively) */
+/** @returns {Promise<Partial<import('./types.js').Info>>} GET /system/info (OpenFaaS shape; read defensively) */
 export async function systemInfo() {
   return (await call('GET', '/system/info')).json();
 }
@@ -230,6 +230,34 @@ export async function invokeFunction(name, { method, contentType, body, signal }
     size: bytes.byteLength,
     text: new TextDecoder().decode(bytes),
   };
+}
+
+/** @returns {Promise<import('./types.js').AsyncQueue[]>} each function's queue of asynchronous calls */
+export async function asyncQueues() {
+  return (await call('GET', '/system/async/queues')).json();
+}
+
+/**
+ * The dead letters, oldest first.
+ * @param {number} [limit]
+ * @returns {Promise<import('./types.js').DeadLetter[]>}
+ */
+export async function deadLetters(limit = 100) {
+  return (await call('GET', `/system/async/dead-letters?limit=${limit}`)).json();
+}
+
+/**
+ * Queues a dead letter's call again (the dead letter goes).
+ * @param {number} id
+ * @returns {Promise<import('./types.js').ReplayAnswer>}
+ */
+export async function replayDeadLetter(id) {
+  return (await call('POST', `/system/async/dead-letters/${id}/replay`)).json();
+}
+
+/** @param {number} id */
+export async function deleteDeadLetter(id) {
+  await call('DELETE', `/system/async/dead-letters/${id}`);
 }
 
 /**

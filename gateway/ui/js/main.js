@@ -11,25 +11,35 @@ import { functionView } from './views/function.js';
 import { deployView } from './views/deploy.js';
 import { overviewView } from './views/overview.js';
 import { secretsView } from './views/secrets.js';
+import { asyncView } from './views/async.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 /** @type {{el?: HTMLElement, dispose: () => void}} */
 let current = { dispose() {} };
 let firstRoute = true;
 
+/** @param {ReturnType<typeof parseRoute>} target */
+function viewOf(target) {
+  switch (target.view) {
+    case 'function':
+      return functionView(target.name);
+    case 'deploy':
+      return deployView();
+    case 'overview':
+      return overviewView();
+    case 'secrets':
+      return secretsView();
+    case 'async':
+      return asyncView();
+    default:
+      return listView();
+  }
+}
+
 function route() {
   const target = parseRoute(location.hash);
   current.dispose();
-  const view =
-    target.view === 'function'
-      ? functionView(target.name)
-      : target.view === 'deploy'
-        ? deployView()
-        : target.view === 'overview'
-          ? overviewView()
-          : target.view === 'secrets'
-            ? secretsView()
-            : listView();
+  const view = viewOf(target);
   current = view;
   replaceChildren(main, view.el);
   for (const link of document.querySelectorAll('nav a[data-view]')) {

@@ -5,13 +5,14 @@
 //   #/overview    every function, the stack's health and the firing alerts
 //   #/deploy      deploy form
 //   #/secrets     the secrets functions may use
+//   #/async       the queues of asynchronous calls and the dead letters
 
 /** @param {string} name */
 export const fnHref = (name) => `#/fn/${encodeURIComponent(name)}`;
 
 /**
  * @param {string} hash
- * @returns {{view: 'list'} | {view: 'function', name: string} | {view: 'deploy'} | {view: 'overview'} | {view: 'secrets'}}
+ * @returns {{view: 'list'} | {view: 'function', name: string} | {view: 'deploy'} | {view: 'overview'} | {view: 'secrets'} | {view: 'async'}}
  */
 export function parseRoute(hash) {
   const path = hash.replace(/^#/, '');
@@ -26,5 +27,6 @@ export function parseRoute(hash) {
   if (path === '/deploy') return { view: 'deploy' };
   if (path === '/overview') return { view: 'overview' };
   if (path === '/secrets') return { view: 'secrets' };
+  if (path === '/async') return { view: 'async' };
   return { view: 'list' };
 }
