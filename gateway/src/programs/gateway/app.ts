@@ -32,6 +32,8 @@ import type { AsyncQueue } from '../../queue/async-queue.js';
 import { registerAsyncInvoke } from './routes/async-invoke.js';
 import { registerAsyncDeadLetters } from './routes/async-dead-letters.js';
 import { registerEvents, type EventsDeps } from './routes/events.js';
+import { registerOpenApi } from './routes/openapi.js';
+import { registerStore } from './routes/store.js';
 
 export interface AppOptions extends RouteDeps {
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
@@ -99,6 +101,14 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
 
   // Case-sensitive: /SYSTEM/functions is not /system/functions (and needs auth anyway).
   const router = new Router({ sensitive: true });
+  registerRoutes(router, options, invoke);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+/** Every route of the gateway (api/route-docs.ts documents each; test/unit/openapi.test.ts checks). */
+export function registerRoutes(router: Router, options: AppOptions, invoke: Invoker): void {
   registerHealthz(router, options);
   registerMetrics(router, options);
   registerInfo(router, options);
@@ -119,9 +129,7 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerAsyncInvoke(router, options, options.asyncQueue);
   registerAsyncDeadLetters(router, options, options.asyncQueue);
   registerEvents(router, options, options.asyncQueue, options.events);
+  registerStore(router, options, options.asyncQueue);
+  registerOpenApi(router, { ...options, basicAuth: options.credentials !== undefined });
   registerUi(router, options);
-
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  return app;
 }
