@@ -299,3 +299,121 @@ export async function publishEvent(subject, body, contentType) {
     return { status: 0, json: null, text: err instanceof Error ? err.message : String(err) };
   }
 }
+
+/** The most of an answer the UI reads (a try-it answer, a function's OpenAPI document). */
+export const MAX_READ_BYTES = 1024 * 1024;
+
+/**
+ * Reads at most `max` bytes of an answer's body; `truncated` when there was more (the rest is not read).
+ * @param {Response} res
+ * @param {number} max
+ */
+export async function readBounded(res, max = MAX_READ_BYTES) {
+  const reader = res.body?.getReader();
+  /** @type {Uint8Array[]} */
+  const chunks = [];
+  let size = 0;
+  let truncated = false;
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (size + value.byteLength > max) {
+        chunks.push(value.subarray(0, max - size));
+        size = max;
+        truncated = true;
+        await reader.cancel().catch(() => undefined);
+        break;
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { text: new TextDecoder().decode(bytes), size, truncated };
+}
+
+/**
+ * A request of the try-it forms (the API page, a function's own API): any
+ * method, to a path of the gateway only, with the page's credentials.
+ * @param {{method: string, url: string, headers?: Record<string, string>, contentType?: string, body?: string, signal?: AbortSignal}} request
+ */
+export async function sendRequest({ method, url, headers = {}, contentType, body, signal }) {
+  const hasBody = method !== 'GET' && method !== 'HEAD' && body !== undefined;
+  const started = performance.now();
+  const res = await fetch(apiUrl(url), {
+    method,
+    headers: { ...headers, ...(hasBody && contentType ? { 'Content-Type': contentType } : {}) },
+    body: hasBody ? body : undefined,
+    cache: 'no-store',
+    credentials: 'same-origin',
+    redirect: 'manual',
+    signal,
+  });
+  const read = await readBounded(res);
+  return {
+    status: res.status,
+    statusText: res.statusText,
+    /** @type {Array<[string, string]>} */
+    headers: [...res.headers.entries()],
+    contentType: res.headers.get('content-type') ?? '',
+    roundTrip: (performance.now() - started) / 1000,
+    ...read,
+  };
+}
+
+/**
+ * The gateway's own OpenAPI document.
+ * @returns {Promise<unknown>}
+ */
+export async function gatewayOpenApi() {
+  return (await call('GET', '/system/openapi.json')).json();
+}
+
+/**
+ * A function's own OpenAPI document, from the path its annotation names:
+ * read through /function/ like any call, at most MAX_READ_BYTES and 30 s
+ * (the function may be waking from zero). Throws an Error saying what was wrong.
+ * @param {string} name
+ * @param {string} path e.g. "/openapi.json"
+ * @returns {Promise<unknown>}
+ */
+export async function functionOpenApi(name, path) {
+  if (!/^\/[^\s?#]*$/.test(path) || /(^|\/)\.\.?(\/|$)|%2e/i.test(path)) throw new Error(`the annotation's path ${JSON.stringify(path.slice(0, 100))} is not a plain path such as /openapi.json`);
+  let res;
+  try {
+    res = await fetch(apiUrl(`/function/${encodeURIComponent(name)}${path}`), { cache: 'no-store', credentials: 'same-origin', redirect: 'manual', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new Error(`it could not be read (${err instanceof Error ? err.message : err})`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`${path} answered ${res.status} ${res.statusText}`.trim());
+  }
+  const { text, truncated } = await readBounded(res);
+  if (truncated) throw new Error(`it is larger than ${MAX_READ_BYTES / 1024 / 1024} MB`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('it is not JSON');
+  }
+}
+
+/** @returns {Promise<import('./types.js').StoreView>} the catalog the store page shows */
+export async function storeView() {
+  return (await call('GET', '/system/store')).json();
+}
+
+/**
+ * Chooses the store page's catalog: a URL, "" for the built-in one, null for STORE_URL.
+ * @param {string | null} url
+ * @returns {Promise<import('./types.js').StoreView>}
+ */
+export async function chooseStore(url) {
+  return (await call('PUT', '/system/store', { url })).json();
+}

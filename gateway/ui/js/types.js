@@ -51,6 +51,9 @@
 /** @typedef {import('../../src/programs/gateway/api/answers.js').SecretNameAnswer} SecretName one of GET /system/secrets */
 /** @typedef {import('../../src/programs/gateway/api/answers.js').InfoAnswer} Info GET /system/info */
 
+/** @typedef {import('../../src/programs/gateway/store/view.js').StoreView} StoreView GET /system/store */
+/** @typedef {StoreView['catalog']['functions'][number]} StoreFunction one function of a store catalog */
+
 /** A view the router shows: its element and what to stop when it goes. @typedef {{el: HTMLElement, dispose: () => void}} View */
 
 export {};

@@ -1,8 +1,9 @@
 // @ts-check
 // #/fn/<name> : one function, in panels: the chart of its rate and replicas
 // (chart-panel.js), its tasks (tasks-panel.js), manual scale and its
-// autoscaling limits (scale-panel.js), its events (events-panel.js), invoke
-// (invoke.js), logs (logs.js), and delete (delete-dialog.js). This module
+// autoscaling limits (scale-panel.js), its events (events-panel.js), its own
+// API when it publishes one (function-api-panel.js), invoke (invoke.js),
+// logs (logs.js), and delete (delete-dialog.js). This module
 // lays them out and keeps the facts at the top current.
 import { h, replaceChildren } from '../dom.js';
 import { formatCount, formatRate } from '../format.js';
@@ -17,6 +18,7 @@ import { deleteDialog } from './delete-dialog.js';
 import { invokePanel } from './invoke.js';
 import { logsPanel } from './logs.js';
 import { eventsPanel } from './events-panel.js';
+import { functionApiPanel } from './function-api-panel.js';
 
 /** @typedef {import('../types.js').FunctionStatus} FunctionStatus */
 
@@ -44,6 +46,7 @@ export function functionView(name) {
   const scale = scalePanel(name);
   const removal = deleteDialog(name);
   const logs = logsPanel(name);
+  const ownApi = functionApiPanel(name);
   const details = createFeed(() => getFunction(name), TASKS_EVERY_MS, () => render());
 
   /** @param {FunctionStatus} fn @param {ReturnType<typeof tasks.update>} rows */
@@ -85,6 +88,7 @@ export function functionView(name) {
     reasonBanner.textContent = reason ? `Fewer tasks than wanted: ${reason}` : '';
     renderFacts(fn, tasks.update(fn, detail));
     scale.update(fn);
+    ownApi.update(fn);
   }
   const unsubscribe = subscribe(render);
 
@@ -97,7 +101,7 @@ export function functionView(name) {
     reasonBanner,
     facts,
     labelList,
-    h('div', { class: 'columns' }, h('div', { class: 'col' }, chart.el, tasks.el, scale.el), h('div', { class: 'col' }, eventsCard.el, invokePanel(name), logs.el)),
+    h('div', { class: 'columns' }, h('div', { class: 'col' }, chart.el, tasks.el, scale.el), h('div', { class: 'col' }, eventsCard.el, ownApi.el, invokePanel(name), logs.el)),
     removal.dialog,
   );
   render();
@@ -109,6 +113,7 @@ export function functionView(name) {
       chart.dispose();
       eventsCard?.dispose();
       logs.dispose();
+      ownApi.dispose();
       removal.dispose();
     },
   };

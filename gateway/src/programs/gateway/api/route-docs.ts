@@ -42,7 +42,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/functions',
-      tag: 'functions',
+      tag: 'Functions',
       summary: 'List the functions of a namespace',
       parameters: [NAMESPACE_QUERY],
       answers: { '200': { description: 'the functions, by name', content: json(answers.functionStatusSchema.array()) }, '503': text('the orchestrator did not answer') },
@@ -50,7 +50,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'post',
       path: '/system/functions',
-      tag: 'functions',
+      tag: 'Functions',
       summary: 'Deploy a function',
       description: 'Starts at its minimum replicas (com.openfaas.scale.min, at least 1). Unknown fields are refused by name; null means absent.',
       body: { content: json(schemas.deployment), example: { service: 'hello', image: 'swarmfaas/echoit:0.1.0', envProcess: 'cat', labels: { 'com.openfaas.scale.max': '5' } } },
@@ -59,7 +59,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'put',
       path: '/system/functions',
-      tag: 'functions',
+      tag: 'Functions',
       summary: 'Update a function (rolling, start-first; replicas kept)',
       body: { content: json(schemas.update) },
       answers: { '202': empty('accepted by the orchestrator'), '400': text('a field that is wrong, named'), '404': text('no such function'), '413': text('a body larger than SYSTEM_BODY_LIMIT') },
@@ -67,7 +67,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'delete',
       path: '/system/functions',
-      tag: 'functions',
+      tag: 'Functions',
       summary: 'Remove a function',
       parameters: [NAMESPACE_QUERY],
       body: { content: json(schemas.remove), example: { functionName: 'hello' } },
@@ -76,7 +76,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/function/{name}',
-      tag: 'functions',
+      tag: 'Functions',
       summary: 'One function, with its tasks and the node each runs on',
       parameters: [NAME, NAMESPACE_QUERY],
       answers: { '200': { description: 'the function, with instances', content: json(answers.functionStatusSchema) }, '404': text('no such function') },
@@ -84,7 +84,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'post',
       path: '/system/scale-function/{name}',
-      tag: 'functions',
+      tag: 'Functions',
       summary: 'Set the replicas by hand (0: asleep until the next call)',
       parameters: [NAME, NAMESPACE_QUERY],
       body: { content: json(scaleRequestSchema), example: { serviceName: 'hello', replicas: 2 } },
@@ -93,7 +93,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/logs',
-      tag: 'functions',
+      tag: 'Functions',
       summary: "A function's logs",
       parameters: [
         { name: 'name', in: 'query', required: true, description: 'the function: name or name.namespace' },
@@ -107,7 +107,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/function/{name}/history',
-      tag: 'monitoring',
+      tag: 'Monitoring',
       summary: "One function's rate, duration, replicas and scale events from Prometheus",
       parameters: [NAME, NAMESPACE_QUERY, WINDOW],
       answers: { '200': { description: 'the series', content: json(answers.functionHistorySchema) }, '404': text('no such function'), '503': text('Prometheus did not answer within 3 s') },
@@ -115,7 +115,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/functions/history',
-      tag: 'monitoring',
+      tag: 'Monitoring',
       summary: "Every function's rate and replicas over the window",
       parameters: [WINDOW],
       answers: { '200': { description: 'the series by function', content: json(answers.functionsHistorySchema) }, '503': text('Prometheus did not answer within 3 s') },
@@ -123,24 +123,24 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/overview',
-      tag: 'monitoring',
+      tag: 'Monitoring',
       summary: "The stack's health and the alerts firing now",
       answers: { '200': { description: 'always 200: a service that is down is part of the answer', content: json(answers.overviewSchema) } },
     },
     {
       method: 'post',
       path: '/system/alert',
-      tag: 'monitoring',
+      tag: 'Monitoring',
       summary: "AlertManager's webhook: scales the functions its alerts name",
       body: { content: json(alertPayloadSchema) },
       answers: { '200': { description: 'what each alert did', content: json(answers.alertAnswerSchema) }, '502': { description: 'scaling failed for a function (AlertManager retries)', content: json(answers.alertAnswerSchema) } },
     },
     ...(['prometheus', 'alertmanager'] as const).flatMap((name): Array<Omit<RouteDoc, 'auth'>> => [
-      { method: 'get', path: `/system/${name}`, tag: 'monitoring', summary: `Redirect to /system/${name}/`, answers: { '302': empty(`to /system/${name}/`) } },
+      { method: 'get', path: `/system/${name}`, tag: 'Monitoring', summary: `Redirect to /system/${name}/`, answers: { '302': empty(`to /system/${name}/`) } },
       {
         method: 'any',
         path: `/system/${name}/{path}`,
-        tag: 'monitoring',
+        tag: 'Monitoring',
         summary: `The stack's ${name === 'prometheus' ? 'Prometheus' : 'AlertManager'}, its pages and API, behind the gateway's auth`,
         parameters: [{ name: 'path', in: 'path', description: `its path (may hold "/"), e.g. ${name === 'prometheus' ? 'api/v1/query' : 'api/v2/alerts'}` }],
         body: { required: false, content: { '*/*': undefined } },
@@ -152,7 +152,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'any',
       path: '/function/{name}',
-      tag: 'invocation',
+      tag: 'Invocation',
       summary: 'Invoke a function',
       description: 'Method, query, headers and body go to the function; its answer comes back, both streamed. A function at zero replicas is woken and the call held.',
       parameters: [NAME],
@@ -162,7 +162,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'any',
       path: '/function/{name}/{path}',
-      tag: 'invocation',
+      tag: 'Invocation',
       summary: 'Invoke a function at a path',
       parameters: [NAME, { name: 'path', in: 'path', description: 'the rest of the path (may hold "/"), passed to the function' }],
       body: { required: false, content: { '*/*': undefined } },
@@ -172,7 +172,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
       (path): Omit<RouteDoc, 'auth'> => ({
         method: 'any',
         path,
-        tag: 'invocation',
+        tag: 'Invocation',
         summary: 'Queue a call (POST, PUT, PATCH, DELETE): the answer goes to X-Callback-Url',
         parameters: [
           NAME,
@@ -195,14 +195,14 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/async/queues',
-      tag: 'async',
+      tag: 'Asynchronous calls',
       summary: 'Calls waiting or being worked on, and dead letters, per function',
       answers: { '200': { description: 'one row per function', content: json(answers.asyncQueueSchema.array()) }, '503': text('the queue cannot be reached') },
     },
     {
       method: 'delete',
       path: '/system/async/queues/{name}',
-      tag: 'async',
+      tag: 'Asynchronous calls',
       summary: 'Drop the calls queued for one function',
       parameters: [NAME, NAMESPACE_QUERY],
       answers: { '200': { description: 'how many', content: json(answers.purgeAnswerSchema) }, '503': text('the queue cannot be reached') },
@@ -210,7 +210,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/async/dead-letters',
-      tag: 'async',
+      tag: 'Asynchronous calls',
       summary: 'Dead letters, oldest first',
       parameters: [
         { name: 'function', in: 'query', description: "one function's only: name or name.namespace" },
@@ -223,7 +223,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/async/dead-letters/{id}',
-      tag: 'async',
+      tag: 'Asynchronous calls',
       summary: 'One dead letter, with its request',
       parameters: [{ name: 'id', in: 'path', description: "the dead letter's id", schema: z.string().regex(/^[1-9]\d*$/) }],
       answers: { '200': { description: 'the dead letter', content: json(answers.deadLetterWithBodySchema) }, '404': text('no such dead letter'), '503': text('the queue cannot be reached') },
@@ -231,7 +231,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'post',
       path: '/system/async/dead-letters/{id}/replay',
-      tag: 'async',
+      tag: 'Asynchronous calls',
       summary: "Queue a dead letter's call again (the dead letter goes)",
       parameters: [{ name: 'id', in: 'path', description: "the dead letter's id", schema: z.string().regex(/^[1-9]\d*$/) }],
       answers: { '202': { description: 'queued', content: json(answers.replayAnswerSchema), headers: { 'X-Call-Id': 'the call' } }, '404': text('no such dead letter'), '503': text('the queue cannot be reached') },
@@ -239,7 +239,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'delete',
       path: '/system/async/dead-letters/{id}',
-      tag: 'async',
+      tag: 'Asynchronous calls',
       summary: 'Forget a dead letter',
       parameters: [{ name: 'id', in: 'path', description: "the dead letter's id", schema: z.string().regex(/^[1-9]\d*$/) }],
       answers: { '204': empty('forgotten'), '404': text('no such dead letter'), '503': text('the queue cannot be reached') },
@@ -249,7 +249,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'post',
       path: '/system/events/{subject}',
-      tag: 'events',
+      tag: 'Events',
       summary: 'Publish the body to a NATS subject (functions with the annotation topic get it)',
       parameters: [
         { name: 'subject', in: 'path', description: 'a subject without wildcards, not of the stack (not $..., _..., faas-...)', example: 'orders.created' },
@@ -272,18 +272,18 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/function/{name}/events',
-      tag: 'events',
+      tag: 'Events',
       summary: "A function's topics and schedule, backlog, last runs and queue depth",
       parameters: [NAME, NAMESPACE_QUERY, WINDOW],
       answers: { '200': { description: 'its events', content: json(answers.functionEventsSchema) }, '404': text('no such function') },
     },
 
     // Namespaces and secrets ----------------------------------------------------------------------
-    { method: 'get', path: '/system/namespaces', tag: 'namespaces', summary: "The namespaces' names, the default one first", answers: { '200': { description: 'names', content: json(z.array(z.string())) } } },
+    { method: 'get', path: '/system/namespaces', tag: 'Namespaces', summary: "The namespaces' names, the default one first", answers: { '200': { description: 'names', content: json(z.array(z.string())) } } },
     {
       method: 'get',
       path: '/system/namespace/{name}',
-      tag: 'namespaces',
+      tag: 'Namespaces',
       summary: 'One namespace',
       parameters: [{ name: 'name', in: 'path', description: 'the namespace' }],
       answers: { '200': { description: 'the namespace', content: json(answers.namespaceSchema) }, '404': text('no such namespace') },
@@ -292,7 +292,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
       (method): Omit<RouteDoc, 'auth'> => ({
         method,
         path: '/system/namespace/{name}',
-        tag: 'namespaces',
+        tag: 'Namespaces',
         summary: method === 'post' ? 'Create a namespace' : "Change a namespace's labels and annotations",
         parameters: [{ name: 'name', in: 'path', description: 'the namespace' }],
         body: { content: json(namespaceBody), example: { labels: { owner: 'a' } } },
@@ -305,7 +305,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'post',
       path: '/system/namespace',
-      tag: 'namespaces',
+      tag: 'Namespaces',
       summary: 'Create a namespace named in the body',
       body: { content: json(namespaceBody), example: { name: 'team-a' } },
       answers: { '201': { description: 'created', content: json(answers.namespaceSchema) }, '409': text('it exists') },
@@ -313,7 +313,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'delete',
       path: '/system/namespace/{name}',
-      tag: 'namespaces',
+      tag: 'Namespaces',
       summary: 'Delete a namespace',
       parameters: [{ name: 'name', in: 'path', description: 'the namespace' }],
       answers: { '202': empty('deleted'), '404': text('no such namespace'), '409': text('it holds functions (named), or it is the default one') },
@@ -321,7 +321,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/secrets',
-      tag: 'secrets',
+      tag: 'Secrets',
       summary: 'The secrets of a namespace (names, never values)',
       parameters: [NAMESPACE_QUERY],
       answers: { '200': { description: 'the secrets', content: json(answers.secretNameSchema.array()) } },
@@ -330,7 +330,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
       (method): Omit<RouteDoc, 'auth'> => ({
         method,
         path: '/system/secrets',
-        tag: 'secrets',
+        tag: 'Secrets',
         summary: method === 'post' ? 'Create a secret' : 'Give a secret a new value (the functions using it roll onto it)',
         parameters: [NAMESPACE_QUERY],
         body: { content: json(secretSchema), example: { name: 'api-key', value: 's3cret' } },
@@ -343,7 +343,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'delete',
       path: '/system/secrets',
-      tag: 'secrets',
+      tag: 'Secrets',
       summary: 'Delete a secret',
       parameters: [NAMESPACE_QUERY],
       body: { content: json(secretRefSchema), example: { name: 'api-key' } },
@@ -354,7 +354,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: BUILT_IN_PATH,
-      tag: 'store',
+      tag: 'Store',
       summary: "The built-in function catalog, in OpenFaaS's store format",
       description: 'What `faas-cli store list --url` and `faas-cli store deploy --url` read. No credentials needed: it holds nothing secret.',
       answers: { '200': { description: 'the catalog', content: json(catalogSchema) } },
@@ -362,7 +362,7 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'get',
       path: '/system/store',
-      tag: 'store',
+      tag: 'Store',
       summary: 'The catalog the store page shows, and where it came from',
       description: 'The catalog an admin chose, else STORE_URL, else the built-in one. A remote catalog is read by the gateway (5 s, 4 MB at most); one that fails is replaced by the built-in one, and `error` says why.',
       answers: { '200': { description: 'the catalog and its source', content: json(storeViewSchema) } },
@@ -370,29 +370,29 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
     {
       method: 'put',
       path: '/system/store',
-      tag: 'store',
+      tag: 'Store',
       summary: "Choose the store page's catalog (kept for every gateway)",
       body: { content: json(storeChoiceSchema), example: { url: 'https://raw.githubusercontent.com/openfaas/store/master/functions.json' } },
       answers: { '200': { description: 'the catalog now shown', content: json(storeViewSchema) }, '400': text('not an http(s) URL'), '503': text('the choice cannot be kept (NATS cannot be reached)') },
     },
 
     // The gateway itself --------------------------------------------------------------------------
-    { method: 'get', path: '/system/info', tag: 'gateway', summary: 'Provider, orchestration and version (OpenFaaS shape)', answers: { '200': { description: 'the info', content: json(answers.infoSchema) } } },
+    { method: 'get', path: '/system/info', tag: 'Gateway', summary: 'Provider, orchestration and version (OpenFaaS shape)', answers: { '200': { description: 'the info', content: json(answers.infoSchema) } } },
     {
       method: 'get',
       path: '/system/openapi.json',
-      tag: 'gateway',
+      tag: 'Gateway',
       summary: 'This document',
       answers: { '200': { description: 'the OpenAPI 3.1 document of the gateway', content: { 'application/json': { type: 'object' } } } },
     },
-    { method: 'get', path: '/healthz', tag: 'gateway', summary: 'Health', answers: { '200': text('OK once the functions were read'), '503': text('starting, or stopping (draining)') } },
-    { method: 'get', path: '/metrics', tag: 'gateway', summary: 'Prometheus metrics', answers: { '200': { description: 'the exposition format', content: { 'text/plain; version=0.0.4': { type: 'string' } } } } },
-    { method: 'get', path: '/', tag: 'ui', summary: 'Redirect to the web UI', answers: { '302': empty('to /ui/') } },
-    { method: 'get', path: '/ui', tag: 'ui', summary: 'Redirect to /ui/', answers: { '302': empty('to /ui/') } },
+    { method: 'get', path: '/healthz', tag: 'Gateway', summary: 'Health', answers: { '200': text('OK once the functions were read'), '503': text('starting, or stopping (draining)') } },
+    { method: 'get', path: '/metrics', tag: 'Gateway', summary: 'Prometheus metrics', answers: { '200': { description: 'the exposition format', content: { 'text/plain; version=0.0.4': { type: 'string' } } } } },
+    { method: 'get', path: '/', tag: 'Web UI', summary: 'Redirect to the web UI', answers: { '302': empty('to /ui/') } },
+    { method: 'get', path: '/ui', tag: 'Web UI', summary: 'Redirect to /ui/', answers: { '302': empty('to /ui/') } },
     {
       method: 'get',
       path: '/ui/{file}',
-      tag: 'ui',
+      tag: 'Web UI',
       summary: "The web UI's files (index.html for /ui/)",
       parameters: [{ name: 'file', in: 'path', description: 'a file of the UI (may hold "/"), e.g. js/main.js' }],
       answers: { '200': { description: 'the file', content: { 'text/html': undefined, 'text/javascript': undefined, 'text/css': undefined } }, '404': text('no such file') },
