@@ -12,7 +12,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
-import { openBrowser, screenshot, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
+import { invokeFromPage, openBrowser, screenshot, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
 import { fn, gatewayUrl, image, systemFetch, waitFor } from './support/gateway.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui-store-api/', import.meta.url));
@@ -241,18 +241,7 @@ describe('the store, API and asynchronous calls pages', () => {
     // The catalog's label, and the limits the gateway computed from it.
     expect(await page.locator('.chips').textContent()).toContain('com.faas.max_replicas=10');
     expect(await text(page.getByTestId('scaling-limits'))).toContain('between 1 and 10 replicas');
-    await page.getByLabel('Body', { exact: true }).fill('one two three');
-    await waitFor(
-      'the store-deployed function to answer',
-      async () => {
-        await page.getByRole('button', { name: 'Invoke', exact: true }).click();
-        await page.getByTestId('status').waitFor({ timeout: 30_000 });
-        return (await text(page.getByTestId('status'))) === '200 OK' ? true : undefined;
-      },
-      60_000,
-      2_000,
-    );
-    expect(await text(page.getByLabel('Response body', { exact: true }))).toMatch(/^0\s+3\s+13$/);
+    expect(await invokeFromPage(page, 'one two three')).toMatch(/^0\s+3\s+13$/);
     const info = (await (await systemFetch(`/system/function/${STORE_ENTRY}`)).json()) as { image: string };
     expect(info.image).toBe(image('wordcount'));
     await screenshot(page, ARTIFACTS, 'store-deployed');
