@@ -33,17 +33,25 @@ const STORE_ENTRY = 'wordcount';
 
 const FUNCTION_DOC = {
   openapi: '3.0.3',
-  info: { title: `Greeter ${INJECTED}`, version: '1.0.0' },
+  info: { title: 'Greeter', version: '1.0.0' },
   paths: {
     '/hello/{who}': {
       get: {
-        summary: `Greets someone ${INJECTED}`,
-        description: `Answers with the method and path. <a href="javascript:window.__pwned='link'">click</a>`,
+        summary: 'Greets someone',
+        description: 'Answers with the method, the path and the query.',
         parameters: [
           { name: 'who', in: 'path', required: true, schema: { type: 'string' }, example: 'ada' },
-          { name: 'loud', in: 'query', schema: { type: 'string' }, example: `"><svg onload="window.__pwned='param'">` },
+          { name: 'loud', in: 'query', schema: { type: 'string' } },
         ],
         responses: { '200': { description: 'a greeting' } },
+      },
+    },
+    '/evil': {
+      get: {
+        summary: `Injected ${INJECTED}`,
+        description: `A link in the description <a href="javascript:window.__pwned='link'">click</a>`,
+        parameters: [{ name: 'q', in: 'query', schema: { type: 'string' }, example: `"><svg onload="window.__pwned='param'">` }],
+        responses: { '200': { description: `<b>bold</b>` } },
       },
     },
     '/echo': {
@@ -133,6 +141,7 @@ describe('the store, API and asynchronous calls pages', () => {
       envProcess: `sh -c 'if [ "$Http_Path" = /openapi.json ]; then printf %s "$DOC"; else printf "%s %s %s|" "$Http_Method" "$Http_Path" "$Http_Query"; cat; fi'`,
       envVars: { DOC: JSON.stringify(FUNCTION_DOC) },
       annotations: { 'com.openfaas.openapi': '/openapi.json' },
+      labels: { 'ui.note': INJECTED },
     });
     await deploy({ service: badApiFn(), image: image('echoit'), annotations: { 'com.openfaas.openapi': '/openapi.json' } });
     await deploy({ service: catalogFn(), image: image('watchdog'), envProcess: `sh -c 'printf %s "$CATALOG"'`, envVars: { CATALOG: JSON.stringify(CATALOG) } });
@@ -186,14 +195,17 @@ describe('the store, API and asynchronous calls pages', () => {
     step('function-api');
     await page.goto(gatewayUrl(`/ui/#/fn/${apiFn()}`));
     const panel = page.getByRole('region', { name: 'API', exact: true });
-    await expect.poll(() => text(panel.getByTestId('function-api-status')), { timeout: 30_000 }).toMatch(/^2 operations from \/openapi\.json \(Greeter /);
+    await expect.poll(() => text(panel.getByTestId('function-api-status')), { timeout: 30_000 }).toBe('3 operations from /openapi.json (Greeter 1.0.0).');
     // The injected markup is there as text, literally, and did nothing.
-    expect(await text(panel.getByTestId('function-api-status'))).toContain(INJECTED);
+    const evil = panel.locator('details.operation', { has: page.locator('code.op-path', { hasText: `/function/${apiFn()}/evil` }) });
+    expect(await text(evil.locator('.op-summary'))).toBe(`Injected ${INJECTED}`);
+    await evil.locator('summary').click();
+    expect(await text(evil.locator('.op-description'))).toBe(`A link in the description <a href="javascript:window.__pwned='link'">click</a>`);
+    expect(await evil.locator('.op-description a, .op-responses b').count()).toBe(0);
+    expect(await evil.getByLabel('q (query)').inputValue()).toBe(`"><svg onload="window.__pwned='param'">`);
+    await evil.locator('summary').click();
     const hello = panel.locator('details.operation', { has: page.locator('code.op-path', { hasText: `/function/${apiFn()}/hello/{who}` }) });
-    expect(await text(hello.locator('.op-summary'))).toBe(`Greets someone ${INJECTED}`);
     await hello.locator('summary').click();
-    expect(await text(hello.locator('.op-description'))).toContain('<a href="javascript:');
-    expect(await hello.locator('.op-description a').count()).toBe(0);
     // Try it: the path parameter from the document's example, the query parameter emptied.
     expect(await hello.getByLabel('who (path, required)').inputValue()).toBe('ada');
     await hello.getByLabel('loud (query)').fill('yes');
@@ -202,15 +214,20 @@ describe('the store, API and asynchronous calls pages', () => {
     expect(await text(hello.getByTestId('try-body'))).toBe('GET /hello/ada loud=yes|');
     const echo = panel.locator('details.operation', { hasText: 'Echoes the body' });
     await echo.locator('summary').click();
-    expect(await echo.getByLabel('Body').inputValue()).toBe('hello from the document');
+    expect(await echo.getByLabel('Body', { exact: true }).inputValue()).toBe('hello from the document');
     await echo.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => text(echo.getByTestId('try-body')), { timeout: 30_000 }).toBe('POST /echo |hello from the document');
-    await expectNothingRan();
     // Tall enough that the panel needs no scrolling (the sticky header would cover part of it).
     await page.setViewportSize({ width: 1280, height: 2400 });
     await page.evaluate('window.scrollTo(0, 0)');
     await panel.screenshot({ path: `${DOCS_IMAGES}function-api.png` });
     await page.setViewportSize({ width: 1280, height: 900 });
+    // What the function answers, and its labels, are text too.
+    await echo.getByLabel('Body', { exact: true }).fill(INJECTED);
+    await echo.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => text(echo.getByTestId('try-body')), { timeout: 30_000 }).toBe(`POST /echo |${INJECTED}`);
+    expect(await page.locator('.chips').textContent()).toContain(`ui.note=${INJECTED}`);
+    await expectNothingRan();
 
     // A document that is no document: the panel says so, the rest of the page works.
     await page.goto(gatewayUrl(`/ui/#/fn/${badApiFn()}`));
