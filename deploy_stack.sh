@@ -88,8 +88,9 @@ say() { echo "==> $*"; }
 die() { echo "ERROR: $*" >&2; exit 1; }
 
 # The engine and the swarm ------------------------------------------------------
-if ! command -v docker >/dev/null 2>&1 && [ "$INSTALL" = 0 ]; then
-  die "Docker is not installed. Install Docker Engine (https://docs.docker.com/engine/install/), or on Debian run: $0 --install-docker"
+if [ "$INSTALL" = 0 ] && ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
+  # (A docker command alone is only a client: the engine is dockerd.)
+  die "no Docker engine here. Install Docker Engine (https://docs.docker.com/engine/install/), or on Debian run: $0 --install-docker"
 fi
 prepare_args=(); [ "$INSTALL" = 1 ] && prepare_args+=(--install)
 scripts/prepare-machine.sh "${prepare_args[@]}" | sed 's/^\[prepare\] /    /'

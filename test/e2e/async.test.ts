@@ -343,7 +343,7 @@ describe('metrics', () => {
   it('the worker serves its figures, and Prometheus scrapes them with the invocations it made', async () => {
     const text = await docker('exec', await worker(), 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/metrics');
     expect(text).toMatch(new RegExp(`async_invocations_total\\{function_name="${target}",outcome="success"\\} \\d+`));
-    expect(text).toMatch(new RegExp(`gateway_function_invocation_total\\{function_name="${target}",code="200"\\} \\d+`));
+    expect(text).toMatch(new RegExp(`gateway_function_invocation_total\\{function_name="${target}",code="200",source="async"\\} \\d+`));
     expect(text).toMatch(/# TYPE async_queue_depth gauge/);
     expect(text).toMatch(/# TYPE async_retries_total counter/);
     expect(text).toMatch(/# TYPE async_dead_letter_depth gauge/);

@@ -82,7 +82,7 @@ describe('/function/{name}/{path...}', () => {
 describe('GET /metrics', () => {
   it('counts invocations by function and code, times them, and shows replicas', async () => {
     const before = await (await fetch(gatewayUrl('/metrics'))).text();
-    const count = (text: string) => Number(new RegExp(`gateway_function_invocation_total\\{function_name="${envFn}",code="200"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const count = (text: string) => Number(new RegExp(`gateway_function_invocation_total\\{function_name="${envFn}",code="200",source="sync"\\} (\\d+)`).exec(text)?.[1] ?? 0);
     for (let i = 0; i < 3; i++) await (await fetch(gatewayUrl(`/function/${envFn}`), { method: 'POST', body: 'x' })).text();
     const after = await (await fetch(gatewayUrl('/metrics'))).text();
     expect(count(after) - count(before)).toBe(3);

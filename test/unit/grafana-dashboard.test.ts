@@ -3,7 +3,7 @@
 // gateway exports, read from a real GatewayMetrics registry (not a hand list).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GatewayMetrics } from '../../gateway/src/core/metrics.js';
+import { GatewayMetrics } from '../../gateway/src/programs/gateway/metrics.js';
 
 interface Target {
   expr: string;

@@ -24,6 +24,8 @@ import { formatBytes, OutputLimitError, SpillBuffer } from './spill-buffer.js';
 export interface ClassicOptions {
   /** stdout bytes kept in memory before spilling to a temporary file. */
   memoryBufferBytes: number;
+  /** Where the per-request lines go (log_requests); default stdout. */
+  requestLog?: (line: string) => void;
   spillDir: string;
   /** The native spawner's binary; default: found next to the watchdog (see findSpawner). */
   spawnerPath?: string;
@@ -64,6 +66,13 @@ function feedStdin(stdin: Writable, ex: Exchange, marshal: boolean): void {
   source.pipe(stdin);
 }
 
+/** A line as Go's log package writes it (the classic watchdog's): "2006/01/02 15:04:05 message". */
+export function goLogLine(message: string, now = new Date()): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const date = `${now.getFullYear()}/${two(now.getMonth() + 1)}/${two(now.getDate())}`;
+  return `${date} ${two(now.getHours())}:${two(now.getMinutes())}:${two(now.getSeconds())} ${message}\n`;
+}
+
 export interface ClassicMode {
   /** Starts the spawner (or settles for Node's child_process); resolves once requests can be run. */
   start(log: (line: string) => void): Promise<void>;
@@ -96,7 +105,10 @@ export function classicMode(config: WatchdogConfig, options: ClassicOptions = DE
     }
   }
 
+  const requestLog = config.logRequests ? (options.requestLog ?? ((line: string) => process.stdout.write(line))) : undefined;
+
   async function handle(ex: Exchange): Promise<void> {
+    requestLog?.(goLogLine('Forking fprocess.'));
     const run = starter.run(file, args, baseEnv, config.cgiHeaders ? requestVars(ex.req) : undefined);
 
     let timedOut = false;
@@ -160,6 +172,7 @@ export function classicMode(config: WatchdogConfig, options: ClassicOptions = DE
       }
       await stdout.writeTo(ex.res);
       ex.res.end();
+      requestLog?.(goLogLine(`Wrote ${stdout.size} Bytes - Duration: ${ex.seconds().toFixed(6)} seconds`));
     } catch {
       ex.res.destroy(); // the client went away while the answer was being sent
     } finally {

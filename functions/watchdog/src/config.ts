@@ -32,6 +32,8 @@ export interface WatchdogConfig {
   maxOutputBytes: number;
   /** Classic mode's process starter: 'auto' (the native spawner if present), 'node', or the spawner's path. */
   spawner: string;
+  /** Classic mode: a log line per request in the classic watchdog's words ("Forking fprocess.", "Wrote N Bytes - Duration: S seconds"). */
+  logRequests: boolean;
 }
 
 export class ConfigError extends Error {
@@ -153,5 +155,6 @@ export function loadConfig(env: Env = process.env): WatchdogConfig {
     port: integer(env, 'port', 8080, 1, 65535),
     maxOutputBytes,
     spawner,
+    logRequests: bool(env, 'log_requests', true),
   };
 }

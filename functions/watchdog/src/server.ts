@@ -38,7 +38,12 @@ const HEALTH_PATH = '/_/health';
 export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions = {}): Watchdog {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const lockFile = options.lockFile ?? DEFAULT_LOCK_FILE;
-  const classicOptions: ClassicOptions = { ...DEFAULT_CLASSIC_OPTIONS, ...options };
+  const classicOptions: ClassicOptions = {
+    ...DEFAULT_CLASSIC_OPTIONS,
+    ...options,
+    // The classic watchdog's per-request lines go where the other lines go (given whole, with their newline).
+    ...(options.log && !options.requestLog ? { requestLog: (line: string) => options.log!(line.replace(/\n$/, '')) } : {}),
+  };
 
   const upstream =
     config.mode === 'http'

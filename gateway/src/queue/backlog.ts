@@ -1,20 +1,15 @@
-// Every function's backlog as JetStream holds it, for queue-depth scaling and
-// the UI: its asynchronous calls (faas-async), its durable topic messages (its
-// consumers of faas-events) and its schedule ticks (faas-cron), each waiting
-// or being worked on. Five reads per look, whatever the number of functions.
-// Consumers' counts are used where a consumer exists (a work-queue stream may
-// keep a message a crashed NATS failed to remove, which no consumer will
-// deliver); the async stream's count of the function's subject otherwise (the
-// worker has not made the function's consumer yet).
+// Every function's backlog as JetStream holds it, for queue-depth scaling, the
+// queue limits of durable topics and the UI: its asynchronous calls (its own
+// stream), its durable topic messages (its consumers of faas-events) and its
+// schedule ticks (faas-cron), each waiting or being worked on. Three reads per
+// look, whatever the number of functions.
 import type { ConsumerInfo } from '@nats-io/jetstream';
-import { consumerName } from './call-message.js';
-import type { AsyncQueue } from './async-queue.js';
-import type { FunctionView } from '../core/functions/view.js';
-import { keyOf } from '../programs/gateway/provider/types.js';
-import type { Backlog, BacklogReader } from '../programs/gateway/scaling/queue-scaler.js';
-import { CRON_STREAM, EVENTS_STREAM, type EventStreams } from './event-streams.js';
+import type { FunctionLookup } from '../core/functions/view.js';
+import { keyOf } from '../core/functions/types.js';
 import type { SubjectRules } from '../core/events/subjects.js';
 import { durableConsumerName, scheduleConsumerName, triggersOf } from '../core/events/triggers.js';
+import type { AsyncCalls } from './async-calls.js';
+import { CRON_STREAM, EVENTS_STREAM, type EventBus } from './events.js';
 
 export interface BacklogSources {
   async: number;
@@ -22,30 +17,33 @@ export interface BacklogSources {
   schedule: number;
 }
 
-export function natsBacklog(queue: AsyncQueue, streams: EventStreams, functions: FunctionView, rules: SubjectRules): BacklogReader & { sources: Map<string, BacklogSources> } {
+export interface Backlog {
+  /** Messages waiting or being worked on. */
+  pending: number;
+  /** Counters that move whenever messages come or are handled, added up: a change means activity. */
+  delivered: number;
+}
+
+/** Every function's backlog, keyed by keyOf(ref); rejects when JetStream cannot be read now. */
+export type BacklogReader = () => Promise<Map<string, Backlog>>;
+
+export function natsBacklog(calls: AsyncCalls, events: EventBus, functions: FunctionLookup, rules: SubjectRules): BacklogReader & { sources: Map<string, BacklogSources> } {
   const sources = new Map<string, BacklogSources>();
   const read = async (): Promise<Map<string, Backlog>> => {
-    const [asyncCounts, asyncConsumers, eventConsumers, cronConsumers] = await Promise.all([
-      queue.countsByFunction('queue'),
-      streams.consumers(queue.stream),
-      streams.consumers(EVENTS_STREAM),
-      streams.consumers(CRON_STREAM),
-    ]);
+    const [depths, eventConsumers, cronConsumers] = await Promise.all([calls.depths(), events.consumers(EVENTS_STREAM), events.consumers(CRON_STREAM)]);
     const byName = (list: ConsumerInfo[]) => new Map(list.map((c) => [c.name, c]));
-    const asyncByName = byName(asyncConsumers);
     const eventsByName = byName(eventConsumers);
     const cronByName = byName(cronConsumers);
-    const stored = new Map(asyncCounts.map(({ ref, count }) => [keyOf(ref), count]));
+    const asyncByKey = new Map(depths.map((d) => [keyOf(d.ref), d]));
     const pendingOf = (c: ConsumerInfo) => c.num_pending + c.num_ack_pending;
     const out = new Map<string, Backlog>();
     sources.clear();
     for (const { status } of functions.list()) {
       const key = keyOf(status);
       const triggers = triggersOf(status, status.annotations, rules);
-      let delivered = 0;
-      const asyncConsumer = asyncByName.get(consumerName(status));
-      const asyncPending = asyncConsumer ? pendingOf(asyncConsumer) : (stored.get(key) ?? 0);
-      if (asyncConsumer) delivered += asyncConsumer.delivered.consumer_seq;
+      const queued = asyncByKey.get(key);
+      const asyncPending = queued?.messages ?? 0;
+      let delivered = queued?.lastSeq ?? 0;
       let topic = 0;
       if (triggers.delivery === 'durable') {
         for (const subject of triggers.topics) {

@@ -4,7 +4,7 @@
 // and JSON escapes every control character). A dead letter is the same
 // message with a second header saying why it failed. Pure: no NATS here.
 import { z } from 'zod';
-import type { FunctionRef } from '../programs/gateway/provider/types.js';
+import type { FunctionRef } from '../core/functions/types.js';
 
 /** A call accepted by /async-function, as stored until a worker has done it. */
 export interface QueuedCall {

@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import * as answers from '../../src/programs/gateway/api/answers.js';
-import type { DeadLetter } from '../../src/queue/async-queue.js';
-import type { RunRecord } from '../../src/queue/event-streams.js';
+import type { DeadLetter } from '../../src/queue/async-calls.js';
+import type { RunRecord } from '../../src/queue/events.js';
 import type { FunctionEvents } from '../../src/programs/gateway/routes/events.js';
 import type { Overview, OverviewAlert } from '../../src/programs/gateway/routes/overview.js';
 import type { FunctionHistory, FunctionsHistory } from '../../src/programs/gateway/prometheus/history.js';
@@ -15,7 +15,7 @@ import type { FunctionInstance, LogEntry, NamespaceInfo } from '../../src/progra
 import type { AlertOutcome, ScaleResult } from '../../src/programs/gateway/scaling/index.js';
 import type { functionJson } from '../../src/programs/gateway/routes/function-json.js';
 import { scalingSummary } from '../../src/programs/gateway/scaling/summary.js';
-import { loadConfig } from '../../src/core/settings.js';
+import { loadConfig } from '../../src/programs/gateway/settings.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, type TestGateway } from './support/test-gateway.js';
 

@@ -3,7 +3,10 @@
 // and what is refused before anything is stored.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { QueuedCall } from '../../src/queue/call-message.js';
-import { QueueUnavailable, type AsyncQueue } from '../../src/queue/async-queue.js';
+import type { AsyncCalls } from '../../src/queue/async-calls.js';
+import { QueueFull, QueueUnavailable, StoreFull } from '../../src/queue/errors.js';
+import type { EventBus } from '../../src/queue/events.js';
+import type { QueueLimits } from '../../src/queue/streams.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -12,18 +15,27 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
+/** The queue's accepts as the gateway sees them, kept in memory, with the limits it was given. */
 class MemoryQueue {
   stored: QueuedCall[] = [];
+  limits: QueueLimits[] = [];
   down = false;
-  async enqueue(call: QueuedCall): Promise<number> {
+  full: 'function' | 'store' | undefined;
+  async enqueue(call: QueuedCall, _id: string, limits: QueueLimits): Promise<number> {
     if (this.down) throw new QueueUnavailable('the queue (NATS JetStream) is not available: no connection');
+    if (this.full === 'function') throw new QueueFull(`function ${call.ref.name} has as much queued as its limit allows, ${limits.messages} calls`, 5);
+    if (this.full === 'store') throw new StoreFull("the queue's store is 95% full", 5);
     this.stored.push(call);
+    this.limits.push(limits);
     return this.stored.length;
+  }
+  async depths() {
+    return [];
   }
 }
 
 async function gateway(queue?: MemoryQueue, env: Record<string, string> = {}): Promise<TestGateway> {
-  const gw = await startGateway({ env, ...(queue ? { asyncQueue: queue as unknown as AsyncQueue } : {}) });
+  const gw = await startGateway({ env, ...(queue ? { queue: { calls: queue as unknown as AsyncCalls, events: {} as EventBus } } : {}) });
   cleanups.push(() => gw.close());
   gw.provider.functions.set('fn', status('fn'));
   await gw.functions.refresh({ name: 'fn', namespace: 'openfaas-fn' });
@@ -89,6 +101,25 @@ describe('POST /async-function/{name}', () => {
     const none = await gateway();
     const off = await fetch(`${none.url}/async-function/fn`, { method: 'POST', body: 'x' });
     expect([off.status, await off.text()]).toEqual([503, 'asynchronous invocations are off (NATS_URL=none)']);
+  });
+
+  it("refuses a function at its queue's limit with 429 and Retry-After, a full store with 503, and takes the function's labels as its limits", async () => {
+    const queue = new MemoryQueue();
+    const gw = await gateway(queue, { QUEUE_MAX_MESSAGES: '7', QUEUE_MAX_BYTES: '1Mi' });
+    expect((await fetch(`${gw.url}/async-function/fn`, { method: 'POST', body: 'x' })).status).toBe(202);
+    expect(queue.limits[0]).toMatchObject({ messages: 7, bytes: 1024 * 1024 });
+    queue.full = 'function';
+    const refused = await fetch(`${gw.url}/async-function/fn`, { method: 'POST', body: 'x' });
+    expect([refused.status, refused.headers.get('retry-after')]).toEqual([429, '5']);
+    expect(await refused.text()).toContain('its limit allows, 7 calls');
+    queue.full = 'store';
+    const full = await fetch(`${gw.url}/async-function/fn`, { method: 'POST', body: 'x' });
+    expect([full.status, full.headers.get('retry-after')]).toEqual([503, '5']);
+    queue.full = undefined;
+    gw.provider.functions.set('fn', { ...status('fn'), labels: { 'com.openfaas.queue.max-messages': '50000', 'com.openfaas.queue.max-bytes': '2Gi' } });
+    await gw.functions.refresh({ name: 'fn', namespace: 'openfaas-fn' });
+    expect((await fetch(`${gw.url}/async-function/fn`, { method: 'POST', body: 'x' })).status).toBe(202);
+    expect(queue.limits[1]).toMatchObject({ messages: 50000, bytes: 2 * 1024 ** 3, problems: [] });
   });
 
   it('counts accepted calls in gateway_async_accepted_total', async () => {

@@ -2,7 +2,8 @@
 // gateway, over a NATS connection of the test's own (the real NATS is in
 // test/e2e/events*.test.ts): which path a message takes, and what is refused.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AsyncQueue } from '../../src/queue/async-queue.js';
+import type { AsyncCalls } from '../../src/queue/async-calls.js';
+import type { EventBus, MessageHeaders } from '../../src/queue/events.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -19,43 +20,40 @@ interface Sent {
   msgID?: string;
 }
 
-function fakeNats() {
+/** The events port as the route uses it, recording which path each message took. */
+function fakeEvents() {
   const sent: Sent[] = [];
-  const headersOf = (h: { keys(): string[]; get(k: string): string } | undefined) => Object.fromEntries((h?.keys() ?? []).map((k) => [k.toLowerCase(), h!.get(k)]));
-  const queue = {
+  const flat = (h: MessageHeaders) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v[0]!]));
+  const events = {
     isConnected: true,
-    async handles() {
-      return {
-        nc: {
-          publish: (subject: string, data: Uint8Array, opts: { headers?: never }) => sent.push({ how: 'core', subject, body: Buffer.from(data).toString(), headers: headersOf(opts?.headers) }),
-          flush: async () => undefined,
-          request: async (subject: string, data: Uint8Array, opts: { headers?: never }) => {
-            sent.push({ how: 'request', subject, body: Buffer.from(data).toString(), headers: headersOf(opts?.headers) });
-            if (subject === 'nobody') throw new Error('503 no responders');
-            const h = new Map([['X-Function-Name', 'fn'], ['X-Function-Status', '200'], ['Content-Type', 'text/plain']]);
-            return { data: Buffer.from(`answer to ${Buffer.from(data).toString()}`), headers: { get: (k: string) => h.get(k) ?? '' } };
-          },
-        },
-        js: {
-          publish: async (subject: string, data: Uint8Array, opts: { headers?: never; msgID?: string }) => {
-            sent.push({ how: 'jetstream', subject, body: Buffer.from(data).toString(), headers: headersOf(opts?.headers), ...(opts.msgID ? { msgID: opts.msgID } : {}) });
-            return { seq: sent.length, duplicate: false };
-          },
-        },
-      };
+    async publish(subject: string, data: Uint8Array, headers: MessageHeaders) {
+      sent.push({ how: 'core', subject, body: Buffer.from(data).toString(), headers: flat(headers) });
+    },
+    async publishDurable(subject: string, data: Uint8Array, headers: MessageHeaders, messageId?: string) {
+      sent.push({ how: 'jetstream', subject, body: Buffer.from(data).toString(), headers: flat(headers), ...(messageId ? { msgID: messageId } : {}) });
+      return { seq: sent.length, duplicate: false };
+    },
+    async request(subject: string, data: Uint8Array, headers: MessageHeaders) {
+      sent.push({ how: 'request', subject, body: Buffer.from(data).toString(), headers: flat(headers) });
+      if (subject === 'nobody') throw new Error('503 no responders');
+      return { data: Buffer.from(`answer to ${Buffer.from(data).toString()}`), headers: { 'X-Function-Name': ['fn'], 'X-Function-Status': ['200'], 'Content-Type': ['text/plain'] } };
     },
     // What the backlog reader and the queue scaler ask: not known here.
-    async countsByFunction() {
+    async consumers() {
       throw new Error('not here');
     },
-    stream: 'faas-async',
   };
-  return { queue: queue as unknown as AsyncQueue, sent };
+  const calls = {
+    async depths() {
+      throw new Error('not here');
+    },
+  };
+  return { queue: { events: events as unknown as EventBus, calls: calls as unknown as AsyncCalls }, sent };
 }
 
 async function gateway(withNats = true): Promise<{ gw: TestGateway; sent: Sent[] }> {
-  const nats = fakeNats();
-  const gw = await startGateway({ env: { PROMETHEUS_URL: 'http://127.0.0.1:1' }, ...(withNats ? { asyncQueue: nats.queue } : {}) });
+  const nats = fakeEvents();
+  const gw = await startGateway({ env: { PROMETHEUS_URL: 'http://127.0.0.1:1' }, ...(withNats ? { queue: nats.queue } : {}) });
   cleanups.push(() => gw.close());
   gw.provider.functions.set('orders-fn', { ...status('orders-fn'), annotations: { topic: 'orders.*' } });
   gw.provider.functions.set('audit', { ...status('audit'), annotations: { topic: 'payments', 'topic-delivery': 'durable' } });
@@ -104,7 +102,7 @@ describe('POST /system/events/{subject}', () => {
 
   it('refuses subjects it must not publish to, naming why, and answers 503 without NATS', async () => {
     const { gw, sent } = await gateway();
-    for (const subject of ['faas-async.openfaas-fn.x', '%24JS.API.STREAM.LIST', 'orders.*', 'a..b', 'cron-function', '_INBOX.x']) {
+    for (const subject of ['faas-async.openfaas-fn.x', 'faas-async-fn.openfaas-fn.x', 'faas-internal.wake', '%24KV.faas-functions.x', '%24JS.API.STREAM.LIST', 'orders.*', 'a..b', 'cron-function', '_INBOX.x']) {
       const res = await post(gw, `/system/events/${subject}`);
       expect(res.status, subject).toBe(400);
       expect(await res.text()).toMatch(/invalid subject/);

@@ -3,7 +3,7 @@
 // read that keeps the last view.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { LiveFunctionView } from '../../src/core/functions/view.js';
+import { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
 import { FakeProvider, ref, status } from './support/fake-provider.js';
 
 function viewOver(provider: FakeProvider): LiveFunctionView {

@@ -1,6 +1,6 @@
 // The gateway's Prometheus series as Prometheus scrapes them.
 import { describe, expect, it } from 'vitest';
-import { GatewayMetrics } from '../../src/core/metrics.js';
+import { GatewayMetrics } from '../../src/programs/gateway/metrics.js';
 import type { FunctionStatus } from '../../src/programs/gateway/provider/types.js';
 import { status } from './support/fake-provider.js';
 
@@ -13,14 +13,14 @@ describe('gateway_function_invocation_total', () => {
     const known = new Map([['fn_a', status('fn_a')], ['fn_b', status('fn_b')]]);
     const metrics = new GatewayMetrics(viewOf(known), { processMetrics: false });
     let text = await metrics.registry.metrics();
-    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_a",code="200"\} 0\n/);
-    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_b",code="200"\} 0\n/);
+    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_a",code="200",source="sync"\} 0\n/);
+    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_b",code="200",source="sync"\} 0\n/);
 
-    metrics.recordInvocation('fn_a', 200, 0.01);
+    metrics.invocations.record('fn_a', 200, 0.01, 'sync');
     known.set('fn_c', status('fn_c'));
     text = await metrics.registry.metrics();
-    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_a",code="200"\} 1\n/);
-    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_c",code="200"\} 0\n/);
+    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_a",code="200",source="sync"\} 1\n/);
+    expect(text).toMatch(/gateway_function_invocation_total\{function_name="fn_c",code="200",source="sync"\} 0\n/);
     // Only code 200 is made up front.
     expect(text).not.toMatch(/code="500"/);
   });
@@ -28,12 +28,12 @@ describe('gateway_function_invocation_total', () => {
   it('drops every series of a removed function', async () => {
     const known = new Map([['fn_a', status('fn_a')]]);
     const metrics = new GatewayMetrics(viewOf(known), { processMetrics: false });
-    metrics.recordInvocation('fn_a', 500, 0.01);
+    metrics.invocations.record('fn_a', 500, 0.01, 'sync');
     known.delete('fn_a');
     metrics.forget('fn_a');
     const text = await metrics.registry.metrics();
     expect(text).not.toMatch(/fn_a/);
-    expect(metrics.invocationCount('fn_a')).toBe(0);
+    expect(metrics.invocations.count('fn_a')).toBe(0);
   });
 });
 

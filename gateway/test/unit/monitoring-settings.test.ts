@@ -1,7 +1,7 @@
 // PROMETHEUS_URL and ALERTMANAGER_URL: defaults for the stack, and a bad
 // value stops the gateway with a message naming the variable.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/core/settings.js';
+import { ConfigError, loadConfig } from '../../src/programs/gateway/settings.js';
 
 describe('monitoring settings', () => {
   it('default to the stack services on the monitoring network', () => {

@@ -6,9 +6,11 @@
 import Router from '@koa/router';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/settings.js';
-import { LiveFunctionView } from '../../src/core/functions/view.js';
-import { GatewayMetrics } from '../../src/core/metrics.js';
+import { loadConfig } from '../../src/programs/gateway/settings.js';
+import { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
+import { GatewayMetrics } from '../../src/programs/gateway/metrics.js';
+import { PrometheusClient } from '../../src/programs/gateway/prometheus/client.js';
+import { InvocationCounts } from '../../src/programs/gateway/prometheus/invocation-counts.js';
 import { registerRoutes } from '../../src/programs/gateway/app.js';
 import { DOCUMENTED_METHODS, openApiDocument } from '../../src/programs/gateway/api/openapi.js';
 import { routeDocs } from '../../src/programs/gateway/api/route-docs.js';
@@ -30,6 +32,8 @@ function registeredOperations(): string[] {
   const provider = new FakeProvider();
   const log = pino({ level: 'silent' });
   const router = new Router({ sensitive: true });
+  const metrics = new GatewayMetrics(() => [], { processMetrics: false });
+  const prometheus = new PrometheusClient(config.PROMETHEUS_URL);
   registerRoutes(
     router,
     {
@@ -38,7 +42,9 @@ function registeredOperations(): string[] {
       functions: new LiveFunctionView({ provider, log }),
       // Registering a route uses none of the scaler.
       scaler: {} as Scaler,
-      metrics: new GatewayMetrics(() => [], { processMetrics: false }),
+      metrics,
+      prometheus,
+      invocationCounts: new InvocationCounts(prometheus, metrics.invocations),
       log,
       schemas: requestSchemas(provider.rules, config.DEFAULT_NAMESPACE),
       ready: () => true,

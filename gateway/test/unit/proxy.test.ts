@@ -429,7 +429,7 @@ describe('invocation', () => {
     expect(await pending).toBe('aborted');
     await closed; // the gateway dropped its request to the task
     await new Promise((r) => setTimeout(r, 50));
-    expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/gateway_function_invocation_total\{function_name="fn",code="499"\} 1/);
+    expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/gateway_function_invocation_total\{function_name="fn",code="499",source="sync"\} 1/);
   });
 
   it('refuses a body over FUNCTION_BODY_LIMIT with 413, declared or streamed', async () => {
@@ -464,8 +464,8 @@ describe('invocation', () => {
     await fetch(`${gw.url}/function/fn/fail`);
     await fetch(`${gw.url}/function/unknown`);
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-    expect(metrics).toMatch(/gateway_function_invocation_total\{function_name="fn",code="200"\} 2/);
-    expect(metrics).toMatch(/gateway_function_invocation_total\{function_name="fn",code="500"\} 1/);
+    expect(metrics).toMatch(/gateway_function_invocation_total\{function_name="fn",code="200",source="sync"\} 2/);
+    expect(metrics).toMatch(/gateway_function_invocation_total\{function_name="fn",code="500",source="sync"\} 1/);
     expect(metrics).toMatch(/gateway_functions_seconds_count\{function_name="fn"\} 3/);
     expect(metrics).toMatch(/gateway_service_count\{function_name="fn"\} 1/);
     expect(metrics).not.toMatch(/unknown/);

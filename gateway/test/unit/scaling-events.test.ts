@@ -1,7 +1,7 @@
 // gateway_scaling_events_total: every replica change the scaler makes is
 // counted once, as up, down, zero or wake (the UI marks them on its charts).
 import { afterEach, describe, expect, it } from 'vitest';
-import { scalingEventOf } from '../../src/core/metrics.js';
+import { scalingEventOf } from '../../src/programs/gateway/metrics.js';
 import { harness, type Harness } from './scaling-fakes.js';
 import { ref } from './support/fake-provider.js';
 

@@ -3,9 +3,9 @@
 // provider, whose functions become ready some virtual milliseconds after a scale.
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
-import { loadConfig, type Config } from '../../src/core/settings.js';
-import type { LiveFunctionView } from '../../src/core/functions/view.js';
-import type { GatewayMetrics } from '../../src/core/metrics.js';
+import { loadConfig, type Config } from '../../src/programs/gateway/settings.js';
+import type { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
+import type { GatewayMetrics } from '../../src/programs/gateway/metrics.js';
 import type { Clock } from '../../src/programs/gateway/scaling/clock.js';
 import type { InvocationHistory } from '../../src/programs/gateway/scaling/context.js';
 import type { AutoScaler } from '../../src/programs/gateway/scaling/index.js';

@@ -4,9 +4,9 @@
 // synchronously elsewhere is not put to sleep.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiveFunctionView } from '../../src/core/functions/view.js';
+import { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
 import { AutoScaler } from '../../src/programs/gateway/scaling/index.js';
-import type { Backlog } from '../../src/programs/gateway/scaling/queue-scaler.js';
+import type { Backlog } from '../../src/queue/backlog.js';
 import type { InvocationHistory } from '../../src/programs/gateway/scaling/context.js';
 import { FakeClock, FakeProvider, testConfig } from './scaling-fakes.js';
 

@@ -365,3 +365,24 @@ describe('the spawner', () => {
     expect(wd.logs.join('\n')).toMatch(/the spawner exited \(SIGKILL\); starting it again/);
   });
 });
+
+describe('the classic watchdog\'s per-request lines (log_requests)', () => {
+  afterEach(async () => {
+    await running?.dispose();
+    running = undefined;
+  });
+
+  it('logs "Forking fprocess." and "Wrote N Bytes - Duration: S seconds" per request, as the classic watchdog does, unless log_requests=false', async () => {
+    const wd = await startWatchdog({ fprocess: 'cat' }, { starter: 'node' });
+    running = wd;
+    await fetch(wd.url, { method: 'POST', body: 'Hello, Function as a Service' });
+    const lines = wd.logs.filter((l) => /Forking|Wrote/.test(l));
+    expect(lines[0]).toMatch(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} Forking fprocess\.$/);
+    expect(lines[1]).toMatch(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} Wrote 28 Bytes - Duration: \d+\.\d{6} seconds$/);
+    await wd.dispose();
+    const quiet = await startWatchdog({ fprocess: 'cat', log_requests: 'false' }, { starter: 'node' });
+    running = quiet;
+    await fetch(quiet.url, { method: 'POST', body: 'x' });
+    expect(quiet.logs.filter((l) => /Forking|Wrote/.test(l))).toEqual([]);
+  });
+});

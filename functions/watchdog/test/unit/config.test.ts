@@ -33,7 +33,9 @@ describe('configuration from the environment', () => {
       port: 8080,
       maxOutputBytes: 64 * 1024 * 1024,
       spawner: 'auto',
+      logRequests: true,
     });
+    expect(loadConfig({ fprocess: 'cat', log_requests: 'false' }).logRequests).toBe(false);
   });
 
   it.each([

@@ -7,15 +7,10 @@
 //   topic-delivery: "durable"       through a JetStream stream, a durable consumer per function
 //   topic: "cron-function"          run on the schedule...
 //   schedule: "*/5 * * * *"         ...this one (5 fields, or 6 with seconds first)
-import { keyOf, type FunctionRef } from '../../programs/gateway/provider/types.js';
+import { keyOf, type FunctionRef } from '../functions/types.js';
+import { ANNOTATION } from '../labels.js';
 import { parseSchedule, type Schedule } from './schedule.js';
 import { CRON_TOPIC, streamSubjectsOf, subjectProblem, withoutCovered, type SubjectRules } from './subjects.js';
-
-export const ANNOTATION = {
-  topic: 'topic',
-  delivery: 'topic-delivery',
-  schedule: 'schedule',
-} as const;
 
 export type Delivery = 'at-most-once' | 'durable';
 

@@ -3,7 +3,7 @@
 // and how the gateway names one in metrics, alerts and logs: the bare name in
 // the default namespace (the 2017 contract: func_echoit), "name.namespace"
 // in the others. Function and namespace names hold no dot.
-import type { FunctionRef } from '../../programs/gateway/provider/types.js';
+import type { FunctionRef } from './types.js';
 
 /** A namespace name: one lower-case DNS label (as OpenFaaS and Kubernetes have them). */
 export const NAMESPACE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -1,17 +1,17 @@
-// The one invocation path: synchronous calls (routes/invoke.ts), the queue
-// worker and event connectors all come through here with a request and a
-// sink for the answer. It finds the function in the live view (no
-// orchestrator call), picks a ready instance, holds the call while the
-// function has none (waking it from zero, or while the orchestrator replaces
-// a crashed task), tries another instance when one cannot be reached, and
-// counts the invocation in the metrics.
+// The one invocation path: synchronous calls (the gateway's invoke route),
+// queued calls, topic messages and schedule ticks (triggers/) all come
+// through here with a request and a sink for the answer. It finds the
+// function in the program's view (no orchestrator call), picks a ready
+// instance, holds the call while the function has none (asking the Waker to
+// wake it from zero, or while the orchestrator replaces a crashed task),
+// tries another instance when one cannot be reached, and counts the
+// invocation. Failures are InvocationErrors; each edge says them its way.
 import type { Logger } from 'pino';
-import type { FunctionView } from '../functions/view.js';
+import type { FunctionLookup } from '../functions/view.js';
 import { qualifiedName } from '../functions/names.js';
-import { HttpError, statusOf } from '../../programs/gateway/http/errors.js';
-import type { GatewayMetrics } from '../metrics.js';
-import { keyOf, ProviderError, type FunctionRef } from '../../programs/gateway/provider/types.js';
-import { WakeTimeoutError, type Scaler } from '../../programs/gateway/scaling/index.js';
+import { keyOf, type FunctionRef } from '../functions/types.js';
+import { INVOCATION_STATUS, InvocationError } from './errors.js';
+import type { InvocationMetrics, InvocationSource } from './metrics.js';
 import type { ClientGone } from '../upstream/client-gone.js';
 import type { EndpointTable } from '../upstream/endpoints.js';
 import { AttemptError, type Forwarder, type UpstreamBody, type UpstreamRequest } from '../upstream/forward.js';
@@ -26,14 +26,34 @@ export interface Invocation extends Omit<UpstreamRequest, 'body'> {
   body: UpstreamBody | (() => Promise<UpstreamBody>) | undefined;
   /** Headers added to the answer (X-Call-Id, X-Start-Time). */
   answerHeaders?: AnswerHeaders;
+  /** Who makes it (metrics); default sync. */
+  source?: InvocationSource;
+}
+
+/**
+ * What the core needs of the scaler: the gateway wakes functions itself
+ * (programs/gateway/scaling/), the queue worker and the connector ask the
+ * gateways to (queue/wake-requests.ts).
+ */
+export interface Waker {
+  /**
+   * Resolves once the function has a ready instance (waking it from zero):
+   * with the address of an instance that answered a readiness probe before
+   * the view listed it (use it for this call), or undefined (use the
+   * endpoints). Rejects with an InvocationError ('no-instance',
+   * 'not-found', 'unavailable'), or when `signal` aborts.
+   */
+  ensureAvailable(ref: FunctionRef, signal?: AbortSignal): Promise<string | undefined>;
+  /** Told of every invocation (idle detection for scale to zero). */
+  recordInvocation(ref: FunctionRef): void;
 }
 
 export interface InvocationDeps {
-  functions: FunctionView;
+  functions: FunctionLookup;
   endpoints: EndpointTable;
   forwarder: Forwarder;
-  scaler: Scaler;
-  metrics: GatewayMetrics;
+  waker: Waker;
+  metrics: InvocationMetrics;
   log: Logger;
   settings: { WAKE_TIMEOUT: number; UPSTREAM_TIMEOUT: number; FUNCTION_BODY_LIMIT: number; DEFAULT_NAMESPACE: string };
 }
@@ -47,20 +67,20 @@ export class InvocationCore {
   /**
    * Invokes the function and streams its answer into `sink`. Resolves with
    * the status once the answer is complete (or cut after it started).
-   * Rejects with an HttpError (404, 413, 502, 503, 504) when no answer was
-   * started, for the caller to report.
+   * Rejects with an InvocationError when no answer was started, for the
+   * caller to report.
    */
   async invoke(invocation: Invocation, sink: AnswerSink): Promise<number> {
     const { ref } = invocation;
     // Unknown names are not counted: a metric label per mistyped name would grow without bound.
-    if (!this.deps.functions.get(ref)) throw new HttpError(404, `function ${qualifiedName(ref, this.deps.settings.DEFAULT_NAMESPACE)} not found`);
-    this.deps.scaler.recordInvocation(ref);
+    if (!this.deps.functions.get(ref)) throw new InvocationError('not-found', `function ${qualifiedName(ref, this.deps.settings.DEFAULT_NAMESPACE)} not found`);
+    this.deps.waker.recordInvocation(ref);
     const started = performance.now();
     let code = 0;
     try {
       const limit = this.deps.settings.FUNCTION_BODY_LIMIT;
       if (limit > 0 && invocation.declaredLength !== undefined && invocation.declaredLength > limit) {
-        throw new HttpError(413, `request body larger than ${limit} bytes`);
+        throw new InvocationError('too-large', `request body larger than ${limit} bytes`);
       }
       const body = typeof invocation.body === 'function' ? await invocation.body() : invocation.body;
       const request: UpstreamRequest & Invocation = { ...invocation, body };
@@ -68,10 +88,10 @@ export class InvocationCore {
       return code;
     } catch (error) {
       // 499: the caller went away, nobody to answer.
-      code = invocation.signal.aborted ? 499 : error instanceof AttemptError ? 502 : statusOf(error);
+      code = invocation.signal.aborted ? 499 : error instanceof AttemptError ? 502 : error instanceof InvocationError ? INVOCATION_STATUS[error.kind] : 500;
       throw error;
     } finally {
-      this.deps.metrics.recordInvocation(qualifiedName(ref, this.deps.settings.DEFAULT_NAMESPACE), code, (performance.now() - started) / 1000);
+      this.deps.metrics.record(qualifiedName(ref, this.deps.settings.DEFAULT_NAMESPACE), code, (performance.now() - started) / 1000, invocation.source ?? 'sync');
     }
   }
 
@@ -89,10 +109,10 @@ export class InvocationCore {
         return status;
       } catch (failure) {
         if (!(failure instanceof AttemptError) || failure.answerStarted || invocation.signal.aborted) throw failure;
-        if (invocation.body?.tooLarge) throw new HttpError(413, `request body larger than ${settings.FUNCTION_BODY_LIMIT} bytes`);
+        if (invocation.body?.tooLarge) throw new InvocationError('too-large', `request body larger than ${settings.FUNCTION_BODY_LIMIT} bytes`);
         const name = qualifiedName(invocation.ref, settings.DEFAULT_NAMESPACE);
         const kind = failure.kind;
-        if (kind === 'timeout') throw new HttpError(504, `function ${name} did not answer within ${settings.UPSTREAM_TIMEOUT} s`);
+        if (kind === 'timeout') throw new InvocationError('timeout', `function ${name} did not answer within ${settings.UPSTREAM_TIMEOUT} s`);
         const replayable = !invocation.body?.started;
         if (kind === 'unreachable') {
           // Leave it out and try the next one (or hold until one is ready).
@@ -104,25 +124,25 @@ export class InvocationCore {
           avoid = address;
           continue;
         }
-        throw new HttpError(502, `cannot reach function ${name}: ${failure.code || failure.message}`);
+        throw new InvocationError('unreachable', `cannot reach function ${name}: ${failure.code || failure.message}`);
       }
     }
   }
 
   /** The instance to try next; holds the call while the function has none ready. */
   private async route(invocation: Invocation, key: string, deadline: number, avoid: string | undefined): Promise<string> {
-    const { endpoints, functions, scaler, settings } = this.deps;
+    const { endpoints, functions, waker, settings } = this.deps;
     const { ref, signal } = invocation;
     for (;;) {
       const entry = functions.get(ref);
-      if (!entry) throw new HttpError(404, `function ${qualifiedName(ref, settings.DEFAULT_NAMESPACE)} not found`);
+      if (!entry) throw new InvocationError('not-found', `function ${qualifiedName(ref, settings.DEFAULT_NAMESPACE)} not found`);
       if (entry.status.replicas > 0) {
         const address = endpoints.select(key, avoid) ?? (avoid !== undefined ? endpoints.select(key) : undefined);
         if (address) return address;
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new HttpError(504, `function ${qualifiedName(ref, settings.DEFAULT_NAMESPACE)} has no ready instance after waiting ${settings.WAKE_TIMEOUT} s (WAKE_TIMEOUT)`);
+        throw new InvocationError('no-instance', `function ${qualifiedName(ref, settings.DEFAULT_NAMESPACE)} has no ready instance after waiting ${settings.WAKE_TIMEOUT} s (WAKE_TIMEOUT)`);
       }
       if (entry.status.replicas > 0 && endpoints.size(key) > 0) {
         // Listed but all left out after failing to connect: look again shortly, without asking the orchestrator.
@@ -131,13 +151,10 @@ export class InvocationCore {
       }
       let probed: string | undefined;
       try {
-        probed = await scaler.ensureAvailable(ref, signal.signal);
+        probed = await waker.ensureAvailable(ref, signal.signal);
       } catch (error) {
-        // The gateway waited as long as it may for the function to come up: a gateway timeout, with what it waited for.
-        if (error instanceof WakeTimeoutError) throw new HttpError(504, error.message);
-        if (error instanceof ProviderError && error.kind === 'not-found') throw new HttpError(404, `function ${ref.name} not found`);
-        if (signal.aborted) throw error;
-        throw new HttpError(503, `function ${qualifiedName(ref, settings.DEFAULT_NAMESPACE)} is not available: ${(error as Error).message}`);
+        if (error instanceof InvocationError || signal.aborted) throw error;
+        throw new InvocationError('unavailable', `function ${qualifiedName(ref, settings.DEFAULT_NAMESPACE)} is not available: ${(error as Error).message}`);
       }
       // An instance that answered the scaler's readiness probe before the orchestrator listed it: this call and the next ones.
       if (probed) {

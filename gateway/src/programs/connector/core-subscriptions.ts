@@ -5,16 +5,19 @@
 // had in hand when it died, is gone: that is what at-most-once means. When
 // the message has a reply subject (a request), each function's answer is
 // published there (the requester takes the first).
-import { headers as natsHeaders, type Msg, type Subscription } from '@nats-io/transport-node';
-import { keyOf, type FunctionRef } from '../gateway/provider/types.js';
-import { requestHeaders } from '../../triggers/delivery.js';
-import { Gate, inflightLimit, invoke, nameOf, type HandlerDeps, type RunRecorder } from '../../triggers/handler.js';
+import { keyOf, type FunctionRef } from '../../core/functions/types.js';
+import type { EventMessage } from '../../queue/events.js';
+import { attempt, eventHeaders, type Attempt } from '../../triggers/delivery.js';
+import { Gate } from '../../triggers/gate.js';
+import { inflightLimit, type ConnectorDeps, type RunRecorder } from './deps.js';
 
 /** The queue group of every connector replica. */
 export const QUEUE_GROUP = 'faas-connector';
+/** At-most-once messages waiting for a function that has its limit in flight, at most; beyond, a message is dropped (and counted). */
+export const MAX_WAITING = 1_000;
 
 interface Subscribed {
-  subscription: Subscription;
+  unsubscribe: () => void;
   refs: FunctionRef[];
 }
 
@@ -23,7 +26,7 @@ export class CoreSubscriptions {
   private readonly gates = new Map<string, Gate>();
 
   constructor(
-    private readonly deps: HandlerDeps,
+    private readonly deps: ConnectorDeps,
     private readonly runs: RunRecorder,
   ) {}
 
@@ -31,32 +34,40 @@ export class CoreSubscriptions {
     return [...this.subscribed.keys()];
   }
 
+  /** Invocations in flight or waiting, per function. */
+  busy(): Map<string, number> {
+    return new Map([...this.gates].map(([key, gate]) => [key, gate.busy]));
+  }
+
   /** Brings the subscriptions to `wanted` (subject -> functions); subscribes what is missing. */
   async apply(wanted: Map<string, FunctionRef[]>): Promise<void> {
     for (const [subject, current] of this.subscribed) {
       if (!wanted.has(subject)) {
-        current.subscription.unsubscribe();
+        current.unsubscribe();
         this.subscribed.delete(subject);
         this.deps.log.info({ subject }, 'unsubscribed (at-most-once)');
       }
     }
-    const missing = [...wanted].filter(([subject]) => !this.subscribed.has(subject));
     for (const [subject, refs] of wanted) {
       const current = this.subscribed.get(subject);
-      if (current) current.refs = refs; // the callback reads the list anew for each message
-    }
-    if (missing.length === 0) return;
-    const { nc } = await this.deps.queue.handles();
-    for (const [subject, refs] of missing) {
-      const entry: Subscribed = { refs, subscription: undefined as unknown as Subscription };
-      entry.subscription = nc.subscribe(subject, { queue: QUEUE_GROUP, callback: (error, msg) => (error ? this.deps.log.warn({ err: error, subject }, 'subscription failed') : this.received(subject, entry, msg)) });
+      if (current) {
+        current.refs = refs; // the callback reads the list anew for each message
+        continue;
+      }
+      const entry: Subscribed = { refs, unsubscribe: () => undefined };
+      entry.unsubscribe = await this.deps.events.subscribe(
+        subject,
+        QUEUE_GROUP,
+        (message) => this.received(subject, entry, message),
+        (error) => this.deps.log.warn({ err: error, subject }, 'subscription failed'),
+      );
       this.subscribed.set(subject, entry);
-      this.deps.log.info({ subject, functions: refs.map((r) => nameOf(this.deps, r)) }, 'subscribed (at-most-once)');
+      this.deps.log.info({ subject, functions: refs.map((r) => this.deps.nameOf(r)) }, 'subscribed (at-most-once)');
     }
   }
 
   close(): void {
-    for (const { subscription } of this.subscribed.values()) subscription.unsubscribe();
+    for (const { unsubscribe } of this.subscribed.values()) unsubscribe();
     this.subscribed.clear();
   }
 
@@ -65,60 +76,57 @@ export class CoreSubscriptions {
     let gate = this.gates.get(key);
     const limit = inflightLimit(this.deps, ref);
     if (!gate) {
-      gate = new Gate(limit);
+      gate = new Gate(limit, MAX_WAITING);
       this.gates.set(key, gate);
     }
     gate.limit = limit;
     return gate;
   }
 
-  private received(pattern: string, entry: Subscribed, msg: Msg): void {
-    const { metrics } = this.deps;
+  private received(pattern: string, entry: Subscribed, message: EventMessage): void {
+    const { metrics, runner } = this.deps;
     metrics.received.inc({ subject: pattern, delivery: 'at-most-once' });
-    const publishedAt = Number(msg.headers?.get('X-Published-At'));
+    const publishedAt = Number(message.headers['X-Published-At']?.[0]);
     for (const ref of entry.refs) {
-      const name = nameOf(this.deps, ref);
+      const name = this.deps.nameOf(ref);
       const admitted = this.gate(ref).run(async () => {
         const at = Date.now();
         if (Number.isFinite(publishedAt) && publishedAt > 0) metrics.delay.observe({ delivery: 'at-most-once' }, Math.max(0, at - publishedAt) / 1000);
-        const { headers, callId } = requestHeaders(msg.headers, msg.subject);
-        const attempt = await invoke(this.deps, ref, { subject: msg.subject, data: msg.data, headers, callId });
-        const success = attempt.status >= 200 && attempt.status < 300;
+        const { headers, callId } = eventHeaders(message.headers, message.subject);
+        const result = await attempt(runner, { ref, method: 'POST', path: '/', headers, body: message.data, callId, source: 'topic' });
+        const success = result.status >= 200 && result.status < 300;
         metrics.invocations.inc({ function_name: name, trigger: 'topic', outcome: success ? 'success' : 'failure' });
         this.runs.record(ref, {
           at,
           trigger: 'topic',
-          subject: msg.subject,
+          subject: message.subject,
           delivery: 'at-most-once',
-          status: attempt.status,
+          status: result.status,
           outcome: success ? 'success' : 'failure',
-          durationMs: attempt.durationMs,
+          durationMs: result.durationMs,
           attempt: 1,
           callId,
-          ...(success ? {} : { reason: attempt.reason }),
+          ...(success ? {} : { reason: result.reason }),
         });
-        if (msg.reply) this.reply(msg.reply, name, callId, attempt);
+        if (message.reply) this.reply(message.reply, name, callId, result);
       });
       if (!admitted) {
         metrics.invocations.inc({ function_name: name, trigger: 'topic', outcome: 'dropped' });
-        this.deps.log.warn({ function: name, subject: msg.subject }, 'at-most-once message dropped: the function has too many waiting');
+        this.deps.log.warn({ function: name, subject: message.subject }, 'at-most-once message dropped: the function has too many waiting');
       }
     }
   }
 
-  private reply(to: string, name: string, callId: string, attempt: Awaited<ReturnType<typeof invoke>>): void {
-    const h = natsHeaders();
-    h.set('X-Function-Name', name);
-    h.set('X-Function-Status', String(attempt.status));
-    h.set('X-Call-Id', callId);
-    h.set('X-Duration-Seconds', (attempt.durationMs / 1000).toFixed(6));
-    const contentType = attempt.sink?.headers['content-type'];
-    if (attempt.sink?.status) h.set('Content-Type', String(Array.isArray(contentType) ? contentType[0] : contentType ?? 'application/octet-stream'));
-    else h.set('Content-Type', 'text/plain; charset=utf-8');
-    const body = attempt.sink?.status ? attempt.sink.body : Buffer.from(attempt.reason);
-    this.deps.queue
-      .handles()
-      .then(({ nc }) => nc.publish(to, body, { headers: h }))
-      .catch((error: unknown) => this.deps.log.warn({ err: error, function: name }, 'answer not published to the reply subject'));
+  private reply(to: string, name: string, callId: string, result: Attempt): void {
+    const contentType = result.sink?.headers['content-type'];
+    const headers = {
+      'X-Function-Name': [name],
+      'X-Function-Status': [String(result.status)],
+      'X-Call-Id': [callId],
+      'X-Duration-Seconds': [(result.durationMs / 1000).toFixed(6)],
+      'Content-Type': [result.sink?.status ? String(Array.isArray(contentType) ? contentType[0] : (contentType ?? 'application/octet-stream')) : 'text/plain; charset=utf-8'],
+    };
+    const body = result.sink?.status ? result.sink.body : Buffer.from(result.reason);
+    this.deps.events.reply(to, body, headers).catch((error: unknown) => this.deps.log.warn({ err: error, function: name }, 'answer not published to the reply subject'));
   }
 }

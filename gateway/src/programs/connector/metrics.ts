@@ -1,23 +1,28 @@
 // The connector's metrics (its /metrics also carries the invocation core's
-// gateway_function_invocation_total for the calls it makes, so event load
-// counts towards rate-based autoscaling like synchronous load).
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// gateway_function_invocation_total{source="topic"|"schedule"} for the calls
+// it makes, so event load counts towards rate-based autoscaling and
+// invocationCount like synchronous load).
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type Trigger = 'topic' | 'schedule';
 export type EventOutcome = 'success' | 'failure' | 'retry' | 'dead_letter' | 'dropped';
 
 export class ConnectorMetrics {
-  readonly registry = new Registry();
   /** Messages the connector took from NATS, by the subject subscribed to (a pattern: wildcards stay as they are, so the labels stay few). */
   readonly received: Counter<'subject' | 'delivery'>;
   readonly invocations: Counter<'function_name' | 'trigger' | 'outcome'>;
   readonly redeliveries: Counter<'function_name' | 'trigger'>;
   readonly ticks: Counter<'function_name'>;
-  readonly inflight: Gauge<'function_name'>;
   /** From the message being stored (durable, schedule) or published (at-most-once, when its publisher said when) to the invocation starting. */
   readonly delay: Histogram<'delivery'>;
 
-  constructor(subscriptions: () => Array<{ subject: string; delivery: string; functions: number }>) {
+  constructor(
+    private readonly registry: Registry,
+    options: {
+      subscriptions: () => Array<{ subject: string; delivery: string; functions: number }>;
+      inflight: () => Array<{ name: string; count: number }>;
+    },
+  ) {
     this.received = new Counter({
       name: 'events_messages_received_total',
       help: 'Messages the connector received, by subscribed subject and delivery (at-most-once, durable, schedule); a durable message counts once per subscribed function',
@@ -42,11 +47,15 @@ export class ConnectorMetrics {
       labelNames: ['function_name'],
       registers: [this.registry],
     });
-    this.inflight = new Gauge({
+    new Gauge({
       name: 'events_inflight',
-      help: 'Invocations for events this connector is making now',
+      help: 'Invocations for events this connector is making now (at-most-once: and those waiting for room)',
       labelNames: ['function_name'],
       registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { name, count } of options.inflight()) this.set({ function_name: name }, count);
+      },
     });
     this.delay = new Histogram({
       name: 'events_delivery_delay_seconds',
@@ -62,7 +71,7 @@ export class ConnectorMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const s of subscriptions()) this.set({ subject: s.subject, delivery: s.delivery }, s.functions);
+        for (const s of options.subscriptions()) this.set({ subject: s.subject, delivery: s.delivery }, s.functions);
       },
     });
   }

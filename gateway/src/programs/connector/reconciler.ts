@@ -1,5 +1,5 @@
-// The event connector: follows the functions (the live view, which follows
-// Swarm within WATCH_INTERVAL), computes from their annotations the table of
+// The event connector: follows the functions (the catalog the gateways keep
+// in NATS, which follows Swarm within WATCH_INTERVAL), computes from their annotations the table of
 // subscriptions (events/triggers.ts), and brings NATS to it: core
 // subscriptions for at-most-once topics, durable consumers for durable
 // topics, tickers and consumers for schedules, and the subjects faas-events
@@ -11,12 +11,14 @@
 // the stream) are removed only after they have been unwanted for a while:
 // a replica whose view lags must not delete what another has just made.
 import { EMPTY_TABLE, subscriptionTable, triggersOf, type SubscriptionTable } from '../../core/events/triggers.js';
-import { CRON_STREAM, EVENTS_STREAM } from '../../queue/event-streams.js';
+import { CRON_STREAM, EVENTS_STREAM } from '../../queue/events.js';
 import { CRON_TOPIC, streamSubjectsOf, type SubjectRules } from '../../core/events/subjects.js';
+import { RunnerSet } from '../../triggers/runner.js';
 import { CoreSubscriptions } from './core-subscriptions.js';
-import { DurableConsumer } from '../../triggers/durable-consumer.js';
-import { RunRecorder, type HandlerDeps } from '../../triggers/handler.js';
+import { inflightLimit, RunRecorder, type ConnectorDeps } from './deps.js';
+import { EventTrigger, type EventTarget } from './event-trigger.js';
 import { Ticker } from './ticker.js';
+import type { FunctionRef } from '../../core/functions/types.js';
 
 /** How often the table is applied again in full. */
 const RECONCILE_EVERY_MS = 3_000;
@@ -26,10 +28,12 @@ const DELETE_AFTER_MS = 30_000;
 export class EventConnector {
   private table: SubscriptionTable = EMPTY_TABLE;
   private readonly core: CoreSubscriptions;
-  private readonly consumers = new Map<string, DurableConsumer>();
+  private readonly consumers: RunnerSet;
   private readonly tickers = new Map<string, { ticker: Ticker; expression: string }>();
   private readonly runs: RunRecorder;
   private readonly unwantedSince = new Map<string, number>();
+  /** The function each consumer runs for. */
+  private readonly refs = new Map<string, FunctionRef>();
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private applying: Promise<void> | undefined;
@@ -37,11 +41,12 @@ export class EventConnector {
   private stopped = false;
 
   constructor(
-    private readonly deps: HandlerDeps,
+    private readonly deps: ConnectorDeps,
     private readonly rules: SubjectRules,
   ) {
     this.runs = new RunRecorder(deps);
     this.core = new CoreSubscriptions(deps, this.runs);
+    this.consumers = new RunnerSet(deps.runner);
   }
 
   /** Starts following; the view must have read the functions once. */
@@ -62,10 +67,18 @@ export class EventConnector {
     return out;
   }
 
-  get inflight(): number {
-    let n = 0;
-    for (const c of this.consumers.values()) n += c.inflight;
-    return n;
+  /** Invocations in flight (and, at-most-once, waiting) per function name: the events_inflight gauge. */
+  inflight(): Array<{ name: string; count: number }> {
+    const byName = new Map<string, number>();
+    for (const [consumer, runner] of this.consumers.entries()) {
+      const ref = this.refs.get(consumer);
+      if (ref) byName.set(this.deps.nameOf(ref), (byName.get(this.deps.nameOf(ref)) ?? 0) + runner.inflight);
+    }
+    for (const entry of this.deps.functions.list()) {
+      const busy = this.core.busy().get(`${entry.status.name}.${entry.status.namespace}`);
+      if (busy) byName.set(this.deps.nameOf(entry.status), (byName.get(this.deps.nameOf(entry.status)) ?? 0) + busy);
+    }
+    return [...byName].map(([name, count]) => ({ name, count }));
   }
 
   async stop(graceMs: number): Promise<void> {
@@ -74,9 +87,7 @@ export class EventConnector {
     clearInterval(this.timer);
     this.core.close();
     for (const { ticker } of this.tickers.values()) ticker.stop();
-    const all = [...this.consumers.values()];
-    this.consumers.clear();
-    await Promise.race([Promise.all(all.map((c) => c.stop())), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await this.consumers.stop(graceMs);
   }
 
   /** Applies the table now, or once more after the pass in progress. */
@@ -108,12 +119,12 @@ export class EventConnector {
     this.table = table;
 
     // Local parts first: they follow the view at once, whatever NATS does.
-    for (const [name, consumer] of this.consumers) {
+    for (const name of this.consumers.names()) {
       if (!table.durable.has(name) && !table.scheduled.has(name)) {
-        this.consumers.delete(name);
-        void consumer.stop();
+        void this.consumers.remove(name);
+        this.refs.delete(name);
         log.info({ consumer: name }, 'unsubscribed');
-      } else consumer.refresh();
+      }
     }
     for (const [name, { ticker, expression }] of this.tickers) {
       const job = table.scheduled.get(name);
@@ -128,27 +139,33 @@ export class EventConnector {
         this.tickers.set(name, { ticker, expression: job.schedule.expression });
         ticker.start();
       }
-      if (!this.consumers.has(name)) this.startConsumer(name, { ref: job.ref, consumer: name, filter: job.subject, kind: 'schedule', schedule: job.schedule.expression });
+      this.follow({ ref: job.ref, consumer: name, kind: 'schedule', schedule: job.schedule.expression }, CRON_STREAM, job.subject);
     }
-    // Durable subscriptions need the stream to capture their subject before their first message.
-    await this.deps.streams.captureSubjects(await this.subjectsToCapture(table));
-    for (const [name, sub] of table.durable) {
-      if (!this.consumers.has(name)) this.startConsumer(name, { ref: sub.ref, consumer: name, filter: sub.subject, kind: 'topic' });
-    }
+    // At-most-once subscriptions (a removed one goes at once), then durable ones: their stream must capture the subject before their first message.
     await this.core.apply(table.core);
+    await this.deps.events.captureSubjects(await this.subjectsToCapture(table));
+    for (const [name, sub] of table.durable) this.follow({ ref: sub.ref, consumer: name, kind: 'topic' }, EVENTS_STREAM, sub.subject);
     await this.collect(table);
   }
 
-  private startConsumer(name: string, target: ConstructorParameters<typeof DurableConsumer>[1]): void {
-    const consumer = new DurableConsumer(this.deps, target, this.runs);
-    this.consumers.set(name, consumer);
-    consumer.start();
+  /** Runs the durable consumer of a subscription or a schedule (or re-checks its limit when it runs). */
+  private follow(target: EventTarget, stream: string, filter: string): void {
+    this.refs.set(target.consumer, target.ref);
+    this.consumers.ensure(target.consumer, () => ({
+      adapter: new EventTrigger(this.deps, target, this.runs),
+      // A new subscription takes the messages from now on; the ticks of a schedule are all its own.
+      spec: () => ({ stream, name: target.consumer, filter, deliverNew: target.kind === 'topic', maxAckPending: inflightLimit(this.deps, target.ref), ackWaitSeconds: this.deps.settings.ASYNC_ACK_WAIT }),
+      prepare: () => this.deps.events.ensure(),
+      started: (made) => {
+        if (made) this.deps.log.info({ function: this.deps.nameOf(target.ref), consumer: target.consumer, filter }, `subscribed (${target.kind === 'topic' ? 'durable' : 'schedule'})`);
+      },
+    }));
   }
 
   /** The subjects wanted now, plus those captured now that have not been unwanted long enough to go. */
   private async subjectsToCapture(table: SubscriptionTable): Promise<string[]> {
     const wanted = new Set(table.streamSubjects);
-    const keep = (await this.deps.streams.capturedSubjects()).filter((s) => !wanted.has(s) && !this.unwantedLongEnough(`subject ${s}`));
+    const keep = (await this.deps.events.capturedSubjects()).filter((s) => !wanted.has(s) && !this.unwantedLongEnough(`subject ${s}`));
     for (const s of wanted) this.unwantedSince.delete(`subject ${s}`);
     // No subject of the stream may cover or overlap another (JetStream refuses it): a cover takes their messages.
     return streamSubjectsOf([...wanted, ...keep]);
@@ -156,12 +173,12 @@ export class EventConnector {
 
   /** Deletes the consumers no function wants any more (after DELETE_AFTER_MS unwanted). */
   private async collect(table: SubscriptionTable): Promise<void> {
-    const { streams } = this.deps;
+    const { events } = this.deps;
     for (const [stream, prefix, wanted] of [
       [EVENTS_STREAM, 'ev_', table.durable],
       [CRON_STREAM, 'cron_', table.scheduled],
     ] as const) {
-      for (const info of await streams.consumers(stream)) {
+      for (const info of await events.consumers(stream)) {
         const name = info.name;
         if (!name.startsWith(prefix)) continue;
         if (wanted.has(name)) {
@@ -169,7 +186,7 @@ export class EventConnector {
           continue;
         }
         if (this.unwantedLongEnough(`consumer ${name}`)) {
-          await streams.deleteConsumer(stream, name);
+          await events.deleteConsumer(stream, name);
           this.unwantedSince.delete(`consumer ${name}`);
           this.deps.log.info({ stream, consumer: name, pending: info.num_pending }, 'deleted the consumer of a subscription that went away');
         }

@@ -5,8 +5,7 @@
 // restarted, never run a tick twice.
 import type { ScheduledFunction } from '../../core/events/triggers.js';
 import { tickId } from '../../core/events/triggers.js';
-import { headers as natsHeaders } from '@nats-io/transport-node';
-import { nameOf, type HandlerDeps } from '../../triggers/handler.js';
+import type { ConnectorDeps } from './deps.js';
 
 /** A timer further off than this is set in steps (setTimeout holds at most ~24.8 days, and a clock may be moved). */
 const LONGEST_WAIT_MS = 60_000;
@@ -17,10 +16,10 @@ export class Ticker {
   private readonly name: string;
 
   constructor(
-    private readonly deps: HandlerDeps,
+    private readonly deps: ConnectorDeps,
     private readonly job: ScheduledFunction,
   ) {
-    this.name = nameOf(deps, job.ref);
+    this.name = deps.nameOf(job.ref);
   }
 
   start(): void {
@@ -48,16 +47,11 @@ export class Ticker {
   }
 
   private async publish(tick: number): Promise<void> {
-    const { queue, streams, metrics, log } = this.deps;
+    const { events, metrics, log } = this.deps;
     try {
-      await streams.ensure();
-      const { js } = await queue.handles(1_000);
-      const headers = natsHeaders();
-      headers.set('X-Scheduled-At', new Date(tick).toISOString());
-      await js.publish(this.job.subject, new Uint8Array(0), { headers, msgID: tickId(this.job.ref, tick), timeout: 3_000 });
+      await events.publishTick(this.job.subject, tickId(this.job.ref, tick), { 'X-Scheduled-At': [new Date(tick).toISOString()] });
       metrics.ticks.inc({ function_name: this.name });
     } catch (error) {
-      streams.forget(error);
       log.warn({ err: error, function: this.name, tick: new Date(tick).toISOString() }, 'tick not published (NATS away?): the other connectors publish it too');
     }
   }

@@ -28,20 +28,15 @@ import { registerScaleFunction } from './routes/scale-function.js';
 import { registerSecrets } from './routes/secrets.js';
 import { registerUi } from './routes/ui.js';
 import type { RouteDeps } from './routes/deps.js';
-import type { AsyncQueue } from '../../queue/async-queue.js';
 import { registerAsyncInvoke } from './routes/async-invoke.js';
 import { registerAsyncDeadLetters } from './routes/async-dead-letters.js';
-import { registerEvents, type EventsDeps } from './routes/events.js';
+import { registerEvents } from './routes/events.js';
 import { registerOpenApi } from './routes/openapi.js';
 import { registerStore } from './routes/store.js';
 
 export interface AppOptions extends RouteDeps {
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
   credentials?: Credentials;
-  /** The queue of asynchronous calls (NATS JetStream); undefined: /async-function answers 503. */
-  asyncQueue?: AsyncQueue;
-  /** Event-driven functions (routes/events.ts); undefined: POST /system/events answers 503. */
-  events?: EventsDeps;
 }
 
 /**
@@ -126,10 +121,10 @@ export function registerRoutes(router: Router, options: AppOptions, invoke: Invo
   registerOverview(router, options);
   registerMonitoringProxy(router, options);
   registerInvoke(router, invoke);
-  registerAsyncInvoke(router, options, options.asyncQueue);
-  registerAsyncDeadLetters(router, options, options.asyncQueue);
-  registerEvents(router, options, options.asyncQueue, options.events);
-  registerStore(router, options, options.asyncQueue);
+  registerAsyncInvoke(router, options);
+  registerAsyncDeadLetters(router, options);
+  registerEvents(router, options);
+  registerStore(router, options);
   registerOpenApi(router, { ...options, basicAuth: options.credentials !== undefined });
   registerUi(router, options);
 }

@@ -3,13 +3,11 @@
 // a memory limit, a process limit, no Linux capability, and never uid 0
 // unless the admin allows it and the function asks. The settings are in
 // config.ts (FUNCTION_*); a deployment beyond them is a 400 naming the setting.
+import { LABEL } from '../../core/labels.js';
 import { memoryBytes } from './api/quantities.js';
-import type { Config } from '../../core/settings.js';
-import { HttpError } from './http/errors.js';
+import type { Config } from './settings.js';
+import { ValidationError } from './validation.js';
 import type { FunctionDeployment } from './provider/types.js';
-
-/** Label a function sets to run as its image's own user (root included); honoured only with FUNCTION_ALLOW_ROOT=true. */
-export const RUN_AS_IMAGE_USER_LABEL = 'swarmfaas.run-as-image-user';
 
 export type ConfinementSettings = Pick<
   Config,
@@ -26,22 +24,22 @@ export type ConfinementSettings = Pick<
 export function confine(deployment: FunctionDeployment, settings: ConfinementSettings): FunctionDeployment {
   const readOnly = deployment.readOnlyRootFilesystem ?? settings.FUNCTION_READ_ONLY_ROOT;
   if (!readOnly && !settings.FUNCTION_ALLOW_WRITABLE_ROOT) {
-    throw new HttpError(400, 'invalid request: readOnlyRootFilesystem: functions have a read-only root here (the admin setting FUNCTION_ALLOW_WRITABLE_ROOT is off); write to /tmp');
+    throw new ValidationError('invalid request: readOnlyRootFilesystem: functions have a read-only root here (the admin setting FUNCTION_ALLOW_WRITABLE_ROOT is off); write to /tmp');
   }
 
   const memory = deployment.limits?.memory ?? settings.FUNCTION_MEMORY_DEFAULT;
   const max = memoryBytes(settings.FUNCTION_MEMORY_MAX)!;
   if (memoryBytes(memory)! > max) {
-    throw new HttpError(400, `invalid request: limits.memory: ${memory} is above the most a function may have here (FUNCTION_MEMORY_MAX=${settings.FUNCTION_MEMORY_MAX})`);
+    throw new ValidationError(`invalid request: limits.memory: ${memory} is above the most a function may have here (FUNCTION_MEMORY_MAX=${settings.FUNCTION_MEMORY_MAX})`);
   }
   const requested = deployment.requests?.memory;
   if (requested && memoryBytes(requested)! > memoryBytes(memory)!) {
-    throw new HttpError(400, `invalid request: requests.memory: ${requested} is above the limit ${memory}`);
+    throw new ValidationError(`invalid request: requests.memory: ${requested} is above the limit ${memory}`);
   }
 
-  const wantsImageUser = deployment.labels?.[RUN_AS_IMAGE_USER_LABEL]?.trim().toLowerCase() === 'true';
+  const wantsImageUser = deployment.labels?.[LABEL.runAsImageUser]?.trim().toLowerCase() === 'true';
   if (wantsImageUser && !settings.FUNCTION_ALLOW_ROOT) {
-    throw new HttpError(400, `invalid request: labels.${RUN_AS_IMAGE_USER_LABEL}: functions run as user ${settings.FUNCTION_USER} here (the admin setting FUNCTION_ALLOW_ROOT is off)`);
+    throw new ValidationError(`invalid request: labels.${LABEL.runAsImageUser}: functions run as user ${settings.FUNCTION_USER} here (the admin setting FUNCTION_ALLOW_ROOT is off)`);
   }
 
   return {

@@ -3,25 +3,32 @@
 // build theirs here too (with a fake provider), so both run the same wiring.
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
-import { createRequestListener } from './app.js';
-import type { Config } from '../../core/settings.js';
 import { qualifiedName } from '../../core/functions/names.js';
-import { LiveFunctionView } from '../../core/functions/view.js';
+import type { FunctionEntry, FunctionRef } from '../../core/functions/types.js';
+import type { InvocationCore } from '../../core/invocation/core.js';
+import { buildRuntime } from '../../core/runtime.js';
+import type { EndpointTable } from '../../core/upstream/endpoints.js';
+import type { Forwarder } from '../../core/upstream/forward.js';
+import type { HealthProbe } from '../../core/upstream/health-probe.js';
+import { natsBacklog } from '../../queue/backlog.js';
+import { CatalogPublisher } from '../../queue/function-catalog.js';
+import type { Queue } from '../../queue/queue.js';
+import { queueLimitsOf } from '../../queue/streams.js';
+import { WakeResponder } from '../../queue/wake-requests.js';
+import { natsSetting } from '../../queue/shared-settings.js';
+import { createRequestListener } from './app.js';
+import { LiveFunctionView } from './function-view.js';
 import type { Credentials } from './http/basic-auth.js';
-import { InvocationCore } from '../../core/invocation/core.js';
-import { GatewayMetrics } from '../../core/metrics.js';
-import { keyOf, type Provider } from './provider/types.js';
+import { GatewayMetrics } from './metrics.js';
+import { PrometheusClient } from './prometheus/client.js';
+import { InvocationCounts } from './prometheus/invocation-counts.js';
+import type { Provider } from './provider/types.js';
 import type { Clock } from './scaling/clock.js';
 import type { InvocationHistory } from './scaling/context.js';
 import { createScaler, type Scaler } from './scaling/index.js';
-import type { HealthProbe } from '../../core/upstream/health-probe.js';
-import { EndpointTable } from '../../core/upstream/endpoints.js';
-import { Forwarder } from '../../core/upstream/forward.js';
-import { Liveness } from '../../core/upstream/liveness.js';
+import type { QueueDeps } from './routes/deps.js';
+import type { Config } from './settings.js';
 import { requestSchemas } from './validation.js';
-import type { AsyncQueue } from '../../queue/async-queue.js';
-import { natsBacklog } from '../../queue/backlog.js';
-import { EventStreams } from '../../queue/event-streams.js';
 
 export interface GatewayParts {
   config: Config;
@@ -34,14 +41,18 @@ export interface GatewayParts {
   clock?: Clock;
   probe?: HealthProbe;
   scaler?: Scaler;
+  /** Invocations through every gateway and trigger (scale to zero asks before a function sleeps). */
   history?: InvocationHistory;
-  /** The queue of asynchronous calls; undefined: /async-function answers 503. */
-  asyncQueue?: AsyncQueue;
   /** Synchronous invocations through every gateway (queue-depth scaling checks them before a function sleeps). */
   syncHistory?: InvocationHistory;
+  /** The queue (NATS JetStream); undefined: /async-function and events answer 503. */
+  queue?: GatewayQueue;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   processMetrics?: boolean;
 }
+
+/** The queue as the gateway uses it: its ports, and (a real queue) the connection the catalog and the wake-ups go through. */
+export type GatewayQueue = Pick<Queue, 'calls' | 'events'> & Partial<Pick<Queue, 'connection'>>;
 
 export interface Gateway {
   listener: RequestListener;
@@ -57,44 +68,16 @@ export interface Gateway {
 }
 
 export function buildGateway(parts: GatewayParts): Gateway {
-  const { config, provider, log } = parts;
+  const { config, provider, log, queue } = parts;
   const functions = new LiveFunctionView({ provider, log });
   const metrics = new GatewayMetrics(
     () =>
       functions.list().map(({ status }) => ({ name: qualifiedName(status, config.DEFAULT_NAMESPACE), replicas: status.replicas, availableReplicas: status.availableReplicas })),
     { processMetrics: parts.processMetrics ?? true },
   );
-  const endpoints = new EndpointTable();
-  // An instance found dead (it stopped accepting connections) gets no more calls, and the calls waiting on it are retried elsewhere.
-  const liveness = new Liveness({
-    connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT * 1000,
-    onDead: (address) => {
-      log.warn({ address }, 'function instance does not accept connections: leaving it out');
-      endpoints.reject(address);
-      forwarder.drop(address);
-    },
-  });
-  const forwarder: Forwarder = new Forwarder({
-    timeoutMs: config.UPSTREAM_TIMEOUT * 1000,
-    connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT * 1000,
-    connectionsPerInstance: config.UPSTREAM_CONNECTIONS,
-    slowAfterMs: config.UPSTREAM_CHECK_AFTER * 1000,
-    onSlow: (address) => liveness.suspect(address),
-  });
-  // Routing follows the view: each function's ready addresses, and the pools of instances that went away are closed.
-  functions.onChange((ref, entry) => {
-    const key = keyOf(ref);
-    if (entry) endpoints.set(key, entry.endpoints, entry.starting);
-    else {
-      endpoints.forget(key);
-      metrics.forget(qualifiedName(ref, config.DEFAULT_NAMESPACE));
-    }
-    forwarder.retain(new Set(functions.list().flatMap((e) => [...e.endpoints, ...e.starting])));
-  });
-  // Event-driven functions: their streams, and every function's backlog (queue-depth scaling, the UI).
-  const events = parts.asyncQueue ? new EventStreams(parts.asyncQueue) : undefined;
-  const eventRules = { reserved: [config.ASYNC_STREAM, `${config.ASYNC_STREAM}-dead`] };
-  const backlog = parts.asyncQueue && events ? natsBacklog(parts.asyncQueue, events, functions, eventRules) : undefined;
+  // Event-driven functions and queued calls: every function's backlog (queue-depth scaling, queue limits, the UI).
+  const rules = { reserved: [config.ASYNC_STREAM, `${config.ASYNC_STREAM}-dead`, `${config.ASYNC_STREAM}-fn`] };
+  const backlog = queue ? natsBacklog(queue.calls, queue.events, functions, rules) : undefined;
   const scaler =
     parts.scaler ??
     createScaler({
@@ -108,7 +91,25 @@ export function buildGateway(parts: GatewayParts): Gateway {
       ...(parts.history ? { history: parts.history } : {}),
       ...(backlog ? { queue: { backlog, registry: metrics.registry, ...(parts.syncHistory ? { syncHistory: parts.syncHistory } : {}) } } : {}),
     });
-  const invocations = new InvocationCore({ functions, endpoints, forwarder, scaler, metrics, log, settings: config });
+  const runtime = buildRuntime({ functions, waker: scaler, metrics: metrics.invocations, log, settings: config });
+  const prometheus = new PrometheusClient(config.PROMETHEUS_URL);
+  const limitsOf = (ref: FunctionRef) => queueLimitsOf(functions.get(ref)?.status.labels ?? {}, config);
+  const queueDeps: QueueDeps | undefined = queue && backlog ? { calls: queue.calls, events: queue.events, rules, backlog: backlog.sources, limitsOf } : undefined;
+  // The queue worker and the connector know the functions, and have them woken, through the gateways.
+  const connection = queue?.connection;
+  const catalog = connection ? new CatalogPublisher(connection, functions, log.child({ component: 'catalog' })) : undefined;
+  const wakes = connection
+    ? new WakeResponder(
+        connection,
+        async (ref, signal): Promise<{ address: string | undefined; entry: FunctionEntry | undefined }> => {
+          const address = await scaler.ensureAvailable(ref, signal);
+          await catalog?.flush(ref);
+          return { address, entry: functions.get(ref) };
+        },
+        log.child({ component: 'wake-requests' }),
+        config.WAKE_TIMEOUT * 1000,
+      )
+    : undefined;
   const listener = createRequestListener(
     {
       config,
@@ -116,32 +117,41 @@ export function buildGateway(parts: GatewayParts): Gateway {
       functions,
       scaler,
       metrics,
+      prometheus,
+      invocationCounts: new InvocationCounts(prometheus, metrics.invocations),
       log,
       schemas: requestSchemas(provider.rules, config.DEFAULT_NAMESPACE),
       ready: () => functions.ready,
       version: parts.version,
       ...(parts.credentials ? { credentials: parts.credentials } : {}),
-      ...(parts.asyncQueue ? { asyncQueue: parts.asyncQueue } : {}),
-      ...(events && backlog ? { events: { streams: events, rules: eventRules, backlog: backlog.sources } } : {}),
+      ...(queueDeps ? { queue: queueDeps } : {}),
+      // The store catalog an admin chose: the same for every gateway (in NATS).
+      ...(connection ? { storeChoice: natsSetting(connection, 'store-url') } : {}),
     },
-    invocations,
+    runtime.invocations,
   );
   return {
     listener,
     functions,
     metrics,
-    endpoints,
-    forwarder,
+    endpoints: runtime.endpoints,
+    forwarder: runtime.forwarder,
     scaler,
-    invocations,
+    invocations: runtime.invocations,
     async start() {
       await functions.start();
       scaler.start();
+      catalog?.start();
+      void wakes?.start();
+      // Calls queued by an earlier version in the one shared stream move to their functions' streams.
+      if (connection) void queue!.calls.moveFromSharedStream(limitsOf).catch((error: unknown) => log.warn({ err: error }, 'calls of the earlier shared queue not moved yet'));
     },
     async stop() {
+      wakes?.stop();
+      catalog?.stop();
       scaler.stop();
       functions.stop();
-      await forwarder.close();
+      await runtime.close();
     },
   };
 }

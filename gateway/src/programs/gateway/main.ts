@@ -2,13 +2,13 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
 import gatewayPackage from '../../../package.json' with { type: 'json' };
-import { ConfigError, loadConfig, type Config } from '../../core/settings.js';
+import { ConfigError, loadConfig, type Config } from './settings.js';
 import { buildGateway } from './gateway.js';
 import { readCredentials } from './http/basic-auth.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { prometheusInvocationHistory } from './prometheus/invocation-history.js';
 import { openProvider } from './provider/index.js';
-import { AsyncQueue } from '../../queue/async-queue.js';
+import { openQueue } from '../../queue/queue.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -26,18 +26,19 @@ async function main(): Promise<void> {
   const credentials = config.BASIC_AUTH ? await readCredentials(config.SECRET_MOUNT_PATH) : undefined;
   const provider = openProvider(config, log);
   // Connects in the background: the gateway serves everything else while NATS is away.
-  const asyncQueue = config.NATS_URL ? new AsyncQueue(config, log.child({ component: 'async' }), 'gateway') : undefined;
+  const queue = config.NATS_URL ? openQueue(config, log, `gateway-${process.pid}`, { applyLimits: true }) : undefined;
+  const prometheus = new PrometheusClient(config.PROMETHEUS_URL);
   const gateway = buildGateway({
     config,
     provider,
     log,
-    // Before a function sleeps: is it invoked through another gateway? (Prometheus scrapes them all.)
-    history: prometheusInvocationHistory(new PrometheusClient(config.PROMETHEUS_URL), config.DEFAULT_NAMESPACE),
+    // Before a function sleeps: is it invoked through another gateway or a trigger? (Prometheus scrapes them all.)
+    history: prometheusInvocationHistory(prometheus, config.DEFAULT_NAMESPACE),
     // Before a queue-scaled function sleeps: is it invoked synchronously through any gateway?
-    syncHistory: prometheusInvocationHistory(new PrometheusClient(config.PROMETHEUS_URL), config.DEFAULT_NAMESPACE, { job: 'gateway' }),
+    syncHistory: prometheusInvocationHistory(prometheus, config.DEFAULT_NAMESPACE, { source: 'sync' }),
     version: { release: gatewayPackage.version, sha: process.env.GIT_SHA ?? 'unknown' },
     ...(credentials ? { credentials } : {}),
-    ...(asyncQueue ? { asyncQueue } : {}),
+    ...(queue ? { queue } : {}),
   });
   await gateway.start();
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     // No new connections; idle ones close now, busy ones after their answer.
     server.close(() => {
       log.info('every call answered');
-      void Promise.all([gateway.stop(), asyncQueue?.close()]).finally(() => process.exit(0));
+      void Promise.all([gateway.stop(), queue?.close()]).finally(() => process.exit(0));
     });
     server.closeIdleConnections();
     const idle = setInterval(() => server.closeIdleConnections(), 250);

@@ -1,24 +1,25 @@
 // The queue worker's metrics (its /metrics also carries the invocation core's
-// gateway_function_invocation_total, so asynchronous load counts towards
-// autoscaling like synchronous load). The queue depths are read from
-// JetStream at scrape time; every worker replica reports the same figure,
-// so aggregate them with max, not sum.
-import { Counter, Gauge, Registry } from 'prom-client';
-import type { FunctionRef } from '../gateway/provider/types.js';
+// gateway_function_invocation_total{source="async"}, so asynchronous load
+// counts towards autoscaling and invocationCount like synchronous load). The
+// queue depths are read from JetStream at scrape time; every worker replica
+// reports the same figure, so aggregate them with max, not sum.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { FunctionRef } from '../../core/functions/types.js';
 
 export type Counts = () => Promise<Array<{ ref: FunctionRef; count: number }>>;
 
 export class WorkerMetrics {
-  readonly registry = new Registry();
   readonly invocations: Counter<'function_name' | 'outcome'>;
   readonly retries: Counter<'function_name'>;
   readonly deadLettered: Counter<'function_name'>;
   readonly redeliveries: Counter<'function_name'>;
   readonly callbacks: Counter<'function_name' | 'result'>;
-  readonly inflight: Gauge<'function_name'>;
   readonly stranded: Counter<'function_name'>;
 
-  constructor(options: { queued: Counts; dead: Counts; nameOf: (ref: FunctionRef) => string; log?: (error: unknown) => void }) {
+  constructor(
+    private readonly registry: Registry,
+    options: { queued: Counts; dead: Counts; inflight: () => Array<{ name: string; count: number }>; nameOf: (ref: FunctionRef) => string; log?: (error: unknown) => void },
+  ) {
     const { nameOf } = options;
     this.invocations = new Counter({
       name: 'async_invocations_total',
@@ -56,11 +57,15 @@ export class WorkerMetrics {
       labelNames: ['function_name'],
       registers: [this.registry],
     });
-    this.inflight = new Gauge({
+    new Gauge({
       name: 'async_inflight',
       help: 'Asynchronous invocations this worker is making now',
       labelNames: ['function_name'],
       registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { name, count } of options.inflight()) this.set({ function_name: name }, count);
+      },
     });
     const depthGauge = (name: string, help: string, counts: Counts) =>
       new Gauge({

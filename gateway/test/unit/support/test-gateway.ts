@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { loadConfig } from '../../../src/core/settings.js';
+import { loadConfig } from '../../../src/programs/gateway/settings.js';
 import { buildGateway, type Gateway, type GatewayParts } from '../../../src/programs/gateway/gateway.js';
 import type { Credentials } from '../../../src/programs/gateway/http/basic-auth.js';
 import { FakeProvider } from './fake-provider.js';
@@ -15,7 +15,7 @@ export interface TestGateway extends Gateway {
 }
 
 export async function startGateway(
-  options: { env?: Record<string, string>; credentials?: Credentials; provider?: FakeProvider; log?: pino.Logger } & Pick<GatewayParts, 'scaler' | 'clock' | 'probe' | 'history' | 'asyncQueue'> = {},
+  options: { env?: Record<string, string>; credentials?: Credentials; provider?: FakeProvider; log?: pino.Logger } & Pick<GatewayParts, 'scaler' | 'clock' | 'probe' | 'history' | 'queue'> = {},
 ): Promise<TestGateway> {
   const config = loadConfig({ ...options.env });
   const provider = options.provider ?? new FakeProvider();
@@ -30,7 +30,7 @@ export async function startGateway(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.probe ? { probe: options.probe } : {}),
     ...(options.history ? { history: options.history } : {}),
-    ...(options.asyncQueue ? { asyncQueue: options.asyncQueue } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
   });
   await gateway.start();
   const server: Server = createServer(gateway.listener);

@@ -187,7 +187,14 @@ export const overviewSchema = named(
 export const asyncQueueSchema = named(
   'AsyncQueue',
   "A function's queue of asynchronous calls.",
-  z.object({ name: z.string(), namespace: z.string(), queued: z.number(), deadLetters: z.number() }),
+  z.object({
+    name: z.string(),
+    namespace: z.string(),
+    queued: z.number().describe('calls waiting or being worked on'),
+    queuedBytes: z.number().describe('bytes of their bodies'),
+    deadLetters: z.number(),
+    limits: z.object({ messages: z.number(), bytes: z.number() }).describe('how much the function may have queued (its labels, else QUEUE_MAX_MESSAGES, QUEUE_MAX_BYTES)'),
+  }),
 );
 
 export const deadLetterSchema = named(
@@ -286,6 +293,7 @@ export type OverviewAlertAnswer = z.output<typeof overviewAlertSchema>;
 export type AsyncQueueAnswer = z.output<typeof asyncQueueSchema>;
 export type DeadLetterAnswer = z.output<typeof deadLetterSchema>;
 export type ReplayAnswer = z.output<typeof replayAnswerSchema>;
+export type PurgeAnswer = z.output<typeof purgeAnswerSchema>;
 export type PublishAnswer = z.output<typeof publishAnswerSchema>;
 export type EventRunAnswer = z.output<typeof eventRunSchema>;
 export type FunctionEventsAnswer = z.output<typeof functionEventsSchema>;

@@ -1,7 +1,10 @@
 // One place that maps errors to HTTP answers: handlers throw, this answers.
+// The errors of the other layers (the invocation core, the queue, the
+// provider, validation) are their own; only here do they become statuses.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { QueueUnavailable } from '../../../queue/async-queue.js';
+import { INVOCATION_STATUS, InvocationError } from '../../../core/invocation/errors.js';
+import { QueueFull, QueueUnavailable, StoreFull } from '../../../queue/errors.js';
 import { ProviderError } from '../provider/types.js';
 import { ValidationError } from '../validation.js';
 
@@ -26,8 +29,15 @@ export function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
   if (error instanceof ValidationError) return 400;
   if (error instanceof ProviderError) return providerStatus[error.kind];
-  if (error instanceof QueueUnavailable) return 503; // NATS away: the gateway is fine, the queue is not
+  if (error instanceof InvocationError) return INVOCATION_STATUS[error.kind];
+  if (error instanceof QueueFull) return 429; // the function's own queue is at its limit: the others still take calls
+  if (error instanceof QueueUnavailable) return 503; // NATS away, or its store full: the gateway is fine, the queue is not
   return 500;
+}
+
+/** Seconds a refused caller should wait before trying again (Retry-After), when the error says. */
+export function retryAfterOf(error: unknown): number | undefined {
+  return error instanceof QueueFull || error instanceof StoreFull ? error.retryAfterSeconds : undefined;
 }
 
 /** Answers errors as text/plain (like OpenFaaS) and logs server-side failures. */
@@ -42,6 +52,8 @@ export function errorHandler(log: Logger) {
       else log.debug({ status, method: ctx.method, path: ctx.path, reason: (error as Error).message }, 'request refused');
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = status;
+      const retryAfter = retryAfterOf(error);
+      if (retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
       ctx.type = 'text/plain; charset=utf-8';
       ctx.body = status === 500 ? 'internal error' : (error as Error).message;
     }

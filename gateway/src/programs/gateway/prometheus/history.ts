@@ -3,7 +3,7 @@
 // itself from this fixed set; nothing of the request but the window choice
 // and a known function's name goes into one, and the name only as an
 // escaped label value.
-import { SCALING_EVENTS, type ScalingEvent } from '../../../core/metrics.js';
+import { SCALING_EVENTS, type ScalingEvent } from '../metrics.js';
 import type { RangeSeries } from './client.js';
 
 /** The windows the UI offers, each with a step that gives 60-150 points. */

@@ -2,7 +2,7 @@
 // provider is one folder beside ./swarm/ and one case here: no route,
 // upstream or scaling code changes.
 import type { Logger } from 'pino';
-import type { Config } from '../../../core/settings.js';
+import type { Config } from '../settings.js';
 import { dockerSocketPath, dropPrivileges } from './swarm/privileges.js';
 import { SwarmProvider } from './swarm/provider.js';
 import type { Provider } from './types.js';

@@ -7,34 +7,38 @@
 //   DELETE /system/async/dead-letters/{id}          forget it (204)
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AsyncQueue } from '../../../queue/async-queue.js';
+import type { AsyncCalls } from '../../../queue/async-calls.js';
 import { keyOf, type FunctionRef } from '../provider/types.js';
 import { NAMESPACE_NAME, parseFunctionName, qualifiedName } from '../../../core/functions/names.js';
 import { HttpError } from '../http/errors.js';
+import type { AsyncQueueAnswer, PurgeAnswer, ReplayAnswer } from '../api/answers.js';
 import type { RouteDeps } from './deps.js';
 
 const MAX_LIST = 1000;
 
-export function registerAsyncDeadLetters(router: Router, deps: RouteDeps, queue: AsyncQueue | undefined): void {
-  const need = (): AsyncQueue => {
-    if (!queue) throw new HttpError(503, 'asynchronous invocations are off (NATS_URL=none)');
-    return queue;
+export function registerAsyncDeadLetters(router: Router, deps: RouteDeps): void {
+  const need = (): AsyncCalls => {
+    if (!deps.queue) throw new HttpError(503, 'asynchronous invocations are off (NATS_URL=none)');
+    return deps.queue.calls;
   };
   const defaultNamespace = deps.config.DEFAULT_NAMESPACE;
 
   router.get('/system/async/queues', async (ctx) => {
     const q = need();
-    const [queued, dead] = await Promise.all([q.countsByFunction('queue'), q.countsByFunction('dead')]);
-    const rows = new Map<string, { name: string; namespace: string; queued: number; deadLetters: number }>();
+    const [queued, dead] = await Promise.all([q.depths(), q.deadCounts()]);
+    const rows = new Map<string, AsyncQueueAnswer>();
     const row = (ref: FunctionRef) => {
       const key = keyOf(ref);
       let found = rows.get(key);
-      if (!found) rows.set(key, (found = { name: ref.name, namespace: ref.namespace, queued: 0, deadLetters: 0 }));
+      if (!found) {
+        const { messages, bytes } = deps.queue!.limitsOf(ref);
+        rows.set(key, (found = { name: ref.name, namespace: ref.namespace, queued: 0, queuedBytes: 0, deadLetters: 0, limits: { messages, bytes } }));
+      }
       return found;
     };
     for (const { status } of deps.functions.list()) row(status);
-    for (const { ref, count } of queued!) row(ref).queued = count;
-    for (const { ref, count } of dead!) row(ref).deadLetters = count;
+    for (const { ref, messages, bytes } of queued) Object.assign(row(ref), { queued: messages, queuedBytes: bytes });
+    for (const { ref, count } of dead) row(ref).deadLetters = count;
     ctx.body = [...rows.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
   });
 
@@ -46,7 +50,7 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps, queue:
     const target = namespace && !ctx.params.name!.includes('.') ? { ...ref, namespace } : ref;
     const purged = await q.purge(target);
     deps.log.info({ function: qualifiedName(target, defaultNamespace), purged }, 'queued calls dropped');
-    ctx.body = { name: target.name, namespace: target.namespace, purged };
+    ctx.body = { name: target.name, namespace: target.namespace, purged } satisfies PurgeAnswer;
   });
 
   router.get('/system/async/dead-letters', async (ctx) => {
@@ -65,12 +69,13 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps, queue:
 
   router.post('/system/async/dead-letters/:id/replay', async (ctx) => {
     const id = idOf(ctx);
-    const letter = await need().replayDeadLetter(id);
+    const found = await need().getDeadLetter(id);
+    const letter = found && (await need().replayDeadLetter(id, deps.queue!.limitsOf(found.call.ref)));
     if (!letter) throw new HttpError(404, `no dead letter ${id}`);
     deps.log.info({ id, callId: letter.callId, function: qualifiedName({ name: letter.function, namespace: letter.namespace }, defaultNamespace) }, 'dead letter replayed');
     ctx.status = 202;
     ctx.set('X-Call-Id', letter.callId);
-    ctx.body = { replayed: id, callId: letter.callId, function: letter.function, namespace: letter.namespace };
+    ctx.body = { replayed: id, callId: letter.callId, function: letter.function, namespace: letter.namespace } satisfies ReplayAnswer;
   });
 
   router.delete('/system/async/dead-letters/:id', async (ctx) => {

@@ -2,23 +2,26 @@
 // invocation. The request (method, path, query, the headers that go to the
 // function, body up to ASYNC_BODY_LIMIT) is stored in NATS JetStream, and
 // only once JetStream has it is the caller answered 202 with X-Call-Id. A
-// queue worker makes the call later (gateway/src/queue-worker/) and, when the
-// request had X-Callback-Url, POSTs the function's answer there.
+// queue worker makes the call later (programs/queue-worker/) and, when the
+// request had X-Callback-Url, POSTs the function's answer there. A function
+// with as many calls queued as its limits allow is refused with 429 and
+// Retry-After (the others still take calls); a full store answers 503.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AsyncQueue } from '../../../queue/async-queue.js';
 import { parseFunctionName, qualifiedName } from '../../../core/functions/names.js';
 import { HttpError } from '../http/errors.js';
 import type { RouteDeps } from './deps.js';
-import { FORWARD_CREDENTIALS_LABEL, invocationHeaders } from './invoke.js';
+import { invocationHeaders } from './invoke.js';
+import { LABEL } from '../../../core/labels.js';
 import { asyncAcceptedCounter } from '../async-metrics.js';
 
 /** Methods a queued call may have. GET and HEAD ask for an answer, which an asynchronous call does not give. */
 export const ASYNC_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
-export function registerAsyncInvoke(router: Router, deps: RouteDeps, queue: AsyncQueue | undefined): void {
+export function registerAsyncInvoke(router: Router, deps: RouteDeps): void {
+  const { queue } = deps;
   const accepted = asyncAcceptedCounter(deps.metrics.registry);
   const handler = async (ctx: Context) => {
     if (!ASYNC_METHODS.includes(ctx.method)) {
@@ -45,10 +48,10 @@ export function registerAsyncInvoke(router: Router, deps: RouteDeps, queue: Asyn
 
     // As for synchronous calls: the caller's credentials stay here unless the function asks for them.
     const labels = entry.status.labels;
-    const { headers, callId, answerHeaders } = invocationHeaders(ctx.req.headers, ctx.req.socket.remoteAddress ?? '', { credentials: labels?.[FORWARD_CREDENTIALS_LABEL] === 'true' });
+    const { headers, callId, answerHeaders } = invocationHeaders(ctx.req.headers, ctx.req.socket.remoteAddress ?? '', { credentials: labels?.[LABEL.forwardCredentials] === 'true' });
     // The stored body goes out as one Buffer: its length is set anew then.
     delete headers['content-length'];
-    await queue.enqueue(
+    await queue.calls.enqueue(
       {
         callId,
         ref,
@@ -61,6 +64,7 @@ export function registerAsyncInvoke(router: Router, deps: RouteDeps, queue: Asyn
         body,
       },
       randomUUID(),
+      queue.limitsOf(ref),
     );
     accepted.inc({ function_name: name });
     // A queued call is use of the function: its idle period (scale to zero) starts again, as for a synchronous call.

@@ -11,30 +11,24 @@
 // server has it: at-most-once, delivered to the functions listening now).
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { parseDurationSeconds } from '@swarm-faas/duration';
 import { Counter } from 'prom-client';
-import { isStreamMissing, QueueUnavailable, type AsyncQueue } from '../../../queue/async-queue.js';
+import { QueueFull, QueueUnavailable } from '../../../queue/errors.js';
 import type { BacklogSources } from '../../../queue/backlog.js';
-import type { EventStreams, RunRecord } from '../../../queue/event-streams.js';
-import { subjectMatches, subjectProblem, type SubjectRules } from '../../../core/events/subjects.js';
+import { NotCaptured, type MessageHeaders, type RunRecord } from '../../../queue/events.js';
+import { subjectMatches, subjectProblem } from '../../../core/events/subjects.js';
 import { triggersOf } from '../../../core/events/triggers.js';
 import { qualifiedName } from '../../../core/functions/names.js';
+import type { FunctionRef } from '../../../core/functions/types.js';
 import { HttpError } from '../http/errors.js';
-import { PrometheusClient, MonitoringUnavailableError } from '../prometheus/client.js';
+import { MonitoringUnavailableError } from '../prometheus/client.js';
 import { pairsOf, parseWindow, promString, rangeOf, sinceOf, type Pair } from '../prometheus/history.js';
 import { keyOf } from '../provider/types.js';
 import { isQueueScaled, queueTargetOf } from '../scaling/queue-policy.js';
 import { readBody } from './async-invoke.js';
+import type { PublishAnswer } from '../api/answers.js';
 import type { RouteDeps } from './deps.js';
 import { functionRefOf } from './function-ref.js';
-
-export interface EventsDeps {
-  streams: EventStreams;
-  rules: SubjectRules;
-  /** Every function's backlog by source, as the queue scaler last read it. */
-  backlog: Map<string, BacklogSources>;
-}
 
 /** Request headers that do not become message headers: the gateway's own, the client's address, hop-by-hop. */
 const NOT_PUBLISHED = /^(x-forwarded-|x-real-ip$|x-message-id$|x-published-at$)/;
@@ -60,25 +54,26 @@ export interface FunctionEvents {
   step: number;
 }
 
-export function registerEvents(router: Router, deps: RouteDeps, queue: AsyncQueue | undefined, events: EventsDeps | undefined): void {
+export function registerEvents(router: Router, deps: RouteDeps): void {
+  const { queue } = deps;
   const published = new Counter({
     name: 'gateway_events_published_total',
     help: 'Messages published through POST /system/events, by delivery (at-most-once, durable, request)',
     labelNames: ['delivery'],
     registers: [deps.metrics.registry],
   });
-  const prometheus = new PrometheusClient(deps.config.PROMETHEUS_URL);
-  const rules = events?.rules ?? { reserved: [deps.config.ASYNC_STREAM] };
+  const { prometheus } = deps;
+  const rules = queue?.rules ?? { reserved: [deps.config.ASYNC_STREAM] };
 
-  /** The functions subscribed to a subject now, and whether one of them wants it durably. */
+  /** The functions subscribed to a subject now, and those that want it durably. */
   const subscribers = (subject: string) => {
     let count = 0;
-    let durable = false;
+    const durable: FunctionRef[] = [];
     for (const { status } of deps.functions.list()) {
       const triggers = triggersOf(status, status.annotations, rules);
       if (triggers.topics.some((t) => subjectMatches(t, subject))) {
         count++;
-        if (triggers.delivery === 'durable') durable = true;
+        if (triggers.delivery === 'durable') durable.push({ name: status.name, namespace: status.namespace });
       }
     }
     return { count, durable };
@@ -88,80 +83,76 @@ export function registerEvents(router: Router, deps: RouteDeps, queue: AsyncQueu
     const subject = ctx.params.subject!;
     const problem = subjectProblem(subject, 'publish', rules);
     if (problem) throw new HttpError(400, `invalid subject: ${problem}`);
-    if (!queue || !events) throw new HttpError(503, 'events are off (NATS_URL=none)');
+    if (!queue) throw new HttpError(503, 'events are off (NATS_URL=none)');
     const limit = deps.config.ASYNC_BODY_LIMIT;
     const declared = ctx.get('content-length');
     if (declared && Number(declared) > limit) throw new HttpError(413, `request body larger than ${limit} bytes (ASYNC_BODY_LIMIT)`);
     const body = await readBody(ctx.req, limit);
 
-    const h = natsHeaders();
+    const headers: MessageHeaders = {};
     for (const [name, value] of Object.entries(ctx.req.headers)) {
       if (value === undefined || !(name === 'content-type' || name.startsWith('x-')) || NOT_PUBLISHED.test(name)) continue;
-      for (const v of [value].flat()) h.append(name, v);
+      headers[name] = [value].flat();
     }
     const callId = ctx.get('x-call-id') || randomUUID();
-    if (!ctx.get('x-call-id')) h.set('x-call-id', callId);
-    h.set('X-Published-At', String(Date.now()));
+    if (!ctx.get('x-call-id')) headers['x-call-id'] = [callId];
+    headers['X-Published-At'] = [String(Date.now())];
     const { count, durable } = subscribers(subject);
     const messageId = ctx.get('x-message-id');
     if (messageId.length > 200) throw new HttpError(400, 'X-Message-Id is longer than 200 characters');
-
-    let handles;
-    try {
-      handles = await queue.handles(1_000);
-    } catch (error) {
-      throw new HttpError(503, (error as Error).message);
-    }
-    if (!queue.isConnected) throw new HttpError(503, `NATS is not available: reconnecting to ${deps.config.NATS_URL}`);
-    const { nc, js } = handles;
+    if (!queue.events.isConnected) throw new QueueUnavailable(`NATS is not available: reconnecting to ${deps.config.NATS_URL}`);
 
     if (ctx.query.reply === 'true' || ctx.query.reply === '1') {
-      if (durable) throw new HttpError(409, `${subject} is subscribed durably (topic-delivery: durable): JetStream answers its messages with their acknowledgement, so publish it without reply=true`);
+      if (durable.length > 0) throw new HttpError(409, `${subject} is subscribed durably (topic-delivery: durable): JetStream answers its messages with their acknowledgement, so publish it without reply=true`);
       const timeoutText = typeof ctx.query.timeout === 'string' ? ctx.query.timeout : '10s';
       const timeout = parseDurationSeconds(timeoutText);
       if (timeout === undefined || timeout <= 0 || timeout > MAX_REPLY_SECONDS) throw new HttpError(400, `invalid timeout ${JSON.stringify(timeoutText)}: expected a duration from 1ms to ${MAX_REPLY_SECONDS}s, e.g. 10s`);
+      let answer;
       try {
-        const answer = await nc.request(subject, body, { headers: h, timeout: timeout * 1000 });
-        published.inc({ delivery: 'request' });
-        ctx.status = 200;
-        for (const name of ['X-Function-Name', 'X-Function-Status', 'X-Call-Id', 'X-Duration-Seconds']) {
-          const value = answer.headers?.get(name);
-          if (value) ctx.set(name, value);
-        }
-        ctx.type = answer.headers?.get('Content-Type') || 'application/octet-stream';
-        ctx.body = Buffer.from(answer.data);
-        return;
+        answer = await queue.events.request(subject, body, headers, timeout * 1000);
       } catch (error) {
         const text = String((error as Error).message);
         if (/no responders/i.test(text)) throw new HttpError(404, `no function subscribes to ${subject} now`);
         if (/timeout/i.test(text)) throw new HttpError(504, `no answer on ${subject} within ${timeoutText}`);
         throw new HttpError(503, `the request on ${subject} failed: ${text}`);
       }
+      published.inc({ delivery: 'request' });
+      ctx.status = 200;
+      for (const name of ['X-Function-Name', 'X-Function-Status', 'X-Call-Id', 'X-Duration-Seconds']) {
+        const value = answer.headers[name]?.[0];
+        if (value) ctx.set(name, value);
+      }
+      ctx.type = answer.headers['Content-Type']?.[0] || 'application/octet-stream';
+      ctx.body = Buffer.from(answer.data);
+      return;
     }
 
-    if (durable) {
+    if (durable.length > 0) {
+      // A function with as many messages pending as its limit allows refuses more (the others keep taking theirs).
+      for (const ref of durable) {
+        const pending = queue.backlog.get(keyOf(ref))?.topic ?? 0;
+        const max = queue.limitsOf(ref).messages;
+        if (pending >= max) {
+          throw new QueueFull(`function ${qualifiedName(ref, deps.config.DEFAULT_NAMESPACE)} has ${pending} messages of its topics pending, its limit (label com.openfaas.queue.max-messages; setting QUEUE_MAX_MESSAGES): try again once it has taken some`, 5);
+        }
+      }
       try {
-        const ack = await js.publish(subject, body, { headers: h, timeout: 3_000, ...(messageId ? { msgID: messageId } : {}) });
+        const ack = await queue.events.publishDurable(subject, body, headers, messageId || undefined);
         published.inc({ delivery: 'durable' });
         ctx.status = 202;
         ctx.set('x-call-id', callId);
-        ctx.body = { subject, delivery: 'durable', subscribers: count, sequence: ack.seq, duplicate: ack.duplicate };
+        ctx.body = { subject, delivery: 'durable', subscribers: count, sequence: ack.seq, duplicate: ack.duplicate } satisfies PublishAnswer;
         return;
       } catch (error) {
         // The connector has not made the stream capture the subject yet (a subscription seconds old): nobody waits for it durably.
-        if (!isStreamMissing(error)) throw new HttpError(503, `NATS JetStream did not store the message: ${(error as Error).message}`);
+        if (!(error instanceof NotCaptured)) throw error;
       }
     }
-    try {
-      nc.publish(subject, body, { headers: h });
-      await nc.flush();
-    } catch (error) {
-      throw new HttpError(503, `NATS did not take the message: ${(error as Error).message}`);
-    }
+    await queue.events.publish(subject, body, headers);
     published.inc({ delivery: 'at-most-once' });
     ctx.status = 202;
     ctx.set('x-call-id', callId);
-    ctx.body = { subject, delivery: 'at-most-once', subscribers: count };
+    ctx.body = { subject, delivery: 'at-most-once', subscribers: count } satisfies PublishAnswer;
   });
 
   router.get('/system/function/:name/events', async (ctx) => {
@@ -175,9 +166,9 @@ export function registerEvents(router: Router, deps: RouteDeps, queue: AsyncQueu
     const triggers = triggersOf(status, status.annotations, rules);
     const range = rangeOf(window, Date.now());
 
-    const sources = events?.backlog.get(keyOf(status));
+    const sources = queue?.backlog.get(keyOf(status));
     const [runs, queueHistory] = await Promise.all([
-      events ? events.streams.lastRuns(status).then((r) => r.reverse()).catch((error: unknown) => (error instanceof QueueUnavailable ? null : Promise.reject(error))) : Promise.resolve(null),
+      queue ? queue.events.lastRuns(status).then((r) => r.reverse()).catch((error: unknown) => (error instanceof QueueUnavailable ? null : Promise.reject(error))) : Promise.resolve(null),
       prometheus
         .queryRange(`max(gateway_function_pending_messages{function_name=${promString(name)}})`, range.start, range.end, range.step)
         .then((series) => pairsOf(series[0], sinceOf(status.createdAt)))

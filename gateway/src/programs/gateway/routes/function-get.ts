@@ -14,6 +14,7 @@ export function registerGetFunction(router: Router, deps: RouteDeps): void {
     const entry = deps.functions.get(ref) ?? (await deps.functions.refresh(ref));
     const name = qualifiedName(ref, deps.config.DEFAULT_NAMESPACE);
     if (!entry) throw new HttpError(404, `function ${name} not found`);
-    ctx.body = functionJson(entry, deps.metrics.invocationCount(name), deps.config, { instances: true });
+    const countOf = await deps.invocationCounts.snapshot();
+    ctx.body = functionJson(entry, countOf(name), deps.config, { instances: true });
   });
 }

@@ -8,7 +8,7 @@ import { functionRefOf } from './function-ref.js';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { HttpError } from '../http/errors.js';
-import { PrometheusClient, type RangeSeries } from '../prometheus/client.js';
+import type { RangeSeries } from '../prometheus/client.js';
 import {
   allFunctionsQueries,
   byLabel,
@@ -27,7 +27,7 @@ import type { RouteDeps } from './deps.js';
 import { monitoringOutage } from './monitoring-outage.js';
 
 export function registerFunctionHistory(router: Router, deps: RouteDeps): void {
-  const prometheus = new PrometheusClient(deps.config.PROMETHEUS_URL);
+  const { prometheus } = deps;
   const outage = monitoringOutage(deps.log, 'Prometheus');
   const query = (q: string, range: Range) => prometheus.queryRange(q, range.start, range.end, range.step);
 

@@ -11,9 +11,10 @@ import { namespaceParam } from './function-ref.js';
 export function registerListFunctions(router: Router, deps: RouteDeps): void {
   router.get('/system/functions', async (ctx) => {
     const namespace = namespaceParam(ctx) ?? deps.config.DEFAULT_NAMESPACE;
-    ctx.body = (await deps.functions.readAll())
+    const [entries, countOf] = await Promise.all([deps.functions.readAll(), deps.invocationCounts.snapshot()]);
+    ctx.body = entries
       .filter((entry) => entry.status.namespace === namespace)
       .sort((a, b) => a.status.name.localeCompare(b.status.name))
-      .map((entry) => functionJson(entry, deps.metrics.invocationCount(qualifiedName(entry.status, deps.config.DEFAULT_NAMESPACE)), deps.config));
+      .map((entry) => functionJson(entry, countOf(qualifiedName(entry.status, deps.config.DEFAULT_NAMESPACE)), deps.config));
   });
 }

@@ -4,6 +4,7 @@
 // spellings that only Koa's URL parsing recognises. The work is done by the
 // invocation core; this module turns Node's request into an Invocation and
 // failures into text/plain answers.
+import { LABEL } from '../../../core/labels.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type Router from '@koa/router';
@@ -33,11 +34,8 @@ export function registerInvoke(router: Router, invoke: Invoker): void {
 
 /** The client's Host names the gateway: undici sets the instance's own. */
 const NOT_FORWARDED = new Set(['host']);
-/** Nor, unless the function asks for them (FORWARD_CREDENTIALS_LABEL), the caller's credentials for the gateway or another site. */
+/** Nor, unless the function asks for them (LABEL.forwardCredentials), the caller's credentials for the gateway or another site. */
 const NOT_FORWARDED_CREDENTIALS = new Set(['host', 'authorization', 'cookie']);
-export const FORWARD_CREDENTIALS_LABEL = 'swarmfaas.forward-credentials';
-/** A function whose pages must run on the gateway's own origin sets this to "false" (its answers are sandboxed otherwise). */
-export const SANDBOX_LABEL = 'swarmfaas.sandbox';
 /**
  * Sent with every answer of a function (unless it opts out): a page it
  * serves runs in an opaque origin, so its scripts cannot act on /system/*
@@ -53,8 +51,8 @@ export function createInvoker(deps: RouteDeps, core: InvocationCore): Invoker {
     try {
       const labels = deps.functions.get(ref)?.status.labels;
       const { headers, answerHeaders } = invocationHeaders(req.headers, req.socket.remoteAddress ?? '', {
-        credentials: labels?.[FORWARD_CREDENTIALS_LABEL] === 'true',
-        sandbox: labels?.[SANDBOX_LABEL] !== 'false',
+        credentials: labels?.[LABEL.forwardCredentials] === 'true',
+        sandbox: labels?.[LABEL.sandbox] !== 'false',
       });
       const declared = req.headers['content-length'];
       await core.invoke(

@@ -4,7 +4,7 @@
 // alerts firing now (AlertManager API v2). Always 200: a service that is down
 // is part of the answer, not an error of it.
 import type Router from '@koa/router';
-import { AlertManagerClient, MonitoringUnavailableError, PrometheusClient, type ActiveAlert, type ScrapeTarget } from '../prometheus/client.js';
+import { AlertManagerClient, MonitoringUnavailableError, type ActiveAlert, type ScrapeTarget } from '../prometheus/client.js';
 import type { RouteDeps } from './deps.js';
 
 export interface ServiceHealth {
@@ -50,7 +50,7 @@ export function alertOf(alert: ActiveAlert): OverviewAlert {
 }
 
 export function registerOverview(router: Router, deps: RouteDeps): void {
-  const prometheus = new PrometheusClient(deps.config.PROMETHEUS_URL);
+  const { prometheus } = deps;
   const alertmanager = new AlertManagerClient(deps.config.ALERTMANAGER_URL);
 
   router.get('/system/overview', async (ctx) => {

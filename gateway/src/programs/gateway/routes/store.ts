@@ -10,8 +10,7 @@
 import { arch } from 'node:os';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AsyncQueue } from '../../../queue/async-queue.js';
-import { memorySetting, natsSetting, type SharedSetting } from '../../../queue/shared-setting.js';
+import { memorySetting, type SharedSetting } from '../../../queue/shared-settings.js';
 import { HttpError } from '../http/errors.js';
 import { readJson } from '../http/json-body.js';
 import { validate } from '../validation.js';
@@ -20,7 +19,7 @@ import { catalogUrlProblem, fetchCatalog } from '../store/remote.js';
 import { BUILT_IN, BUILT_IN_PATH, storeChoiceSchema, type StoreView } from '../store/view.js';
 import type { RouteDeps } from './deps.js';
 
-export function registerStore(router: Router, deps: RouteDeps, queue: AsyncQueue | undefined): void {
+export function registerStore(router: Router, deps: RouteDeps): void {
   const { config } = deps;
   let builtIn: Promise<Catalog> | undefined;
   const catalog = () =>
@@ -31,7 +30,7 @@ export function registerStore(router: Router, deps: RouteDeps, queue: AsyncQueue
           throw new HttpError(500, 'the built-in store catalog cannot be read');
         })
       : Promise.resolve({ version: '0.2.1', functions: [] }));
-  const choice: SharedSetting = queue ? natsSetting(queue, 'store-url') : memorySetting();
+  const choice: SharedSetting = deps.storeChoice ?? memorySetting();
   const platform = platformOf(arch()) ?? null;
 
   router.get(BUILT_IN_PATH, async (ctx) => {

@@ -1,9 +1,9 @@
 // What the parts of the scaler share: the gateway's interfaces, the
 // per-function lock, the activity log and the clock.
 import type { Logger } from 'pino';
-import type { Config } from '../../../core/settings.js';
-import { scalingEventOf, type ScalingEvent, type ScalingReason } from '../../../core/metrics.js';
-import type { FunctionView } from '../../../core/functions/view.js';
+import type { Config } from '../settings.js';
+import { scalingEventOf, type ScalingEvent, type ScalingReason } from '../metrics.js';
+import type { FunctionView } from '../function-view.js';
 import { qualifiedName } from '../../../core/functions/names.js';
 import { keyOf, type FunctionRef, type Provider, type ScaleOptions } from '../provider/types.js';
 import type { HealthProbe } from '../../../core/upstream/health-probe.js';

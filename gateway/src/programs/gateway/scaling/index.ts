@@ -9,8 +9,9 @@
 //   queue-scaler.ts  scale functions labelled for it on their pending messages (queue-policy.ts)
 // The HTTP routes that reach them are routes/alert.ts and routes/scale-function.ts.
 import type { Logger } from 'pino';
-import type { Config } from '../../../core/settings.js';
-import type { FunctionView } from '../../../core/functions/view.js';
+import type { Waker as CoreWaker } from '../../../core/invocation/core.js';
+import type { Config } from '../settings.js';
+import type { FunctionView } from '../function-view.js';
 import { keyOf, type FunctionRef, type Provider } from '../provider/types.js';
 import { probeWatchdog, type HealthProbe } from '../../../core/upstream/health-probe.js';
 import { ActivityLog } from './activity.js';
@@ -45,21 +46,12 @@ export interface ScalerDeps {
   queue?: Omit<QueueScalerOptions, 'intervalMs' | 'scaleDownDelayMs'>;
 }
 
-export interface Scaler {
+/** The scaler; the invocation core sees only its Waker part (ensureAvailable, recordInvocation). */
+export interface Scaler extends CoreWaker {
   /** AlertManager's alerts: one step up per firing function, back to the minimum when resolved. */
   handleAlerts(payload: AlertPayload): Promise<AlertOutcome[]>;
   /** Sets a function's replicas by hand (0 puts it to sleep). */
   scale(ref: FunctionRef, request: ScaleRequest): Promise<ScaleResult>;
-  /**
-   * The invocation core calls this when the function has no ready instance.
-   * Resolves once one is ready (waking a function scaled to zero): with the
-   * address of an instance that answered the gateway's own readiness probe
-   * before the provider listed it (use it for this request), or undefined
-   * (use the endpoints). Rejects with WakeTimeoutError after WAKE_TIMEOUT.
-   */
-  ensureAvailable(ref: FunctionRef, signal?: AbortSignal): Promise<string | undefined>;
-  /** The invocation core calls this on every invocation (idle detection for scale to zero). */
-  recordInvocation(ref: FunctionRef): void;
   start(): void;
   stop(): void;
 }

@@ -2,20 +2,9 @@
 // (with the gateway's defaults), and the step a firing alert takes. Pure
 // functions, no I/O.
 import { parseDurationSeconds } from '@swarm-faas/duration';
-import type { Config } from '../../../core/settings.js';
+import { LABEL } from '../../../core/labels.js';
+import type { Config } from '../settings.js';
 
-export const LABEL = {
-  /** 2017 label: the most replicas alerts may scale to. */
-  maxLegacy: 'com.faas.max_replicas',
-  max: 'com.openfaas.scale.max',
-  min: 'com.openfaas.scale.min',
-  /** Percent of max added per firing alert; 0 turns alert scaling off. */
-  factor: 'com.openfaas.scale.factor',
-  /** "true": scale to zero after an idle period. */
-  zero: 'com.openfaas.scale.zero',
-  /** The idle period, e.g. "30s", "2m" (default IDLE_TIMEOUT). */
-  zeroDuration: 'com.openfaas.scale.zero-duration',
-} as const;
 
 export interface ScaleLimits {
   /** Replicas a resolved alert returns to (>= 0). */

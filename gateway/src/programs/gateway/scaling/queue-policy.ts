@@ -9,26 +9,20 @@
 //                   wanted over that time), so a queue that empties in waves does not flap
 //   pending = 0     min; and 0 once the queue has been empty (and nothing delivered) for
 //                   the idle period, when com.openfaas.scale.zero=true
+import { LABEL } from '../../../core/labels.js';
 import type { ScaleLimits } from './policy.js';
-
-export const QUEUE_LABEL = {
-  /** "queue": scale on pending messages; "rate" (or none): on the request rate (alerts). */
-  type: 'com.openfaas.scale.type',
-  /** Pending messages per replica (default 10). */
-  target: 'com.openfaas.scale.target',
-} as const;
 
 export const DEFAULT_QUEUE_TARGET = 10;
 
 export function isQueueScaled(labels: Record<string, string>): boolean {
-  return labels[QUEUE_LABEL.type]?.trim().toLowerCase() === 'queue';
+  return labels[LABEL.scaleType]?.trim().toLowerCase() === 'queue';
 }
 
 export function queueTargetOf(labels: Record<string, string>): { target: number; problem?: string } {
-  const text = labels[QUEUE_LABEL.target];
+  const text = labels[LABEL.scaleTarget];
   if (text === undefined) return { target: DEFAULT_QUEUE_TARGET };
   if (/^\s*\d+\s*$/.test(text) && Number(text) >= 1 && Number(text) <= 1_000_000) return { target: Number(text) };
-  return { target: DEFAULT_QUEUE_TARGET, problem: `${QUEUE_LABEL.target}=${JSON.stringify(text)} is not a whole number from 1 to 1000000 (${DEFAULT_QUEUE_TARGET} applies)` };
+  return { target: DEFAULT_QUEUE_TARGET, problem: `${LABEL.scaleTarget}=${JSON.stringify(text)} is not a whole number from 1 to 1000000 (${DEFAULT_QUEUE_TARGET} applies)` };
 }
 
 /** What the scaler remembers of a function between two decisions (in memory, per gateway). */

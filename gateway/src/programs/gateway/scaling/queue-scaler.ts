@@ -1,7 +1,7 @@
 // Queue-depth autoscaling, run by every gateway: every QUEUE_SCALE_INTERVAL
 // it reads the backlog of every function from JetStream (asynchronous calls,
 // durable topic messages and schedule ticks, waiting or being worked on: see
-// events/backlog.ts) and, for each function labelled
+// queue/backlog.ts) and, for each function labelled
 // com.openfaas.scale.type=queue, applies queue-policy.ts's decision.
 //
 // Several gateways do this at once from the same figures, so they want the
@@ -17,16 +17,7 @@ import { keyOf, ProviderError, type FunctionRef } from '../provider/types.js';
 import { applyReplicas, limitsFor, locked, nameOf, type InvocationHistory, type ScalingContext } from './context.js';
 import { decideQueue, isQueueScaled, queueTargetOf, type QueueMemory } from './queue-policy.js';
 import type { Waker } from './wake.js';
-
-export interface Backlog {
-  /** Messages waiting or being worked on. */
-  pending: number;
-  /** The consumers' delivered counters added up: a change means messages were handled. */
-  delivered: number;
-}
-
-/** Every function's backlog, keyed by keyOf(ref); rejects when JetStream cannot be read now. */
-export type BacklogReader = () => Promise<Map<string, Backlog>>;
+import type { Backlog, BacklogReader } from '../../../queue/backlog.js';
 
 export interface QueueScalerOptions {
   backlog: BacklogReader;

@@ -2,7 +2,7 @@
 // object of GET /system/functions and /system/function/{name}): its labels
 // read by the same policy code the scaler runs, with the gateway's defaults,
 // so the UI shows what the gateway does instead of working it out again.
-import type { Config } from '../../../core/settings.js';
+import type { Config } from '../settings.js';
 import type { ScalingAnswer } from '../api/answers.js';
 import { limitsOf } from './policy.js';
 import { isQueueScaled, queueTargetOf } from './queue-policy.js';

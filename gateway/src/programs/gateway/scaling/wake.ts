@@ -7,13 +7,18 @@
 // address, for the held requests only: the normal round-robin (DNS) still
 // lists healthy tasks alone. Requests arriving meanwhile share the one
 // wake-up; each can stop waiting (client gone) without cancelling it for the others.
+import { InvocationError } from '../../../core/invocation/errors.js';
 import { keyOf, ProviderError, type FunctionRef } from '../provider/types.js';
 import { readyAddresses } from '../../../core/upstream/health-probe.js';
 import { applyReplicas, limitsFor, locked, nameOf, type ScalingContext } from './context.js';
 import { wakeReplicas } from './policy.js';
 
-export class WakeTimeoutError extends Error {
-  override readonly name = 'WakeTimeoutError';
+/** No instance became ready within WAKE_TIMEOUT (the invocation core's 'no-instance'). */
+export class WakeTimeoutError extends InvocationError {
+  constructor(message: string) {
+    super('no-instance', message);
+    this.name = 'WakeTimeoutError';
+  }
 }
 
 /**
@@ -45,7 +50,12 @@ export class Waker {
     const key = keyOf(ref);
     let wake = this.wakes.get(key);
     if (!wake) {
-      wake = this.wake({ name: ref.name, namespace: ref.namespace }).finally(() => this.wakes.delete(key));
+      wake = this.wake({ name: ref.name, namespace: ref.namespace })
+        .catch((error: unknown) => {
+          // Said in the invocation core's words: the function went away while it was being woken.
+          throw error instanceof ProviderError && error.kind === 'not-found' ? new InvocationError('not-found', error.message) : error;
+        })
+        .finally(() => this.wakes.delete(key));
       this.wakes.set(key, wake);
     }
     return signal ? untilAborted(wake, signal) : wake;

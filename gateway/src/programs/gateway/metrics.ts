@@ -1,7 +1,9 @@
-// The gateway's Prometheus metrics. Names and labels are part of the contract
-// (dashboards and alert rules use them). Each function's series children are
-// kept in one record, so an invocation costs one map lookup and no label hashing.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// The gateway's Prometheus metrics: the invocations it makes (the shared
+// core/invocation/metrics.ts), the replicas of every function and the scaler's
+// decisions. Names and labels are part of the contract (dashboards and alert
+// rules use them).
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { InvocationMetrics } from '../../core/invocation/metrics.js';
 /** The functions the gateway knows now, under their metric names, with their wanted replicas. */
 export type FunctionCounts = () => Iterable<{ name: string; replicas: number; availableReplicas: number }>;
 
@@ -21,36 +23,16 @@ export function scalingEventOf(from: number, to: number): ScalingEvent {
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly invocations: Counter<'function_name' | 'code'>;
-  private readonly seconds: Histogram<'function_name'>;
+  /** The gateway's own invocations (its synchronous calls). */
+  readonly invocations: InvocationMetrics;
   private readonly scalingEvents: Counter<'function_name' | 'event'>;
   private readonly scalingDecisions: Counter<'function_name' | 'reason' | 'event'>;
   /** Functions whose scaling-event series exist (at 0 or more). */
   private readonly withScalingSeries = new Set<string>();
-  private readonly series = new Map<string, FunctionSeries>();
 
   constructor(functions: FunctionCounts, options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    const ensureSeries = (name: string) => this.counterChild(this.seriesOf(name), name, 200);
-    this.invocations = new Counter({
-      name: 'gateway_function_invocation_total',
-      help: 'Invocations of functions through the gateway, by function and HTTP status',
-      labelNames: ['function_name', 'code'],
-      registers: [this.registry],
-      collect() {
-        // Every known function has its code="200" series from the first scrape,
-        // at 0: a rate() needs two samples, so a series born with the first
-        // invocation would delay the first scale-up by a scrape interval.
-        for (const { name } of functions()) ensureSeries(name);
-      },
-    });
-    this.seconds = new Histogram({
-      name: 'gateway_functions_seconds',
-      help: 'Time to answer an invocation, in seconds',
-      labelNames: ['function_name'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [this.registry],
-    });
+    this.invocations = new InvocationMetrics(this.registry, { known: () => [...functions()].map(({ name }) => name), primary: 'sync' });
     new Gauge({
       name: 'gateway_service_count',
       help: 'Current replicas of each function',
@@ -104,38 +86,6 @@ export class GatewayMetrics {
     for (const event of SCALING_EVENTS) this.scalingEvents.inc({ function_name: name, event }, 0);
   }
 
-  recordInvocation(name: string, code: number, durationSeconds: number): void {
-    const series = this.seriesOf(name);
-    this.counterChild(series, name, code).inc();
-    series.seconds ??= this.seconds.labels({ function_name: name });
-    series.seconds.observe(durationSeconds);
-    series.count++;
-  }
-
-  private seriesOf(name: string): FunctionSeries {
-    let series = this.series.get(name);
-    if (!series) {
-      series = { byCode: new Map(), seconds: undefined, count: 0 };
-      this.series.set(name, series);
-    }
-    return series;
-  }
-
-  private counterChild(series: FunctionSeries, name: string, code: number): Counter.Internal {
-    let counter = series.byCode.get(code);
-    if (!counter) {
-      counter = this.invocations.labels({ function_name: name, code: String(code) });
-      counter.inc(0); // the series exists from now on, at 0
-      series.byCode.set(code, counter);
-    }
-    return counter;
-  }
-
-  /** invocationCount of GET /system/functions. */
-  invocationCount(name: string): number {
-    return this.series.get(name)?.count ?? 0;
-  }
-
   /** A removed function's series go away (a new function of the same name starts from zero). */
   forget(name: string): void {
     for (const reason of ['rate', 'queue', 'idle', 'wake', 'manual'] as const) {
@@ -144,17 +94,6 @@ export class GatewayMetrics {
     if (this.withScalingSeries.delete(name)) {
       for (const event of SCALING_EVENTS) this.scalingEvents.remove({ function_name: name, event });
     }
-    const series = this.series.get(name);
-    if (!series) return;
-    this.series.delete(name);
-    for (const code of series.byCode.keys()) this.invocations.remove({ function_name: name, code: String(code) });
-    if (series.seconds) this.seconds.remove({ function_name: name });
+    this.invocations.forget(name);
   }
-}
-
-/** One function's series children and its invocation count. */
-interface FunctionSeries {
-  byCode: Map<number, Counter.Internal>;
-  seconds: Histogram.Internal<'function_name'> | undefined;
-  count: number;
 }

@@ -1,18 +1,25 @@
-// One delivery of a queued call through the worker's CallProcessor, with a
-// message of the test's own (the real JetStream runs in test/e2e/async.test.ts)
-// and a real HTTP callback receiver: what is acknowledged when, what is
-// retried, what becomes a dead letter, and what the callback carries.
+// One delivery of a queued call: the shared delivery step (triggers/delivery.ts)
+// with the queue worker's adapter (programs/queue-worker/call-trigger.ts),
+// with a message of the test's own (the real JetStream runs in
+// test/e2e/async.test.ts) and a real HTTP callback receiver: what is
+// acknowledged when, what is retried, what becomes a dead letter, and what
+// the callback carries.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_HEADER, encodeCall, type Failure, type QueuedCall } from '../../src/queue/call-message.js';
-import { HttpError } from '../../src/programs/gateway/http/errors.js';
+import type { AsyncCalls } from '../../src/queue/async-calls.js';
+import type { Delivery } from '../../src/queue/consumers.js';
+import type { FunctionLookup } from '../../src/core/functions/view.js';
 import type { Invocation } from '../../src/core/invocation/core.js';
+import { InvocationError } from '../../src/core/invocation/errors.js';
 import type { AnswerSink } from '../../src/core/invocation/sink.js';
 import { CallbackSender } from '../../src/programs/queue-worker/callback.js';
+import { CallTrigger } from '../../src/programs/queue-worker/call-trigger.js';
 import { WorkerMetrics } from '../../src/programs/queue-worker/metrics.js';
-import { CallProcessor, type Delivery } from '../../src/triggers/async-call.js';
+import { deliver } from '../../src/triggers/delivery.js';
 
 let receiver: Server;
 let receiverUrl = '';
@@ -50,21 +57,21 @@ const call = (overrides: Partial<QueuedCall> = {}): QueuedCall => ({
 function delivery(c: QueuedCall, deliveryCount = 1) {
   const events: Array<{ what: string; at: number; delay?: number }> = [];
   const { header, data } = encodeCall(c);
-  const message = {
-    info: { deliveryCount },
-    redelivered: deliveryCount > 1,
-    headers: { get: (name: string) => (name === CALL_HEADER ? header : '') },
-    data,
+  const message: Delivery = {
+    subject: 'faas-async-fn.openfaas-fn.fn',
     seq: 42,
-    subject: 'faas-async.openfaas-fn.fn',
+    data,
+    headers: { [CALL_HEADER]: [header] },
+    deliveryCount,
+    redelivered: deliveryCount > 1,
+    storedAt: Date.now(),
     working: () => events.push({ what: 'working', at: performance.now() }),
-    nak: (delay?: number) => events.push({ what: 'nak', at: performance.now(), ...(delay !== undefined ? { delay } : {}) }),
-    term: () => events.push({ what: 'term', at: performance.now() }),
-    ackAck: async () => {
+    retryAfter: (delay: number) => events.push({ what: 'nak', at: performance.now(), delay }),
+    drop: () => events.push({ what: 'term', at: performance.now() }),
+    done: async () => {
       events.push({ what: 'ack', at: performance.now() });
-      return true;
     },
-  } as unknown as Delivery;
+  };
   return { message, events };
 }
 
@@ -73,21 +80,30 @@ const done = (events: Array<{ what: string }>) => events.map((e) => e.what).filt
 
 function processor(invoke: (invocation: Invocation, sink: AnswerSink) => Promise<number>) {
   const deadLetters: Array<{ call: QueuedCall; failure: Failure; id: string }> = [];
-  const metrics = new WorkerMetrics({ queued: async () => [], dead: async () => [], nameOf: (r) => r.name });
-  const p = new CallProcessor({
-    invoke,
-    addDeadLetter: async (c, failure, id) => {
+  const registry = new Registry();
+  const metrics = new WorkerMetrics(registry, { queued: async () => [], dead: async () => [], inflight: () => [], nameOf: (r) => r.name });
+  const calls = {
+    addDeadLetter: async (c: QueuedCall, failure: Failure, id: string) => {
       deadLetters.push({ call: c, failure, id });
       return 7;
     },
-    stream: 'faas-async',
-    callbacks: new CallbackSender({ ASYNC_CALLBACK_TIMEOUT: 2, ASYNC_CALLBACK_ATTEMPTS: 2 }, async () => undefined),
-    metrics,
-    settings: { ASYNC_RETRY_DELAY: 1, ASYNC_RETRY_MAX_DELAY: 60, ASYNC_ACK_WAIT: 30, ASYNC_ANSWER_LIMIT: 1024 },
-    log: pino({ level: 'silent' }),
-    name: 'fn',
-  });
-  return { p, deadLetters, metrics };
+    streamOf: () => ({ stream: 'faas-async_openfaas-fn_fn', subject: 'faas-async-fn.openfaas-fn.fn' }),
+  } as unknown as AsyncCalls;
+  const log = pino({ level: 'silent' });
+  const settings = { ASYNC_RETRY_DELAY: 1, ASYNC_RETRY_MAX_DELAY: 60, ASYNC_MAX_INFLIGHT: 10 };
+  const process = (message: Delivery, maxAttempts: number) => {
+    const trigger = new CallTrigger({
+      functions: { get: () => undefined } as unknown as FunctionLookup,
+      calls,
+      callbacks: new CallbackSender({ ASYNC_CALLBACK_TIMEOUT: 2, ASYNC_CALLBACK_ATTEMPTS: 2 }, async () => undefined),
+      metrics,
+      settings: { ...settings, ASYNC_MAX_ATTEMPTS: maxAttempts },
+      log,
+      nameOf: (ref) => ref.name,
+    });
+    return deliver({ invoke, answerLimit: 1024, keepAliveMs: 10_000, log }, trigger, message);
+  };
+  return { p: { process }, deadLetters, metrics: { registry } };
 }
 
 /** A function that answers `status` with `body`. */
@@ -132,7 +148,7 @@ describe('one delivery of a queued call', () => {
     got.length = 0;
     for (const [count, invoke] of [
       [1, answering(503, 'busy')],
-      [3, async () => Promise.reject(new HttpError(502, 'cannot reach function fn: ECONNREFUSED'))],
+      [3, async () => Promise.reject(new InvocationError('unreachable', 'cannot reach function fn: ECONNREFUSED'))],
     ] as const) {
       const { message, events } = delivery(call(), count);
       const { p } = processor(invoke);
@@ -153,7 +169,7 @@ describe('one delivery of a queued call', () => {
     const { p, deadLetters, metrics } = processor(answering(503, 'busy'));
     await p.process(message, 3);
     expect(deadLetters).toHaveLength(1);
-    expect(deadLetters[0]).toMatchObject({ call: c, failure: { status: 503, attempts: 3 }, id: 'dead-faas-async-42' });
+    expect(deadLetters[0]).toMatchObject({ call: c, failure: { status: 503, attempts: 3 }, id: 'dead-faas-async_openfaas-fn_fn-42' });
     expect(deadLetters[0]!.failure.reason).toContain('after 3 attempts');
     expect(got[0]!.headers).toMatchObject({ 'x-function-status': '503', 'x-async-dead-letter': '7', 'x-async-attempts': '3' });
     expect(done(events)).toEqual(['ack']);
@@ -162,7 +178,7 @@ describe('one delivery of a queued call', () => {
 
   it('makes a dead letter at once when the function is gone', async () => {
     const { message } = delivery(call(), 1);
-    const { p, deadLetters } = processor(async () => Promise.reject(new HttpError(404, 'function fn not found')));
+    const { p, deadLetters } = processor(async () => Promise.reject(new InvocationError('not-found', 'function fn not found')));
     await p.process(message, 5);
     expect(deadLetters[0]!.failure).toMatchObject({ status: 404, attempts: 1 });
   });
@@ -199,7 +215,7 @@ describe('one delivery of a queued call', () => {
   it('drops a message no gateway wrote (term), calling nothing', async () => {
     let calls = 0;
     const { message, events } = delivery(call());
-    (message as unknown as { headers: unknown }).headers = { get: () => 'not json' };
+    message.headers = { [CALL_HEADER]: ['not json'] };
     const { p } = processor(async () => {
       calls++;
       return 200;

@@ -58,9 +58,11 @@ describe('backoff', () => {
 
 describe('the asynchronous settings', () => {
   it('take their defaults, and a bad value is named', async () => {
-    const { loadConfig, ConfigError } = await import('../../src/core/settings.js');
+    const { loadSettings, SettingsError: ConfigError } = await import('../../src/core/settings.js');
+    const { workerSettingsSchema } = await import('../../src/programs/queue-worker/settings.js');
+    const loadConfig = (env: Record<string, string>) => loadSettings(workerSettingsSchema, env, 'queue worker settings');
     const config = loadConfig({});
-    expect(config).toMatchObject({ NATS_URL: 'nats://nats:4222', ASYNC_BODY_LIMIT: 1024 * 1024, ASYNC_MAX_ATTEMPTS: 5, ASYNC_RETRY_DELAY: 1, ASYNC_ACK_WAIT: 10, ASYNC_MAX_INFLIGHT: 10, ASYNC_STREAM: 'faas-async' });
+    expect(config).toMatchObject({ NATS_URL: 'nats://nats:4222', QUEUE_MAX_MESSAGES: 10000, QUEUE_MAX_BYTES: 256 * 1024 * 1024, ASYNC_MAX_ATTEMPTS: 5, ASYNC_RETRY_DELAY: 1, ASYNC_ACK_WAIT: 10, ASYNC_MAX_INFLIGHT: 10, ASYNC_STREAM: 'faas-async' });
     expect(loadConfig({ NATS_URL: 'nats://a:4222, nats://b:4222' }).NATS_URL).toBe('nats://a:4222, nats://b:4222');
     expect(loadConfig({ NATS_URL: 'none' }).NATS_URL).toBe('');
     expect(() => loadConfig({ NATS_URL: 'http://nats:4222' })).toThrow(ConfigError);

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+// Memory of the control plane (every service of the stack but the functions),
+// in one run against a deployed stack:
+//   1. idle, after the deploy;
+//   2. after load: BENCH_SYNC_SECONDS [20] of synchronous calls at 32
+//      connections, BENCH_ASYNC [2000] asynchronous calls and BENCH_EVENTS
+//      [2000] topic messages, all to one HTTP-mode echo function;
+//   3. after BENCH_FUNCTIONS [100] functions were deployed (one at a time,
+//      through the API) and removed again.
+// For each service: the resident memory of its main process (VmRSS, read on
+// the host from /proc) and its container's memory as `docker stats` counts it;
+// its private part (RssAnon) and its proportional share (Pss: pages shared with
+// other processes, such as the node binary's, counted in part);
+// for the Node.js services also what V8 reports through their /metrics
+// (heap used, external memory), so that memory held outside the JavaScript
+// heap shows.
+//
+//   GATEWAY_URL=http://127.0.0.1:8080 STACK_NAME=func node bench/memory.mjs
+//
+// Environment: GATEWAY_URL, GATEWAY_AUTH ("user:password" with basic auth),
+// STACK_NAME [func], WATCHDOG_IMAGE [swarmfaas/watchdog:<FAAS_TAG or version>].
+// Needs root on the node the stack runs on (it reads /proc and cgroups).
+// Prints a table and writes bench/results/memory.json.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
+import { auth, ECHO_JS, gateway, httpFunction, root, sleep, system, until, watchdogImage } from './_support.mjs';
+
+const stack = process.env.STACK_NAME || 'func';
+const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? 20);
+const asyncCalls = Number(process.env.BENCH_ASYNC ?? 2000);
+const events = Number(process.env.BENCH_EVENTS ?? 2000);
+const functionCount = Number(process.env.BENCH_FUNCTIONS ?? 100);
+const run = promisify(execFile);
+const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
+const MiB = (bytes) => (bytes === undefined ? undefined : +(bytes / 2 ** 20).toFixed(1));
+const fn = `${stack}_membench`;
+
+async function api(method, path, body) {
+  const res = await system(method, path, body);
+  if (res.status >= 300 && res.status !== 404) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+  return res.status;
+}
+
+/** The stack's services that are not functions, with their running container on this node. */
+async function controlPlane() {
+  const names = (await docker('service', 'ls', '--filter', `label=com.docker.stack.namespace=${stack}`, '--format', '{{.Name}}')).split('\n').filter(Boolean);
+  const out = [];
+  for (const name of names) {
+    const labels = JSON.parse(await docker('service', 'inspect', name, '--format', '{{json .Spec.Labels}}'));
+    if (labels?.function === 'true') continue;
+    const ids = (await docker('ps', '-q', '--no-trunc', '--filter', `label=com.docker.swarm.service.name=${name}`)).split('\n').filter(Boolean);
+    for (const id of ids) out.push({ service: name.slice(stack.length + 1), id });
+  }
+  return out;
+}
+
+function cgroupMemory(id) {
+  const v1 = `/sys/fs/cgroup/memory/docker/${id}`;
+  if (existsSync(v1)) {
+    const usage = Number(readFileSync(`${v1}/memory.usage_in_bytes`, 'utf8'));
+    const stat = readFileSync(`${v1}/memory.stat`, 'utf8');
+    return usage - Number(/^total_inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
+  }
+  for (const v2 of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
+    if (!existsSync(v2)) continue;
+    const usage = Number(readFileSync(`${v2}/memory.current`, 'utf8'));
+    const stat = readFileSync(`${v2}/memory.stat`, 'utf8');
+    return usage - Number(/^inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
+  }
+  return undefined;
+}
+
+/** The container's largest process by resident memory (its main program, whatever runs as PID 1). */
+async function mainProcessRss(id) {
+  const pid = Number(await docker('inspect', id, '--format', '{{.State.Pid}}'));
+  const pids = [pid, ...readChildren(pid)];
+  let best;
+  for (const p of pids) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const kB = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+      const rss = kB(status, 'VmRSS');
+      const command = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      // Pss: the process's share of pages it shares with others (the node binary's pages are shared by every service run from the same image).
+      if (!best || rss > best.rss) best = { pid: p, rss, anon: kB(status, 'RssAnon'), pss: kB(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'), 'Pss'), command };
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return best;
+}
+
+function readChildren(pid) {
+  const out = [];
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop();
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const c of children.split(/\s+/).filter(Boolean).map(Number)) {
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+/** What V8 says, from the service's own /metrics (prom-client's default metrics), read inside its container. */
+async function v8Figures(id) {
+  let text = '';
+  try {
+    text = await docker('exec', id, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/metrics');
+  } catch {
+    return {};
+  }
+  const value = (name) => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  return { heapUsed: value('nodejs_heap_size_used_bytes'), heapTotal: value('nodejs_heap_size_total_bytes'), external: value('nodejs_external_memory_bytes') };
+}
+
+async function snapshot(label) {
+  const rows = [];
+  for (const { service, id } of await controlPlane()) {
+    const main = await mainProcessRss(id);
+    const v8 = await v8Figures(id);
+    rows.push({ phase: label, service, process: main?.command, rssMiB: MiB(main?.rss), anonMiB: MiB(main?.anon), pssMiB: MiB(main?.pss), containerMiB: MiB(cgroupMemory(id)), heapUsedMiB: MiB(v8.heapUsed), externalMiB: MiB(v8.external) });
+  }
+  rows.sort((a, b) => a.service.localeCompare(b.service));
+  const total = rows.reduce((sum, r) => sum + (r.containerMiB ?? 0), 0);
+  console.log(`\n${label}: control plane ${total.toFixed(1)} MiB (containers)`);
+  console.table(rows.map(({ phase, ...r }) => r));
+  return { label, totalMiB: +total.toFixed(1), rows };
+}
+
+async function waitReady(name) {
+  await until(`${name} answering`, async () => ((await fetch(`${gateway}/function/${name}`, { method: 'POST', body: 'x' })).status === 200 ? true : undefined), 60_000, 500);
+}
+
+async function load() {
+  await api('POST', '/system/functions', httpFunction(fn, ECHO_JS, { annotations: { topic: 'membench' }, labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '1' } }));
+  await waitReady(fn);
+  const sync = await autocannon({ url: `${gateway}/function/${fn}`, method: 'POST', body: 'Hello, Function as a Service', connections: 32, duration: syncSeconds });
+  const asyncBench = await autocannon({ url: `${gateway}/async-function/${fn}`, method: 'POST', body: 'later', connections: 16, amount: asyncCalls });
+  const eventsBench = await autocannon({ url: `${gateway}/system/events/membench`, method: 'POST', headers: auth, body: 'event', connections: 16, amount: events });
+  console.log(`load: ${sync.requests.total} synchronous calls, ${asyncBench['2xx']} asynchronous calls accepted, ${eventsBench['2xx']} events published`);
+  // Let the queue worker and the connector work off what they took.
+  await sleep(10_000);
+}
+
+async function churn() {
+  const started = Date.now();
+  for (let i = 0; i < functionCount; i++) {
+    await api('POST', '/system/functions', { service: `${stack}_memchurn${i}`, image: watchdogImage, envVars: { fprocess: 'cat' } });
+  }
+  for (let i = 0; i < functionCount; i++) await api('DELETE', '/system/functions', { functionName: `${stack}_memchurn${i}` });
+  console.log(`churn: ${functionCount} functions deployed and removed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await sleep(10_000);
+}
+
+const phases = [];
+try {
+  phases.push(await snapshot('idle'));
+  await load();
+  phases.push(await snapshot('after load'));
+  await churn();
+  phases.push(await snapshot(`after ${functionCount} functions came and went`));
+} finally {
+  await api('DELETE', '/system/functions', { functionName: fn }).catch(() => undefined);
+}
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', 'memory.json'), JSON.stringify({ stack, phases }, null, 2));

@@ -1,0 +1,64 @@
+// The gateway's view of the functions: the provider's latest complete
+// snapshot (list and watch, see Provider.watch). Functions the gateway has
+// just changed itself are re-read at once (refresh) rather than at the next
+// snapshot.
+import type { Logger } from 'pino';
+import { FunctionTable, type FunctionLookup } from '../../core/functions/view.js';
+import type { FunctionEntry, FunctionRef } from '../../core/functions/types.js';
+import type { Provider } from './provider/types.js';
+
+export interface FunctionView extends FunctionLookup {
+  /** Reads every function from the provider now and answers them; throws (ProviderError) when it cannot answer. */
+  readAll(): Promise<FunctionEntry[]>;
+  /** Reads one function from the provider now (after a change the gateway made itself). */
+  refresh(ref: FunctionRef): Promise<FunctionEntry | undefined>;
+}
+
+export class LiveFunctionView extends FunctionTable implements FunctionView {
+  private stopWatching: (() => void) | undefined;
+  private reading: Promise<FunctionEntry[]> | undefined;
+  private firstSnapshot: (() => void) | undefined;
+
+  constructor(private readonly options: { provider: Provider; log: Logger }) {
+    super(options.log);
+  }
+
+  /** Starts following the provider's snapshots; resolves with the first one (or after `waitMs` without one). */
+  start(waitMs = 10_000): Promise<void> {
+    const first = new Promise<void>((resolve) => {
+      this.firstSnapshot = resolve;
+      setTimeout(resolve, waitMs).unref();
+    });
+    this.stopWatching ??= this.options.provider.watch((entries) => this.applySnapshot(entries));
+    return first;
+  }
+
+  stop(): void {
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+  }
+
+  /** One full read at a time: callers that come while one runs share it. */
+  readAll(): Promise<FunctionEntry[]> {
+    this.reading ??= this.options.provider
+      .list()
+      .then((entries) => {
+        this.applySnapshot(entries);
+        return this.list();
+      })
+      .finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  async refresh(ref: FunctionRef): Promise<FunctionEntry | undefined> {
+    const entry = await this.options.provider.get(ref);
+    this.set(ref, entry);
+    return entry;
+  }
+
+  private applySnapshot(entries: readonly FunctionEntry[]): void {
+    this.replaceAll(entries);
+    this.firstSnapshot?.();
+    this.firstSnapshot = undefined;
+  }
+}

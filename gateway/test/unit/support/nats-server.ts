@@ -1,0 +1,70 @@
+// A real nats-server (JetStream on) for the queue's tests, on a free port with
+// a store of its own, started from the nats-server on PATH (Debian's package;
+// `npm test` installs it, as the stack's NATS stand-in is made from it).
+// Never a fake: these tests are about what JetStream itself does.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface NatsServer {
+  url: string;
+  monitoringUrl: string;
+  /** Stops the server (SIGKILL: a crash) and starts it again on the same port and store. */
+  restart(options?: { keepStore?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startNats(options: { maxFileStore?: string } = {}): Promise<NatsServer> {
+  if (spawnSync('nats-server', ['--version']).error) {
+    throw new Error('nats-server is not on PATH: these tests run a real one (Debian: apt-get install nats-server; npm test installs it)');
+  }
+  const [port, httpPort] = [await freePort(), await freePort()];
+  let store = mkdtempSync(join(tmpdir(), 'nats-test-'));
+  let child: ChildProcess | undefined;
+  const args = () => ['-a', '127.0.0.1', '-p', String(port), '-m', String(httpPort), '-js', '-sd', store, ...(options.maxFileStore ? ['--max_file_store', options.maxFileStore] : [])];
+  const launch = async () => {
+    child = spawn('nats-server', args(), { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      const ok = await fetch(`http://127.0.0.1:${httpPort}/healthz?js-enabled-only=true`).then((r) => r.ok, () => false);
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('nats-server did not start');
+  };
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    monitoringUrl: `http://127.0.0.1:${httpPort}`,
+    async restart({ keepStore = true } = {}) {
+      await kill();
+      if (!keepStore) {
+        rmSync(store, { recursive: true, force: true });
+        store = mkdtempSync(join(tmpdir(), 'nats-test-'));
+      }
+      await launch();
+    },
+    async stop() {
+      await kill();
+      rmSync(store, { recursive: true, force: true });
+    },
+  };
+}
