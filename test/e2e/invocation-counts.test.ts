@@ -87,8 +87,13 @@ describe('every invocation counted', () => {
         1_000,
       );
       expect(ticks).toBeGreaterThanOrEqual(3);
-      const one = (await (await systemFetch(`/system/function/${ticking}`)).json()) as { invocationCount: number };
-      expect(one.invocationCount).toBeGreaterThanOrEqual(3);
+      // invocationCount follows Prometheus within a few seconds (it is read again in the background every 2 s).
+      await waitFor(
+        'the ticks in invocationCount',
+        async () => (((await (await systemFetch(`/system/function/${ticking}`)).json()) as { invocationCount: number }).invocationCount >= 3 ? true : undefined),
+        15_000,
+        1_000,
+      );
     } finally {
       await removeFunction(ticking);
     }
