@@ -28,8 +28,10 @@ const apiFn = () => fn('uiopenapi');
 const badApiFn = () => fn('uiopenapibad');
 /** A function that answers a store catalog (with script in it) for the gateway to read. */
 const catalogFn = () => fn('uicatalog');
-/** What the store deploys: the built-in catalog's wordcount, as the service "wordcount". */
+/** What the store deploys: the built-in catalog's wordcount... */
 const STORE_ENTRY = 'wordcount';
+/** ...under a name of the test stack's own (service names are the engine's: other stacks may deploy a "wordcount"). */
+const storeDeployed = () => fn('storewc');
 
 const FUNCTION_DOC = {
   openapi: '3.0.3',
@@ -133,7 +135,7 @@ async function expectNothingRan(): Promise<void> {
 describe('the store, API and asynchronous calls pages', () => {
   beforeAll(async () => {
     await rm(ARTIFACTS, { recursive: true, force: true });
-    await Promise.all([remove(apiFn()), remove(badApiFn()), remove(catalogFn()), remove(STORE_ENTRY)]);
+    await Promise.all([remove(apiFn()), remove(badApiFn()), remove(catalogFn()), remove(storeDeployed())]);
     expect((await chooseStore(null)).status).toBe(200);
     await deploy({
       service: apiFn(),
@@ -156,7 +158,7 @@ describe('the store, API and asynchronous calls pages', () => {
   afterAll(async () => {
     await session?.close();
     await chooseStore(null).catch(() => undefined);
-    await Promise.all([remove(apiFn()), remove(badApiFn()), remove(catalogFn()), remove(STORE_ENTRY)]);
+    await Promise.all([remove(apiFn()), remove(badApiFn()), remove(catalogFn()), remove(storeDeployed())]);
   });
 
   it('lists every operation of /system/openapi.json on the API page, and sends one with the signed-in credentials', async () => {
@@ -251,15 +253,17 @@ describe('the store, API and asynchronous calls pages', () => {
     await docShot('store-page');
     await page.getByLabel('Filter the catalog').fill('lines, words');
     await expect.poll(() => page.locator('[data-store-function]:visible').count()).toBe(1);
+    expect(await card.getByLabel(`Name to deploy ${STORE_ENTRY} as`).inputValue()).toBe(STORE_ENTRY);
+    await card.getByLabel(`Name to deploy ${STORE_ENTRY} as`).fill(storeDeployed());
     await card.getByRole('button', { name: `Deploy ${STORE_ENTRY}` }).click();
     // The store opens the new function's page.
-    await page.getByRole('heading', { level: 1, name: STORE_ENTRY }).waitFor({ timeout: 30_000 });
+    await page.getByRole('heading', { level: 1, name: storeDeployed() }).waitFor({ timeout: 30_000 });
     await expect.poll(() => text(page.getByTestId('replicas')), { timeout: REPLICA_TIMEOUT, interval: 1000 }).toBe('1 / 1');
     // The catalog's label, and the limits the gateway computed from it.
     expect(await page.locator('.chips').textContent()).toContain('com.faas.max_replicas=10');
     expect(await text(page.getByTestId('scaling-limits'))).toContain('between 1 and 10 replicas');
     expect(await invokeFromPage(page, 'one two three')).toMatch(/^0\s+3\s+13$/);
-    const info = (await (await systemFetch(`/system/function/${STORE_ENTRY}`)).json()) as { image: string };
+    const info = (await (await systemFetch(`/system/function/${storeDeployed()}`)).json()) as { image: string };
     expect(info.image).toBe(image('wordcount'));
     await screenshot(page, ARTIFACTS, 'store-deployed');
   });

@@ -23,9 +23,10 @@ export function matches(entry, query) {
  * The catalog's network is not passed on: the stack's functions network applies.
  * @param {StoreFunction} entry
  * @param {StoreView['platform']} platform
+ * @param {string} [name] the name to deploy it as (default: the catalog's)
  * @returns {{ok: true, image: string, spec: Record<string, unknown>} | {ok: false, reason: string}}
  */
-export function deploymentOf(entry, platform) {
+export function deploymentOf(entry, platform, name = entry.name) {
   const image = platform ? entry.images?.[platform] : undefined;
   if (!image) {
     const has = Object.keys(entry.images ?? {});
@@ -35,7 +36,7 @@ export function deploymentOf(entry, platform) {
     ok: true,
     image,
     spec: {
-      service: entry.name,
+      service: name.trim() || entry.name,
       image,
       ...(entry.fprocess ? { envProcess: entry.fprocess } : {}),
       ...(entry.environment ? { envVars: entry.environment } : {}),

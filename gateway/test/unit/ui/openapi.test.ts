@@ -89,6 +89,8 @@ describe('the store page', () => {
       image: 'functions/figlet:1',
       spec: { service: 'figlet', image: 'functions/figlet:1', envProcess: 'figlet', envVars: { a: 'b' }, labels: { 'com.openfaas.scale.max': '3' }, readOnlyRootFilesystem: true },
     });
+    expect(deploymentOf(entry, 'x86_64', ' figlet-2 ')).toMatchObject({ ok: true, spec: { service: 'figlet-2' } });
+    expect(deploymentOf(entry, 'x86_64', '')).toMatchObject({ ok: true, spec: { service: 'figlet' } });
     expect(deploymentOf(entry, 'arm64')).toEqual({ ok: false, reason: 'Not deployable here: no image for arm64 (only x86_64, armhf).' });
     expect(deploymentOf({ name: 'x' }, null)).toEqual({ ok: false, reason: 'Not deployable here: no image for this architecture.' });
   });

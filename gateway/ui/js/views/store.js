@@ -49,21 +49,25 @@ export function storePage() {
   function card(entry, platform) {
     const deployment = deploymentOf(entry, platform);
     const outcome = h('p', { class: 'store-outcome', role: 'status' });
+    // The catalog's name by default; another one deploys the entry twice, or beside a function of that name.
+    const name = h('input', { value: entry.name, autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none', 'aria-label': `Name to deploy ${entry.name} as`, disabled: !deployment.ok });
     const deploy = h('button', { type: 'button', class: 'primary', disabled: !deployment.ok, 'aria-label': `Deploy ${entry.name}` }, 'Deploy');
     deploy.addEventListener('click', async () => {
-      if (!deployment.ok) return;
+      const chosen = deploymentOf(entry, platform, name.value);
+      if (!chosen.ok) return;
+      const service = String(chosen.spec.service);
       deploy.disabled = true;
       outcome.className = 'store-outcome muted';
-      outcome.textContent = `Deploying ${entry.name}…`;
+      outcome.textContent = `Deploying ${service}…`;
       try {
-        await deployFunction(deployment.spec);
-        toast(`Deployed ${entry.name} from the store`);
+        await deployFunction(chosen.spec);
+        toast(`Deployed ${service} from the store`);
         await refresh();
-        location.hash = fnHref(entry.name);
+        location.hash = fnHref(service);
       } catch (err) {
         outcome.className = 'store-outcome error';
         outcome.replaceChildren(`Not deployed: ${err instanceof Error ? err.message : err}`);
-        if (err && typeof err === 'object' && 'status' in err && err.status === 409) outcome.append(' ', h('a', { href: fnHref(entry.name) }, `Open ${entry.name}`));
+        if (err && typeof err === 'object' && 'status' in err && err.status === 409) outcome.append(' ', h('a', { href: fnHref(service) }, `Open ${service}`));
         deploy.disabled = false;
       }
     });
@@ -84,7 +88,7 @@ export function storePage() {
       ),
       chips.length > 0 ? h('ul', { class: 'chips', 'aria-label': 'Labels and annotations' }, chips.map(([k, v]) => h('li', { class: 'chip mono' }, `${k}=${v}`))) : null,
       deployment.ok ? null : h('p', { class: 'warn-text', 'data-testid': 'not-deployable' }, deployment.reason),
-      h('div', { class: 'actions' }, deploy),
+      h('div', { class: 'actions store-deploy' }, name, deploy),
       outcome,
     );
   }
