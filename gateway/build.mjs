@@ -8,6 +8,8 @@
 // space go, non-ASCII characters are escaped, and ssh2 (docker-modem's
 // transport for ssh:// engines, which the gateway never uses: it talks to the
 // socket) is left out; its WebAssembly poly1305 alone held 16 MiB.
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 /** ssh2 becomes a module whose client says why it is not there. */
@@ -51,3 +53,13 @@ await Promise.all([
   build({ ...options, entryPoints: ['src/programs/queue-worker/main.ts'], outfile: 'dist/queue-worker.mjs' }),
   build({ ...options, entryPoints: ['src/programs/connector/main.ts'], outfile: 'dist/connector.mjs' }),
 ]);
+
+// The built-in store catalog: each sample function's record (functions/<name>/store.json)
+// goes to dist/store/<name>/store.json, which the image serves (STORE_DIR=/app/store).
+await rm('dist/store', { recursive: true, force: true });
+for (const entry of await readdir('../functions', { withFileTypes: true })) {
+  const record = `../functions/${entry.name}/store.json`;
+  if (!entry.isDirectory() || !existsSync(record)) continue;
+  await mkdir(`dist/store/${entry.name}`, { recursive: true });
+  await copyFile(record, `dist/store/${entry.name}/store.json`);
+}

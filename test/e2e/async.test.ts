@@ -307,11 +307,11 @@ describe('dead letters', () => {
     const queues = (await (await systemFetch('/system/async/queues')).json()) as Array<{ name: string; queued: number; deadLetters: number }>;
     expect(queues.find((q) => q.name === failing)).toMatchObject({ queued: 0, deadLetters: 1 });
 
-    // The UI's read-only page shows it, in a real browser.
+    // The UI's page of asynchronous calls shows it, in a real browser.
     const [username, password] = inject('credentials').split(':') as [string, string];
     const browser = await openBrowser({ httpCredentials: { username, password } });
     try {
-      await browser.page.goto(gatewayUrl('/ui/async.html'));
+      await browser.page.goto(gatewayUrl('/ui/#/async'));
       const row = browser.page.locator('#dead-letters tbody tr', { hasText: callId });
       await row.waitFor({ timeout: 15_000 });
       expect(await row.locator('td').nth(2).textContent()).toBe('503');

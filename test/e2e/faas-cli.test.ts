@@ -24,7 +24,7 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'faas-cli-'));
 });
 afterAll(async () => {
-  for (const [name, ns] of [[fn('cli'), ''], ['cli', NS]] as const) {
+  for (const [name, ns] of [[fn('cli'), ''], ['cli', NS], [fn('clistore'), '']] as const) {
     await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: name, namespace: ns }) }).catch(() => undefined);
   }
   await systemFetch('/system/secrets', { method: 'DELETE', body: JSON.stringify({ name: 'cli-secret' }) }).catch(() => undefined);
@@ -39,8 +39,13 @@ interface Result {
 
 /** Runs faas-cli with a throwaway HOME (login writes there), against the stack's gateway. */
 function cli(args: string[], input?: string, timeoutMs = 60_000): Promise<Result> {
+  return run([...args, '--gateway', gatewayUrl()], input, timeoutMs);
+}
+
+/** Runs faas-cli as it is (for commands without --gateway, such as store list). */
+function run(args: string[], input?: string, timeoutMs = 60_000): Promise<Result> {
   return new Promise((resolve) => {
-    const child = execFile(CLI, [...args, '--gateway', gatewayUrl()], { env: { ...process.env, HOME: home, OPENFAAS_CONFIG: join(home, '.openfaas') }, timeout: timeoutMs }, (error, stdout, stderr) =>
+    const child = execFile(CLI, args, { env: { ...process.env, HOME: home, OPENFAAS_CONFIG: join(home, '.openfaas') }, timeout: timeoutMs }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
     if (input !== undefined) child.stdin!.end(input);
@@ -106,6 +111,28 @@ describe('faas-cli against the stack', () => {
       expect((await ok(['list', ...nsArgs]))).not.toMatch(new RegExp(`^${name}\\s`, 'm'));
     });
   }
+
+  it("lists and deploys from the gateway's store catalog (store list|deploy --url /store/functions.json)", async () => {
+    const url = gatewayUrl('/store/functions.json');
+    const listed = await run(['store', 'list', '--url', url]);
+    report(`faas-cli store list --url ${url} -> ${listed.code}: ${listed.out.trim().split('\n').length} lines`);
+    expect(listed.code, listed.out).toBe(0);
+    expect(listed.out).toMatch(/^echoit\s+swarm-faas\s+Echo it$/m);
+    expect(listed.out).toMatch(/^wordcount\s+swarm-faas\s+Word count$/m);
+    const described = await run(['store', 'describe', 'wordcount', '--url', url]);
+    expect(described.code, described.out).toBe(0);
+    expect(described.out).toMatch(new RegExp(`Image:\\s+${image('wordcount').replace(/[.]/g, '\\.')}`));
+    // Deployed under a name of the test's own, with the catalog's image and labels.
+    const name = fn('clistore');
+    await ok(['store', 'deploy', 'wordcount', '--url', url, '--name', name]);
+    await ready(name);
+    const info = (await (await systemFetch(`/system/function/${name}`)).json()) as { image: string; labels: Record<string, string>; scaling: { max: number } };
+    expect(info.image).toBe(image('wordcount'));
+    expect(info.labels['com.faas.max_replicas']).toBe('10');
+    expect(info.scaling.max).toBe(10);
+    expect((await ok(['invoke', name], 'one two three')).trim()).toMatch(/^0\s+3\s+13$/);
+    await ok(['remove', name]);
+  });
 
   it('creates, lists and removes a secret, and removes the second namespace', async () => {
     await ok(['secret', 'create', 'cli-secret', '--from-literal', 'from the cli']);

@@ -53,4 +53,6 @@ export const ANNOTATION = {
   delivery: 'topic-delivery',
   /** A cron expression (5 fields, or 6 with seconds first), with topic "cron-function". */
   schedule: 'schedule',
+  /** A path the function serves its own OpenAPI document at, e.g. "/openapi.json": its page in the UI lists its operations (ui/js/views/function-api-panel.js). */
+  openapi: 'com.openfaas.openapi',
 } as const;

@@ -153,7 +153,7 @@ export async function scaleFunction(name, replicas) {
  * Recent log lines of a function (newline-delimited JSON, follow=false).
  * @param {string} name
  * @param {{tail?: number, since?: string}} [options]
- * @returns {Promise<Array<{name?: string, instance?: string, timestamp?: string, text: string}>>}
+ * @returns {Promise<Array<Partial<import('./types.js').LogEntry> & {text: string}>>}
  */
 export async function readLogs(name, { tail = 100, since } = {}) {
   const query = new URLSearchParams({ name, tail: String(tail), follow: 'false' });
@@ -172,7 +172,7 @@ export async function readLogs(name, { tail = 100, since } = {}) {
     });
 }
 
-/** @returns {Promise<Array<{name: string, namespace: string}>>} the secrets functions may use (names only) */
+/** @returns {Promise<import('./types.js').SecretName[]>} the secrets functions may use (names only) */
 export async function listSecrets() {
   const list = await (await call('GET', '/system/secrets')).json();
   return Array.isArray(list) ? list : [];
@@ -193,7 +193,7 @@ export async function deleteSecret(name) {
   await call('DELETE', '/system/secrets', { name });
 }
 
-/** @returns {Promise<any>} GET /system/info (OpenFaaS shape; read defensively) */
+/** @returns {Promise<Partial<import('./types.js').Info>>} GET /system/info (OpenFaaS shape; read defensively) */
 export async function systemInfo() {
   return (await call('GET', '/system/info')).json();
 }
@@ -230,6 +230,34 @@ export async function invokeFunction(name, { method, contentType, body, signal }
     size: bytes.byteLength,
     text: new TextDecoder().decode(bytes),
   };
+}
+
+/** @returns {Promise<import('./types.js').AsyncQueue[]>} each function's queue of asynchronous calls */
+export async function asyncQueues() {
+  return (await call('GET', '/system/async/queues')).json();
+}
+
+/**
+ * The dead letters, oldest first.
+ * @param {number} [limit]
+ * @returns {Promise<import('./types.js').DeadLetter[]>}
+ */
+export async function deadLetters(limit = 100) {
+  return (await call('GET', `/system/async/dead-letters?limit=${limit}`)).json();
+}
+
+/**
+ * Queues a dead letter's call again (the dead letter goes).
+ * @param {number} id
+ * @returns {Promise<import('./types.js').ReplayAnswer>}
+ */
+export async function replayDeadLetter(id) {
+  return (await call('POST', `/system/async/dead-letters/${id}/replay`)).json();
+}
+
+/** @param {number} id */
+export async function deleteDeadLetter(id) {
+  await call('DELETE', `/system/async/dead-letters/${id}`);
 }
 
 /**
@@ -270,4 +298,122 @@ export async function publishEvent(subject, body, contentType) {
   } catch (err) {
     return { status: 0, json: null, text: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** The most of an answer the UI reads (a try-it answer, a function's OpenAPI document). */
+export const MAX_READ_BYTES = 1024 * 1024;
+
+/**
+ * Reads at most `max` bytes of an answer's body; `truncated` when there was more (the rest is not read).
+ * @param {Response} res
+ * @param {number} max
+ */
+export async function readBounded(res, max = MAX_READ_BYTES) {
+  const reader = res.body?.getReader();
+  /** @type {Uint8Array[]} */
+  const chunks = [];
+  let size = 0;
+  let truncated = false;
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (size + value.byteLength > max) {
+        chunks.push(value.subarray(0, max - size));
+        size = max;
+        truncated = true;
+        await reader.cancel().catch(() => undefined);
+        break;
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { text: new TextDecoder().decode(bytes), size, truncated };
+}
+
+/**
+ * A request of the try-it forms (the API page, a function's own API): any
+ * method, to a path of the gateway only, with the page's credentials.
+ * @param {{method: string, url: string, headers?: Record<string, string>, contentType?: string, body?: string, signal?: AbortSignal}} request
+ */
+export async function sendRequest({ method, url, headers = {}, contentType, body, signal }) {
+  const hasBody = method !== 'GET' && method !== 'HEAD' && body !== undefined;
+  const started = performance.now();
+  const res = await fetch(apiUrl(url), {
+    method,
+    headers: { ...headers, ...(hasBody && contentType ? { 'Content-Type': contentType } : {}) },
+    body: hasBody ? body : undefined,
+    cache: 'no-store',
+    credentials: 'same-origin',
+    redirect: 'manual',
+    signal,
+  });
+  const read = await readBounded(res);
+  return {
+    status: res.status,
+    statusText: res.statusText,
+    /** @type {Array<[string, string]>} */
+    headers: [...res.headers.entries()],
+    contentType: res.headers.get('content-type') ?? '',
+    roundTrip: (performance.now() - started) / 1000,
+    ...read,
+  };
+}
+
+/**
+ * The gateway's own OpenAPI document.
+ * @returns {Promise<unknown>}
+ */
+export async function gatewayOpenApi() {
+  return (await call('GET', '/system/openapi.json')).json();
+}
+
+/**
+ * A function's own OpenAPI document, from the path its annotation names:
+ * read through /function/ like any call, at most MAX_READ_BYTES and 30 s
+ * (the function may be waking from zero). Throws an Error saying what was wrong.
+ * @param {string} name
+ * @param {string} path e.g. "/openapi.json"
+ * @returns {Promise<unknown>}
+ */
+export async function functionOpenApi(name, path) {
+  if (!/^\/[^\s?#]*$/.test(path) || /(^|\/)\.\.?(\/|$)|%2e/i.test(path)) throw new Error(`the annotation's path ${JSON.stringify(path.slice(0, 100))} is not a plain path such as /openapi.json`);
+  let res;
+  try {
+    res = await fetch(apiUrl(`/function/${encodeURIComponent(name)}${path}`), { cache: 'no-store', credentials: 'same-origin', redirect: 'manual', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new Error(`it could not be read (${err instanceof Error ? err.message : err})`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`${path} answered ${res.status} ${res.statusText}`.trim());
+  }
+  const { text, truncated } = await readBounded(res);
+  if (truncated) throw new Error(`it is larger than ${MAX_READ_BYTES / 1024 / 1024} MB`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('it is not JSON');
+  }
+}
+
+/** @returns {Promise<import('./types.js').StoreView>} the catalog the store page shows */
+export async function storeView() {
+  return (await call('GET', '/system/store')).json();
+}
+
+/**
+ * Chooses the store page's catalog: a URL, "" for the built-in one, null for STORE_URL.
+ * @param {string | null} url
+ * @returns {Promise<import('./types.js').StoreView>}
+ */
+export async function chooseStore(url) {
+  return (await call('PUT', '/system/store', { url })).json();
 }

@@ -17,19 +17,55 @@ const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 let current = { dispose() {} };
 let firstRoute = true;
 
-function route() {
+/**
+ * The view of a route. The pages fewer visits need are loaded when first
+ * opened (the first load stays small).
+ * @param {ReturnType<typeof parseRoute>} target
+ * @returns {import('./types.js').View | Promise<import('./types.js').View>}
+ */
+function viewOf(target) {
+  switch (target.view) {
+    case 'function':
+      return functionView(target.name);
+    case 'deploy':
+      return deployView();
+    case 'overview':
+      return overviewView();
+    case 'secrets':
+      return secretsView();
+    case 'async':
+      return import('./views/async.js').then((m) => m.asyncView());
+    case 'store':
+      return import('./views/store.js').then((m) => m.storePage());
+    case 'api':
+      return import('./views/api.js').then((m) => m.apiView());
+    default:
+      return listView();
+  }
+}
+
+let routing = 0;
+
+async function route() {
   const target = parseRoute(location.hash);
+  const mine = ++routing;
   current.dispose();
-  const view =
-    target.view === 'function'
-      ? functionView(target.name)
-      : target.view === 'deploy'
-        ? deployView()
-        : target.view === 'overview'
-          ? overviewView()
-          : target.view === 'secrets'
-            ? secretsView()
-            : listView();
+  current = { dispose() {} };
+  /** @type {import('./types.js').View} */
+  let view;
+  try {
+    view = await viewOf(target);
+  } catch (error) {
+    // A page's module that did not arrive (see boot.js): say so, keep the rest of the app.
+    view = {
+      el: h('p', { class: 'error', role: 'alert' }, `This page's script did not load (${error instanceof Error ? error.message : String(error)}). Reload the page to try again.`),
+      dispose() {},
+    };
+  }
+  if (mine !== routing) {
+    view.dispose(); // another route was asked for meanwhile
+    return;
+  }
   current = view;
   replaceChildren(main, view.el);
   for (const link of document.querySelectorAll('nav a[data-view]')) {
@@ -69,5 +105,5 @@ systemInfo()
   })
   .catch(() => {});
 
-window.addEventListener('hashchange', route);
-route();
+window.addEventListener('hashchange', () => void route());
+void route();

@@ -5,13 +5,16 @@
 //   #/overview    every function, the stack's health and the firing alerts
 //   #/deploy      deploy form
 //   #/secrets     the secrets functions may use
+//   #/async       the queues of asynchronous calls and the dead letters
+//   #/store       the function store: a catalog to deploy from
+//   #/api         the gateway's API (its OpenAPI document), with try-it forms
 
 /** @param {string} name */
 export const fnHref = (name) => `#/fn/${encodeURIComponent(name)}`;
 
 /**
  * @param {string} hash
- * @returns {{view: 'list'} | {view: 'function', name: string} | {view: 'deploy'} | {view: 'overview'} | {view: 'secrets'}}
+ * @returns {{view: 'list'} | {view: 'function', name: string} | {view: 'deploy'} | {view: 'overview'} | {view: 'secrets'} | {view: 'async'} | {view: 'store'} | {view: 'api'}}
  */
 export function parseRoute(hash) {
   const path = hash.replace(/^#/, '');
@@ -26,5 +29,8 @@ export function parseRoute(hash) {
   if (path === '/deploy') return { view: 'deploy' };
   if (path === '/overview') return { view: 'overview' };
   if (path === '/secrets') return { view: 'secrets' };
+  if (path === '/async') return { view: 'async' };
+  if (path === '/store') return { view: 'store' };
+  if (path === '/api') return { view: 'api' };
   return { view: 'list' };
 }

@@ -1,103 +1,23 @@
 // @ts-check
 // The shapes the UI reads from the gateway, as JSDoc types for the
-// typechecker (npm run typecheck). Types only: no module imports this at
-// run time.
+// typechecker (npm run typecheck). The answers' types are the gateway's own
+// (src/programs/gateway/api/answers.ts, whose schemas the routes are checked
+// against): a field renamed there fails the UI's typecheck. Types only: no
+// module imports this at run time.
 
-/**
- * One task of a function (GET /system/function/{name}, `instances`).
- * @typedef {object} Instance
- * @property {string} id
- * @property {string} [node] the node it runs on
- * @property {string} [state] Swarm's task state: running, starting, failed, rejected, ...
- * @property {boolean} [ready] whether it receives traffic
- * @property {string} [since] RFC 3339 time of its last state change
- * @property {string} [error] the engine's error, e.g. "No such image: ..."
- */
-
-/**
- * A function as GET /system/functions and GET /system/function/{name} answer.
- * @typedef {object} FunctionStatus
- * @property {string} name
- * @property {string} image
- * @property {number} invocationCount
- * @property {number} replicas
- * @property {number} [availableReplicas]
- * @property {string} [envProcess]
- * @property {Record<string, string>} [envVars]
- * @property {Record<string, string>} [labels]
- * @property {Record<string, string>} [annotations]
- * @property {string} [createdAt]
- * @property {Instance[]} [instances]
- * @property {string} [unavailableReason] why it has fewer tasks than it wants
- */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').FunctionInstanceAnswer} Instance one task of a function */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').FunctionStatusAnswer} FunctionStatus a function as GET /system/functions and GET /system/function/{name} answer */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').ScalingAnswer} Scaling the autoscaling limits the gateway computed for a function */
 
 /** @typedef {[number, number]} Pair [unix seconds, value] */
 
-/**
- * @typedef {'up' | 'down' | 'zero' | 'wake'} ScalingEventKind
- */
-
-/**
- * GET /system/function/{name}/history
- * @typedef {object} FunctionHistory
- * @property {string} name
- * @property {string} window
- * @property {number} start
- * @property {number} end
- * @property {number} step
- * @property {Record<string, Pair[]>} rate
- * @property {Pair[]} duration
- * @property {Pair[]} replicas
- * @property {Pair[]} availableReplicas
- * @property {Array<{time: number, event: ScalingEventKind, count: number}>} events
- */
-
-/**
- * One function in GET /system/functions/history
- * @typedef {object} FunctionSummaryHistory
- * @property {Pair[]} rate
- * @property {Pair[]} duration
- * @property {Pair[]} replicas
- * @property {Pair[]} availableReplicas
- */
-
-/**
- * GET /system/functions/history
- * @typedef {object} FunctionsHistory
- * @property {string} window
- * @property {number} start
- * @property {number} end
- * @property {number} step
- * @property {Record<string, FunctionSummaryHistory>} functions
- */
-
-/**
- * @typedef {object} ServiceHealth
- * @property {string} url
- * @property {boolean} up
- * @property {string} [error]
- */
-
-/**
- * @typedef {object} OverviewAlert
- * @property {string} name
- * @property {string} [function]
- * @property {string} [severity]
- * @property {string} state
- * @property {string} startsAt
- * @property {string} [summary]
- * @property {Record<string, string>} labels
- * @property {Record<string, string>} annotations
- */
-
-/**
- * GET /system/overview
- * @typedef {object} Overview
- * @property {{up: boolean, version: string, functions: number}} gateway
- * @property {ServiceHealth & {gatewayTargets?: Array<{instance: string, health: string, lastError: string}>}} prometheus
- * @property {ServiceHealth} alertmanager
- * @property {OverviewAlert[] | null} alerts
- */
+/** @typedef {FunctionHistory['events'][number]['event']} ScalingEventKind */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').FunctionHistoryAnswer} FunctionHistory GET /system/function/{name}/history */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').FunctionsHistoryAnswer} FunctionsHistory GET /system/functions/history */
+/** @typedef {FunctionsHistory['functions'][string]} FunctionSummaryHistory one function of GET /system/functions/history */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').OverviewAnswer} Overview GET /system/overview */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').OverviewAlertAnswer} OverviewAlert */
+/** @typedef {Overview['alertmanager']} ServiceHealth */
 
 /**
  * What the monitor keeps per poll of a function.
@@ -122,38 +42,17 @@
  * @property {number} [count]
  */
 
-/**
- * One run of a function by an event (GET /system/function/{name}/events, `runs`).
- * @typedef {object} EventRun
- * @property {number} at ms since the epoch
- * @property {'topic' | 'schedule'} trigger
- * @property {string} subject
- * @property {'at-most-once' | 'durable' | 'schedule'} delivery
- * @property {number} status
- * @property {'success' | 'failure' | 'retry' | 'dead_letter'} outcome
- * @property {number} durationMs
- * @property {number} attempt
- * @property {string} callId
- * @property {string} [reason]
- */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').EventRunAnswer} EventRun one run of a function by an event */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').FunctionEventsAnswer} FunctionEvents GET /system/function/{name}/events */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').AsyncQueueAnswer} AsyncQueue one row of GET /system/async/queues */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').DeadLetterAnswer} DeadLetter one of GET /system/async/dead-letters */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').ReplayAnswer} ReplayAnswer POST /system/async/dead-letters/{id}/replay */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').LogEntryAnswer} LogEntry one line of GET /system/logs */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').SecretNameAnswer} SecretName one of GET /system/secrets */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').InfoAnswer} Info GET /system/info */
 
-/**
- * GET /system/function/{name}/events
- * @typedef {object} FunctionEvents
- * @property {string} name
- * @property {string[]} topics
- * @property {'at-most-once' | 'durable'} delivery
- * @property {{expression: string, next: string[]} | null} schedule
- * @property {string[]} problems
- * @property {{type: 'queue' | 'rate', target: number}} scaling
- * @property {{async: number, topic: number, schedule: number, total: number} | null} pending
- * @property {EventRun[] | null} runs newest first
- * @property {Pair[] | null} queue pending messages over the window
- * @property {string} window
- * @property {number} start
- * @property {number} end
- * @property {number} step
- */
+/** @typedef {import('../../src/programs/gateway/store/view.js').StoreView} StoreView GET /system/store */
+/** @typedef {StoreView['catalog']['functions'][number]} StoreFunction one function of a store catalog */
 
 /** A view the router shows: its element and what to stop when it goes. @typedef {{el: HTMLElement, dispose: () => void}} View */
 

@@ -88,3 +88,22 @@ export async function watchProblems(page: Page, problems: PageProblems = { pageE
   });`);
   return problems;
 }
+
+/**
+ * Sends the body in a function page's Invoke panel until the function answers
+ * 200: a new task can take a moment to join DNS, so the test retries as a user
+ * would. Answers the response body shown.
+ */
+export async function invokeFromPage(page: Page, body: string, timeoutMs = 60_000): Promise<string> {
+  const shown = async (selector: ReturnType<Page['getByTestId']>) => ((await selector.textContent({ timeout: 5_000 }).catch(() => '')) ?? '').trim();
+  await page.getByLabel('Body', { exact: true }).fill(body);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.getByRole('button', { name: 'Invoke', exact: true }).click();
+    await page.getByTestId('status').waitFor({ timeout: 30_000 });
+    if ((await shown(page.getByTestId('status'))) === '200 OK') break;
+    if (Date.now() > deadline) throw new Error(`the function did not answer 200 within ${timeoutMs} ms: ${await shown(page.getByTestId('status'))}`);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+  return ((await page.getByLabel('Response body', { exact: true }).textContent()) ?? '').trim();
+}

@@ -32,6 +32,8 @@ import { registerAsyncInvoke } from './routes/async-invoke.js';
 import { registerAsyncDeadLetters } from './routes/async-dead-letters.js';
 import { registerEvents } from './routes/events.js';
 import { isSignedBuild, registerBuild } from './routes/build.js';
+import { registerOpenApi } from './routes/openapi.js';
+import { registerStore } from './routes/store.js';
 
 export interface AppOptions extends RouteDeps {
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
@@ -96,6 +98,14 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
 
   // Case-sensitive: /SYSTEM/functions is not /system/functions (and needs auth anyway).
   const router = new Router({ sensitive: true });
+  registerRoutes(router, options, invoke);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+/** Every route of the gateway (api/route-docs.ts documents each; test/unit/openapi.test.ts checks). */
+export function registerRoutes(router: Router, options: AppOptions, invoke: Invoker): void {
   registerHealthz(router, options);
   registerMetrics(router, options);
   registerInfo(router, options);
@@ -116,10 +126,8 @@ function createApp(options: AppOptions, invoke: Invoker): Koa {
   registerAsyncInvoke(router, options);
   registerAsyncDeadLetters(router, options);
   registerEvents(router, options);
-  registerBuild(router, options, checker);
+  registerBuild(router, options, options.credentials ? new BasicAuthChecker(options.credentials) : undefined);
+  registerStore(router, options);
+  registerOpenApi(router, { ...options, basicAuth: options.credentials !== undefined });
   registerUi(router, options);
-
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  return app;
 }

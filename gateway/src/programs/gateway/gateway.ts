@@ -15,6 +15,7 @@ import { CatalogPublisher } from '../../queue/function-catalog.js';
 import type { Queue } from '../../queue/queue.js';
 import { queueLimitsOf } from '../../queue/streams.js';
 import { WakeResponder } from '../../queue/wake-requests.js';
+import { natsSetting } from '../../queue/shared-settings.js';
 import { createRequestListener } from './app.js';
 import { LiveFunctionView } from './function-view.js';
 import type { Credentials } from './http/basic-auth.js';
@@ -124,6 +125,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
       version: parts.version,
       ...(parts.credentials ? { credentials: parts.credentials } : {}),
       ...(queueDeps ? { queue: queueDeps } : {}),
+      // The store catalog an admin chose: the same for every gateway (in NATS).
+      ...(connection ? { storeChoice: natsSetting(connection, 'store-url') } : {}),
     },
     runtime.invocations,
   );

@@ -122,6 +122,19 @@ const schema = z.object({
 
   /** Directory of the web UI's static files. */
   UI_DIR: z.string().trim().prefault(''),
+
+  // The function store (store/, routes/store.ts)
+  /** Directory of the built-in catalog's records (<dir>/<function>/store.json); empty: no built-in entries. */
+  STORE_DIR: z.string().trim().prefault(''),
+  /** A catalog in the OpenFaaS store format the store page shows instead of the built-in one (an admin may choose another in the UI); empty: the built-in one. */
+  STORE_URL: z
+    .string()
+    .trim()
+    .refine((text) => text === '' || /^https?:\/\/[^\s]+$/.test(text), 'expected an http:// or https:// URL, or nothing')
+    .prefault(''),
+  /** Where the built-in catalog's images are (the stack's FAAS_REPO) and their tag (FAAS_TAG; empty: the gateway's version). */
+  STORE_IMAGE_REPO: z.string().trim().prefault('swarmfaas'),
+  STORE_IMAGE_TAG: z.string().trim().prefault(''),
 });
 
 export type Config = z.output<typeof schema>;

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { nextSample } from '../../../ui/js/monitor.js';
 import { parseRoute, fnHref } from '../../../ui/js/routes.js';
-import { describeEvent, scalingOf, scalingState } from '../../../ui/js/views/function.js';
+import { describeEvent } from '../../../ui/js/views/chart-panel.js';
+import { describeLimits, formatDuration, scalingState } from '../../../ui/js/scaling.js';
+import type { ScalingAnswer as Scaling } from '../../../src/programs/gateway/api/answers.js';
 import { healthRows } from '../../../ui/js/views/overview.js';
 
 describe('routes', () => {
@@ -11,6 +13,7 @@ describe('routes', () => {
     expect(parseRoute('')).toEqual({ view: 'list' });
     expect(parseRoute('#/overview')).toEqual({ view: 'overview' });
     expect(parseRoute('#/deploy')).toEqual({ view: 'deploy' });
+    expect(parseRoute('#/async')).toEqual({ view: 'async' });
     expect(parseRoute(fnHref('a b/c'))).toEqual({ view: 'function', name: 'a b/c' });
     expect(parseRoute('#/fn/%E0%A4%A')).toEqual({ view: 'list' });
   });
@@ -30,18 +33,24 @@ describe('nextSample (the live rate)', () => {
 });
 
 describe('function page words', () => {
-  it('reads the scaling labels of both families', () => {
-    expect(scalingOf({})).toEqual({ min: 1, max: 20, factor: undefined, zero: false });
-    expect(scalingOf({ 'com.faas.max_replicas': '10', 'com.openfaas.scale.min': '2', 'com.openfaas.scale.zero': 'TRUE' })).toMatchObject({ min: 2, max: 10, zero: true });
+  const limits: Scaling = { type: 'rate', min: 1, max: 20, step: 5, stepMode: 'multiple', alerts: true, target: null, zero: false, zeroDuration: 300, problems: [] };
+
+  it('says what the replicas are doing, against the maximum the gateway sent', () => {
+    expect(scalingState({ replicas: 0, availableReplicas: 0 }, limits).cls).toBe('idle');
+    expect(scalingState({ replicas: 5, availableReplicas: 2 }, limits).text).toBe('Starting replicas: 2 of 5 ready');
+    expect(scalingState({ replicas: 20, availableReplicas: 20 }, limits).text).toBe('At the maximum (20 replicas)');
+    expect(scalingState({ replicas: 7, availableReplicas: 7 }, { max: 7 }).text).toBe('At the maximum (7 replicas)');
+    expect(scalingState({ replicas: 1, availableReplicas: 1 }, limits).text).toBe('Steady');
   });
 
-  it('says what the replicas are doing', () => {
-    const base = { name: 'f', image: 'i', invocationCount: 0 };
-    const limits = scalingOf({});
-    expect(scalingState({ ...base, replicas: 0, availableReplicas: 0 }, limits).cls).toBe('idle');
-    expect(scalingState({ ...base, replicas: 5, availableReplicas: 2 }, limits).text).toBe('Starting replicas: 2 of 5 ready');
-    expect(scalingState({ ...base, replicas: 20, availableReplicas: 20 }, limits).text).toBe('At the maximum (20 replicas)');
-    expect(scalingState({ ...base, replicas: 1, availableReplicas: 1 }, limits).text).toBe('Steady');
+  it("describes the gateway's scaling limits in words", () => {
+    expect(describeLimits(limits)).toBe(
+      'Autoscaling on the request rate keeps it between 1 and 20 replicas: each alert steps to the next multiple of 5, and it returns to 1 when the load stops. Scale to zero: off. A manual scale holds until the next alert.',
+    );
+    expect(describeLimits({ ...limits, max: 10, step: 2, stepMode: 'add', zero: true, zeroDuration: 30 })).toContain('each alert adds 2 replicas, and it returns to 1 when the load stops. Scales to zero after 30 s without calls.');
+    expect(describeLimits({ ...limits, type: 'queue', target: 4, alerts: false })).toBe('Scales on its queue, one replica per 4 pending messages, between 1 and 20 replicas. Scale to zero: off.');
+    expect(describeLimits({ ...limits, alerts: false, min: 2, max: 2 })).toContain('at 2 replicas (min = max: no autoscaling)');
+    expect([30, 60, 300, 5400, 7200].map(formatDuration)).toEqual(['30 s', '1 min', '5 min', '1 h 30 min', '2 h']);
   });
 
   it('describes scale events with from and to when the page saw them', () => {
@@ -56,7 +65,7 @@ describe('overview health cards', () => {
     const rows = healthRows(
       {
         gateway: { up: true, version: '0.1.0', functions: 8 },
-        prometheus: { url: 'http://prometheus:9090', up: true, gatewayTargets: [{ instance: '10.0.0.5:8080', health: 'up', lastError: '' }] },
+        prometheus: { url: 'http://prometheus:9090', up: true, gatewayTargets: [{ job: 'gateway', instance: '10.0.0.5:8080', health: 'up', lastError: '', lastScrape: '' }] },
         alertmanager: { url: 'http://alertmanager:9093', up: false, error: 'AlertManager at http://alertmanager:9093 did not answer: ECONNREFUSED' },
         alerts: null,
       },

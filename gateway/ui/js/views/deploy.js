@@ -88,8 +88,8 @@ export function deployView() {
   const envProcess = field('envProcess', 'fprocess', h('input', { autocomplete: 'off', spellcheck: 'false', placeholder: 'cat' }), 'The command the watchdog runs per request; empty keeps the image’s own.');
   const envVars = pairsEditor('envVars', 'Environment variables', 'Variable', 'Add a variable');
   const labels = pairsEditor('labels', 'Labels', 'Label', 'Add a label');
-  const scaleMin = field('scaleMin', 'Minimum replicas', h('input', { type: 'number', min: 0, step: 1, inputmode: 'numeric', placeholder: '1' }), 'com.openfaas.scale.min');
-  const scaleMax = field('scaleMax', 'Maximum replicas', h('input', { type: 'number', min: 1, step: 1, inputmode: 'numeric', placeholder: '20' }), 'com.openfaas.scale.max');
+  const scaleMin = field('scaleMin', 'Minimum replicas', h('input', { type: 'number', min: 0, step: 1, inputmode: 'numeric', placeholder: 'gateway default' }), 'com.openfaas.scale.min; empty: the gateway’s default (its page shows it after the deploy).');
+  const scaleMax = field('scaleMax', 'Maximum replicas', h('input', { type: 'number', min: 1, step: 1, inputmode: 'numeric', placeholder: 'gateway default' }), 'com.openfaas.scale.max; empty: the gateway’s default.');
   const zeroBox = h('input', { type: 'checkbox', id: uid('zero'), name: 'scaleZero' });
   const zeroError = h('p', { class: 'field-error', id: `${zeroBox.id}-error`, hidden: true, 'data-error-for': 'scaleZero' });
   zeroBox.setAttribute('aria-describedby', zeroError.id);

@@ -11,6 +11,7 @@ import type { AsyncCalls } from '../../../queue/async-calls.js';
 import { keyOf, type FunctionRef } from '../provider/types.js';
 import { NAMESPACE_NAME, parseFunctionName, qualifiedName } from '../../../core/functions/names.js';
 import { HttpError } from '../http/errors.js';
+import type { AsyncQueueAnswer, PurgeAnswer, ReplayAnswer } from '../api/answers.js';
 import type { RouteDeps } from './deps.js';
 
 const MAX_LIST = 1000;
@@ -25,7 +26,7 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps): void 
   router.get('/system/async/queues', async (ctx) => {
     const q = need();
     const [queued, dead] = await Promise.all([q.depths(), q.deadCounts()]);
-    const rows = new Map<string, { name: string; namespace: string; queued: number; queuedBytes: number; deadLetters: number; limits: { messages: number; bytes: number } }>();
+    const rows = new Map<string, AsyncQueueAnswer>();
     const row = (ref: FunctionRef) => {
       const key = keyOf(ref);
       let found = rows.get(key);
@@ -49,7 +50,7 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps): void 
     const target = namespace && !ctx.params.name!.includes('.') ? { ...ref, namespace } : ref;
     const purged = await q.purge(target);
     deps.log.info({ function: qualifiedName(target, defaultNamespace), purged }, 'queued calls dropped');
-    ctx.body = { name: target.name, namespace: target.namespace, purged };
+    ctx.body = { name: target.name, namespace: target.namespace, purged } satisfies PurgeAnswer;
   });
 
   router.get('/system/async/dead-letters', async (ctx) => {
@@ -74,7 +75,7 @@ export function registerAsyncDeadLetters(router: Router, deps: RouteDeps): void 
     deps.log.info({ id, callId: letter.callId, function: qualifiedName({ name: letter.function, namespace: letter.namespace }, defaultNamespace) }, 'dead letter replayed');
     ctx.status = 202;
     ctx.set('X-Call-Id', letter.callId);
-    ctx.body = { replayed: id, callId: letter.callId, function: letter.function, namespace: letter.namespace };
+    ctx.body = { replayed: id, callId: letter.callId, function: letter.function, namespace: letter.namespace } satisfies ReplayAnswer;
   });
 
   router.delete('/system/async/dead-letters/:id', async (ctx) => {

@@ -7,6 +7,7 @@ import type { AsyncCalls } from '../../../queue/async-calls.js';
 import type { BacklogSources } from '../../../queue/backlog.js';
 import type { EventBus } from '../../../queue/events.js';
 import type { QueueLimits } from '../../../queue/streams.js';
+import type { SharedSetting } from '../../../queue/shared-settings.js';
 import type { Config } from '../settings.js';
 import type { FunctionView } from '../function-view.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -34,6 +35,8 @@ export interface RouteDeps {
   version: { release: string; sha: string };
   /** The queue (NATS JetStream); undefined: asynchronous calls and events are off (503). */
   queue?: QueueDeps;
+  /** The store catalog an admin chose (routes/store.ts), shared by every gateway; undefined: kept in memory. */
+  storeChoice?: SharedSetting;
 }
 
 export interface QueueDeps {

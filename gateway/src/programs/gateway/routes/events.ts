@@ -26,6 +26,7 @@ import { pairsOf, parseWindow, promString, rangeOf, sinceOf, type Pair } from '.
 import { keyOf } from '../provider/types.js';
 import { isQueueScaled, queueTargetOf } from '../scaling/queue-policy.js';
 import { readBody } from './async-invoke.js';
+import type { PublishAnswer } from '../api/answers.js';
 import type { RouteDeps } from './deps.js';
 import { functionRefOf } from './function-ref.js';
 
@@ -140,7 +141,7 @@ export function registerEvents(router: Router, deps: RouteDeps): void {
         published.inc({ delivery: 'durable' });
         ctx.status = 202;
         ctx.set('x-call-id', callId);
-        ctx.body = { subject, delivery: 'durable', subscribers: count, sequence: ack.seq, duplicate: ack.duplicate };
+        ctx.body = { subject, delivery: 'durable', subscribers: count, sequence: ack.seq, duplicate: ack.duplicate } satisfies PublishAnswer;
         return;
       } catch (error) {
         // The connector has not made the stream capture the subject yet (a subscription seconds old): nobody waits for it durably.
@@ -151,7 +152,7 @@ export function registerEvents(router: Router, deps: RouteDeps): void {
     published.inc({ delivery: 'at-most-once' });
     ctx.status = 202;
     ctx.set('x-call-id', callId);
-    ctx.body = { subject, delivery: 'at-most-once', subscribers: count };
+    ctx.body = { subject, delivery: 'at-most-once', subscribers: count } satisfies PublishAnswer;
   });
 
   router.get('/system/function/:name/events', async (ctx) => {

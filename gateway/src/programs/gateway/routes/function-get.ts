@@ -15,6 +15,6 @@ export function registerGetFunction(router: Router, deps: RouteDeps): void {
     const name = qualifiedName(ref, deps.config.DEFAULT_NAMESPACE);
     if (!entry) throw new HttpError(404, `function ${name} not found`);
     const countOf = await deps.invocationCounts.snapshot();
-    ctx.body = functionJson(entry, countOf(name), { instances: true });
+    ctx.body = functionJson(entry, countOf(name), deps.config, { instances: true });
   });
 }

@@ -1,8 +1,11 @@
 // A function as the API answers it: OpenFaaS's FunctionStatus fields
-// (createdAt only when known: an empty string breaks Go clients).
+// (createdAt only when known: an empty string breaks Go clients), plus the
+// scaling limits the gateway computed for it. The shape is api/answers.ts's.
+import type { FunctionStatusAnswer } from '../api/answers.js';
 import type { FunctionEntry } from '../provider/types.js';
+import { scalingSummary, type ScalingSettings } from '../scaling/summary.js';
 
-export function functionJson(entry: FunctionEntry, invocationCount: number, options: { instances?: boolean } = {}) {
+export function functionJson(entry: FunctionEntry, invocationCount: number, settings: ScalingSettings, options: { instances?: boolean } = {}): FunctionStatusAnswer {
   const { status } = entry;
   return {
     name: status.name,
@@ -22,6 +25,7 @@ export function functionJson(entry: FunctionEntry, invocationCount: number, opti
     readOnlyRootFilesystem: status.readOnlyRootFilesystem,
     ...(status.createdAt ? { createdAt: status.createdAt } : {}),
     ...(status.unavailableReason ? { unavailableReason: status.unavailableReason } : {}),
+    scaling: scalingSummary(status.labels, settings),
     ...(options.instances ? { instances: entry.instances } : {}),
   };
 }

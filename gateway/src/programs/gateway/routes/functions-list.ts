@@ -15,6 +15,6 @@ export function registerListFunctions(router: Router, deps: RouteDeps): void {
     ctx.body = entries
       .filter((entry) => entry.status.namespace === namespace)
       .sort((a, b) => a.status.name.localeCompare(b.status.name))
-      .map((entry) => functionJson(entry, countOf(qualifiedName(entry.status, deps.config.DEFAULT_NAMESPACE))));
+      .map((entry) => functionJson(entry, countOf(qualifiedName(entry.status, deps.config.DEFAULT_NAMESPACE)), deps.config));
   });
 }
