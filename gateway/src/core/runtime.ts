@@ -9,7 +9,7 @@ import { qualifiedName } from './functions/names.js';
 import { keyOf } from './functions/types.js';
 import { concurrencyOf } from './functions/concurrency.js';
 import { InvocationCore, type Waker } from './invocation/core.js';
-import { LoadTable } from './invocation/load.js';
+import { LoadTable, takeLoadReport, type FunctionLoadReport } from './invocation/load.js';
 import type { InvocationMetrics } from './invocation/metrics.js';
 import { EndpointTable } from './upstream/endpoints.js';
 import { Forwarder } from './upstream/forward.js';
@@ -33,6 +33,8 @@ export interface Runtime {
   endpoints: EndpointTable;
   slots: SlotTable;
   loads: LoadTable;
+  /** Every function's load since the last call (the load reports, every ~500 ms). */
+  takeLoadReport(): Record<string, FunctionLoadReport>;
   forwarder: Forwarder;
   invocations: InvocationCore;
   close(): Promise<void>;
@@ -99,6 +101,7 @@ export function buildRuntime(parts: { functions: FunctionLookup; waker: Waker; m
     endpoints,
     slots,
     loads,
+    takeLoadReport: () => takeLoadReport(loads, (key) => slots.inflightByInstance(key)),
     forwarder,
     invocations,
     async close() {

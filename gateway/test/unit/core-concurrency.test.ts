@@ -174,4 +174,21 @@ describe('a function with com.openfaas.concurrency', () => {
     await Promise.all(Array.from({ length: 3 }, (_, i) => post(gw, `${i}`)));
     expect(r.seen.most).toBe(3);
   });
+
+  it('is checked on deploy and update: 400 naming the label and why, nothing deployed; a good one deploys with the watchdog limit set', async () => {
+    const gw = await startGateway();
+    cleanups.push(() => gw.close());
+    const send = (method: string, labels: Record<string, string>) =>
+      fetch(`${gw.url}/system/functions`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: 'fn', image: 'example/fn:1', labels }) });
+    const bad = await send('POST', { 'com.openfaas.concurrency': '0' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/labels\.com\.openfaas\.concurrency: "0" is not a whole number from 1/);
+    expect(gw.provider.calls).toEqual([]);
+    expect((await send('POST', { 'com.openfaas.concurrency': '2', 'com.openfaas.scale.type': 'capacity' })).status).toBe(202);
+    expect(gw.provider.functions.get('fn')!.envVars).toMatchObject({ max_inflight: '2' });
+    const update = await send('PUT', { 'com.openfaas.concurrency': '2', 'com.openfaas.scale.type': 'capacity', 'com.openfaas.scale.target': '5' });
+    expect(update.status).toBe(400);
+    expect(await update.text()).toMatch(/labels\.com\.openfaas\.scale\.target: 5 is above the concurrency limit \(2\)/);
+    expect(gw.provider.calls).toEqual(['deploy fn']);
+  });
 });

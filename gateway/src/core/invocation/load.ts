@@ -96,3 +96,36 @@ export class LoadTable {
     this.loads.delete(key);
   }
 }
+
+/** One function's load in one program over one report period (queue/load-reports.ts sends these). */
+export interface FunctionLoadReport {
+  /** Average of in flight + waiting over the period: the demand capacity scaling sizes on. */
+  d: number;
+  /** In flight now. */
+  i: number;
+  /** Waiting now. */
+  w: number;
+  /** Invocations begun in the period. */
+  s: number;
+  /** In flight now per instance address (functions with a concurrency limit only). */
+  a?: Record<string, number>;
+}
+
+/**
+ * Every function's figures since the last report, for the functions that
+ * had any (a function left out had none: nothing in flight, waiting or begun).
+ */
+export function takeLoadReport(loads: LoadTable, byInstance: (key: string) => ReadonlyMap<string, number> | undefined): Record<string, FunctionLoadReport> {
+  const now = loads.now();
+  const report: Record<string, FunctionLoadReport> = {};
+  for (const [key, load] of loads.entries()) {
+    const d = load.takeAverage(now);
+    const s = load.takeStarted();
+    if (d === 0 && s === 0 && load.inflight === 0 && load.waiting === 0) continue;
+    const figures: FunctionLoadReport = { d: Math.round(d * 1000) / 1000, i: load.inflight, w: load.waiting, s };
+    const instances = byInstance(key);
+    if (instances && instances.size > 0) figures.a = Object.fromEntries(instances);
+    report[key] = figures;
+  }
+  return report;
+}

@@ -164,7 +164,14 @@ export class FakeProvider implements Provider {
     if (this.functions.has(name)) throw new ProviderError('conflict', `a service named ${name} already exists`);
     this.functions.set(
       name,
-      status(name, { image: spec.image, envProcess: spec.envProcess ?? '', replicas: spec.replicas ?? 1, availableReplicas: spec.replicas ?? 1, labels: { ...spec.labels, function: 'true' } }),
+      status(name, {
+        image: spec.image,
+        envProcess: spec.envProcess ?? '',
+        envVars: spec.envVars ?? {},
+        replicas: spec.replicas ?? 1,
+        availableReplicas: spec.replicas ?? 1,
+        labels: { ...spec.labels, function: 'true' },
+      }),
     );
   }
   async update(spec: FunctionDeployment): Promise<void> {
