@@ -164,6 +164,19 @@ describe('a function with com.openfaas.concurrency', () => {
     expect(after).toMatch(/gateway_function_waiting\{function_name="fn"\} 0\b/);
   });
 
+  it('shows on GET /system/function/{name} the calls in flight and waiting, and each replica’s against the limit', async () => {
+    const replicas = await Promise.all([replica(500), replica(500)]);
+    const gw = await gatewayWith(replicas.map((r) => r.address), { 'com.openfaas.concurrency': '2', 'com.openfaas.scale.type': 'capacity' });
+    const calls = Array.from({ length: 6 }, (_, i) => post(gw, `${i}`));
+    // This gateway's own load report reaches its board within 500 ms.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const fn = (await (await fetch(`${gw.url}/system/function/fn`)).json()) as { concurrency: unknown; instances: Array<{ inflight?: number; address?: string }> };
+    expect(fn.concurrency).toEqual({ limit: 2, target: 1.4, inflight: 4, waiting: 2 });
+    expect(fn.instances.map((i) => i.inflight)).toEqual([2, 2]);
+    expect(fn.instances[0]!.address).toBeUndefined();
+    await Promise.all(calls);
+  });
+
   it('follows a change of the limit', async () => {
     const r = await replica(150);
     const gw = await gatewayWith([r.address], { 'com.openfaas.concurrency': '1' });

@@ -12,6 +12,7 @@
  * @property {boolean} [ready] whether it receives traffic
  * @property {string} [since] RFC 3339 time of its last state change
  * @property {string} [error] the engine's error, e.g. "No such image: ..."
+ * @property {number} [inflight] calls in flight on it, over every program (functions with com.openfaas.concurrency)
  */
 
 /**
@@ -29,6 +30,7 @@
  * @property {string} [createdAt]
  * @property {Instance[]} [instances]
  * @property {string} [unavailableReason] why it has fewer tasks than it wants
+ * @property {{limit?: number, target?: number, inflight: number, waiting: number}} [concurrency] calls in flight and waiting over every program, the limit per replica
  */
 
 /** @typedef {[number, number]} Pair [unix seconds, value] */

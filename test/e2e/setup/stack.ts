@@ -23,5 +23,10 @@ export function deployEnv(s: StackSettings): NodeJS.ProcessEnv {
     GATEWAY_PORT: String(s.gatewayPort),
     PROMETHEUS_PORT: String(s.prometheusPort),
     ALERTMANAGER_PORT: String(s.alertmanagerPort),
+    // Capacity scaling's stable window, shortened so that a function scaled on its calls in flight is back at its minimum within the test.
+    CAPACITY_STABLE_WINDOW: process.env.CAPACITY_STABLE_WINDOW ?? '15s',
+    CAPACITY_PANIC_WINDOW: process.env.CAPACITY_PANIC_WINDOW ?? '3s',
+    // A short line of calls waiting for a slot, so that a test reaches its end with few calls.
+    CONCURRENCY_MAX_WAITING: process.env.CONCURRENCY_MAX_WAITING ?? '40',
   };
 }

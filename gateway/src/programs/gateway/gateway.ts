@@ -131,6 +131,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       version: parts.version,
       ...(parts.credentials ? { credentials: parts.credentials } : {}),
       ...(queueDeps ? { queue: queueDeps } : {}),
+      loads,
     },
     runtime.invocations,
   );

@@ -132,7 +132,8 @@ export class FakeProvider implements Provider {
       current.availableReplicas = status.availableReplicas;
     }
     const endpoints = this.addresses.get(name) ?? Array.from({ length: status.availableReplicas }, (_, i) => `10.0.1.${i + 10}:8080`);
-    return { status, instances: [], endpoints: [...endpoints], starting: [...(this.starting.get(name) ?? [])], state: { ...(this.state.get(name) ?? {}) } };
+    const instances = endpoints.map((address, i) => ({ id: `task-${i + 1}`, node: 'node-1', state: 'running', ready: true, address }));
+    return { status, instances, endpoints: [...endpoints], starting: [...(this.starting.get(name) ?? [])], state: { ...(this.state.get(name) ?? {}) } };
   }
 
   private nameOf(fn: FunctionRef): string {

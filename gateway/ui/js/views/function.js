@@ -235,7 +235,7 @@ export function functionView(name) {
 
   /** @param {FunctionStatus} fn */
   function renderTasks(fn) {
-    const rows = instanceRows(details.state.value?.instances, Date.now());
+    const rows = instanceRows(details.state.value?.instances, Date.now(), details.state.value?.concurrency?.limit);
     tasksCard.hidden = rows === null;
     if (rows === null) return null;
     tasksSummary.textContent = `${nodeSummary(rows)} (${fn.availableReplicas ?? fn.replicas} of ${fn.replicas} wanted ready)`;
@@ -290,6 +290,7 @@ export function functionView(name) {
       h('div', {}, h('dt', {}, 'Replicas'), h('dd', { 'data-testid': 'replicas' }, `${available} / ${fn.replicas}`)),
       h('div', {}, h('dt', {}, 'Invocations'), h('dd', { 'data-testid': 'invocations' }, formatCount(fn.invocationCount))),
       h('div', {}, h('dt', {}, 'Rate'), h('dd', {}, `${formatRate(rate)} req/s`)),
+      concurrencyFact(details.state.value?.concurrency),
       tasks && tasks.length > 0 ? h('div', {}, h('dt', {}, 'Nodes'), h('dd', { 'data-testid': 'nodes' }, nodeSummary(tasks))) : null,
       fn.envProcess ? h('div', {}, h('dt', {}, 'fprocess'), h('dd', { class: 'mono' }, fn.envProcess)) : null,
     );
@@ -375,4 +376,14 @@ export function functionView(name) {
       if (dialog.open) dialog.close();
     },
   };
+}
+
+/**
+ * "5 in flight, 3 waiting (2 per replica at most)": over every gateway, queue worker and connector.
+ * @param {FunctionStatus['concurrency']} concurrency
+ */
+function concurrencyFact(concurrency) {
+  if (!concurrency) return null;
+  const limit = concurrency.limit !== undefined ? ` (${concurrency.limit} per replica at most)` : '';
+  return h('div', {}, h('dt', {}, 'In flight'), h('dd', { 'data-testid': 'inflight' }, `${concurrency.inflight} in flight, ${concurrency.waiting} waiting${limit}`));
 }

@@ -14,6 +14,7 @@ import type { PrometheusClient } from '../prometheus/client.js';
 import type { InvocationCounts } from '../prometheus/invocation-counts.js';
 import type { Provider } from '../provider/types.js';
 import type { Scaler } from '../scaling/index.js';
+import type { LoadBoard } from '../../../queue/load-reports.js';
 import type { RequestSchemas } from '../validation.js';
 
 export interface RouteDeps {
@@ -34,6 +35,8 @@ export interface RouteDeps {
   version: { release: string; sha: string };
   /** The queue (NATS JetStream); undefined: asynchronous calls and events are off (503). */
   queue?: QueueDeps;
+  /** Calls in flight and waiting in every program (the function page). */
+  loads?: LoadBoard;
 }
 
 export interface QueueDeps {
