@@ -23,16 +23,13 @@
 // (how long to wait for the function back at its minimum).
 // Every load is bounded in time; the functions are removed at the end.
 // Prints a table and writes bench/results/concurrency.json.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { percentile, root, sleep, system, until, version } from './_support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gateways = (process.env.GATEWAY_URLS ?? process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').split(',').map((u) => u.trim().replace(/\/$/, ''));
 const gateway = gateways[0];
-const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(process.env.GATEWAY_AUTH).toString('base64')}` } : {};
 const stack = process.env.STACK_NAME || 'func';
-const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 const image = `${process.env.FAAS_REPO || 'swarmfaas'}/echoit:${process.env.FAAS_TAG || version}`;
 const cases = (process.env.BENCH_CASES ?? 'capacity,rate').split(',').map((c) => c.trim()).filter(Boolean);
 const clients = Number(process.env.BENCH_CLIENTS ?? 20);
@@ -46,33 +43,14 @@ const LABELS = {
 };
 const TARGET = { failed: 0, tenReplicasSeconds: 5, p50From10Seconds: 1.2 };
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function system(method, path, json) {
-  const res = await fetch(`${gateway}${path}`, {
-    method,
-    headers: { ...auth, 'content-type': 'application/json' },
-    body: json === undefined ? undefined : JSON.stringify(json),
-    signal: AbortSignal.timeout(30_000),
-  });
-  return { status: res.status, text: await res.text() };
-}
-
 async function state(name) {
   const res = await system('GET', `/system/function/${name}`);
   if (res.status !== 200) throw new Error(`GET /system/function/${name}: ${res.status} ${res.text}`);
   return JSON.parse(res.text);
 }
 
-async function waitFor(what, probe, timeoutMs, everyMs = 500) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-}
+/** until() with a probe that answers true/false. */
+const waitFor = (what, probe, timeoutMs, everyMs = 500) => until(what, async () => ((await probe()) ? true : undefined), timeoutMs, everyMs);
 
 async function deploy(name, labels) {
   await system('DELETE', '/system/functions', { functionName: name });
@@ -87,10 +65,6 @@ async function deploy(name, labels) {
     const s = await state(name);
     return s.replicas === 1 && s.availableReplicas === 1;
   }, 120_000);
-}
-
-function percentile(sorted, p) {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
 async function run(kase) {
@@ -141,11 +115,11 @@ async function run(kase) {
   const loadEnded = (performance.now() - origin) / 1000;
   let backAtMin;
   try {
-    const back = await waitFor(`${name} back at 1 replica`, async () => {
+    await waitFor(`${name} back at 1 replica`, async () => {
       const last = samples.at(-1);
-      return last && last.t > loadEnded && last.replicas === 1 ? last : undefined;
+      return last && last.t > loadEnded && last.replicas === 1;
     }, settleSeconds * 1000, 500);
-    backAtMin = (samples.find((s) => s.t > loadEnded && s.replicas === 1) ?? back).t - loadEnded;
+    backAtMin = samples.find((s) => s.t > loadEnded && s.replicas === 1).t - loadEnded;
   } catch (error) {
     console.log(`[concurrency] ${kase}: ${error.message}`);
   }
