@@ -75,6 +75,14 @@ describe('capacity scaling policy', () => {
     expect(first.reason).toMatch(/up from 1 \(panic: burst\)/);
   });
 
+  it('goes up on the calls in flight and waiting now, before they fill the first period’s average', () => {
+    const run = new Run();
+    const decision = decideCapacity({ now: run.now, replicas: 1, ready: 1, demand: 11.7, current: 20, lastBusy: run.now, limits: LIMITS, target: 1.4, windows: WINDOWS, memory: undefined });
+    expect(decision.to).toBe(15);
+    // The stable average is of the averages: it is not moved by the counts now.
+    expect(decision.memory.samples).toEqual([{ at: run.now, demand: 11.7 }]);
+  });
+
   it('holds its replicas through the load and a momentary dip, and steps down only after the stable window, with its average', () => {
     const run = new Run();
     run.hold(20, 45);

@@ -8,8 +8,9 @@
 //
 //   stable     ceil(average demand over the stable window / target): up and down
 //              with the load's trend, a momentary dip changes nothing
-//   panic      entered when ceil(demand / target) over the panic window, or now,
-//              is at least twice the ready replicas: up at once to that, and no
+//   panic      entered when ceil(demand / target) over the panic window, or now (the
+//              calls in flight and waiting at the last reports: a burst shows in them
+//              before it fills an average), is at least twice the ready replicas: up at once to that, and no
 //              step down until a stable window has passed without that condition
 //   to zero    with com.openfaas.scale.zero=true, once nothing was in flight,
 //              waiting or begun anywhere for the idle period; a sleeping function
@@ -61,6 +62,8 @@ export interface CapacityInput {
   ready: number;
   /** In flight + waiting over every program (their last periods' averages). */
   demand: number;
+  /** In flight + waiting over every program at their last reports (not averaged); default `demand`. */
+  current?: number;
   /** When any program last had a call of it in flight, waiting or begun; undefined: not since this gateway started. */
   lastBusy: number | undefined;
   limits: Pick<ScaleLimits, 'min' | 'max' | 'scaleToZero' | 'idleSeconds'>;
@@ -87,7 +90,7 @@ export function decideCapacity(input: CapacityInput): CapacityDecision {
   const panicAverage = average(samples.filter((s) => s.at > now - windows.panicMs));
   const stableWanted = Math.ceil(round(stableAverage / target));
   // Up at once: the demand now counts as much as the panic window's average.
-  const panicWanted = Math.ceil(round(Math.max(panicAverage, demand) / target));
+  const panicWanted = Math.ceil(round(Math.max(panicAverage, demand, input.current ?? 0) / target));
   const panicNow = panicWanted > replicas && panicWanted >= PANIC_THRESHOLD * Math.max(ready, 1);
   const panicAt = panicNow ? now : input.memory?.panicAt;
   const panicking = panicAt !== undefined && now - panicAt < windows.stableMs;
@@ -97,14 +100,14 @@ export function decideCapacity(input: CapacityInput): CapacityDecision {
   const idleMs = now - busyAt;
   const figures = `demand ${round(demand)}, ${round(stableAverage)} over ${windows.stableMs / 1000} s, target ${round(target)} per replica`;
 
-  if (replicas === 0 && demand === 0) return { reason: 'asleep, no demand', panicking: false, memory };
-  if (limits.scaleToZero && demand === 0 && idleMs >= limits.idleSeconds * 1000) {
+  if (replicas === 0 && demand === 0 && !input.current) return { reason: 'asleep, no demand', panicking: false, memory };
+  if (limits.scaleToZero && demand === 0 && !input.current && idleMs >= limits.idleSeconds * 1000) {
     return replicas === 0 ? { reason: 'asleep', panicking: false, memory } : { to: 0, reason: `nothing in flight for ${Math.round(idleMs / 1000)} s`, panicking: false, memory };
   }
 
   let wanted = panicking ? Math.max(panicWanted, stableWanted, replicas) : stableWanted;
   // While anything is asked of it, or while it may still sleep later, it keeps a replica.
-  if (demand > 0 || stableAverage > 0 || limits.scaleToZero) wanted = Math.max(wanted, 1);
+  if (demand > 0 || (input.current ?? 0) > 0 || stableAverage > 0 || limits.scaleToZero) wanted = Math.max(wanted, 1);
   wanted = Math.min(limits.max, Math.max(limits.min, wanted));
 
   if (wanted === replicas) return { reason: `${figures}${panicking ? ' (panic)' : ''}`, panicking, memory };

@@ -72,11 +72,13 @@ export class CapacityScaler {
         this.warned.add(key);
         this.context.log.warn({ function: nameOf(this.context, status), problem: target.problem }, 'capacity target ignored');
       }
+      const sum = board.sum(key);
       const decision = decideCapacity({
         now,
         replicas: status.replicas,
         ready: status.availableReplicas,
-        demand: board.sum(key).demand,
+        demand: sum.demand,
+        current: sum.inflight + sum.waiting,
         lastBusy: board.lastBusy(key),
         limits,
         target: target.target,
@@ -101,9 +103,12 @@ export class CapacityScaler {
       // Decided on the view; made only if the function still has those replicas (here, and in the orchestrator).
       const entry = this.context.functions.get(ref);
       if (!entry || entry.status.replicas !== seen || this.waker.isWaking(ref)) return;
+      const started = this.context.clock.now();
       await applyReplicas(this.context, ref, wanted, { ifReplicas: seen }, 'capacity');
       if (wanted > seen) activity.touch(keyOf(ref));
-      log.info({ function: name, from: seen, to: wanted }, `scaled ${name} from ${seen} to ${wanted} replicas (${reason})`);
+      // How long the orchestrator took: under load it, not the decision, is most of a scale-up's delay.
+      const ms = this.context.clock.now() - started;
+      log.info({ function: name, from: seen, to: wanted, ms }, `scaled ${name} from ${seen} to ${wanted} replicas (${reason}; the orchestrator took ${ms} ms)`);
     }).catch((error: unknown) => {
       // Another gateway made a change first: it is seen at the next look.
       if (error instanceof ProviderError && error.kind === 'conflict') return;
