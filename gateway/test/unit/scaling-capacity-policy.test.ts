@@ -108,6 +108,17 @@ describe('capacity scaling policy', () => {
     expect(run.replicas).toBe(1);
   });
 
+  it('keeps a steady load whose average hovers at a boundary where it is (no 15, 14, 15...), and steps down once it is clearly lower', () => {
+    const run = new Run();
+    run.hold(20, 70); // past the panic: stable from here on
+    expect(run.replicas).toBe(15);
+    // 19.4 on average (gaps between calls): 13.9 replicas' worth, but not 10 % below 15's.
+    run.hold(19.4, 70);
+    expect(Math.min(...run.history.slice(70).map((h) => h.replicas))).toBe(15);
+    run.hold(15, 70);
+    expect(run.replicas).toBe(12); // 15 / (1.4 x 0.9) = 11.9
+  });
+
   it('follows a rise of less than twice the ready replicas with the stable average, without panicking', () => {
     const run = new Run({ target: 10 });
     run.hold(28, 61);

@@ -7,7 +7,10 @@
 // moment, from the demand now, what was seen before, and its limits.
 //
 //   stable     ceil(average demand over the stable window / target): up and down
-//              with the load's trend, a momentary dip changes nothing
+//              with the load's trend, a momentary dip changes nothing; a step down
+//              must leave DOWN_ROOM to spare, so that a steady load whose average
+//              hovers at a boundary (19.4 calls at 1.4 a replica: 14 or 15?) does
+//              not move the function back and forth
 //   panic      entered when ceil(demand / target) over the panic window, or now (the
 //              calls in flight and waiting at the last reports: a burst shows in them
 //              before it fills an average), is at least twice the ready replicas: up at once to that, and no
@@ -24,6 +27,8 @@ export const DEFAULT_CAPACITY_TARGET = 10;
 export const TARGET_UTILISATION = 0.7;
 /** Panic is entered when the panic window wants at least this many times the ready replicas (Knative's 200 %). */
 export const PANIC_THRESHOLD = 2;
+/** A step down is to replicas that keep the average at this share of the target or below (10 % to spare). */
+export const DOWN_ROOM = 0.9;
 
 export function isCapacityScaled(labels: Record<string, string>): boolean {
   return labels[LABEL.scaleType]?.trim().toLowerCase() === 'capacity';
@@ -88,7 +93,8 @@ export function decideCapacity(input: CapacityInput): CapacityDecision {
   const firstAt = input.memory?.firstAt ?? now;
   const stableAverage = average(samples);
   const panicAverage = average(samples.filter((s) => s.at > now - windows.panicMs));
-  const stableWanted = Math.ceil(round(stableAverage / target));
+  const stableUp = Math.ceil(round(stableAverage / target));
+  const stableWanted = stableUp > replicas ? stableUp : Math.min(replicas, Math.ceil(round(stableAverage / (target * DOWN_ROOM))));
   // Up at once: the demand now counts as much as the panic window's average.
   const panicWanted = Math.ceil(round(Math.max(panicAverage, demand, input.current ?? 0) / target));
   const panicNow = panicWanted > replicas && panicWanted >= PANIC_THRESHOLD * Math.max(ready, 1);
