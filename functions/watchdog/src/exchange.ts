@@ -82,8 +82,8 @@ export class Exchange {
   }
 
   /** A short plain-text answer (errors, 429, ...). */
-  reply(status: number, body: string | Buffer): void {
+  reply(status: number, body: string | Buffer, headers: Record<string, string | number> = {}): void {
     const data = typeof body === 'string' ? Buffer.from(body) : body;
-    if (this.head(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': data.length }, false)) this.res.end(data);
+    if (this.head(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': data.length }, false)) this.res.end(data);
   }
 }

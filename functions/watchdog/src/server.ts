@@ -143,7 +143,8 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
     }
     if (config.maxInflight > 0 && inflight >= config.maxInflight) {
       req.resume();
-      return ex.reply(429, `too many requests in flight (max_inflight=${config.maxInflight})\n`);
+      // X-Max-Inflight tells the gateway this is the replica's limit, not the function's own answer: it sends the call to another replica.
+      return ex.reply(429, `too many requests in flight (max_inflight=${config.maxInflight})\n`, { 'x-max-inflight': config.maxInflight, 'retry-after': 1 });
     }
 
     inflight++;

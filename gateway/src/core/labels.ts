@@ -19,10 +19,14 @@ export const LABEL = {
   zero: 'com.openfaas.scale.zero',
   /** The idle period, e.g. "30s", "2m" (default IDLE_TIMEOUT). */
   zeroDuration: 'com.openfaas.scale.zero-duration',
-  /** "queue": scale on pending messages; "rate" (or none): on the request rate (alerts). */
+  /** "queue": scale on pending messages; "capacity": on requests in flight; "rate" (or none): on the request rate (alerts). */
   scaleType: 'com.openfaas.scale.type',
-  /** With scale.type=queue: pending messages per replica. */
+  /** With scale.type=queue: pending messages per replica; with scale.type=capacity: requests in flight per replica. */
   scaleTarget: 'com.openfaas.scale.target',
+
+  // The invocation path (core/upstream/slots.ts)
+  /** Requests one replica is given at once, by every program that invokes it; beyond, calls wait (core/functions/concurrency.ts). */
+  concurrency: 'com.openfaas.concurrency',
 
   // Asynchronous calls and events (triggers/)
   /** Concurrent asynchronous calls and event invocations of the function across all workers and connectors. */

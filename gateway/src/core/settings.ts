@@ -76,6 +76,14 @@ export const invocationSettings = {
   WAKE_TIMEOUT: seconds.prefault('30s'),
   /** Largest invocation body forwarded to a function (413 beyond); 0: no limit. */
   FUNCTION_BODY_LIMIT: bytes.prefault('64mb'),
+  /**
+   * How long a call of a function with a concurrency limit (com.openfaas.concurrency)
+   * may wait for a free slot on one of its replicas before it is refused with 429;
+   * unset: UPSTREAM_TIMEOUT, the time a function is given to answer.
+   */
+  CONCURRENCY_MAX_WAIT: seconds.optional(),
+  /** Calls of one function that may wait for a slot in one program at once; beyond, a new call is refused with 429 at once. */
+  CONCURRENCY_MAX_WAITING: integer(1, 1_000_000).prefault('1000'),
 };
 
 /** Every program that reaches the queue (NATS JetStream), and the limits of its streams (queue/streams.ts). */

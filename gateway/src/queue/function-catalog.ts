@@ -6,10 +6,12 @@
 // the next change or resync puts right a stale one.
 //
 // An entry carries what invoking and subscribing need (status with labels and
-// annotations, ready and starting addresses), not the function's environment
-// variables nor the scaler's private state.
+// annotations, ready and starting addresses, the watchdog's max_inflight: its
+// concurrency limit), not the rest of the function's environment variables
+// nor the scaler's private state.
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
+import { MAX_INFLIGHT_ENV } from '../core/functions/concurrency.js';
 import { FunctionTable, type FunctionLookup } from '../core/functions/view.js';
 import { keyOf, type FunctionEntry, type FunctionRef } from '../core/functions/types.js';
 import { nameToken, tokenToName } from './call-message.js';
@@ -36,8 +38,15 @@ function refOfKey(key: string): FunctionRef | undefined {
 
 /** What goes into the bucket for a function. */
 export function catalogEntry(entry: FunctionEntry): FunctionEntry {
-  const { envVars: _envVars, envProcess: _envProcess, ...status } = entry.status;
-  return { status: { ...status, envVars: {}, envProcess: '' }, instances: [], endpoints: entry.endpoints, starting: entry.starting, state: {} };
+  const { envVars, envProcess: _envProcess, ...status } = entry.status;
+  const maxInflight = envVars[MAX_INFLIGHT_ENV];
+  return {
+    status: { ...status, envVars: maxInflight !== undefined ? { [MAX_INFLIGHT_ENV]: maxInflight } : {}, envProcess: '' },
+    instances: [],
+    endpoints: entry.endpoints,
+    starting: entry.starting,
+    state: {},
+  };
 }
 
 async function openBucket(connection: QueueConnection): Promise<KV> {

@@ -16,6 +16,7 @@ import { loadSettings, SettingsError } from '../core/settings.js';
 import { CatalogView } from '../queue/function-catalog.js';
 import { openQueue, type Queue, type QueueSettings } from '../queue/queue.js';
 import { RemoteWaker } from '../queue/wake-requests.js';
+import { LoadReporter, senderId, type SenderRole } from '../queue/load-reports.js';
 import type { RunnerDeps } from './runner.js';
 
 export type TriggerProgramSettings = RuntimeSettings &
@@ -48,7 +49,7 @@ export async function startTriggerProgram<T extends z.ZodType<TriggerProgramSett
   schema: T;
   /** "queue worker settings" */
   what: string;
-  service: string;
+  service: SenderRole;
   source: InvocationSource;
 }): Promise<TriggerProgram<z.output<T>>> {
   let settings: z.output<T>;
@@ -74,6 +75,8 @@ export async function startTriggerProgram<T extends z.ZodType<TriggerProgramSett
   collectDefaultMetrics({ register: registry });
   const metrics = new InvocationMetrics(registry, { known: () => functions.list().map(({ status }) => nameOf(status)), primary: options.source });
   const runtime = buildRuntime({ functions, waker: new RemoteWaker(queue.connection, functions, settings.WAKE_TIMEOUT * 1000), metrics, log, settings });
+  // Its calls in flight and waiting, for the gateways' capacity scaling.
+  new LoadReporter(queue.connection, senderId(options.service), options.service, runtime.takeLoadReport, log.child({ component: 'load-reports' })).start();
   await functions.start();
   return {
     settings,

@@ -73,19 +73,26 @@ describe('answer schemas and the routes agree', () => {
 describe('the scaling object', () => {
   const config = loadConfig({});
   it("is the policy's reading of the labels with the gateway's defaults", () => {
-    expect(scalingSummary({}, config)).toEqual({ type: 'rate', min: 1, max: 20, step: 5, stepMode: 'multiple', alerts: true, target: null, zero: false, zeroDuration: 300, problems: [] });
-    expect(scalingSummary({}, loadConfig({ DEFAULT_MAX_REPLICAS: '8', DEFAULT_MIN_REPLICAS: '2', IDLE_TIMEOUT: '1m' }))).toMatchObject({ min: 2, max: 8, zeroDuration: 60 });
+    expect(scalingSummary({}, {}, config)).toEqual({ type: 'rate', min: 1, max: 20, step: 5, stepMode: 'multiple', alerts: true, target: null, zero: false, zeroDuration: 300, problems: [] });
+    expect(scalingSummary({}, {}, loadConfig({ DEFAULT_MAX_REPLICAS: '8', DEFAULT_MIN_REPLICAS: '2', IDLE_TIMEOUT: '1m' }))).toMatchObject({ min: 2, max: 8, zeroDuration: 60 });
     // Both max labels: the smaller wins; a factor makes the step additive.
-    expect(scalingSummary({ 'com.faas.max_replicas': '10', 'com.openfaas.scale.max': '12', 'com.openfaas.scale.factor': '20' }, config)).toMatchObject({ max: 10, step: 2, stepMode: 'add' });
-    expect(scalingSummary({ 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '30s' }, config)).toMatchObject({ zero: true, zeroDuration: 30 });
-    expect(scalingSummary({ 'com.openfaas.scale.zero': 'true' }, loadConfig({ SCALE_TO_ZERO: 'false' }))).toMatchObject({ zero: false });
+    expect(scalingSummary({ 'com.faas.max_replicas': '10', 'com.openfaas.scale.max': '12', 'com.openfaas.scale.factor': '20' }, {}, config)).toMatchObject({ max: 10, step: 2, stepMode: 'add' });
+    expect(scalingSummary({ 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '30s' }, {}, config)).toMatchObject({ zero: true, zeroDuration: 30 });
+    expect(scalingSummary({ 'com.openfaas.scale.zero': 'true' }, {}, loadConfig({ SCALE_TO_ZERO: 'false' }))).toMatchObject({ zero: false });
   });
 
   it('names queue scaling with its target, and the labels it could not use', () => {
-    expect(scalingSummary({ 'com.openfaas.scale.type': 'queue', 'com.openfaas.scale.target': '3' }, config)).toMatchObject({ type: 'queue', target: 3, alerts: false });
-    const bad = scalingSummary({ 'com.openfaas.scale.max': 'lots', 'com.openfaas.scale.type': 'queue', 'com.openfaas.scale.target': '0' }, config);
+    expect(scalingSummary({ 'com.openfaas.scale.type': 'queue', 'com.openfaas.scale.target': '3' }, {}, config)).toMatchObject({ type: 'queue', target: 3, alerts: false });
+    const bad = scalingSummary({ 'com.openfaas.scale.max': 'lots', 'com.openfaas.scale.type': 'queue', 'com.openfaas.scale.target': '0' }, {}, config);
     expect(bad.max).toBe(20);
     expect(bad.target).toBe(10);
     expect(bad.problems).toHaveLength(2);
+  });
+
+  it('names capacity scaling with its target per replica: 70 % of the concurrency limit unless labelled', () => {
+    expect(scalingSummary({ 'com.openfaas.scale.type': 'capacity', 'com.openfaas.concurrency': '2' }, {}, config)).toMatchObject({ type: 'capacity', target: 1.4, alerts: false });
+    expect(scalingSummary({ 'com.openfaas.scale.type': 'capacity' }, { max_inflight: '10' }, config)).toMatchObject({ type: 'capacity', target: 7 });
+    expect(scalingSummary({ 'com.openfaas.scale.type': 'capacity', 'com.openfaas.concurrency': '4', 'com.openfaas.scale.target': '3' }, {}, config)).toMatchObject({ target: 3, problems: [] });
+    expect(scalingSummary({ 'com.openfaas.scale.type': 'capacity', 'com.openfaas.concurrency': '2', 'com.openfaas.scale.target': '5' }, {}, config).problems).toEqual([expect.stringContaining('above the concurrency limit')]);
   });
 });

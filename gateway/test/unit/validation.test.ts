@@ -69,6 +69,30 @@ describe('deployment validation', () => {
     expect(problem({ ...valid, labels: { 'com.swarmfaas.namespace': 'x' } })).toMatch(/reserved/);
   });
 
+  it('refuses a concurrency or a target that is not a whole number of 1 or more, a capacity target above the limit, and a max_inflight that differs from the limit, naming the label and why', () => {
+    const labels = (extra: Record<string, string>) => ({ ...valid, labels: extra });
+    expect(problem(labels({ 'com.openfaas.concurrency': '0' }))).toMatch(/labels\.com\.openfaas\.concurrency: "0" is not a whole number from 1 to 10000/);
+    expect(problem(labels({ 'com.openfaas.concurrency': '2.5' }))).toMatch(/labels\.com\.openfaas\.concurrency: "2\.5" is not a whole number/);
+    expect(problem(labels({ 'com.openfaas.concurrency': 'two' }))).toMatch(/com\.openfaas\.concurrency/);
+    expect(problem(labels({ 'com.openfaas.scale.target': '-1' }))).toMatch(/labels\.com\.openfaas\.scale\.target: "-1" is not a whole number of 1 or more/);
+    expect(problem(labels({ 'com.openfaas.scale.target': '0' }))).toMatch(/scale\.target/);
+    expect(problem(labels({ 'com.openfaas.scale.type': 'capacity', 'com.openfaas.concurrency': '2', 'com.openfaas.scale.target': '3' }))).toMatch(
+      /labels\.com\.openfaas\.scale\.target: 3 is above the concurrency limit \(2\)/,
+    );
+    expect(problem({ ...labels({ 'com.openfaas.scale.type': 'capacity', 'com.openfaas.scale.target': '5' }), envVars: { max_inflight: '4' } })).toMatch(/above the concurrency limit \(4\)/);
+    expect(problem({ ...labels({ 'com.openfaas.concurrency': '2' }), envVars: { max_inflight: '4' } })).toMatch(/envVars\.max_inflight: "4" differs from com\.openfaas\.concurrency=2/);
+    // Fine: a queue target is messages, not calls in flight; a target at the limit.
+    expect(() => parseDeployment(labels({ 'com.openfaas.scale.type': 'queue', 'com.openfaas.concurrency': '2', 'com.openfaas.scale.target': '20' }))).not.toThrow();
+    expect(() => parseDeployment(labels({ 'com.openfaas.scale.type': 'capacity', 'com.openfaas.concurrency': '2', 'com.openfaas.scale.target': '2' }))).not.toThrow();
+  });
+
+  it('gives a function with com.openfaas.concurrency the same limit in its watchdog (max_inflight), keeping its other variables', () => {
+    const deployment = parseDeployment({ ...valid, labels: { 'com.openfaas.concurrency': '3' }, envVars: { write_debug: 'true' } });
+    expect(deployment.envVars).toEqual({ write_debug: 'true', max_inflight: '3' });
+    expect(parseDeployment({ ...valid, labels: { 'com.openfaas.concurrency': '3' }, envVars: { max_inflight: '3' } }).envVars).toEqual({ max_inflight: '3' });
+    expect(parseDeployment(valid).envVars).toBeUndefined();
+  });
+
   it('refuses a namespace that is no DNS label', () => {
     expect(problem({ ...valid, namespace: 'Team A' })).toMatch(/^invalid request: namespace: /);
   });

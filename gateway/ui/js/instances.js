@@ -16,7 +16,7 @@ import { formatAgo } from './format.js';
  * @property {string} fullId
  * @property {string} node
  * @property {string} state
- * @property {string} traffic "receives traffic" or "no traffic"
+ * @property {string} traffic "receives traffic" or "no traffic"; with a concurrency limit, "1 of 2 in flight"
  * @property {boolean} ready
  * @property {string} since "12 s ago", or "" when unknown
  * @property {string} sinceIso
@@ -32,9 +32,10 @@ const ON_THE_WAY = new Set(['new', 'pending', 'assigned', 'accepted', 'preparing
  * by node and age.
  * @param {unknown} instances `instances` of GET /system/function/{name} (absent before the gateway sends it)
  * @param {number} now
+ * @param {number} [limit] the function's concurrency limit per replica (com.openfaas.concurrency)
  * @returns {InstanceRow[] | null} null when the gateway sent no task list
  */
-export function instanceRows(instances, now) {
+export function instanceRows(instances, now, limit) {
   if (!Array.isArray(instances)) return null;
   const rows = instances
     .filter((i) => i && typeof i === 'object')
@@ -51,7 +52,7 @@ export function instanceRows(instances, now) {
         node: String(i.node || '–'),
         state,
         ready,
-        traffic: ready ? 'receives traffic' : 'no traffic',
+        traffic: !ready ? 'no traffic' : limit !== undefined && typeof i.inflight === 'number' ? `${i.inflight} of ${limit} in flight` : 'receives traffic',
         since: Number.isFinite(sinceMs) ? formatAgo(Math.max(0, now - sinceMs)) : '',
         sinceIso: Number.isFinite(sinceMs) ? new Date(sinceMs).toISOString() : '',
         error,

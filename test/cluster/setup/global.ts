@@ -66,6 +66,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       CLUSTER_ADDRESS: cluster.address,
       CLUSTER_NODE_HOSTS: cluster.nodeHosts.join(' '),
       STACK_NAME: CLUSTER_STACK,
+      // Capacity scaling's stable window, shortened as in the e2e stack.
+      CAPACITY_STABLE_WINDOW: process.env.CAPACITY_STABLE_WINDOW ?? '15s',
+      CAPACITY_PANIC_WINDOW: process.env.CAPACITY_PANIC_WINDOW ?? '3s',
     };
     // Prometheus and AlertManager published too, as the 2017 stack did: the
     // firewall test checks that functions reach neither them nor the registry.

@@ -28,5 +28,10 @@ export function deployEnv(s: StackSettings): NodeJS.ProcessEnv {
     // The suites' callback receivers are functions, on the stack's overlay networks
     // (Swarm's default pool): allowed; the stack's own tasks and the node stay refused.
     ASYNC_CALLBACK_ALLOW: process.env.ASYNC_CALLBACK_ALLOW ?? '10.0.0.0/8',
+    // Capacity scaling's stable window, shortened so that a function scaled on its calls in flight is back at its minimum within the test.
+    CAPACITY_STABLE_WINDOW: process.env.CAPACITY_STABLE_WINDOW ?? '15s',
+    CAPACITY_PANIC_WINDOW: process.env.CAPACITY_PANIC_WINDOW ?? '3s',
+    // A short line of calls waiting for a slot, so that a test reaches its end with few calls.
+    CONCURRENCY_MAX_WAITING: process.env.CONCURRENCY_MAX_WAITING ?? '40',
   };
 }

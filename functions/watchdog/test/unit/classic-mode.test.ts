@@ -222,11 +222,16 @@ describe.each(STARTERS)('processes started by %s', (name) => {
       expect(res.headers.get('content-type')).toBe('application/json');
     });
 
-    it('max_inflight answers 429 beyond the limit', async () => {
+    it('max_inflight answers 429 beyond the limit, saying it is the limit (X-Max-Inflight, for the gateway) and when to come back', async () => {
       const wd = await start({ fprocess: `sh -c 'sleep 0.5; cat'`, max_inflight: '2' });
-      const answers = await Promise.all(Array.from({ length: 4 }, () => post(wd.url, 'x').then(({ res }) => res.status)));
-      expect(answers.filter((s) => s === 200)).toHaveLength(2);
-      expect(answers.filter((s) => s === 429)).toHaveLength(2);
+      const answers = await Promise.all(Array.from({ length: 4 }, () => post(wd.url, 'x').then(({ res }) => res)));
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(2);
+      const refused = answers.filter((r) => r.status === 429);
+      expect(refused).toHaveLength(2);
+      expect(refused[0]!.headers.get('x-max-inflight')).toBe('2');
+      expect(refused[0]!.headers.get('retry-after')).toBe('1');
+      // A function's own answers carry no such header.
+      expect(answers.find((r) => r.status === 200)!.headers.get('x-max-inflight')).toBeNull();
       // Once they are done there is room again.
       expect((await post(wd.url, 'x')).res.status).toBe(200);
     });

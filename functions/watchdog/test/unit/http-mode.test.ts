@@ -155,8 +155,9 @@ describe('HTTP mode', () => {
 
   it('max_inflight answers 429 beyond the limit', async () => {
     const wd = await start({ max_inflight: '1', exec_timeout: '5s' });
-    const statuses = await Promise.all([fetch(`${wd.url}/slow`), fetch(`${wd.url}/slow`)].map((p) => p.then((r) => r.status)));
-    expect(statuses.sort()).toEqual([200, 429]);
+    const answers = await Promise.all([fetch(`${wd.url}/slow`), fetch(`${wd.url}/slow`)]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 429]);
+    expect(answers.find((r) => r.status === 429)!.headers.get('x-max-inflight')).toBe('1');
   });
 
   it('stops the function process at shutdown, letting it close gracefully (no kill after the 2 s grace)', async () => {

@@ -50,6 +50,8 @@ export interface FunctionInstance {
   since?: string;
   /** The orchestrator's error, when it failed or could not start. */
   error?: string;
+  /** host:port invocations reach it at, when it has one. */
+  address?: string;
 }
 
 /**

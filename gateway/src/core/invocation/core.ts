@@ -5,7 +5,12 @@
 // instance, holds the call while the function has none (asking the Waker to
 // wake it from zero, or while the orchestrator replaces a crashed task),
 // tries another instance when one cannot be reached, and counts the
-// invocation. Failures are InvocationErrors; each edge says them its way.
+// invocation. A function with a concurrency limit gets at most that many
+// calls at once per instance; the others wait for a slot in arrival order
+// (upstream/slots.ts), and a call an instance refuses at its own limit goes
+// back in line for another. Every call is counted as waiting, then in
+// flight (load.ts), for the load reports that capacity scaling reads.
+// Failures are InvocationErrors; each edge says them its way.
 import type { Logger } from 'pino';
 import type { FunctionLookup } from '../functions/view.js';
 import { qualifiedName } from '../functions/names.js';
@@ -15,6 +20,8 @@ import type { InvocationMetrics, InvocationSource } from './metrics.js';
 import type { ClientGone } from '../upstream/client-gone.js';
 import type { EndpointTable } from '../upstream/endpoints.js';
 import { AttemptError, type Forwarder, type UpstreamBody, type UpstreamRequest } from '../upstream/forward.js';
+import type { SlotTable } from '../upstream/slots.js';
+import type { FunctionLoad, LoadTable } from './load.js';
 import type { AnswerHeaders, AnswerSink } from './sink.js';
 
 export interface Invocation extends Omit<UpstreamRequest, 'body'> {
@@ -51,11 +58,28 @@ export interface Waker {
 export interface InvocationDeps {
   functions: FunctionLookup;
   endpoints: EndpointTable;
+  /** Per-instance slots of the functions with a concurrency limit. */
+  slots: SlotTable;
+  /** Every function's calls waiting and in flight in this program. */
+  loads: LoadTable;
   forwarder: Forwarder;
   waker: Waker;
   metrics: InvocationMetrics;
   log: Logger;
-  settings: { WAKE_TIMEOUT: number; UPSTREAM_TIMEOUT: number; FUNCTION_BODY_LIMIT: number; DEFAULT_NAMESPACE: string };
+  settings: {
+    WAKE_TIMEOUT: number;
+    UPSTREAM_TIMEOUT: number;
+    FUNCTION_BODY_LIMIT: number;
+    DEFAULT_NAMESPACE: string;
+    /** Seconds a call may wait for a free slot (functions with a concurrency limit). */
+    CONCURRENCY_MAX_WAIT: number;
+  };
+}
+
+/** Where a call was sent: `slotted` when it holds one of the function's slots there. */
+interface Route {
+  address: string;
+  slotted: boolean;
 }
 
 /** How often a held call looks again while the function's instances are all left out after failing to connect. */
@@ -75,7 +99,11 @@ export class InvocationCore {
     // Unknown names are not counted: a metric label per mistyped name would grow without bound.
     if (!this.deps.functions.get(ref)) throw new InvocationError('not-found', `function ${qualifiedName(ref, this.deps.settings.DEFAULT_NAMESPACE)} not found`);
     this.deps.waker.recordInvocation(ref);
+    const key = keyOf(ref);
     const started = performance.now();
+    const load = this.deps.loads.of(key);
+    load.enter(started);
+    const call: CallState = { load, sent: false };
     let code = 0;
     try {
       const limit = this.deps.settings.FUNCTION_BODY_LIMIT;
@@ -84,30 +112,59 @@ export class InvocationCore {
       }
       const body = typeof invocation.body === 'function' ? await invocation.body() : invocation.body;
       const request: UpstreamRequest & Invocation = { ...invocation, body };
-      code = await this.send(request, invocation.answerHeaders ? new HeaderedSink(sink, invocation.answerHeaders) : sink);
+      code = await this.send(request, invocation.answerHeaders ? new HeaderedSink(sink, invocation.answerHeaders) : sink, key, call);
       return code;
     } catch (error) {
       // 499: the caller went away, nobody to answer.
       code = invocation.signal.aborted ? 499 : error instanceof AttemptError ? 502 : error instanceof InvocationError ? INVOCATION_STATUS[error.kind] : 500;
       throw error;
     } finally {
-      this.deps.metrics.record(qualifiedName(ref, this.deps.settings.DEFAULT_NAMESPACE), code, (performance.now() - started) / 1000, invocation.source ?? 'sync');
+      const ended = performance.now();
+      load.leave(ended, call.sent);
+      this.deps.metrics.record(qualifiedName(ref, this.deps.settings.DEFAULT_NAMESPACE), code, (ended - started) / 1000, invocation.source ?? 'sync');
     }
   }
 
-  private async send(invocation: UpstreamRequest & Invocation, sink: AnswerSink): Promise<number> {
-    const { endpoints, forwarder, settings } = this.deps;
-    const key = keyOf(invocation.ref);
-    const deadline = Date.now() + settings.WAKE_TIMEOUT * 1000;
+  private async send(invocation: UpstreamRequest & Invocation, sink: AnswerSink, key: string, call: CallState): Promise<number> {
+    const { endpoints, forwarder, settings, slots } = this.deps;
+    const now = Date.now();
+    const deadline = now + settings.WAKE_TIMEOUT * 1000;
+    const slotDeadline = now + settings.CONCURRENCY_MAX_WAIT * 1000;
     let avoid: string | undefined;
     let retriedBroken = false;
+    // A call given back (refused at an instance's limit, or its instance unreachable) waits ahead of later ones.
+    let front = false;
     for (;;) {
-      const address = await this.route(invocation, key, deadline, avoid);
+      const { address, slotted } = await this.route(invocation, key, deadline, slotDeadline, avoid, front);
+      call.load.sent();
+      call.sent = true;
+      let released = !slotted;
+      const release = (answered: boolean) => {
+        if (released) return;
+        released = true;
+        slots.release(key, address, answered);
+      };
+      const giveBack = () => {
+        call.load.returned();
+        call.sent = false;
+        front = true;
+      };
+      // Only a call whose body can be sent again may be given back after a refusal.
+      const catcher = slotted ? new RefusalCatcher(sink, () => !invocation.body?.started) : undefined;
       try {
-        const status = await forwarder.attempt(address, invocation, sink);
+        const status = await forwarder.attempt(address, invocation, catcher ?? sink);
+        if (catcher?.refused) {
+          released = true;
+          slots.refused(key, address);
+          this.deps.metrics.instanceFull(qualifiedName(invocation.ref, settings.DEFAULT_NAMESPACE));
+          giveBack();
+          continue;
+        }
+        release(true);
         endpoints.accept(address);
         return status;
       } catch (failure) {
+        release(false);
         if (!(failure instanceof AttemptError) || failure.answerStarted || invocation.signal.aborted) throw failure;
         if (invocation.body?.tooLarge) throw new InvocationError('too-large', `request body larger than ${settings.FUNCTION_BODY_LIMIT} bytes`);
         const name = qualifiedName(invocation.ref, settings.DEFAULT_NAMESPACE);
@@ -118,10 +175,14 @@ export class InvocationCore {
           // Leave it out and try the next one (or hold until one is ready).
           endpoints.reject(address);
           forwarder.drop(address);
-          if (replayable) continue;
+          if (replayable) {
+            giveBack();
+            continue;
+          }
         } else if (kind === 'broken' && replayable && !retriedBroken) {
           retriedBroken = true;
           avoid = address;
+          giveBack();
           continue;
         }
         throw new InvocationError('unreachable', `cannot reach function ${name}: ${failure.code || failure.message}`);
@@ -129,16 +190,26 @@ export class InvocationCore {
     }
   }
 
-  /** The instance to try next; holds the call while the function has none ready. */
-  private async route(invocation: Invocation, key: string, deadline: number, avoid: string | undefined): Promise<string> {
-    const { endpoints, functions, waker, settings } = this.deps;
+  /**
+   * The instance to try next; holds the call while the function has none
+   * ready, and, for a function with a concurrency limit, until one has a
+   * free slot.
+   */
+  private async route(invocation: Invocation, key: string, deadline: number, slotDeadline: number, avoid: string | undefined, front: boolean): Promise<Route> {
+    const { endpoints, functions, slots, waker, settings } = this.deps;
     const { ref, signal } = invocation;
+    const slot = () => slots.acquire(key, { deadline: slotDeadline, signal, front, ...(avoid !== undefined ? { avoid } : {}) });
     for (;;) {
       const entry = functions.get(ref);
       if (!entry) throw new InvocationError('not-found', `function ${qualifiedName(ref, settings.DEFAULT_NAMESPACE)} not found`);
       if (entry.status.replicas > 0) {
+        if (slots.limitOf(key) !== undefined && endpoints.size(key) > 0) {
+          const address = await slot();
+          if (address) return { address, slotted: true };
+          continue; // no instance (or no limit) any more: look again
+        }
         const address = endpoints.select(key, avoid) ?? (avoid !== undefined ? endpoints.select(key) : undefined);
-        if (address) return address;
+        if (address) return { address, slotted: false };
       }
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -158,10 +229,58 @@ export class InvocationCore {
       }
       // An instance that answered the scaler's readiness probe before the orchestrator listed it: this call and the next ones.
       if (probed) {
-        endpoints.admit(key, probed);
-        return probed;
+        const admitted = endpoints.admit(key, probed);
+        if (admitted && slots.limitOf(key) !== undefined) {
+          // Held calls of a function with a limit take its slots in turn, as any other.
+          const address = await slot();
+          if (address) return { address, slotted: true };
+          continue;
+        }
+        return { address: probed, slotted: false };
       }
     }
+  }
+}
+
+/** A call's part of its function's load: counted as in flight while sent. */
+interface CallState {
+  load: FunctionLoad;
+  sent: boolean;
+}
+
+/**
+ * In front of the sink of a call that holds a slot: a 429 that says it is
+ * the instance's own in-flight limit (the watchdog's X-Max-Inflight) is
+ * kept from the caller while the call can be given back for another
+ * instance; any other answer goes through untouched.
+ */
+class RefusalCatcher implements AnswerSink {
+  refused = false;
+
+  constructor(
+    private readonly inner: AnswerSink,
+    private readonly canRetry: () => boolean,
+  ) {}
+
+  head(status: number, headers: AnswerHeaders): boolean {
+    if (status === 429 && headers['x-max-inflight'] !== undefined && this.canRetry()) {
+      this.refused = true;
+      return true;
+    }
+    return this.inner.head(status, headers);
+  }
+  write(chunk: Buffer, last: boolean): boolean {
+    return this.refused || this.inner.write(chunk, last);
+  }
+  onDrain(resume: () => void): void {
+    if (this.refused) resume();
+    else this.inner.onDrain(resume);
+  }
+  end(): void {
+    if (!this.refused) this.inner.end();
+  }
+  abort(): void {
+    if (!this.refused) this.inner.abort();
   }
 }
 

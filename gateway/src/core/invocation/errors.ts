@@ -16,12 +16,16 @@ export type InvocationFailure =
   /** No instance could be reached, or the answer broke off before it started. */
   | 'unreachable'
   /** The function cannot be woken now (the orchestrator, or the gateways, are away). */
-  | 'unavailable';
+  | 'unavailable'
+  /** Every replica has its concurrency limit in flight, and the call waited as long as it may, or too many wait already. */
+  | 'overloaded';
 
 export class InvocationError extends Error {
   constructor(
     readonly kind: InvocationFailure,
     message: string,
+    /** Seconds after which a new try may do better (said as Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'InvocationError';
@@ -36,4 +40,5 @@ export const INVOCATION_STATUS: Record<InvocationFailure, number> = {
   timeout: 504,
   unreachable: 502,
   unavailable: 503,
+  overloaded: 429,
 };

@@ -7,7 +7,7 @@
 // an added label: a query that sums over it (as the alert rule and the 2017
 // graphs do) keeps its meaning. Each function's series children are kept in
 // one record, so an invocation costs one map lookup and no label hashing.
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Who made an invocation: a synchronous call, a queued call, a topic message, a schedule's tick. */
 export type InvocationSource = 'sync' | 'async' | 'topic' | 'schedule';
@@ -19,10 +19,19 @@ export interface InvocationMetricsOptions {
   primary: InvocationSource;
 }
 
+/** A function's calls in this program now: sent to an instance, and waiting to be sent. */
+export interface LoadFigures {
+  name: string;
+  inflight: number;
+  waiting: number;
+}
+
 export class InvocationMetrics {
   private readonly invocations: Counter<'function_name' | 'code' | 'source'>;
   private readonly seconds: Histogram<'function_name'>;
+  private readonly full: Counter<'function_name'>;
   private readonly series = new Map<string, FunctionSeries>();
+  private loads: () => Iterable<LoadFigures> = () => [];
 
   constructor(registry: Registry, options: InvocationMetricsOptions) {
     const ensureSeries = (name: string) => this.counterChild(this.seriesOf(name), name, 200, options.primary);
@@ -45,6 +54,44 @@ export class InvocationMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     });
+    const loads = () => this.loads();
+    const gauge = (name: string, help: string, pick: (figures: LoadFigures) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['function_name'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const figures of loads()) this.set({ function_name: figures.name }, pick(figures));
+        },
+      });
+    gauge(
+      'gateway_function_inflight',
+      'Calls of each function sent to an instance and not yet answered, by this program (each gateway, queue worker and connector reports its own: sum them)',
+      (f) => f.inflight,
+    );
+    gauge(
+      'gateway_function_waiting',
+      'Calls of each function waiting in this program to be sent: for a free slot (com.openfaas.concurrency), or for an instance to wake (sum over the programs)',
+      (f) => f.waiting,
+    );
+    this.full = new Counter({
+      name: 'gateway_function_instance_full_total',
+      help: 'Calls an instance refused at its own in-flight limit (429 from its watchdog, its slots taken by other programs) that went back in line for another instance: one round trip each, unseen by the caller',
+      labelNames: ['function_name'],
+      registers: [registry],
+    });
+  }
+
+  /** Where the in-flight and waiting gauges read each function's figures (the runtime's load table). */
+  observeLoads(loads: () => Iterable<LoadFigures>): void {
+    this.loads = loads;
+  }
+
+  /** An instance refused a call at its own limit; the call went back in line. */
+  instanceFull(name: string): void {
+    this.full.inc({ function_name: name });
   }
 
   record(name: string, code: number, durationSeconds: number, source: InvocationSource): void {
@@ -70,6 +117,7 @@ export class InvocationMetrics {
       this.invocations.remove({ function_name: name, code: code!, source: source! });
     }
     if (series.seconds) this.seconds.remove({ function_name: name });
+    this.full.remove({ function_name: name });
   }
 
   private seriesOf(name: string): FunctionSeries {

@@ -43,16 +43,24 @@ export class EndpointTable {
     routes.rotation.replace(routes.probed.size === 0 ? ready : [...ready, ...routes.probed]);
   }
 
-  /** A starting instance answered the readiness probe: route to it too (while it is listed as starting). */
-  admit(key: string, address: string): void {
+  /** A starting instance answered the readiness probe: route to it too (while it is listed as starting). False: it is not routed to (not listed as starting). */
+  admit(key: string, address: string): boolean {
     const routes = this.routes.get(key);
-    if (!routes || !routes.starting.has(address) || routes.ready.includes(address) || routes.probed.has(address)) return;
+    if (!routes || !routes.starting.has(address)) return false;
+    if (routes.ready.includes(address) || routes.probed.has(address)) return true;
     routes.probed.add(address);
     routes.rotation.replace([...routes.ready, ...routes.probed]);
+    return true;
   }
 
   forget(key: string): void {
     this.routes.delete(key);
+  }
+
+  /** Whether the function routes to `address` (quarantined or not). */
+  has(key: string, address: string): boolean {
+    const routes = this.routes.get(key);
+    return routes !== undefined && (routes.ready.includes(address) || routes.probed.has(address));
   }
 
   /** How many addresses the function has, quarantined ones included. */
@@ -69,6 +77,18 @@ export class EndpointTable {
     if (!rotation) return undefined;
     const now = this.now();
     return rotation.next((address) => address !== avoid && !this.isQuarantined(address, now));
+  }
+
+  /**
+   * The usable address (not `avoid`, not quarantined) that `score` ranks
+   * lowest, ties taken in rotation; `score` answers undefined for an address
+   * that cannot take the call (core/upstream/slots.ts: no free slot).
+   */
+  pick(key: string, score: (address: string) => number | undefined, avoid?: string): string | undefined {
+    const rotation = this.routes.get(key)?.rotation;
+    if (!rotation) return undefined;
+    const now = this.now();
+    return rotation.best((address) => (address === avoid || this.isQuarantined(address, now) ? undefined : score(address)));
   }
 
   /** An address failed to connect: leave it out for a while. */

@@ -23,4 +23,27 @@ export class RoundRobin {
     }
     return undefined;
   }
+
+  /**
+   * The address with the lowest score, looking from the cursor on (so ties
+   * keep rotating); `score` answers undefined for an address that cannot be
+   * used. Undefined when none can.
+   */
+  best(score: (address: string) => number | undefined): string | undefined {
+    const count = this.addresses.length;
+    let chosen = -1;
+    let lowest = Infinity;
+    for (let i = 0; i < count; i++) {
+      const index = (this.cursor + i) % count;
+      const value = score(this.addresses[index]!);
+      if (value !== undefined && value < lowest) {
+        lowest = value;
+        chosen = index;
+        if (value === 0) break;
+      }
+    }
+    if (chosen < 0) return undefined;
+    this.cursor = (chosen + 1) % count;
+    return this.addresses[chosen];
+  }
 }

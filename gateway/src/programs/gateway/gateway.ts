@@ -12,6 +12,7 @@ import type { Forwarder } from '../../core/upstream/forward.js';
 import type { HealthProbe } from '../../core/upstream/health-probe.js';
 import { natsBacklog } from '../../queue/backlog.js';
 import { CatalogPublisher } from '../../queue/function-catalog.js';
+import { LoadBoard, LoadReporter, senderId } from '../../queue/load-reports.js';
 import type { Queue } from '../../queue/queue.js';
 import { queueLimitsOf } from '../../queue/streams.js';
 import { WakeResponder } from '../../queue/wake-requests.js';
@@ -62,6 +63,8 @@ export interface Gateway {
   forwarder: Forwarder;
   scaler: Scaler;
   invocations: InvocationCore;
+  /** Every program's load (this gateway's own included), for capacity scaling and the function page. */
+  loads: LoadBoard;
   /** Follows the provider and starts the scaler; resolves once the functions were read (or after a wait). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -78,6 +81,10 @@ export function buildGateway(parts: GatewayParts): Gateway {
   // Event-driven functions and queued calls: every function's backlog (queue-depth scaling, queue limits, the UI).
   const rules = { reserved: [config.ASYNC_STREAM, `${config.ASYNC_STREAM}-dead`, `${config.ASYNC_STREAM}-fn`] };
   const backlog = queue ? natsBacklog(queue.calls, queue.events, functions, rules) : undefined;
+  // The queue worker and the connector know the functions, and have them woken, through the gateways.
+  const connection = queue?.connection;
+  // Calls in flight and waiting in every program, reported over NATS (capacity scaling; without NATS this gateway's own).
+  const loads = new LoadBoard(connection, senderId('gateway'), log.child({ component: 'load-reports' }));
   const scaler =
     parts.scaler ??
     createScaler({
@@ -90,13 +97,13 @@ export function buildGateway(parts: GatewayParts): Gateway {
       ...(parts.probe ? { probe: parts.probe } : {}),
       ...(parts.history ? { history: parts.history } : {}),
       ...(backlog ? { queue: { backlog, registry: metrics.registry, ...(parts.syncHistory ? { syncHistory: parts.syncHistory } : {}) } } : {}),
+      loads,
     });
   const runtime = buildRuntime({ functions, waker: scaler, metrics: metrics.invocations, log, settings: config });
+  const reporter = new LoadReporter(connection, loads.self, 'gateway', runtime.takeLoadReport, log.child({ component: 'load-reports' }), (report) => loads.accept(report));
   const prometheus = new PrometheusClient(config.PROMETHEUS_URL);
   const limitsOf = (ref: FunctionRef) => queueLimitsOf(functions.get(ref)?.status.labels ?? {}, config);
   const queueDeps: QueueDeps | undefined = queue && backlog ? { calls: queue.calls, events: queue.events, rules, backlog: backlog.sources, limitsOf } : undefined;
-  // The queue worker and the connector know the functions, and have them woken, through the gateways.
-  const connection = queue?.connection;
   const catalog = connection ? new CatalogPublisher(connection, functions, log.child({ component: 'catalog' })) : undefined;
   const wakes = connection
     ? new WakeResponder(
@@ -127,6 +134,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       ...(queueDeps ? { queue: queueDeps } : {}),
       // The store catalog an admin chose: the same for every gateway (in NATS).
       ...(connection ? { storeChoice: natsSetting(connection, 'store-url') } : {}),
+      loads,
     },
     runtime.invocations,
   );
@@ -138,8 +146,11 @@ export function buildGateway(parts: GatewayParts): Gateway {
     forwarder: runtime.forwarder,
     scaler,
     invocations: runtime.invocations,
+    loads,
     async start() {
       await functions.start();
+      reporter.start();
+      void loads.start();
       scaler.start();
       catalog?.start();
       void wakes?.start();
@@ -147,6 +158,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
       if (connection) void queue!.calls.moveFromSharedStream(limitsOf).catch((error: unknown) => log.warn({ err: error }, 'calls of the earlier shared queue not moved yet'));
     },
     async stop() {
+      reporter.stop();
+      loads.stop();
       wakes?.stop();
       catalog?.stop();
       scaler.stop();

@@ -59,8 +59,9 @@ async function main(): Promise<void> {
   server.requestTimeout = config.READ_TIMEOUT * 1000;
   server.headersTimeout = Math.min(60_000, config.READ_TIMEOUT * 1000);
   // An idle client connection is closed after WRITE_TIMEOUT, but never while
-  // an invocation may legitimately be silent (waking, then waiting for the answer).
-  server.timeout = Math.max(config.WRITE_TIMEOUT, config.UPSTREAM_TIMEOUT + config.WAKE_TIMEOUT + 5) * 1000;
+  // an invocation may legitimately be silent (waking, waiting for a slot, then waiting for the answer).
+  const slotWait = config.CONCURRENCY_MAX_WAIT ?? config.UPSTREAM_TIMEOUT;
+  server.timeout = Math.max(config.WRITE_TIMEOUT, config.UPSTREAM_TIMEOUT + config.WAKE_TIMEOUT + slotWait + 5) * 1000;
   server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT * 1000;
   server.maxConnections = config.MAX_CONNECTIONS;
   server.listen(config.PORT, () =>

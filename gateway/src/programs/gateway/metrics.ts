@@ -11,8 +11,8 @@ export type FunctionCounts = () => Iterable<{ name: string; replicas: number; av
 export type ScalingEvent = 'up' | 'down' | 'zero' | 'wake';
 export const SCALING_EVENTS: readonly ScalingEvent[] = ['up', 'down', 'zero', 'wake'];
 
-/** Why the scaler changed replicas: an alert on the request rate, the queue depth, idleness (to zero), a call to a sleeping function, by hand. */
-export type ScalingReason = 'rate' | 'queue' | 'idle' | 'wake' | 'manual';
+/** Why the scaler changed replicas: an alert on the request rate, the queue depth, the calls in flight, idleness (to zero), a call to a sleeping function, by hand. */
+export type ScalingReason = 'rate' | 'queue' | 'capacity' | 'idle' | 'wake' | 'manual';
 
 /** The event a change of replicas from `from` to `to` is. */
 export function scalingEventOf(from: number, to: number): ScalingEvent {
@@ -67,7 +67,7 @@ export class GatewayMetrics {
     });
     this.scalingDecisions = new Counter({
       name: 'gateway_scaling_decisions_total',
-      help: 'Replica changes the gateway made, by function, reason (rate: an alert on the request rate; queue: the queue depth; idle: to zero when idle; wake: a call to a sleeping function; manual) and event',
+      help: 'Replica changes the gateway made, by function, reason (rate: an alert on the request rate; queue: the queue depth; capacity: the calls in flight; idle: to zero when idle; wake: a call to a sleeping function; manual) and event',
       labelNames: ['function_name', 'reason', 'event'],
       registers: [this.registry],
     });
@@ -88,7 +88,7 @@ export class GatewayMetrics {
 
   /** A removed function's series go away (a new function of the same name starts from zero). */
   forget(name: string): void {
-    for (const reason of ['rate', 'queue', 'idle', 'wake', 'manual'] as const) {
+    for (const reason of ['rate', 'queue', 'capacity', 'idle', 'wake', 'manual'] as const) {
       for (const event of SCALING_EVENTS) this.scalingDecisions.remove({ function_name: name, reason, event });
     }
     if (this.withScalingSeries.delete(name)) {

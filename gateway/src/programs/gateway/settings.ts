@@ -80,6 +80,12 @@ const schema = z.object({
   QUEUE_SCALE_INTERVAL: seconds.prefault('1s'),
   /** ...and how long fewer replicas must have been wanted before a step down. */
   QUEUE_SCALE_DOWN_DELAY: seconds.prefault('10s'),
+  /** Capacity scaling (com.openfaas.scale.type=capacity): how often the demand is looked at (the load reports come every 500 ms)... */
+  CAPACITY_SCALE_INTERVAL: seconds.prefault('1s'),
+  /** ...the window whose average demand sizes the function, and that must pass without a burst before it steps down (Knative's stable window)... */
+  CAPACITY_STABLE_WINDOW: seconds.prefault('60s'),
+  /** ...and the window a burst is judged on (Knative's panic window: 10 % of the stable one). */
+  CAPACITY_PANIC_WINDOW: seconds.prefault('6s'),
 
   // Monitoring: the gateway reads history and alerts for the UI from these
   // (GET /system/function/{name}/history, /system/functions/history, /system/overview).

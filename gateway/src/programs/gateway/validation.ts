@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { memoryBytes, nanoCpus } from './api/quantities.js';
 import { decodeRegistryAuth } from './api/registry-auth.js';
+import { concurrencyProblems, withWatchdogLimit } from './api/concurrency-labels.js';
 import { NAMESPACE_NAME } from '../../core/functions/names.js';
 import type { FunctionDeployment, ProviderRules } from './provider/types.js';
 
@@ -84,17 +85,24 @@ function deploymentFields(rules: ProviderRules, name: { pattern: RegExp; message
  * otherwise deploy a function silently missing what the user meant to set.
  */
 function deploymentSchema(rules: ProviderRules, name: { pattern: RegExp; message: string }, defaultNamespace: string) {
-  return z.strictObject(deploymentFields(rules, name)).transform(({ namespace, registryAuth, limits, requests, network, ...rest }): FunctionDeployment => {
-    const deployment: FunctionDeployment = { ...rest, namespace: namespace || defaultNamespace };
-    const auth = registryAuth ? decodeRegistryAuth(registryAuth) : undefined;
-    if (auth) deployment.registryAuth = auth;
-    if (network) deployment.network = network;
-    const cleanLimits = withoutEmpty(limits);
-    if (cleanLimits) deployment.limits = cleanLimits;
-    const cleanRequests = withoutEmpty(requests);
-    if (cleanRequests) deployment.requests = cleanRequests;
-    return deployment;
-  });
+  return z
+    .strictObject(deploymentFields(rules, name))
+    .superRefine((body, ctx) => {
+      for (const [path, message] of concurrencyProblems(body.labels ?? {}, body.envVars ?? {})) ctx.addIssue({ code: 'custom', path, message });
+    })
+    .transform(({ namespace, registryAuth, limits, requests, network, ...rest }): FunctionDeployment => {
+      const deployment: FunctionDeployment = { ...rest, namespace: namespace || defaultNamespace };
+      const envVars = withWatchdogLimit(rest.labels, rest.envVars);
+      if (envVars) deployment.envVars = envVars;
+      const auth = registryAuth ? decodeRegistryAuth(registryAuth) : undefined;
+      if (auth) deployment.registryAuth = auth;
+      if (network) deployment.network = network;
+      const cleanLimits = withoutEmpty(limits);
+      if (cleanLimits) deployment.limits = cleanLimits;
+      const cleanRequests = withoutEmpty(requests);
+      if (cleanRequests) deployment.requests = cleanRequests;
+      return deployment;
+    });
 }
 
 function withoutEmpty(amounts: { memory?: string | undefined; cpu?: string | undefined } | undefined) {

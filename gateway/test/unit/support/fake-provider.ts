@@ -132,7 +132,8 @@ export class FakeProvider implements Provider {
       current.availableReplicas = status.availableReplicas;
     }
     const endpoints = this.addresses.get(name) ?? Array.from({ length: status.availableReplicas }, (_, i) => `10.0.1.${i + 10}:8080`);
-    return { status, instances: [], endpoints: [...endpoints], starting: [...(this.starting.get(name) ?? [])], state: { ...(this.state.get(name) ?? {}) } };
+    const instances = endpoints.map((address, i) => ({ id: `task-${i + 1}`, node: 'node-1', state: 'running', ready: true, address }));
+    return { status, instances, endpoints: [...endpoints], starting: [...(this.starting.get(name) ?? [])], state: { ...(this.state.get(name) ?? {}) } };
   }
 
   private nameOf(fn: FunctionRef): string {
@@ -164,7 +165,14 @@ export class FakeProvider implements Provider {
     if (this.functions.has(name)) throw new ProviderError('conflict', `a service named ${name} already exists`);
     this.functions.set(
       name,
-      status(name, { image: spec.image, envProcess: spec.envProcess ?? '', replicas: spec.replicas ?? 1, availableReplicas: spec.replicas ?? 1, labels: { ...spec.labels, function: 'true' } }),
+      status(name, {
+        image: spec.image,
+        envProcess: spec.envProcess ?? '',
+        envVars: spec.envVars ?? {},
+        replicas: spec.replicas ?? 1,
+        availableReplicas: spec.replicas ?? 1,
+        labels: { ...spec.labels, function: 'true' },
+      }),
     );
   }
   async update(spec: FunctionDeployment): Promise<void> {

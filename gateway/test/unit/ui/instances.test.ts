@@ -23,6 +23,12 @@ describe('instanceRows', () => {
     expect(rows[0]?.fullId).toBe('0123456789abcdef0123');
   });
 
+  it('says how many calls each ready task has in flight against the concurrency limit', () => {
+    const limited = instances.map((i, n) => ({ ...i, ...(i.ready ? { inflight: n } : {}) }));
+    expect(instanceRows(limited, now, 2)!.map((r) => r.traffic)).toEqual(['no traffic', 'no traffic', '1 of 2 in flight', '0 of 2 in flight']);
+    expect(instanceRows(limited, now)!.map((r) => r.traffic)).toContain('receives traffic');
+  });
+
   it('is null when the gateway sends no task list (before #12), and copes with sparse entries', () => {
     expect(instanceRows(undefined, now)).toBeNull();
     expect(instanceRows([{ id: 'x' }, null], now)).toEqual([expect.objectContaining({ id: 'x', node: '–', state: 'unknown', since: '', tone: 'busy' })]);

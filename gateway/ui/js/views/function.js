@@ -58,6 +58,7 @@ export function functionView(name) {
       h('div', {}, h('dt', {}, 'Replicas'), h('dd', { 'data-testid': 'replicas' }, `${available} / ${fn.replicas}`)),
       h('div', {}, h('dt', {}, 'Invocations'), h('dd', { 'data-testid': 'invocations' }, formatCount(fn.invocationCount))),
       h('div', {}, h('dt', {}, 'Rate'), h('dd', {}, `${formatRate(monitor.rate(name))} req/s`)),
+      concurrencyFact(details.state.value?.concurrency),
       rows && rows.length > 0 ? h('div', {}, h('dt', {}, 'Nodes'), h('dd', { 'data-testid': 'nodes' }, nodeSummary(rows))) : null,
       fn.envProcess ? h('div', {}, h('dt', {}, 'fprocess'), h('dd', { class: 'mono' }, fn.envProcess)) : null,
     );
@@ -117,4 +118,14 @@ export function functionView(name) {
       removal.dispose();
     },
   };
+}
+
+/**
+ * "5 in flight, 3 waiting (2 per replica at most)": over every gateway, queue worker and connector.
+ * @param {FunctionStatus['concurrency']} concurrency
+ */
+function concurrencyFact(concurrency) {
+  if (!concurrency) return null;
+  const limit = concurrency.limit !== undefined ? ` (${concurrency.limit} per replica at most)` : '';
+  return h('div', {}, h('dt', {}, 'In flight'), h('dd', { 'data-testid': 'inflight' }, `${concurrency.inflight} in flight, ${concurrency.waiting} waiting${limit}`));
 }

@@ -28,7 +28,7 @@ export function tasksPanel() {
    * @returns {ReturnType<typeof instanceRows>} the rows shown (null: no task list yet)
    */
   function update(fn, details) {
-    const rows = instanceRows(details?.instances, Date.now());
+    const rows = instanceRows(details?.instances, Date.now(), details?.concurrency?.limit);
     el.hidden = rows === null;
     if (rows === null) return null;
     summary.textContent = `${nodeSummary(rows)} (${fn.availableReplicas ?? fn.replicas} of ${fn.replicas} wanted ready)`;

@@ -34,6 +34,7 @@ export const instanceSchema = named(
     ready: z.boolean().describe('it receives invocations'),
     since: z.string().optional().describe('RFC 3339 time of its last state change'),
     error: z.string().optional().describe("the engine's error, e.g. No such image: ..."),
+    inflight: z.number().int().optional().describe('calls in flight on it over every program (functions with com.openfaas.concurrency; GET /system/function/{name})'),
   }),
 );
 
@@ -41,13 +42,13 @@ export const scalingSchema = named(
   'Scaling',
   "The autoscaling limits the gateway works with for this function: its labels read with the gateway's defaults (DEFAULT_MIN_REPLICAS, DEFAULT_MAX_REPLICAS, SCALE_STEP, SCALE_TO_ZERO, IDLE_TIMEOUT). Not an OpenFaaS field: clients that do not know it ignore it.",
   z.object({
-    type: z.enum(['rate', 'queue']).describe('rate: alerts on the request rate step it up; queue: it follows its pending messages'),
+    type: z.enum(['rate', 'queue', 'capacity']).describe('rate: alerts on the request rate step it up; queue: it follows its pending messages; capacity: it follows its calls in flight and waiting'),
     min: z.number().int().describe('replicas it starts with and returns to after the load'),
     max: z.number().int().describe('most replicas autoscaling (and a manual scale) may give it'),
     step: z.number().int().describe('replicas a firing alert adds (type rate)'),
     stepMode: z.enum(['multiple', 'add']).describe('multiple: to the next multiple of step (1 -> 5 -> 10, the 2017 rule); add: current + step (com.openfaas.scale.factor)'),
     alerts: z.boolean().describe('false when com.openfaas.scale.factor is 0 or the type is queue: rate alerts leave it alone'),
-    target: z.number().int().nullable().describe('type queue: pending messages per replica; null for type rate'),
+    target: z.number().nullable().describe('type queue: pending messages per replica; type capacity: calls in flight per replica; null for type rate'),
     zero: z.boolean().describe('it goes to 0 replicas when idle (com.openfaas.scale.zero and SCALE_TO_ZERO)'),
     zeroDuration: z.number().describe('seconds without invocations before it goes to 0'),
     problems: z.array(z.string()).describe('labels whose values could not be used (the default applies)'),
@@ -78,6 +79,10 @@ export const functionStatusSchema = named(
     unavailableReason: z.string().optional().describe("why it has fewer tasks than it wants, in the orchestrator's words"),
     scaling: scalingSchema,
     instances: z.array(instanceSchema).optional().describe('GET /system/function/{name} only'),
+    concurrency: z
+      .object({ limit: z.number().int().optional(), target: z.number().optional(), inflight: z.number().int(), waiting: z.number().int() })
+      .optional()
+      .describe('GET /system/function/{name} only: calls in flight and waiting over every program, the limit per replica (com.openfaas.concurrency) and the capacity target'),
   }),
 );
 

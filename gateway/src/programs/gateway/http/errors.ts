@@ -37,6 +37,7 @@ export function statusOf(error: unknown): number {
 
 /** Seconds a refused caller should wait before trying again (Retry-After), when the error says. */
 export function retryAfterOf(error: unknown): number | undefined {
+  if (error instanceof InvocationError) return error.retryAfterSeconds;
   return error instanceof QueueFull || error instanceof StoreFull ? error.retryAfterSeconds : undefined;
 }
 

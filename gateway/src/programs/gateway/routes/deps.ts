@@ -15,6 +15,7 @@ import type { PrometheusClient } from '../prometheus/client.js';
 import type { InvocationCounts } from '../prometheus/invocation-counts.js';
 import type { Provider } from '../provider/types.js';
 import type { Scaler } from '../scaling/index.js';
+import type { LoadBoard } from '../../../queue/load-reports.js';
 import type { RequestSchemas } from '../validation.js';
 
 export interface RouteDeps {
@@ -37,6 +38,8 @@ export interface RouteDeps {
   queue?: QueueDeps;
   /** The store catalog an admin chose (routes/store.ts), shared by every gateway; undefined: kept in memory. */
   storeChoice?: SharedSetting;
+  /** Calls in flight and waiting in every program (the function page). */
+  loads?: LoadBoard;
 }
 
 export interface QueueDeps {

@@ -25,7 +25,7 @@ export function functionJson(entry: FunctionEntry, invocationCount: number, sett
     readOnlyRootFilesystem: status.readOnlyRootFilesystem,
     ...(status.createdAt ? { createdAt: status.createdAt } : {}),
     ...(status.unavailableReason ? { unavailableReason: status.unavailableReason } : {}),
-    scaling: scalingSummary(status.labels, settings),
+    scaling: scalingSummary(status.labels, status.envVars, settings),
     ...(options.instances ? { instances: entry.instances } : {}),
   };
 }

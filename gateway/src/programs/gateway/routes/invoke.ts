@@ -11,7 +11,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { forwardableHeaders, RequestBody } from '@swarm-faas/http-relay';
 import { parseFunctionName } from '../../../core/functions/names.js';
-import { HttpError, statusOf } from '../http/errors.js';
+import { HttpError, retryAfterOf, statusOf } from '../http/errors.js';
 import { invocationTarget, type InvocationTarget } from '../http/invocation-target.js';
 import type { InvocationCore } from '../../../core/invocation/core.js';
 import { ResponseSink } from '../../../core/invocation/sink.js';
@@ -109,7 +109,8 @@ function answerError(req: IncomingMessage, res: ServerResponse, error: unknown, 
   else deps.log.debug({ status, method: req.method, function: name, reason: (error as Error).message }, 'invocation refused');
   const body = Buffer.from(status === 500 ? 'internal error' : (error as Error).message);
   if (!res.destroyed) {
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });
+    const retryAfter = retryAfterOf(error);
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}) });
     res.end(body);
   }
 }

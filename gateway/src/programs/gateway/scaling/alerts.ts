@@ -15,6 +15,7 @@ import { ALERT_FUNCTION_LABEL, type Alert, type AlertPayload } from './alert-pay
 import { applyReplicas, limitsFor, locked, nameOf, type ScalingContext } from './context.js';
 import { stepDown, stepUp } from './policy.js';
 import { isQueueScaled } from './queue-policy.js';
+import { isCapacityScaled } from './capacity-policy.js';
 
 export interface AlertOutcome {
   /** The function named by the alert(s); undefined when the alert names none. */
@@ -111,6 +112,10 @@ export class AlertScaler {
     if (isQueueScaled(entry.status.labels)) {
       log.debug({ function: name, status }, `alert for ${name} ignored: it scales on its queue (com.openfaas.scale.type=queue)`);
       return { ...base, action: 'unchanged', from, to: from, reason: 'scales on its queue (com.openfaas.scale.type=queue)' };
+    }
+    if (isCapacityScaled(entry.status.labels)) {
+      log.debug({ function: name, status }, `alert for ${name} ignored: it scales on its calls in flight (com.openfaas.scale.type=capacity)`);
+      return { ...base, action: 'unchanged', from, to: from, reason: 'scales on its calls in flight (com.openfaas.scale.type=capacity)' };
     }
     if (!limits.alertScaling) {
       log.info({ function: name, status }, `alert for ${name} ignored: com.openfaas.scale.factor is 0`);

@@ -12,6 +12,7 @@ import { keyOf, type FunctionRef } from '../provider/types.js';
 import { applyReplicas, limitsFor, locked, nameOf, type ScalingContext } from './context.js';
 import type { Waker } from './wake.js';
 import { isQueueScaled } from './queue-policy.js';
+import { isCapacityScaled } from './capacity-policy.js';
 
 export class Idler {
   private timer: NodeJS.Timeout | undefined;
@@ -47,8 +48,8 @@ export class Idler {
     for (const { status } of functions.list()) {
       if (status.replicas === 0 || this.waker.isWaking(status)) continue;
       const limits = limitsFor(this.context, status, status.labels);
-      // A queue-scaled function sleeps when its queue has been empty long enough: queue-scaler.ts decides.
-      if (!limits.scaleToZero || isQueueScaled(status.labels)) continue;
+      // A queue- or capacity-scaled function sleeps when its scaler says (queue-scaler.ts, capacity-scaler.ts).
+      if (!limits.scaleToZero || isQueueScaled(status.labels) || isCapacityScaled(status.labels)) continue;
       const idleMs = activity.idleFor(keyOf(status));
       if (idleMs !== undefined && idleMs >= limits.idleSeconds * 1000) sleepers.push(this.putToSleep({ name: status.name, namespace: status.namespace }, limits.idleSeconds));
     }

@@ -7,6 +7,7 @@
 //   wake.ts        wake a function with no ready instance, deduplicated
 //   idler.ts       scale idle functions to zero
 //   queue-scaler.ts  scale functions labelled for it on their pending messages (queue-policy.ts)
+//   capacity-scaler.ts  scale functions labelled for it on their calls in flight (capacity-policy.ts)
 // The HTTP routes that reach them are routes/alert.ts and routes/scale-function.ts.
 import type { Logger } from 'pino';
 import type { Waker as CoreWaker } from '../../../core/invocation/core.js';
@@ -24,6 +25,8 @@ import { KeyedLock } from './keyed-lock.js';
 import { scaleManually, type ScaleRequest, type ScaleResult } from './manual.js';
 import { Waker } from './wake.js';
 import { QueueScaler, type QueueScalerOptions } from './queue-scaler.js';
+import { CapacityScaler } from './capacity-scaler.js';
+import type { LoadBoard } from '../../../queue/load-reports.js';
 
 export { WakeTimeoutError } from './wake.js';
 export type { AlertOutcome } from './alerts.js';
@@ -44,6 +47,8 @@ export interface ScalerDeps {
   events?: ScalingEventSink;
   /** Queue-depth scaling (com.openfaas.scale.type=queue): the functions' backlog in JetStream; none: off. */
   queue?: Omit<QueueScalerOptions, 'intervalMs' | 'scaleDownDelayMs'>;
+  /** Capacity scaling (com.openfaas.scale.type=capacity): every program's load reports; none: off. */
+  loads?: LoadBoard;
 }
 
 /** The scaler; the invocation core sees only its Waker part (ensureAvailable, recordInvocation). */
@@ -65,6 +70,7 @@ export class AutoScaler implements Scaler {
   readonly waker: Waker;
   readonly idler: Idler;
   readonly queue: QueueScaler | undefined;
+  readonly capacity: CapacityScaler | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(deps: ScalerDeps) {
@@ -86,6 +92,13 @@ export class AutoScaler implements Scaler {
     this.idler = new Idler(this.context, this.waker);
     this.queue = deps.queue
       ? new QueueScaler(this.context, this.waker, { ...deps.queue, intervalMs: deps.config.QUEUE_SCALE_INTERVAL * 1000, scaleDownDelayMs: deps.config.QUEUE_SCALE_DOWN_DELAY * 1000 })
+      : undefined;
+    this.capacity = deps.loads
+      ? new CapacityScaler(this.context, this.waker, {
+          board: deps.loads,
+          intervalMs: deps.config.CAPACITY_SCALE_INTERVAL * 1000,
+          windows: { stableMs: deps.config.CAPACITY_STABLE_WINDOW * 1000, panicMs: deps.config.CAPACITY_PANIC_WINDOW * 1000 },
+        })
       : undefined;
   }
 
@@ -111,11 +124,13 @@ export class AutoScaler implements Scaler {
     });
     this.idler.start();
     this.queue?.start();
+    this.capacity?.start();
   }
 
   stop(): void {
     this.idler.stop();
     this.queue?.stop();
+    this.capacity?.stop();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
   }

@@ -4,22 +4,25 @@
 // so the UI shows what the gateway does instead of working it out again.
 import type { Config } from '../settings.js';
 import type { ScalingAnswer } from '../api/answers.js';
+import { concurrencyOf } from '../../../core/functions/concurrency.js';
+import { capacityTargetOf, isCapacityScaled } from './capacity-policy.js';
 import { limitsOf } from './policy.js';
 import { isQueueScaled, queueTargetOf } from './queue-policy.js';
 
 export type ScalingSettings = Pick<Config, 'DEFAULT_MIN_REPLICAS' | 'DEFAULT_MAX_REPLICAS' | 'SCALE_STEP' | 'SCALE_TO_ZERO' | 'IDLE_TIMEOUT'>;
 
-export function scalingSummary(labels: Record<string, string>, settings: ScalingSettings): ScalingAnswer {
+export function scalingSummary(labels: Record<string, string>, envVars: Record<string, string>, settings: ScalingSettings): ScalingAnswer {
   const limits = limitsOf(labels, settings);
   const queue = isQueueScaled(labels);
-  const target = queue ? queueTargetOf(labels) : undefined;
+  const capacity = !queue && isCapacityScaled(labels);
+  const target = queue ? queueTargetOf(labels) : capacity ? capacityTargetOf(labels, concurrencyOf({ labels, envVars })) : undefined;
   return {
-    type: queue ? 'queue' : 'rate',
+    type: queue ? 'queue' : capacity ? 'capacity' : 'rate',
     min: limits.min,
     max: limits.max,
     step: limits.step,
     stepMode: limits.additive ? 'add' : 'multiple',
-    alerts: limits.alertScaling && !queue,
+    alerts: limits.alertScaling && !queue && !capacity,
     target: target?.target ?? null,
     zero: limits.scaleToZero,
     zeroDuration: limits.idleSeconds,

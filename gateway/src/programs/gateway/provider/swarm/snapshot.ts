@@ -96,6 +96,7 @@ export function buildEntry(
       ready,
       ...(task.Status?.Timestamp ? { since: task.Status.Timestamp } : {}),
       ...(task.Status?.Err ? { error: task.Status.Err } : {}),
+      ...(address ? { address: `${address}:${options.port}` } : {}),
     });
     if (!address) continue;
     if (ready) endpoints.push(`${address}:${options.port}`);
