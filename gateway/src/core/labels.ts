@@ -53,4 +53,8 @@ export const ANNOTATION = {
   delivery: 'topic-delivery',
   /** A cron expression (5 fields, or 6 with seconds first), with topic "cron-function". */
   schedule: 'schedule',
+  /** RabbitMQ queues the function is invoked for, comma-separated (OpenFaaS Pro's RabbitMQ connector reads the queue name as the `topic`, which is NATS here). */
+  rabbitmqTopic: 'rabbitmq-topic',
+  /** Where the function's answers are published: a queue ("downstream"), or an exchange and a routing key ("results/orders.done"). */
+  rabbitmqOutput: 'rabbitmq-output',
 } as const;

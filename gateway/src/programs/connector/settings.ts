@@ -1,13 +1,14 @@
 // The connector's settings: what every trigger program reads (the shared
-// groups of core/settings.ts).
+// groups of core/settings.ts), and where RabbitMQ is.
 import { z } from 'zod';
-import { invocationSettings, programSettings, queueSettings, triggerSettings } from '../../core/settings.js';
+import { invocationSettings, programSettings, queueSettings, rabbitmqSettings, triggerSettings } from '../../core/settings.js';
 
 export const connectorSettingsSchema = z.object({
   ...programSettings,
   ...invocationSettings,
   ...queueSettings,
   ...triggerSettings,
+  ...rabbitmqSettings,
 });
 
 export type ConnectorSettings = z.output<typeof connectorSettingsSchema>;
