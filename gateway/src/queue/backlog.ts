@@ -22,6 +22,23 @@ export interface Backlog {
   pending: number;
   /** Counters that move whenever messages come or are handled, added up: a change means activity. */
   delivered: number;
+  /** The figures could not be read now (e.g. a RabbitMQ broker away): decide nothing on them. */
+  unknown?: boolean;
+}
+
+/** One reader of both: each function's pending messages and activity added up, unknown when either says so. */
+export function addBacklogs<R extends BacklogReader>(first: R, second: BacklogReader | undefined): R {
+  if (!second) return first;
+  const read = async (): Promise<Map<string, Backlog>> => {
+    const [a, b] = await Promise.all([first(), second()]);
+    const out = new Map(a);
+    for (const [key, more] of b) {
+      const have = out.get(key) ?? { pending: 0, delivered: 0 };
+      out.set(key, { pending: have.pending + more.pending, delivered: have.delivered + more.delivered, ...(have.unknown || more.unknown ? { unknown: true } : {}) });
+    }
+    return out;
+  };
+  return Object.assign(read, first) as unknown as R;
 }
 
 /** Every function's backlog, keyed by keyOf(ref); rejects when JetStream cannot be read now. */

@@ -10,7 +10,8 @@ import { buildRuntime } from '../../core/runtime.js';
 import type { EndpointTable } from '../../core/upstream/endpoints.js';
 import type { Forwarder } from '../../core/upstream/forward.js';
 import type { HealthProbe } from '../../core/upstream/health-probe.js';
-import { natsBacklog } from '../../queue/backlog.js';
+import { addBacklogs, natsBacklog } from '../../queue/backlog.js';
+import { brokerAccess } from '../../rabbitmq/connection.js';
 import { CatalogPublisher } from '../../queue/function-catalog.js';
 import type { Queue } from '../../queue/queue.js';
 import { queueLimitsOf } from '../../queue/streams.js';
@@ -19,6 +20,7 @@ import { createRequestListener } from './app.js';
 import { LiveFunctionView } from './function-view.js';
 import type { Credentials } from './http/basic-auth.js';
 import { GatewayMetrics } from './metrics.js';
+import { RabbitQueues } from './rabbitmq-queues.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { InvocationCounts } from './prometheus/invocation-counts.js';
 import type { Provider } from './provider/types.js';
@@ -76,7 +78,9 @@ export function buildGateway(parts: GatewayParts): Gateway {
   );
   // Event-driven functions and queued calls: every function's backlog (queue-depth scaling, queue limits, the UI).
   const rules = { reserved: [config.ASYNC_STREAM, `${config.ASYNC_STREAM}-dead`, `${config.ASYNC_STREAM}-fn`] };
-  const backlog = queue ? natsBacklog(queue.calls, queue.events, functions, rules) : undefined;
+  // RabbitMQ-fed functions (annotation rabbitmq-topic): their queues' depths join their backlog.
+  const rabbitmq = config.RABBITMQ_URL ? new RabbitQueues(brokerAccess(config), functions, log, (ref) => qualifiedName(ref, config.DEFAULT_NAMESPACE), metrics.registry) : undefined;
+  const backlog = queue ? addBacklogs(natsBacklog(queue.calls, queue.events, functions, rules), rabbitmq && (() => rabbitmq.backlog())) : undefined;
   const scaler =
     parts.scaler ??
     createScaler({
@@ -124,6 +128,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       version: parts.version,
       ...(parts.credentials ? { credentials: parts.credentials } : {}),
       ...(queueDeps ? { queue: queueDeps } : {}),
+      ...(rabbitmq ? { rabbitmq } : {}),
     },
     runtime.invocations,
   );
@@ -137,6 +142,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     invocations: runtime.invocations,
     async start() {
       await functions.start();
+      rabbitmq?.start();
       scaler.start();
       catalog?.start();
       void wakes?.start();
@@ -148,7 +154,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       catalog?.stop();
       scaler.stop();
       functions.stop();
-      await runtime.close();
+      await Promise.all([runtime.close(), rabbitmq?.stop()]);
     },
   };
 }

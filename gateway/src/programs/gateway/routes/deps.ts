@@ -10,6 +10,7 @@ import type { QueueLimits } from '../../../queue/streams.js';
 import type { Config } from '../settings.js';
 import type { FunctionView } from '../function-view.js';
 import type { GatewayMetrics } from '../metrics.js';
+import type { FunctionRabbit } from '../rabbitmq-queues.js';
 import type { PrometheusClient } from '../prometheus/client.js';
 import type { InvocationCounts } from '../prometheus/invocation-counts.js';
 import type { Provider } from '../provider/types.js';
@@ -34,6 +35,8 @@ export interface RouteDeps {
   version: { release: string; sha: string };
   /** The queue (NATS JetStream); undefined: asynchronous calls and events are off (503). */
   queue?: QueueDeps;
+  /** RabbitMQ queues of functions (RABBITMQ_URL); undefined: no broker. */
+  rabbitmq?: { describe(ref: FunctionRef): FunctionRabbit | undefined };
 }
 
 export interface QueueDeps {

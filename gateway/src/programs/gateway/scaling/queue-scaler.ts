@@ -98,7 +98,9 @@ export class QueueScaler {
         continue;
       }
       if (this.waker.isWaking(status)) continue;
-      const { pending, delivered } = backlog.get(key) ?? { pending: 0, delivered: 0 };
+      const { pending, delivered, unknown } = backlog.get(key) ?? { pending: 0, delivered: 0 };
+      // Part of its backlog cannot be read now (its broker is away): it keeps its replicas.
+      if (unknown) continue;
       const limits = limitsFor(this.context, status, status.labels);
       const target = queueTargetOf(status.labels);
       const decision = decideQueue({
