@@ -17,6 +17,8 @@ declare module 'vitest' {
     stackName: string;
     /** Basic-auth credentials for /system/* and /ui ("user:password"). */
     credentials: string;
+    /** The stack's RabbitMQ, as a producer outside the swarm reaches it (amqp://faas:password@127.0.0.1:port/). */
+    rabbitmqUrl: string;
   }
 }
 
@@ -45,11 +47,11 @@ function deployStack(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-async function readPassword(stackName: string): Promise<string> {
+async function readPassword(stackName: string, secret = 'basic-auth-password'): Promise<string> {
   const { stdout: ids } = await run('docker', ['ps', '-q', '-f', `label=com.docker.swarm.service.name=${stackName}_gateway`]);
   const id = ids.split('\n')[0]?.trim();
   if (!id) throw new Error(`no running container of ${stackName}_gateway`);
-  const { stdout } = await run('docker', ['exec', id, 'cat', '/run/secrets/basic-auth-password']);
+  const { stdout } = await run('docker', ['exec', id, 'cat', `/run/secrets/${secret}`]);
   return stdout.trim();
 }
 
@@ -78,13 +80,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const env = deployEnv(settings);
   process.stderr.write(`[e2e] deploying stack ${settings.stackName} on port ${settings.gatewayPort}\n`);
   const started = Date.now();
-  await deployStack([], env);
+  // One stack for every suite, with its own RabbitMQ (the RabbitMQ suite publishes to it from here, as a producer would).
+  await deployStack(['--with-rabbitmq', '--publish-rabbitmq'], env);
   process.stderr.write(`[e2e] stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
   const password = await readPassword(settings.stackName);
   project.provide('gatewayUrl', `http://127.0.0.1:${settings.gatewayPort}`);
   project.provide('stackName', settings.stackName);
   project.provide('credentials', `admin:${password}`);
+  project.provide('rabbitmqUrl', `amqp://faas:${encodeURIComponent(await readPassword(settings.stackName, 'rabbitmq-password'))}@127.0.0.1:${settings.rabbitmqPort}/`);
 
   return async () => {
     if (process.env.E2E_KEEP_STACK === '1') {

@@ -5,6 +5,8 @@ export interface StackSettings {
   gatewayPort: number;
   prometheusPort: number;
   alertmanagerPort: number;
+  /** The stack's RabbitMQ's AMQP port on this node (the e2e stack brings a broker: --with-rabbitmq --publish-rabbitmq). */
+  rabbitmqPort: number;
 }
 
 export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
@@ -13,6 +15,7 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     gatewayPort: Number(env.E2E_GATEWAY_PORT ?? 18080),
     prometheusPort: Number(env.E2E_PROMETHEUS_PORT ?? 19090),
     alertmanagerPort: Number(env.E2E_ALERTMANAGER_PORT ?? 19093),
+    rabbitmqPort: Number(env.E2E_RABBITMQ_PORT ?? 18672),
   };
 }
 
@@ -23,5 +26,6 @@ export function deployEnv(s: StackSettings): NodeJS.ProcessEnv {
     GATEWAY_PORT: String(s.gatewayPort),
     PROMETHEUS_PORT: String(s.prometheusPort),
     ALERTMANAGER_PORT: String(s.alertmanagerPort),
+    RABBITMQ_PORT: String(s.rabbitmqPort),
   };
 }
