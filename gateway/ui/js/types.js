@@ -126,15 +126,27 @@
  * One run of a function by an event (GET /system/function/{name}/events, `runs`).
  * @typedef {object} EventRun
  * @property {number} at ms since the epoch
- * @property {'topic' | 'schedule'} trigger
- * @property {string} subject
- * @property {'at-most-once' | 'durable' | 'schedule'} delivery
+ * @property {'topic' | 'schedule' | 'rabbitmq'} trigger
+ * @property {string} subject the subject; a schedule's expression; RabbitMQ: the queue
+ * @property {'at-most-once' | 'durable' | 'schedule' | 'rabbitmq'} delivery
  * @property {number} status
  * @property {'success' | 'failure' | 'retry' | 'dead_letter'} outcome
  * @property {number} durationMs
  * @property {number} attempt
  * @property {string} callId
  * @property {string} [reason]
+ * @property {string} [published] RabbitMQ: where the answer was published
+ */
+
+/**
+ * One RabbitMQ queue of a function, as last read from the broker.
+ * @typedef {object} RabbitQueue
+ * @property {string} name
+ * @property {number | null} ready
+ * @property {number | null} unacked
+ * @property {number | null} consumers
+ * @property {string | null} [deadLetterExchange]
+ * @property {string} [problem]
  */
 
 /**
@@ -146,7 +158,8 @@
  * @property {{expression: string, next: string[]} | null} schedule
  * @property {string[]} problems
  * @property {{type: 'queue' | 'rate', target: number}} scaling
- * @property {{async: number, topic: number, schedule: number, total: number} | null} pending
+ * @property {{async: number, topic: number, schedule: number, rabbitmq?: number | null, total: number} | null} pending
+ * @property {{broker: string, depthSource: 'management' | 'passive', queues: RabbitQueue[], output: string | null, problems: string[], pending: number | null} | null} [rabbitmq] its RabbitMQ queues (annotation rabbitmq-topic)
  * @property {EventRun[] | null} runs newest first
  * @property {Pair[] | null} queue pending messages over the window
  * @property {string} window
