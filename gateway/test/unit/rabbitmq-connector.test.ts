@@ -23,6 +23,10 @@ import { RabbitSubscriptions } from '../../src/programs/connector/rabbitmq-subsc
 import type { ConnectorSettings } from '../../src/programs/connector/settings.js';
 import { RabbitQueues } from '../../src/programs/gateway/rabbitmq-queues.js';
 import { brokerAccess, type BrokerAccess } from '../../src/rabbitmq/connection.js';
+import { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
+import { AutoScaler } from '../../src/programs/gateway/scaling/index.js';
+import { addBacklogs } from '../../src/queue/backlog.js';
+import { FakeClock, FakeProvider, testConfig } from './scaling-fakes.js';
 import { status } from './support/fake-provider.js';
 import { startRabbit, type RabbitServer } from './support/rabbitmq-server.js';
 
@@ -305,7 +309,8 @@ describe('queue depths for scaling', () => {
       // The broker's statistics come every 500 ms.
       await until('7 pending, 3 of them unacked', async () => {
         const b = (await management.backlog()).get(key);
-        return b?.pending === 7 && management.describe({ name: 'd', namespace: 'openfaas-fn' })?.queues[0]?.unacked === 3;
+        const view = management.describe({ name: 'd', namespace: 'openfaas-fn' })?.queues[0];
+        return b?.pending === 7 && view?.unacked === 3 && view.consumers === 1;
       });
       expect(management.describe({ name: 'd', namespace: 'openfaas-fn' })).toMatchObject({ depthSource: 'management', queues: [{ name: input, ready: 4, unacked: 3, consumers: 1, deadLetterExchange: `${input}.dlx` }], pending: 7 });
       expect(await registry.metrics()).toContain(`gateway_rabbitmq_queue_messages{queue="${input}",state="unacked"} 3`);
@@ -330,6 +335,55 @@ describe('queue depths for scaling', () => {
       await until('the refusal said', async () => (await passive.backlog(), /refused the credentials/.test(passive.describe({ name: 'd', namespace: 'openfaas-fn' })?.problems.join(' ') ?? '')));
     } finally {
       await passive.stop();
+    }
+  }, 60_000);
+});
+
+describe('queue-depth scaling on a RabbitMQ queue with two gateways', () => {
+  it('wants the same replicas from the broker\'s figures and makes each change once; keeps them while the broker cannot be read', async () => {
+    const input = q('scaled');
+    await declare(input);
+    const clock = new FakeClock();
+    const provider = new FakeProvider(clock);
+    provider.add('func_q', { replicas: 0, annotations: { 'rabbitmq-topic': input }, labels: { 'com.openfaas.scale.type': 'queue', 'com.openfaas.scale.target': '10', 'com.openfaas.scale.max': '5', 'com.openfaas.scale.zero': 'true' } });
+    let password = rabbit.password;
+    const gateways: Array<{ view: LiveFunctionView; scaler: AutoScaler }> = [];
+    for (let i = 0; i < 2; i++) {
+      const view = new LiveFunctionView({ provider, log });
+      await view.start();
+      const queues = new RabbitQueues(access(), view, log, (r) => r.name);
+      const reader = () => {
+        // Both read the broker; with a refused password on both when the test says so.
+        return password === rabbit.password ? queues.backlog() : new RabbitQueues({ ...access(), password }, view, log, (r) => r.name).backlog();
+      };
+      const scaler = new AutoScaler({ config: testConfig(), provider, functions: view, log, clock, probe: async () => false, queue: { backlog: addBacklogs(async () => new Map(), reader) } });
+      gateways.push({ view, scaler });
+    }
+    const pass = () => Promise.all(gateways.map((g) => g.scaler.queue!.pass()));
+    try {
+      await pass();
+      expect(provider.scaleCalls).toEqual([]);
+      for (let i = 0; i < 45; i++) ch.publish('', input, Buffer.from(`m${i}`), { persistent: true });
+      // The broker's statistics come every 500 ms: within a second both see 45 and want 5 (at most 5).
+      await until('scaled to 5', async () => {
+        await pass();
+        for (const g of gateways) await g.view.refresh({ name: 'func_q', namespace: 'openfaas-fn' });
+        return provider.replicas('func_q') === 5;
+      }, 10_000);
+      // Made once: 0 -> 5 by one gateway, the other saw 5 and wanted nothing more.
+      expect(provider.scaleCalls.filter((c) => c.name === 'func_q')).toEqual([{ name: 'func_q', replicas: 5 }]);
+      // The broker refusing: nothing changes, whatever the time.
+      password = 'wrong';
+      await ch.purgeQueue(input);
+      clock.advance(600_000);
+      await pass();
+      await pass();
+      expect(provider.replicas('func_q')).toBe(5);
+    } finally {
+      for (const g of gateways) {
+        g.scaler.stop();
+        g.view.stop();
+      }
     }
   }, 60_000);
 });
