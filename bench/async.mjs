@@ -25,19 +25,14 @@
 // network that keeps each callback's arrival time (the host's clock: the
 // containers share it), read back through the gateway. Both are removed at
 // the end. Prints a table and writes bench/results/async.json.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { auth, ECHO_JS, fmt, gateway, watchdogImage, httpFunction, KEEPER_JS, kept, percentile, root, sleep, system, until } from './_support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(process.env.GATEWAY_AUTH).toString('base64')}` } : {};
 const stack = process.env.STACK_NAME || 'as';
 const fn = `${stack}_asbench`;
 const receiver = `${stack}_asbenchcb`;
-const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${process.env.FAAS_TAG || version}`;
 const duration = Number(process.env.BENCH_DURATION ?? 6);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -46,43 +41,12 @@ const burstCount = Number(process.env.BENCH_BURST ?? 5000);
 const body = 'Hello, Function as a Service';
 const callbackUrl = `http://${receiver}:8080/cb`;
 
-const echo = "require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>s.end(Buffer.concat(c)))}).listen(3000,'127.0.0.1')";
-// Keeps [call id, arrival ms] per callback; GET /calls?from=N answers those from the Nth on.
-const keeper =
-  "const got=[];require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{const u=new URL(q.url,'http://r');" +
-  "if(q.method==='GET'&&u.pathname==='/calls'){s.setHeader('content-type','application/json');s.end(JSON.stringify(got.slice(Number(u.searchParams.get('from')||0))));return}" +
-  "if(q.method==='GET'){s.end('ok');return}got.push([q.headers['x-call-id'],Date.now(),q.headers['x-function-status']]);s.end('ok')})}).listen(3000,'127.0.0.1')";
 const pinned = { 'com.openfaas.scale.zero': 'false', 'com.openfaas.scale.max': '1' };
-const functions = [
-  { service: fn, image, envProcess: 'node -e eval(process.env.FUNCTION_JS)', envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000', FUNCTION_JS: echo }, labels: { ...pinned, 'com.openfaas.async.max-inflight': '32' } },
-  { service: receiver, image, envProcess: 'node -e eval(process.env.FUNCTION_JS)', envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000', FUNCTION_JS: keeper }, labels: pinned },
-];
+const functions = [httpFunction(fn, ECHO_JS, { labels: { ...pinned, 'com.openfaas.async.max-inflight': '32' } }), httpFunction(receiver, KEEPER_JS, { labels: pinned })];
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function system(method, path, json) {
-  const res = await fetch(`${gateway}${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, body: json === undefined ? undefined : JSON.stringify(json) });
-  return { status: res.status, text: await res.text() };
-}
-
-async function until(what, probe, timeoutMs = 90_000, everyMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not yet
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-}
-
+/** The callbacks the receiver kept: [call id, arrival ms]. */
 async function received(from = 0) {
-  const res = await fetch(`${gateway}/function/${receiver}/calls?from=${from}`, { signal: AbortSignal.timeout(20_000) });
-  if (res.status !== 200) throw new Error(`receiver answered ${res.status}`);
-  return res.json();
+  return (await kept(receiver, from)).map(([, at, id]) => [id, at]);
 }
 
 /** Callbacks for every id in `sent` (a Map id -> time of its 202); answers their latencies in ms. */
@@ -105,10 +69,6 @@ async function queued() {
   return row ? row.queued : 0;
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function load(url, seconds, status, headers = {}) {
   const instance = autocannon({ url, connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } });
@@ -129,10 +89,9 @@ async function asyncCall(id) {
   return { status: res.status, at: start ? Number(BigInt(start) / 1_000_000n) : Date.now() };
 }
 
-const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
 
 async function main() {
-  console.log(`[bench async] gateway ${gateway}, function ${fn} (${image}, HTTP mode), receiver ${receiver}`);
+  console.log(`[bench async] gateway ${gateway}, function ${fn} (${watchdogImage}, HTTP mode), receiver ${receiver}`);
   // Calls a run that was stopped left queued would come back to this one.
   await system('DELETE', `/system/async/queues/${fn}`);
   for (const f of functions) {

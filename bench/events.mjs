@@ -24,69 +24,28 @@
 // The functions are the watchdog's HTTP mode in front of a small server that
 // keeps each request's body and arrival time, pinned to one task; both are
 // removed at the end. Prints a table and writes bench/results/events.json.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { auth, fmt, gateway, watchdogImage, httpFunction, KEEPER_JS, kept as calls, percentile, root, sleep, system, until } from './_support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(process.env.GATEWAY_AUTH).toString('base64')}` } : {};
 const stack = process.env.STACK_NAME || 'ev';
 const amo = `${stack}_evbench`;
 const dur = `${stack}_evbenchd`;
-const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${process.env.FAAS_TAG || version}`;
 const duration = Number(process.env.BENCH_DURATION ?? 6);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const lowCount = Number(process.env.BENCH_LOW ?? 200);
 const subjects = { [amo]: `bench-${stack}.amo`, [dur]: `bench-${stack}.dur` };
 
-// Keeps [first 40 characters of the body, arrival ms] per request; GET /calls?from=N answers those from the Nth on, GET /count how many.
-const keeper =
-  "const got=[];require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>{const u=new URL(q.url,'http://r');" +
-  "if(q.method==='GET'&&u.pathname==='/calls'){s.setHeader('content-type','application/json');s.end(JSON.stringify(got.slice(Number(u.searchParams.get('from')||0))));return}" +
-  "if(q.method==='GET'){s.end(String(got.length));return}got.push([Buffer.concat(c).toString().slice(0,40),Date.now()]);s.end('ok')})}).listen(3000,'127.0.0.1')";
 const labels = { 'com.openfaas.scale.zero': 'false', 'com.openfaas.scale.max': '1', 'com.openfaas.scale.factor': '0', 'com.openfaas.async.max-inflight': String(connections) };
-const spec = (service, annotations) => ({ service, image, envProcess: 'node -e eval(process.env.FUNCTION_JS)', envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000', FUNCTION_JS: keeper }, labels, annotations });
+const spec = (service, annotations) => httpFunction(service, KEEPER_JS, { labels, annotations });
 const functions = [spec(amo, { topic: subjects[amo] }), spec(dur, { topic: subjects[dur], 'topic-delivery': 'durable' })];
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function system(method, path, json) {
-  const res = await fetch(`${gateway}${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, body: json === undefined ? undefined : JSON.stringify(json) });
-  return { status: res.status, text: await res.text() };
-}
-
-async function until(what, probe, timeoutMs = 90_000, everyMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not yet
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-}
-
-async function calls(fn, from = 0) {
-  const res = await fetch(`${gateway}/function/${fn}/calls?from=${from}`, { signal: AbortSignal.timeout(30_000) });
-  if (res.status !== 200) throw new Error(`${fn} answered ${res.status}`);
-  return res.json();
-}
 
 async function count(fn) {
   return Number(await (await fetch(`${gateway}/function/${fn}/count`)).text());
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function load(url, seconds, status, body, headers = {}) {
   const instance = autocannon({ url, connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } });
@@ -118,10 +77,9 @@ async function arrivals(fn, tag, expected, timeoutMs) {
   return times.sort((a, b) => a - b);
 }
 
-const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
 
 async function main() {
-  console.log(`[bench events] gateway ${gateway}, functions ${amo} (at-most-once ${subjects[amo]}) and ${dur} (durable ${subjects[dur]}), ${image}, HTTP mode`);
+  console.log(`[bench events] gateway ${gateway}, functions ${amo} (at-most-once ${subjects[amo]}) and ${dur} (durable ${subjects[dur]}), ${watchdogImage}, HTTP mode`);
   for (const f of functions) {
     await system('DELETE', '/system/functions', { functionName: f.service });
     const res = await system('POST', '/system/functions', f);

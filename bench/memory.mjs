@@ -23,37 +23,24 @@
 // Prints a table and writes bench/results/memory.json.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
+import { auth, ECHO_JS, gateway, httpFunction, root, sleep, system, until, watchdogImage } from './_support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(process.env.GATEWAY_AUTH).toString('base64')}` } : {};
 const stack = process.env.STACK_NAME || 'func';
-const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${process.env.FAAS_TAG || version}`;
 const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? 20);
 const asyncCalls = Number(process.env.BENCH_ASYNC ?? 2000);
 const events = Number(process.env.BENCH_EVENTS ?? 2000);
 const functionCount = Number(process.env.BENCH_FUNCTIONS ?? 100);
 const run = promisify(execFile);
 const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const MiB = (bytes) => (bytes === undefined ? undefined : +(bytes / 2 ** 20).toFixed(1));
 const fn = `${stack}_membench`;
 
-const echo = "require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>s.end(Buffer.concat(c)))}).listen(3000,'127.0.0.1')";
-
 async function api(method, path, body) {
-  const res = await fetch(`${gateway}${path}`, {
-    method,
-    headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (!res.ok && res.status !== 404) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  const res = await system(method, path, body);
+  if (res.status >= 300 && res.status !== 404) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
   return res.status;
 }
 
@@ -155,22 +142,11 @@ async function snapshot(label) {
 }
 
 async function waitReady(name) {
-  for (let i = 0; i < 120; i++) {
-    const res = await fetch(`${gateway}/function/${name}`, { method: 'POST', body: 'x' }).catch(() => undefined);
-    if (res?.status === 200) return;
-    await sleep(500);
-  }
-  throw new Error(`${name} did not answer`);
+  await until(`${name} answering`, async () => ((await fetch(`${gateway}/function/${name}`, { method: 'POST', body: 'x' })).status === 200 ? true : undefined), 60_000, 500);
 }
 
 async function load() {
-  await api('POST', '/system/functions', {
-    service: fn,
-    image,
-    envVars: { mode: 'http', fprocess: `node -e "${echo}"`, upstream_url: 'http://127.0.0.1:3000' },
-    annotations: { topic: `membench` },
-    labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '1' },
-  });
+  await api('POST', '/system/functions', httpFunction(fn, ECHO_JS, { annotations: { topic: 'membench' }, labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '1' } }));
   await waitReady(fn);
   const sync = await autocannon({ url: `${gateway}/function/${fn}`, method: 'POST', body: 'Hello, Function as a Service', connections: 32, duration: syncSeconds });
   const asyncBench = await autocannon({ url: `${gateway}/async-function/${fn}`, method: 'POST', body: 'later', connections: 16, amount: asyncCalls });
@@ -183,7 +159,7 @@ async function load() {
 async function churn() {
   const started = Date.now();
   for (let i = 0; i < functionCount; i++) {
-    await api('POST', '/system/functions', { service: `${stack}_memchurn${i}`, image, envVars: { fprocess: 'cat' } });
+    await api('POST', '/system/functions', { service: `${stack}_memchurn${i}`, image: watchdogImage, envVars: { fprocess: 'cat' } });
   }
   for (let i = 0; i < functionCount; i++) await api('DELETE', '/system/functions', { functionName: `${stack}_memchurn${i}` });
   console.log(`churn: ${functionCount} functions deployed and removed in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -28,6 +28,8 @@ fi
 scripts/make-arm-bases.sh --install >/dev/null
 need_pkg aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
 need_pkg arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf
+# The queue's unit tests run a real nats-server (gateway/test/unit/support/nats-server.ts).
+need_pkg nats-server nats-server
 scripts/build-images.sh
 # The OpenFaaS CLI the faas-cli suite drives (test/e2e/faas-cli.test.ts): the
 # build beside the project (../shared/reference/faas-cli) unless FAAS_CLI names one.

@@ -8,6 +8,7 @@ import { headers as natsHeaders, type Msg, type MsgHdrs, type Subscription } fro
 import type { ConsumerInfo } from '@nats-io/jetstream';
 import type { FunctionRef } from '../core/functions/types.js';
 import { functionSubject } from '../core/events/triggers.js';
+import { subjectMatches } from '../core/events/subjects.js';
 import type { QueueConnection } from './connection.js';
 import { isNotFound, isStreamMissing, QueueUnavailable, StoreFull, unavailable } from './errors.js';
 import type { StoreGauge } from './store-gauge.js';
@@ -82,8 +83,20 @@ export class EventBus {
     } catch (error) {
       const text = String((error as Error).message);
       if (/maximum (messages|bytes) exceeded/i.test(text)) throw new StoreFull(`the stream of durable topic messages (${EVENTS_STREAM}) is full (EVENTS_MAX_BYTES): try again once the functions have taken some`, RETRY_AFTER_FULL_S);
-      if (isStreamMissing(error)) throw new NotCaptured(text);
+      // "No stream takes it" is also what a JetStream still recovering says: only a stream that answers and captures no such subject means at-most-once.
+      if (isStreamMissing(error) && !(await this.captures(subject))) throw new NotCaptured(text);
       throw new QueueUnavailable(`NATS JetStream did not store the message: ${text}`);
+    }
+  }
+
+  /** Whether faas-events captures the subject now; throws QueueUnavailable when JetStream cannot say. */
+  private async captures(subject: string): Promise<boolean> {
+    const { jsm } = await this.connection.handles(1_000);
+    try {
+      const info = await jsm.streams.info(EVENTS_STREAM);
+      return (info.config.subjects ?? []).some((pattern) => subjectMatches(pattern, subject));
+    } catch (error) {
+      throw unavailable(error, 'NATS JetStream');
     }
   }
 

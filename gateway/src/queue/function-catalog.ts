@@ -16,6 +16,8 @@ import { nameToken, tokenToName } from './call-message.js';
 import type { QueueConnection } from './connection.js';
 
 export const CATALOG_BUCKET = 'faas-functions';
+/** How long a watch may take to deliver the bucket's initial values before it is opened again. */
+const INITIAL_READ_MS = 10_000;
 /** How often a gateway writes every entry that differs from what it last wrote, and removes what is gone. */
 const RESYNC_EVERY_MS = 10_000;
 
@@ -177,6 +179,10 @@ export class CatalogView extends FunctionTable {
         // The watch starts with every key's last value, then each change; a complete table once the initial values are in.
         const initial: FunctionEntry[] = [];
         let synced = (await kv.status()).values === 0 && this.loaded([]);
+        // A watch opened while JetStream was still recovering may never deliver: open it again rather than wait for ever.
+        const stalled = setTimeout(() => {
+          if (!synced) watch.stop();
+        }, INITIAL_READ_MS);
         for await (const item of watch) {
           const ref = refOfKey(item.key);
           const entry = item.operation === 'PUT' && ref ? parseEntry(item.string(), ref) : undefined;
@@ -188,6 +194,7 @@ export class CatalogView extends FunctionTable {
           }
           if (ref) this.set(ref, entry);
         }
+        clearTimeout(stalled);
         failures = 0;
       } catch (error) {
         failures++;

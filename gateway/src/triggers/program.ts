@@ -104,10 +104,11 @@ export function serve<S extends TriggerProgramSettings>(program: TriggerProgram<
         (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)),
       );
     } else if (path === '/healthz') {
-      // Healthy once it knows the functions. NATS away is said but not failed on: a restart would not bring it back.
-      const ok = functions.ready;
+      // Healthy once it knows the functions, or while NATS is away: that is said but not failed on (a restart would not bring it back).
+      const connected = queue.isConnected;
+      const ok = functions.ready || !connected;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
-      res.end(ok ? (queue.isConnected ? 'OK' : 'OK (no connection to NATS: reconnecting)') : 'not ready: the functions were not read from NATS yet');
+      res.end(!ok ? 'not ready: the functions were not read from NATS yet' : connected ? 'OK' : 'OK (no connection to NATS: reconnecting)');
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`the ${what} serves /metrics and /healthz`);
     }

@@ -114,7 +114,7 @@ describe('the connector', () => {
         },
         10_000,
       );
-      await until('the durable invocation, retried', () => invoked.filter((i) => i.body === 'paid').length === 2);
+      await until('the durable invocation, retried', () => invoked.filter((i) => i.body === 'paid').length === 2, 20_000);
 
       // A schedule every second.
       functions.set({ name: 'ticking', namespace: 'openfaas-fn' }, fnEntry('ticking', { topic: 'cron-function', schedule: '* * * * * *' }));
@@ -132,4 +132,39 @@ describe('the connector', () => {
       await connector.stop(1_000);
     }
   }, 40_000);
+
+  it('deletes the consumer of a subscription nobody wants, but never before it has read the functions', async () => {
+    const { jsm } = await queue.connection.handles();
+    await queue.events.ensure();
+    const orphan = 'ev_orphan';
+    const metrics = new ConnectorMetrics(new Registry(), { subscriptions: () => [], inflight: () => [] });
+    const make = (functions: FunctionTable) =>
+      new EventConnector(
+        { functions, events: queue.events, calls: queue.calls, metrics, runner: { consumers: queue.consumers, invoke: async () => 200, answerLimit: 1024, keepAliveMs: 1_000, log, forgetStreams: () => undefined }, settings: settings(), log, nameOf: (r) => r.name },
+        { reserved: ['faas-async'] },
+        { reconcileEveryMs: 100, deleteAfterMs: 300 },
+      );
+    await jsm.consumers.add('faas-events', { durable_name: orphan, ack_policy: 'explicit' as never });
+    // Not read yet (NATS was away when it started): it sees no function, and must not take that for "nobody wants it".
+    const unread = make(new FunctionTable(log));
+    unread.start();
+    await new Promise((r) => setTimeout(r, 1_500));
+    await unread.stop(1_000);
+    expect((await jsm.consumers.info('faas-events', orphan)).name).toBe(orphan);
+    // Read, and no function subscribes: gone after the grace time.
+    const read = new FunctionTable(log);
+    read.replaceAll([]);
+    const connector = make(read);
+    connector.start();
+    try {
+      let deleted = false;
+      for (let i = 0; i < 50 && !deleted; i++) {
+        deleted = await jsm.consumers.info('faas-events', orphan).then(() => false, () => true);
+        if (!deleted) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(deleted).toBe(true);
+    } finally {
+      await connector.stop(1_000);
+    }
+  });
 });

@@ -91,6 +91,8 @@ export async function received(receiver: string, from = 0): Promise<Received[]> 
 export interface Accepted {
   status: number;
   callId: string | null;
+  /** Retry-After of a refusal. */
+  retryAfter: string | null;
   text: string;
   ms: number;
 }
@@ -100,9 +102,9 @@ export async function invokeAsync(target: string, body: string | Uint8Array, hea
   const started = Date.now();
   try {
     const res = await fetch(gatewayUrl(`/async-function/${target}`), { method, body, headers, signal: AbortSignal.timeout(timeoutMs) });
-    return { status: res.status, callId: res.headers.get('x-call-id'), text: await res.text(), ms: Date.now() - started };
+    return { status: res.status, callId: res.headers.get('x-call-id'), retryAfter: res.headers.get('retry-after'), text: await res.text(), ms: Date.now() - started };
   } catch (error) {
-    return { status: 0, callId: null, text: String((error as Error).cause ?? error), ms: Date.now() - started };
+    return { status: 0, callId: null, retryAfter: null, text: String((error as Error).cause ?? error), ms: Date.now() - started };
   }
 }
 

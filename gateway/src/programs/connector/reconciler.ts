@@ -8,8 +8,10 @@
 // restarted, another replica may have undone a change of the stream).
 //
 // JetStream objects of subscriptions that went away (consumers, subjects of
-// the stream) are removed only after they have been unwanted for a while:
-// a replica whose view lags must not delete what another has just made.
+// the stream) are removed only after they have been unwanted for a while,
+// and only by a connector that has read the functions: a replica whose view
+// lags, or has not been read yet, must not delete what another has just made
+// (an interest stream drops the messages of a deleted consumer).
 import { EMPTY_TABLE, subscriptionTable, triggersOf, type SubscriptionTable } from '../../core/events/triggers.js';
 import { CRON_STREAM, EVENTS_STREAM } from '../../queue/events.js';
 import { CRON_TOPIC, streamSubjectsOf, type SubjectRules } from '../../core/events/subjects.js';
@@ -43,6 +45,7 @@ export class EventConnector {
   constructor(
     private readonly deps: ConnectorDeps,
     private readonly rules: SubjectRules,
+    private readonly timing = { reconcileEveryMs: RECONCILE_EVERY_MS, deleteAfterMs: DELETE_AFTER_MS },
   ) {
     this.runs = new RunRecorder(deps);
     this.core = new CoreSubscriptions(deps, this.runs);
@@ -52,7 +55,7 @@ export class EventConnector {
   /** Starts following; the view must have read the functions once. */
   start(): void {
     this.unsubscribe = this.deps.functions.onChange(() => this.reconcile());
-    this.timer = setInterval(() => this.reconcile(), RECONCILE_EVERY_MS);
+    this.timer = setInterval(() => this.reconcile(), this.timing.reconcileEveryMs);
     this.timer.unref();
     this.reconcile();
   }
@@ -145,7 +148,9 @@ export class EventConnector {
     await this.core.apply(table.core);
     await this.deps.events.captureSubjects(await this.subjectsToCapture(table));
     for (const [name, sub] of table.durable) this.follow({ ref: sub.ref, consumer: name, kind: 'topic' }, EVENTS_STREAM, sub.subject);
-    await this.collect(table);
+    // Only a connector that has read the functions may judge what nobody wants: one that has not (NATS was away
+    // when it started) sees no function at all, and deleting their consumers would drop their pending messages.
+    if (this.deps.functions.ready) await this.collect(table);
   }
 
   /** Runs the durable consumer of a subscription or a schedule (or re-checks its limit when it runs). */
@@ -200,7 +205,7 @@ export class EventConnector {
       this.unwantedSince.set(key, Date.now());
       return false;
     }
-    return Date.now() - since >= DELETE_AFTER_MS;
+    return Date.now() - since >= this.timing.deleteAfterMs;
   }
 }
 
