@@ -26,21 +26,16 @@
 // keeps each request's body and arrival time, pinned to one task; it and its
 // queues are removed at the end. Prints a table and writes bench/results/rabbitmq.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'amqplib';
 import autocannon from 'autocannon';
+import { deploy, fmt, gateway, httpFunction, KEEPER_JS, kept, percentile, root, sleep, system, until, watchdogImage } from './_support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(process.env.GATEWAY_AUTH).toString('base64')}` } : {};
 const stack = process.env.STACK_NAME || 'func';
 const fn = `${stack}_rmqbench`;
 const queue = `bench-${stack}-in`;
 const downstream = `bench-${stack}-out`;
-const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${process.env.FAAS_TAG || version}`;
 const duration = Number(process.env.BENCH_DURATION ?? 6);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -53,53 +48,12 @@ function brokerUrl() {
   return `amqp://faas:${encodeURIComponent(password)}@127.0.0.1:${process.env.RABBITMQ_PORT ?? 5672}/`;
 }
 
-// Keeps [first 40 characters of the body, arrival ms] per request; GET /calls?from=N answers those from the Nth on.
-const keeper =
-  "const got=[];require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>{const u=new URL(q.url,'http://r');" +
-  "if(q.method==='GET'&&u.pathname==='/calls'){s.setHeader('content-type','application/json');s.end(JSON.stringify(got.slice(Number(u.searchParams.get('from')||0))));return}" +
-  "if(q.method==='GET'){s.end(String(got.length));return}got.push([Buffer.concat(c).toString().slice(0,40),Date.now()]);s.end('ok')})}).listen(3000,'127.0.0.1')";
-const spec = {
-  service: fn,
-  image,
-  envProcess: 'node -e eval(process.env.FUNCTION_JS)',
-  envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000', FUNCTION_JS: keeper },
+// The keeper (bench/_support.mjs) pinned to one task, subscribed to the queue, its answers to downstream.
+const spec = httpFunction(fn, KEEPER_JS, {
   labels: { 'com.openfaas.scale.zero': 'false', 'com.openfaas.scale.max': '1', 'com.openfaas.scale.factor': '0', 'com.openfaas.async.max-inflight': String(connections) },
   annotations: { 'rabbitmq-topic': queue, 'rabbitmq-output': downstream },
-};
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function system(method, path, json) {
-  const res = await fetch(`${gateway}${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, body: json === undefined ? undefined : JSON.stringify(json) });
-  return { status: res.status, text: await res.text() };
-}
-
-async function until(what, probe, timeoutMs = 90_000, everyMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not yet
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-}
-
-async function calls(from = 0) {
-  const res = await fetch(`${gateway}/function/${fn}/calls?from=${from}`, { signal: AbortSignal.timeout(30_000) });
-  if (res.status !== 200) throw new Error(`${fn} answered ${res.status}`);
-  return res.json();
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+});
+const calls = (from = 0) => kept(fn, from);
 
 async function main() {
   const model = await connect(brokerUrl());
@@ -123,13 +77,9 @@ async function main() {
     await channel.waitForConfirms();
   };
 
-  console.log(`[bench rabbitmq] gateway ${gateway}, function ${fn} (queue ${queue} -> ${downstream}), ${image}, HTTP mode, max-inflight ${connections}`);
-  await system('DELETE', '/system/functions', { functionName: fn });
-  await sleep(2_000);
-  const deployed = await system('POST', '/system/functions', spec);
-  if (deployed.status !== 202) throw new Error(`deploy ${fn}: ${deployed.status} ${deployed.text}`);
+  console.log(`[bench rabbitmq] gateway ${gateway}, function ${fn} (queue ${queue} -> ${downstream}), ${watchdogImage}, HTTP mode, max-inflight ${connections}`);
+  await deploy(spec);
   try {
-    await until(`${fn} answering`, async () => ((await fetch(`${gateway}/function/${fn}`, { method: 'POST', body: 'warm' })).status === 200 ? true : undefined));
     await until(`${fn} subscribed`, async () => {
       const tag = `warm-${Date.now()}`;
       await publish([tag]);

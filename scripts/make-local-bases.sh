@@ -157,16 +157,7 @@ echo "NATS_IMAGE=$NATS_LOCAL"
 # the host for its files (on Debian as root with --install); its own service
 # is never started here. Starts rabbitmq-server in the foreground.
 rabbitmq_version() { dpkg-query -W -f '${Version}' rabbitmq-server 2>/dev/null | sed -E 's/-.*//'; }
-if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && may_install; then
-  say "installing rabbitmq-server from Debian's packages (for its files: the stand-in broker image)"
-  # The package's postinst starts a broker on this host: policy-rc.d keeps it from starting.
-  policy=/usr/sbin/policy-rc.d
-  had_policy=0; [ -e "$policy" ] && had_policy=1
-  [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 0755 "$policy"; }
-  apt_install rabbitmq-server
-  [ "$had_policy" = 1 ] || rm -f "$policy"
-fi
-[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || die "rabbitmq-server is missing: install the Debian package rabbitmq-server (or run with --install as root)"
+need_rabbitmq
 RABBITMQ_LOCAL=swarmfaas-local/rabbitmq:$(rabbitmq_version)
 if [ "${FORCE:-0}" = 1 ] || ! image_exists "$RABBITMQ_LOCAL"; then
   root=$work/rabbitmq; base_rootfs "$root"

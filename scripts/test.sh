@@ -30,6 +30,8 @@ need_pkg aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
 need_pkg arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf
 # The queue's unit tests run a real nats-server (gateway/test/unit/support/nats-server.ts).
 need_pkg nats-server nats-server
+# The RabbitMQ trigger's unit tests run a real broker from Debian's rabbitmq-server (gateway/test/unit/support/rabbitmq-server.ts).
+need_rabbitmq
 scripts/build-images.sh
 # The OpenFaaS CLI the faas-cli suite drives (test/e2e/faas-cli.test.ts): the
 # build beside the project (../shared/reference/faas-cli) unless FAAS_CLI names one.
