@@ -26,6 +26,8 @@ export class Publisher {
           if (this.channel && current === channel) this.channel = undefined;
         };
         const current = channel;
+        // Every publish waiting for its confirm listens for the channel closing: as many as the functions have in flight.
+        channel.setMaxListeners(0);
         channel.on('close', forget);
         channel.on('error', () => undefined); // the close that follows says it
         channel.on('return', (message: Message) => {
