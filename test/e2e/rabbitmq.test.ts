@@ -57,8 +57,10 @@ describe('the seed demo', () => {
       await b.channel.purgeQueue('downstream');
       created.push(worker);
       // Works 1 s per message and answers "got:<body>"; the connector publishes that to downstream.
-      await deployFunction(
-        recorderSpec(worker, {
+      // Not waited for: with an empty queue it goes to 0 after its idle time, ready or not (a slow node's first start may take longer).
+      const deployed = await systemFetch('/system/functions', {
+        method: 'POST',
+        body: JSON.stringify(recorderSpec(worker, {
           annotations: { 'rabbitmq-topic': 'queue', 'rabbitmq-output': 'downstream' },
           delayMs: 1_000,
           labels: {
@@ -70,8 +72,9 @@ describe('the seed demo', () => {
             'com.openfaas.scale.zero-duration': '10s',
             'com.openfaas.async.max-inflight': '40',
           },
-        }),
-      );
+        })),
+      });
+      expect(deployed.status).toBe(202);
       await waitFor('the connector consuming queue', async () => ((await eventsOf(worker)).rabbitmq?.queues[0]?.consumers ?? 0) >= 1 ? true : undefined, 60_000, 500);
       // Asleep before the demo (an empty queue for its idle time).
       await waitFor(`${worker} at 0`, async () => ((await statusOf(worker))?.replicas === 0 && (await containersOf(worker)).length === 0 ? true : undefined), 90_000, 500);
