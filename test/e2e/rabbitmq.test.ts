@@ -204,6 +204,23 @@ describe('restarts', () => {
   }, 600_000);
 });
 
+describe('the broker apart', () => {
+  it('is reached by the gateway, never by a function: neither its AMQP port nor its management API', async () => {
+    const [gateway] = await containersOf(fn('gateway'));
+    const echoit = await waitFor('a running echoit task', async () => (await containersOf(fn('echoit')))[0], 60_000, 500);
+    // (busybox's wget -T crashes in these images: timeout bounds it instead.)
+    const tryFrom = (container: string, url: string) => docker('exec', container, 'timeout', '5', 'wget', '-q', '-O', '/dev/null', url).then(() => 'reached', (e: Error) => String(e.message));
+    // The management API answers its page without credentials: reaching it is the test.
+    expect(await tryFrom(gateway!, 'http://rabbitmq:15672/')).toBe('reached');
+    for (const url of ['http://rabbitmq:15672/', 'http://tasks.rabbitmq:15672/', 'http://rabbitmq:5672/']) {
+      const outcome = await tryFrom(echoit, url);
+      expect(outcome, url).not.toBe('reached');
+      expect(outcome, url).toMatch(/bad address|resolve|not known|timed out|refused/i);
+    }
+    report('the broker apart: the gateway reaches the management API; a function resolves neither rabbitmq nor tasks.rabbitmq');
+  });
+});
+
 describe('bad input', () => {
   const odd = fn('rmqodd');
 
