@@ -17,6 +17,8 @@ export interface QueueDepth {
   activity: number;
   /** The queue's dead-letter exchange (its argument or a policy's); null: none; undefined: not known. */
   deadLetterExchange?: string | null;
+  /** Whether the queue outlives a broker restart; undefined: not known. */
+  durable?: boolean;
 }
 
 /** Each queue asked for: its depth, or null when the broker has no such queue. */
@@ -30,6 +32,7 @@ interface ManagementQueue {
   message_stats?: { publish?: number; deliver_get?: number; ack?: number };
   arguments?: Record<string, unknown>;
   effective_policy_definition?: Record<string, unknown> | [];
+  durable?: boolean;
 }
 
 export class DepthError extends Error {}
@@ -54,7 +57,7 @@ export class QueueDepths {
 
   private async fromManagement(queues: readonly string[]): Promise<Depths> {
     const { access } = this;
-    const columns = 'name,messages_ready,messages_unacknowledged,consumers,message_stats.publish,message_stats.deliver_get,message_stats.ack,arguments,effective_policy_definition';
+    const columns = 'name,messages_ready,messages_unacknowledged,consumers,message_stats.publish,message_stats.deliver_get,message_stats.ack,arguments,effective_policy_definition,durable';
     const url = `${access.managementUrl}/api/queues/${encodeURIComponent(access.vhost)}?columns=${columns}`;
     let res: Response;
     try {
@@ -83,6 +86,7 @@ export class QueueDepths {
         consumers: q.consumers ?? 0,
         activity: (stats.publish ?? 0) + (stats.deliver_get ?? 0) + (stats.ack ?? 0),
         deadLetterExchange: typeof dlx === 'string' ? dlx : null,
+        ...(typeof q.durable === 'boolean' ? { durable: q.durable } : {}),
       });
     }
     return out;

@@ -314,6 +314,11 @@ describe('queue depths for scaling', () => {
       });
       expect(management.describe({ name: 'd', namespace: 'openfaas-fn' })).toMatchObject({ depthSource: 'management', queues: [{ name: input, ready: 4, unacked: 3, consumers: 1, deadLetterExchange: `${input}.dlx` }], pending: 7 });
       expect(await registry.metrics()).toContain(`gateway_rabbitmq_queue_messages{queue="${input}",state="unacked"} 3`);
+      // A queue that would not outlive a restart is said.
+      await ch.assertQueue(q('transient'), { durable: false });
+      functions.set({ name: 't', namespace: 'openfaas-fn' }, fnEntry('t', { 'rabbitmq-topic': q('transient') }));
+      await management.backlog();
+      expect(management.describe({ name: 't', namespace: 'openfaas-fn' })?.problems).toEqual([expect.stringMatching(/is not durable: it and its messages are lost when the broker restarts/)]);
       await until('the passive declare connected', async () => (await passive.backlog().catch(() => new Map())).get(key)?.unknown !== true);
       expect((await passive.backlog()).get(key)).toMatchObject({ pending: 4 });
       expect(passive.describe({ name: 'd', namespace: 'openfaas-fn' })?.queues[0]).toMatchObject({ ready: 4, unacked: null, consumers: 1 });

@@ -148,7 +148,8 @@ export class RabbitQueues {
       if (pending !== null) pending += depth.ready + (depth.unacked ?? 0);
       const view: QueueView = { name, ready: depth.ready, unacked: depth.unacked, consumers: depth.consumers };
       if (depth.deadLetterExchange !== undefined) view.deadLetterExchange = depth.deadLetterExchange;
-      if (depth.deadLetterExchange === null) view.problem = `queue ${name} has no dead-letter exchange: messages that fail for good are dropped by RabbitMQ (set x-dead-letter-exchange or a policy)`;
+      if (depth.durable === false) view.problem = `queue ${name} is not durable: it and its messages are lost when the broker restarts (declare it durable)`;
+      else if (depth.deadLetterExchange === null) view.problem = `queue ${name} has no dead-letter exchange: messages that fail for good are dropped by RabbitMQ (set x-dead-letter-exchange or a policy)`;
       else if (depth.consumers === 0) view.problem = 'no connector consumes it now';
       return view;
     });
