@@ -19,6 +19,11 @@
 #                      of asynchronous calls in NATS, webhookstash's files) and
 #                      the images its builder made
 #   --timeout SECONDS  how long to wait for the stack to be healthy [300]
+#   --with-rabbitmq    bring the stack's own RabbitMQ (RabbitMQ triggers: annotations
+#                      rabbitmq-topic, rabbitmq-output); RABBITMQ_URL=amqp[s]://user:pass@host/vhost
+#                      instead connects the stack to yours (the credentials become Docker secrets)
+#   --publish-rabbitmq with --with-rabbitmq: publish the broker's AMQP port on
+#                      RABBITMQ_PORT [5672] (host mode) for producers outside the swarm
 #   --registry         bring the stack's own registry even on a one-node swarm
 #   --no-registry      never bring one (on several nodes, every node must then
 #                      have the images already)
@@ -40,7 +45,9 @@
 # Environment:
 #   STACK_NAME [func]  GATEWAY_PORT [8080]  PROMETHEUS_PORT [9090]
 #   ALERTMANAGER_PORT [9093]  FAAS_REPO [swarmfaas]  FAAS_TAG [package version]
-#   PROMETHEUS_IMAGE, ALERTMANAGER_IMAGE, NATS_IMAGE, NODE_IMAGE, BASE_IMAGES (auto|official|local)
+#   PROMETHEUS_IMAGE, ALERTMANAGER_IMAGE, NATS_IMAGE, RABBITMQ_IMAGE, NODE_IMAGE, BASE_IMAGES (auto|official|local)
+#   RABBITMQ_URL, RABBITMQ_MANAGEMENT_URL  your broker (and its management API, for
+#     queue depths counting unacknowledged messages), instead of --with-rabbitmq
 #   QUEUE_WORKER_REPLICAS [1]
 #   NAMESPACE_SLOTS [8]  how many namespaces besides the default one the
 #     stack can hold (each has a network of the stack; re-deploy with more
@@ -58,7 +65,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0 REGISTRY_MODE=auto PURGE_DATA=0 FIREWALL=1 BUILDER=1
+AUTH=1 INSTALL=0 BUILD=auto REMOVE=0 PURGE=0 TIMEOUT=300 PUBLISH_MONITORING=0 REGISTRY_MODE=auto PURGE_DATA=0 FIREWALL=1 BUILDER=1 WITH_RABBITMQ=0 PUBLISH_RABBITMQ=0
 BUILT=""   # the images this run built
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -76,6 +83,8 @@ while [ $# -gt 0 ]; do
     --no-firewall) FIREWALL=0 ;;
     --no-builder) BUILDER=0 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    --with-rabbitmq) WITH_RABBITMQ=1 ;;
+    --publish-rabbitmq) PUBLISH_RABBITMQ=1 ;;
     *) echo "deploy_stack: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -157,6 +166,8 @@ if [ "$REMOVE" = 1 ]; then
   if [ "$PURGE" = 1 ]; then
     docker secret rm "$SECRET_USER" "$SECRET_PASSWORD" "$SECRET_METRICS" "$SECRET_PAYLOAD" >/dev/null 2>&1 || true
     say "credentials and payload secret deleted"
+    # The RabbitMQ credentials (and the broker's definitions, which hold its password's hash).
+    for id in $(docker secret ls -q --filter "name=${STACK_NAME}_rabbitmq-"); do docker secret rm "$id" >/dev/null 2>&1 || true; done
     # And the secrets made for the functions through /system/secrets.
     for id in $(docker secret ls -q --filter "label=com.swarmfaas.scope=$scope"); do docker secret rm "$id" >/dev/null 2>&1 || true; done
   elif docker secret inspect "$SECRET_PASSWORD" >/dev/null 2>&1; then
@@ -220,7 +231,7 @@ say "nats: $NATS_IMAGE"
 
 # Configuration and credentials ----------------------------------------------------
 # Docker configs are immutable: name them after their content so edits roll out.
-export CONFIG_VERSION=$(cat prometheus/*.yml alertmanager-config/*.yml nats/*.conf | sha256sum | cut -c1-12)
+export CONFIG_VERSION=$(cat prometheus/*.yml alertmanager-config/*.yml nats/*.conf rabbitmq/* | sha256sum | cut -c1-12)
 
 compose_files=(-c docker-compose.yml)
 # The namespace networks (scripts/namespace-networks.sh says why they come with the stack).
@@ -263,6 +274,75 @@ if [ "$BUILDER" = 1 ]; then
     say "using the existing payload secret (Docker secret $SECRET_PAYLOAD)"
   fi
 fi
+
+# RabbitMQ (RabbitMQ triggers) ---------------------------------------------------------
+# The stack's own broker (--with-rabbitmq) or yours (RABBITMQ_URL). Either way the
+# gateways and the connectors get the URL without credentials and the credentials
+# as Docker secrets; the stack's broker gets its user, the password's hash, its
+# dead-letter exchange and policy as a definitions file (a secret too).
+RABBITMQ_MODE=none
+if [ -n "${RABBITMQ_URL:-}" ]; then
+  [ "$WITH_RABBITMQ" = 1 ] && die "--with-rabbitmq brings the stack's own broker; RABBITMQ_URL names yours: choose one"
+  RABBITMQ_MODE=own
+elif [ "$WITH_RABBITMQ" = 1 ]; then
+  RABBITMQ_MODE=stack
+fi
+[ "$PUBLISH_RABBITMQ" = 1 ] && [ "$RABBITMQ_MODE" != stack ] && die "--publish-rabbitmq publishes the stack's own broker: add --with-rabbitmq"
+secret_of() { # name value: makes the secret unless it exists
+  docker secret inspect "$1" >/dev/null 2>&1 || printf '%s' "$2" | docker secret create "$1" - >/dev/null
+}
+rabbitmq_password_hash() { # password: RabbitMQ's rabbit_password_hashing_sha256, base64(salt + sha256(salt + password))
+  local f; f=$(mktemp)
+  head -c 4 /dev/urandom >"$f"
+  { cat "$f"; printf '%s' "$1"; } | openssl dgst -sha256 -binary >>"$f"
+  base64 -w0 "$f"; rm -f "$f"
+}
+case "$RABBITMQ_MODE" in
+  stack)
+    command -v openssl >/dev/null || die "openssl is needed to make the broker's password hash (Debian: apt-get install openssl)"
+    export RABBITMQ_IMAGE=${RABBITMQ_IMAGE:-$(monitoring_image rabbitmq:3.13-management-alpine RABBITMQ_IMAGE)}
+    [ -n "$RABBITMQ_IMAGE" ] || die "no RabbitMQ image: neither rabbitmq:3.13-management-alpine nor a local stand-in (scripts/make-local-bases.sh --install)"
+    say "rabbitmq: $RABBITMQ_IMAGE (the stack's own broker)"
+    export RABBITMQ_USERNAME_SECRET="${STACK_NAME}_rabbitmq-username" RABBITMQ_PASSWORD_SECRET="${STACK_NAME}_rabbitmq-password"
+    definitions_secret="${STACK_NAME}_rabbitmq-definitions"
+    if ! docker secret inspect "$RABBITMQ_PASSWORD_SECRET" "$RABBITMQ_USERNAME_SECRET" "$definitions_secret" >/dev/null 2>&1; then
+      docker secret rm "$RABBITMQ_PASSWORD_SECRET" "$RABBITMQ_USERNAME_SECRET" "$definitions_secret" >/dev/null 2>&1 || true
+      rabbit_password=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)
+      secret_of "$RABBITMQ_USERNAME_SECRET" faas
+      secret_of "$RABBITMQ_PASSWORD_SECRET" "$rabbit_password"
+      # Every queue dead-letters into faas.dead-letter unless it names its own exchange (a policy of lowest priority).
+      secret_of "$definitions_secret" "$(cat <<JSON
+{"users": [{"name": "faas", "password_hash": "$(rabbitmq_password_hash "$rabbit_password")", "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]}],
+ "vhosts": [{"name": "/"}],
+ "permissions": [{"user": "faas", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}],
+ "exchanges": [{"name": "faas.dead-letter", "vhost": "/", "type": "fanout", "durable": true, "auto_delete": false, "internal": false, "arguments": {}}],
+ "queues": [{"name": "faas.dead-letter", "vhost": "/", "durable": true, "auto_delete": false, "arguments": {}}],
+ "bindings": [{"source": "faas.dead-letter", "vhost": "/", "destination": "faas.dead-letter", "destination_type": "queue", "routing_key": "", "arguments": {}}],
+ "policies": [{"vhost": "/", "name": "faas-dead-letter", "pattern": "^(?!faas\\\\.)", "apply-to": "queues", "priority": -100, "definition": {"dead-letter-exchange": "faas.dead-letter"}}]}
+JSON
+)"
+      unset rabbit_password
+      say "generated the broker's credentials (user faas; Docker secrets $RABBITMQ_USERNAME_SECRET, $RABBITMQ_PASSWORD_SECRET)"
+    fi
+    export RABBITMQ_URL=amqp://rabbitmq:5672/ RABBITMQ_MANAGEMENT_URL=http://rabbitmq:15672
+    compose_files+=(-c docker-compose.rabbitmq.yml -c docker-compose.rabbitmq-broker.yml)
+    export RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
+    [ "$PUBLISH_RABBITMQ" = 1 ] && compose_files+=(-c docker-compose.rabbitmq-port.yml) ;;
+  own)
+    # amqp[s]://[user[:password]@]host[:port][/vhost]: the credentials become secrets named after their content.
+    [[ $RABBITMQ_URL =~ ^(amqps?)://(([^:@/]*)(:([^@/]*))?@)?([^/]+)(/.*)?$ ]] || die "RABBITMQ_URL must be amqp://user:password@host:port/vhost or amqps://... (got '${RABBITMQ_URL%%@*}...')"
+    rabbit_user=${BASH_REMATCH[3]:-guest} rabbit_pass=${BASH_REMATCH[5]:-guest}
+    export RABBITMQ_URL="${BASH_REMATCH[1]}://${BASH_REMATCH[6]}${BASH_REMATCH[7]}"
+    export RABBITMQ_MANAGEMENT_URL=${RABBITMQ_MANAGEMENT_URL:-none}
+    # (Percent-escapes in the URL's user and password are taken as they are written.)
+    export RABBITMQ_USERNAME_SECRET="${STACK_NAME}_rabbitmq-username-$(printf '%s' "$rabbit_user" | sha256sum | cut -c1-10)"
+    export RABBITMQ_PASSWORD_SECRET="${STACK_NAME}_rabbitmq-password-$(printf '%s' "$rabbit_pass" | sha256sum | cut -c1-10)"
+    secret_of "$RABBITMQ_USERNAME_SECRET" "$rabbit_user"
+    secret_of "$RABBITMQ_PASSWORD_SECRET" "$rabbit_pass"
+    unset rabbit_user rabbit_pass
+    say "rabbitmq: your broker at $RABBITMQ_URL (credentials as Docker secrets; queue depths from $([ "$RABBITMQ_MANAGEMENT_URL" = none ] && echo 'passive declares: ready messages only; RABBITMQ_MANAGEMENT_URL adds the unacknowledged ones' || echo "$RABBITMQ_MANAGEMENT_URL"))"
+    compose_files+=(-c docker-compose.rabbitmq.yml) ;;
+esac
 
 # Deploy -------------------------------------------------------------------------
 # A stack removed a moment ago may still be tearing down its networks.
@@ -374,8 +454,8 @@ case "$REGISTRY_MODE" in
     pushed_from=$SECONDS
     for name in "${project_images[@]}"; do push_image "$FAAS_REPO/$name:$FAAS_TAG" "$registry/$FAAS_REPO/$name:$FAAS_TAG"; done
     # Stand-ins made here (Prometheus, AlertManager, NATS: no registry digest) travel the same way; official images come from their registry.
-    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE NATS_IMAGE; do
-      if only_here "${!var}"; then
+    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE NATS_IMAGE RABBITMQ_IMAGE; do
+      if [ -n "${!var:-}" ] && only_here "${!var}"; then
         push_image "${!var}" "$registry/${!var}"
         export "$var=$registry/${!var}"
       fi
@@ -392,8 +472,8 @@ case "$REGISTRY_MODE" in
       say "pushing $FAAS_REPO/$name:$FAAS_TAG (built here)"
       push_image "$FAAS_REPO/$name:$FAAS_TAG" "$FAAS_REPO/$name:$FAAS_TAG"
     done
-    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE NATS_IMAGE; do
-      if only_here "${!var}"; then
+    for var in PROMETHEUS_IMAGE ALERTMANAGER_IMAGE NATS_IMAGE RABBITMQ_IMAGE; do
+      if [ -n "${!var:-}" ] && only_here "${!var}"; then
         # (Pushed on every deploy: cheap when the registry has it, right when it lost it.)
         target=$FAAS_REPO/${!var#*/}
         say "pushing the local stand-in ${!var} as $target"
@@ -517,6 +597,14 @@ if [ "$PUBLISH_MONITORING" = 1 ]; then
 fi
 if [ "$REGISTRY_MODE" = stack ]; then
   echo "  Registry        127.0.0.1:$REGISTRY_PORT on every node, for the node's own processes only (curl http://127.0.0.1:$REGISTRY_PORT/v2/_catalog on a node)"
+fi
+if [ "$RABBITMQ_MODE" = stack ]; then
+  if [ "$PUBLISH_RABBITMQ" = 1 ]; then
+    echo "  RabbitMQ        amqp://faas:PASSWORD@$(published_address rabbitmq):$RABBITMQ_PORT/ for your producers"
+  else
+    echo "  RabbitMQ        on the stack's rabbitmq network only (--publish-rabbitmq for producers outside the swarm)"
+  fi
+  echo "                  its password: docker exec \$(docker ps -q -f name=${STACK_NAME}_gateway | head -1) cat /run/secrets/rabbitmq-password"
 fi
 if [ "$AUTH" = 1 ]; then
   if [ -n "$password_created" ]; then

@@ -46,8 +46,9 @@ async function ensureStack() {
     return { url, stack };
   }
   console.log(`[bench] deploying stack ${stack} at ${url} (no auth; ./deploy_stack.sh --remove with STACK_NAME=${stack} takes it down)`);
-  const env = { ...process.env, STACK_NAME: stack, GATEWAY_PORT: '28080', PROMETHEUS_PORT: '29090', ALERTMANAGER_PORT: '29093' };
-  const deployed = spawnSync('./deploy_stack.sh', ['--no-auth'], { cwd: root, env, stdio: 'inherit' });
+  const env = { ...process.env, STACK_NAME: stack, GATEWAY_PORT: '28080', PROMETHEUS_PORT: '29090', ALERTMANAGER_PORT: '29093', RABBITMQ_PORT: '28672' };
+  // With its own RabbitMQ, its AMQP port published for bench/rabbitmq.mjs.
+  const deployed = spawnSync('./deploy_stack.sh', ['--no-auth', '--with-rabbitmq', '--publish-rabbitmq'], { cwd: root, env, stdio: 'inherit' });
   if (deployed.status !== 0) throw new Error('deploying the bench stack failed');
   return { url, stack };
 }
@@ -57,7 +58,7 @@ let stack;
 for (const name of names) {
   if (needsStack(name) && !stack) stack = await ensureStack();
   console.log(`\n=== bench ${name}`);
-  const env = { ...process.env, ...(stack ? { GATEWAY_URL: stack.url, STACK_NAME: stack.stack } : {}) };
+  const env = { ...process.env, ...(stack ? { GATEWAY_URL: stack.url, STACK_NAME: stack.stack, ...(process.env.BENCH_GATEWAY_URL ? {} : { RABBITMQ_PORT: '28672' }) } : {}) };
   const result = spawnSync(process.execPath, [join(benchDir, `${name}.mjs`)], { cwd: root, env, stdio: 'inherit' });
   const file = join(resultsDir, `${name}.json`);
   summary[name] = result.status === 0 && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { error: `exit ${result.status}` };

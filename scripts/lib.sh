@@ -14,6 +14,28 @@ apt_install() {
     || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
 }
 
+# apt_install_quiet PACKAGE...: as apt_install, but no package may start its
+# service on this machine (rabbitmq-server would start a broker): it is
+# installed for its files.
+apt_install_quiet() {
+  local policy=/usr/sbin/policy-rc.d made=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 0755 "$policy"; made=1; fi
+  apt_install "$@" || { [ "$made" = 0 ] || rm -f "$policy"; return 1; }
+  [ "$made" = 0 ] || rm -f "$policy"
+}
+
+# need_rabbitmq: Debian's rabbitmq-server (its files: the RabbitMQ trigger's tests
+# run a broker from them, the stand-in broker image is made of them), installed
+# without starting it when missing and allowed.
+need_rabbitmq() {
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && return 0
+  if may_install; then
+    say "installing rabbitmq-server from Debian's packages (for its files; its service is not started)"
+    apt_install_quiet rabbitmq-server
+  fi
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || die "rabbitmq-server is missing: install the Debian package rabbitmq-server (or run with --install as root)"
+}
+
 may_install() { [ "${INSTALL:-0}" = 1 ] && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; }
 
 # need_pkg COMMAND PACKAGE: the command, installed from PACKAGE when missing and allowed.

@@ -10,7 +10,8 @@
 #   swarmfaas-local/nats:VER           Debian's nats-server (JetStream included) + busybox
 #   swarmfaas-local/registry:VER       Debian's docker-registry + busybox
 #   swarmfaas-local/nftables:VER       Debian's nft + busybox (the firewall's base)
-# Needs (Debian): npm, busybox-static, prometheus, prometheus-alertmanager, nats-server, nftables;
+#   swarmfaas-local/rabbitmq:VER       Debian's rabbitmq-server + the Erlang runtime + busybox
+# Needs (Debian): npm, busybox-static, prometheus, prometheus-alertmanager, nats-server, nftables, rabbitmq-server;
 # with --install it installs the missing ones. Idempotent: an image that exists
 # is kept (FORCE=1 remakes it). Prints the image names as NAME=image lines.
 set -euo pipefail
@@ -226,3 +227,36 @@ if [ "${FORCE:-0}" = 1 ] || ! image_exists "$BASH_LOCAL"; then
   import_rootfs "$root" "$BASH_LOCAL" 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' 'CMD ["bash"]'
 fi
 echo "BASH_IMAGE=$BASH_LOCAL"
+# RabbitMQ (the broker of RabbitMQ triggers, ./deploy_stack.sh --with-rabbitmq) ------
+# The stand-in for the official rabbitmq:3-management-alpine: Debian's
+# rabbitmq-server (its Erlang code under /usr/lib/rabbitmq) with the Erlang
+# runtime it runs on (/usr/lib/erlang: the VM, its NIFs, and every library
+# they link), busybox for its shell scripts and the health check, and the
+# user rabbitmq (999, as in the official image). The package is installed on
+# the host for its files (on Debian as root with --install); its own service
+# is never started here. Starts rabbitmq-server in the foreground.
+rabbitmq_version() { dpkg-query -W -f '${Version}' rabbitmq-server 2>/dev/null | sed -E 's/-.*//'; }
+need_rabbitmq
+RABBITMQ_LOCAL=swarmfaas-local/rabbitmq:$(rabbitmq_version)
+if [ "${FORCE:-0}" = 1 ] || ! image_exists "$RABBITMQ_LOCAL"; then
+  root=$work/rabbitmq; base_rootfs "$root"
+  mkdir -p "$root/usr/lib"
+  cp -a /usr/lib/erlang /usr/lib/rabbitmq "$root/usr/lib/"
+  # The libraries the VM, its helpers and its NIFs (crypto: libcrypto) link.
+  # (ldd fails on the scripts among them: xargs then says so, which is fine.)
+  libs=$(find /usr/lib/erlang /usr/lib/rabbitmq -type f \( -name '*.so' -o -perm -u+x \) -print0 \
+    | { xargs -0 -n 50 ldd 2>/dev/null || true; } | grep -oE '^[[:space:]]+[^ ]+ => /[^ ]+|^[[:space:]]+/[^ ]+' | grep -oE '/[^ ]+$' | sort -u)
+  for lib in $libs; do
+    [ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+  done
+  for tool in erl escript epmd; do ln -sf "../lib/erlang/bin/$tool" "$root/usr/bin/$tool"; done
+  echo 'rabbitmq:x:999:999:rabbitmq:/var/lib/rabbitmq:/bin/sh' >>"$root/etc/passwd"
+  echo 'rabbitmq:x:999:' >>"$root/etc/group"
+  mkdir -p "$root/etc/rabbitmq" "$root/var/lib/rabbitmq" "$root/var/log/rabbitmq"
+  echo '[rabbitmq_management,rabbitmq_prometheus].' >"$root/etc/rabbitmq/enabled_plugins"
+  chown 999:999 "$root/var/lib/rabbitmq" "$root/var/log/rabbitmq" "$root/etc/rabbitmq"
+  import_rootfs "$root" "$RABBITMQ_LOCAL" 'ENV PATH=/usr/lib/rabbitmq/bin:/usr/lib/erlang/bin:/usr/bin:/bin:/usr/sbin:/sbin' \
+    'ENV HOME=/var/lib/rabbitmq' 'USER rabbitmq' 'WORKDIR /var/lib/rabbitmq' 'EXPOSE 5672 15672' 'VOLUME ["/var/lib/rabbitmq"]' \
+    'CMD ["/usr/lib/rabbitmq/bin/rabbitmq-server"]'
+fi
+echo "RABBITMQ_IMAGE=$RABBITMQ_LOCAL"

@@ -10,7 +10,7 @@ import { fn, gatewayUrl, waitFor } from './support/gateway.js';
 import { containersOf, docker, report, run } from './support/functions.js';
 
 const sampleFunctions = ['echoit', 'wordcount', 'base64', 'decodebase64', 'markdown', 'nodeinfo', 'hubstats', 'webhookstash'];
-const services = ['gateway', 'queue-worker', 'connector', 'builder', 'nats', 'prometheus', 'alertmanager', ...sampleFunctions];
+const services = ['gateway', 'queue-worker', 'connector', 'builder', 'nats', 'rabbitmq', 'prometheus', 'alertmanager', ...sampleFunctions];
 
 interface ServiceSpec {
   Spec: {

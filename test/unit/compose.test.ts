@@ -59,3 +59,29 @@ describe('docker-compose.yml', () => {
     expect(compose.services.connector?.image).toBe(compose.services.gateway?.image);
   });
 });
+
+describe('the RabbitMQ files', () => {
+  type Service = { image?: string; networks?: string[]; ports?: unknown[]; secrets?: Array<{ source: string; target: string; uid?: string; mode?: number }>; environment?: Record<string, string> };
+  const load = (file: string) => parse(readFileSync(`${root}${file}`, 'utf8'), { merge: true }) as { services: Record<string, Service>; networks?: Record<string, unknown> };
+  const broker = load('docker-compose.rabbitmq-broker.yml');
+  const connection = load('docker-compose.rabbitmq.yml');
+
+  it('keep the broker and its management API off every network functions join, and publish no port by default', () => {
+    expect(broker.services.rabbitmq?.networks).toEqual(['rabbitmq']);
+    expect(broker.services.rabbitmq?.ports).toBeUndefined();
+    expect(broker.services.rabbitmq?.image).toBe('${RABBITMQ_IMAGE:-rabbitmq:3.13-management-alpine}');
+    // Only the gateways and the connectors join it.
+    expect(Object.entries(broker.services).filter(([, s]) => s.networks?.includes('rabbitmq')).map(([n]) => n).sort()).toEqual(['connector', 'gateway', 'rabbitmq']);
+    expect(compose.services.echoit && (compose.services.echoit as Service).networks).toEqual(['functions']);
+    expect(load('docker-compose.rabbitmq-port.yml').services.rabbitmq?.ports).toEqual([{ target: 5672, published: '${RABBITMQ_PORT:-5672}', protocol: 'tcp', mode: 'host' }]);
+  });
+
+  it('give the gateways and the connectors the broker by URL and the credentials as secrets only their user reads', () => {
+    for (const name of ['gateway', 'connector']) {
+      const s = connection.services[name]!;
+      expect(s.environment).toEqual({ RABBITMQ_URL: '${RABBITMQ_URL:?RABBITMQ_URL}', RABBITMQ_MANAGEMENT_URL: '${RABBITMQ_MANAGEMENT_URL:-none}' });
+      // (mode 0400: octal as Docker's YAML 1.1 loader reads it.)
+      expect(s.secrets?.map((x) => [x.target, x.uid, String(x.mode)])).toEqual([['rabbitmq-username', '1000', '400'], ['rabbitmq-password', '1000', '400']]);
+    }
+  });
+});

@@ -59,4 +59,8 @@ export const ANNOTATION = {
   schedule: 'schedule',
   /** A path the function serves its own OpenAPI document at, e.g. "/openapi.json": its page in the UI lists its operations (ui/js/views/function-api-panel.js). */
   openapi: 'com.openfaas.openapi',
+  /** RabbitMQ queues the function is invoked for, comma-separated (OpenFaaS Pro's RabbitMQ connector reads the queue name as the `topic`, which is NATS here). */
+  rabbitmqTopic: 'rabbitmq-topic',
+  /** Where the function's answers are published: a queue ("downstream"), or an exchange and a routing key ("results/orders.done"). */
+  rabbitmqOutput: 'rabbitmq-output',
 } as const;

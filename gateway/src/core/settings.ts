@@ -143,6 +143,33 @@ export const triggerSettings = {
   ASYNC_ANSWER_LIMIT: bytes.prefault('10mb'),
 };
 
+/**
+ * Every program that reaches RabbitMQ (the gateway reads queue depths, the
+ * connector consumes and publishes). Credentials are read from Docker
+ * secrets (files), never from the environment.
+ */
+export const rabbitmqSettings = {
+  /** The broker: amqp://host[:port][/vhost] or amqps://...; none: no RabbitMQ triggers. User and password in the URL are taken, but secrets are the place for them. */
+  RABBITMQ_URL: z
+    .string()
+    .trim()
+    .refine((text) => text === 'none' || /^amqps?:\/\/[^\s]+$/.test(text), 'expected amqp://host:port/vhost, amqps://..., or none')
+    .transform((text) => (text === 'none' ? '' : text))
+    .prefault('none'),
+  /** RabbitMQ's management API (queue depths counting unacknowledged messages); none: depths by a passive declare (ready messages only). */
+  RABBITMQ_MANAGEMENT_URL: z
+    .string()
+    .trim()
+    .refine((text) => text === 'none' || /^https?:\/\/[^\s/]+\/?$/.test(text), 'expected http://host:port, https://host:port, or none')
+    .transform((text) => (text === 'none' ? '' : text.replace(/\/$/, '')))
+    .prefault('none'),
+  /** Files holding the broker's user name and password (Docker secrets); a missing file: the URL's own, else guest. */
+  RABBITMQ_USERNAME_FILE: z.string().trim().prefault('/run/secrets/rabbitmq-username'),
+  RABBITMQ_PASSWORD_FILE: z.string().trim().prefault('/run/secrets/rabbitmq-password'),
+  /** A PEM bundle of the CAs an amqps:// (or https://) broker's certificate may chain to, when not a public one. */
+  RABBITMQ_CA_FILE: z.string().trim().prefault('/run/secrets/rabbitmq-ca.pem'),
+};
+
 export class SettingsError extends Error {}
 
 /** Reads a program's settings from the environment; a bad value throws a SettingsError naming the variable and `what` ("gateway settings"). */

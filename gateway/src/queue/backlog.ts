@@ -22,6 +22,47 @@ export interface Backlog {
   pending: number;
   /** Counters that move whenever messages come or are handled, added up: a change means activity. */
   delivered: number;
+  /** Part of the figures could not be read now (NATS or a RabbitMQ broker away): `pending` is a lower bound, enough to scale up on, never down. */
+  unknown?: boolean;
+}
+
+/** A backlog read from some of its sources only: a function it does not list may have messages nobody could count. */
+export interface PartialBacklog extends Map<string, Backlog> {
+  partial?: true;
+}
+
+/** The backlog of a function in a reading: none listed is none pending, unless the reading is partial (then: not known). */
+export function backlogOf(reading: PartialBacklog, key: string): Backlog {
+  return reading.get(key) ?? (reading.partial ? { pending: 0, delivered: 0, unknown: true } : { pending: 0, delivered: 0 });
+}
+
+/**
+ * One reader of both: each function's pending messages and activity added
+ * up, unknown when either says so. When one source cannot be read, the
+ * other's figures still come, each a lower bound (so NATS away does not stop
+ * a RabbitMQ-fed function from scaling up, nor the other way round); when
+ * neither can, the read fails.
+ */
+export function addBacklogs<R extends BacklogReader>(first: R, second: BacklogReader | undefined): R {
+  if (!second) return first;
+  const read = async (): Promise<Map<string, Backlog>> => {
+    const [a, b] = await Promise.allSettled([first(), second()]);
+    if (a.status === 'rejected' && b.status === 'rejected') throw a.reason;
+    const out: PartialBacklog = new Map();
+    for (const part of [a, b]) {
+      if (part.status === 'rejected') continue;
+      for (const [key, more] of part.value) {
+        const have = out.get(key) ?? { pending: 0, delivered: 0 };
+        out.set(key, { pending: have.pending + more.pending, delivered: have.delivered + more.delivered, ...(have.unknown || more.unknown ? { unknown: true } : {}) });
+      }
+    }
+    if (a.status === 'rejected' || b.status === 'rejected') {
+      out.partial = true;
+      for (const [key, backlog] of out) out.set(key, { ...backlog, unknown: true });
+    }
+    return out;
+  };
+  return Object.assign(read, first) as unknown as R;
 }
 
 /** Every function's backlog, keyed by keyOf(ref); rejects when JetStream cannot be read now. */

@@ -30,10 +30,12 @@ export interface EventMessage {
 export interface RunRecord {
   /** When the invocation started (ms since the epoch). */
   at: number;
-  trigger: 'topic' | 'schedule';
-  /** The message's subject; for a schedule, the expression. */
+  trigger: 'topic' | 'schedule' | 'rabbitmq';
+  /** The message's subject; for a schedule, the expression; for RabbitMQ, the queue. */
   subject: string;
-  delivery: 'at-most-once' | 'durable' | 'schedule';
+  delivery: 'at-most-once' | 'durable' | 'schedule' | 'rabbitmq';
+  /** RabbitMQ: where the answer was published (queue, or exchange/routing key). */
+  published?: string;
   /** The function's status (0: no answer; the gateway's 502/503/504 when it had none). */
   status: number;
   outcome: 'success' | 'failure' | 'retry' | 'dead_letter';

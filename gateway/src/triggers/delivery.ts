@@ -16,7 +16,7 @@ import { ClientGone } from '../core/upstream/client-gone.js';
 import type { UpstreamBody } from '../core/upstream/forward.js';
 import type { Delivery } from '../queue/consumers.js';
 import type { MessageHeaders } from '../queue/events.js';
-import { decide, type Outcome, type RetryPolicy } from './retry.js';
+import { decide, type Outcome, type RetryPolicy, type StatusPolicy } from './retry.js';
 
 /** What a trigger asks of the function for one message. */
 export interface TriggerRequest {
@@ -63,6 +63,8 @@ export interface TriggerAdapter {
   request(delivery: Delivery): TriggerRequest | undefined;
   /** Attempts (the first included) before a retryable failure becomes a dead letter. */
   retryPolicy(ref: FunctionRef): RetryPolicy;
+  /** Which answers are retried and which are dead letters at once; default: retry.ts's DEFAULT_STATUSES. */
+  readonly statuses?: StatusPolicy;
   /** Keeps a message that failed for good; resolves with the dead letter's id. */
   deadLetter(delivery: Delivery, request: TriggerRequest, reason: string, attempt: Attempt): Promise<number>;
   /** Told how the delivery went (before it is acknowledged): the callback, the reply, the run record, the metrics. */
@@ -113,7 +115,10 @@ export async function deliver(deps: DeliveryDeps, trigger: TriggerAdapter, deliv
   const keepAlive = setInterval(() => delivery.working(), deps.keepAliveMs);
   try {
     const result = await attempt(deps, request);
-    const outcome: Outcome = decide(delivery.deliveryCount, result.status, result.reason, trigger.retryPolicy(request.ref), { notFound: result.notFound });
+    const outcome: Outcome = decide(delivery.deliveryCount, result.status, result.reason, trigger.retryPolicy(request.ref), {
+      notFound: result.notFound,
+      ...(trigger.statuses ? { statuses: trigger.statuses } : {}),
+    });
     if (outcome.kind === 'retry') {
       await trigger.settled(delivery, request, { kind: 'retry', attempt: result, delayMs: outcome.delayMs, reason: outcome.reason });
       delivery.retryAfter(outcome.delayMs);

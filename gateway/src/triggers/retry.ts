@@ -24,6 +24,25 @@ export function isRetryable(status: number): boolean {
 }
 
 /**
+ * Which answers a trigger tries again and which it keeps as dead letters at
+ * once. The default (asynchronous calls, NATS events): 429, 502, 503, 504
+ * and no answer are retried; every other answer is the outcome.
+ */
+export interface StatusPolicy {
+  retryable(status: number): boolean;
+  /** A final answer that is a failure to keep as a dead letter (not retried). */
+  deadLetter(status: number): boolean;
+}
+
+export const DEFAULT_STATUSES: StatusPolicy = { retryable: isRetryable, deadLetter: () => false };
+
+/** RabbitMQ triggers: a message is acknowledged only after a 2xx; 429, any 5xx and no answer are retried; any other answer is a dead letter. */
+export const ACK_ON_2XX: StatusPolicy = {
+  retryable: (status) => status === 0 || status === 429 || status >= 500,
+  deadLetter: (status) => status !== 0 && status !== 429 && status < 500 && (status < 200 || status >= 300),
+};
+
+/**
  * After attempt number `attempt` (1 for the first) ended with `status`:
  * what next. `notFound`: the function is gone (404 from the gateway, not
  * from the function): nothing to retry, kept as a dead letter for a replay
@@ -34,10 +53,12 @@ export function decide(
   status: number,
   reason: string,
   policy: RetryPolicy,
-  options: { notFound?: boolean; random?: () => number } = {},
+  options: { notFound?: boolean; random?: () => number; statuses?: StatusPolicy } = {},
 ): Outcome {
   if (options.notFound) return { kind: 'dead', status, reason };
-  if (!isRetryable(status)) return { kind: 'done', status };
+  const statuses = options.statuses ?? DEFAULT_STATUSES;
+  if (statuses.deadLetter(status)) return { kind: 'dead', status, reason };
+  if (!statuses.retryable(status)) return { kind: 'done', status };
   if (attempt >= policy.maxAttempts) return { kind: 'dead', status, reason: `${reason} (after ${attempt} attempt${attempt === 1 ? '' : 's'})` };
   return { kind: 'retry', status, delayMs: retryDelayMs(attempt, policy, options.random ?? Math.random), reason };
 }

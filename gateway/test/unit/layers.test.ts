@@ -47,6 +47,13 @@ describe('what may depend on what', () => {
     expect(imports.filter((i) => layer(i.from) === 'programs/gateway' && i.target.startsWith('triggers/'))).toEqual([]);
   });
 
+  it('rabbitmq imports nothing of the project but core, and only it holds amqplib', () => {
+    expect(imports.filter((i) => layer(i.from) === 'rabbitmq' && /^(queue|triggers|programs)\//.test(i.target))).toEqual([]);
+    expect(imports.filter((i) => layer(i.from) === 'core' && i.target.startsWith('rabbitmq/'))).toEqual([]);
+    expect(imports.filter((i) => i.target === 'amqplib' && layer(i.from) !== 'rabbitmq').map((i) => i.from)).toEqual([]);
+    expect(imports.some((i) => i.target === 'amqplib')).toBe(true);
+  });
+
   it('only queue/ holds NATS clients, and only the Swarm provider holds dockerode', () => {
     expect(imports.filter((i) => i.target.startsWith('@nats-io/') && layer(i.from) !== 'queue').map((i) => i.from)).toEqual([]);
     expect(imports.filter((i) => i.target === 'dockerode' && !i.from.startsWith('programs/gateway/provider/swarm/')).map((i) => i.from)).toEqual([]);

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
 import { AutoScaler } from '../../src/programs/gateway/scaling/index.js';
-import type { Backlog } from '../../src/queue/backlog.js';
+import { addBacklogs, type Backlog } from '../../src/queue/backlog.js';
 import type { InvocationHistory } from '../../src/programs/gateway/scaling/context.js';
 import { FakeClock, FakeProvider, testConfig } from './scaling-fakes.js';
 
@@ -92,6 +92,42 @@ describe('queue-depth scaling across gateways', () => {
     clock.advance(60_000);
     await a!.scaler.idler.check();
     expect(provider.replicas('func_q2')).toBe(1);
+  });
+
+  it('scales up on the figures it has while one source cannot be read, never down', async () => {
+    const clock = new FakeClock();
+    const provider = new FakeProvider();
+    provider.add('func_q', { replicas: 1, labels: QUEUE });
+    provider.add('func_other', { replicas: 2, labels: QUEUE });
+    let natsAway = true;
+    let rabbit = 30;
+    // NATS (every function's calls) away; RabbitMQ (func_q's queue) read.
+    const nats = async () => {
+      if (natsAway) throw new Error('NATS JetStream is not available: timeout');
+      return new Map<string, Backlog>();
+    };
+    const [a] = await gateways(1, provider, clock, () => new Map());
+    a!.scaler.stop();
+    const reader = addBacklogs(nats, async () => new Map([[key, { pending: rabbit, delivered: 1 }]]));
+    const scaler = new AutoScaler({ config: testConfig(), provider, functions: a!.view, log: pino({ level: 'silent' }), clock, probe: async () => false, queue: { backlog: reader } });
+    await scaler.queue!.pass();
+    // 30 at least: 3 replicas; the other function, whose figures are not known, keeps its 2.
+    expect(provider.replicas('func_q')).toBe(3);
+    expect(provider.replicas('func_other')).toBe(2);
+    rabbit = 0;
+    clock.advance(600_000);
+    await scaler.queue!.pass();
+    await scaler.queue!.pass();
+    expect(provider.replicas('func_q')).toBe(3);
+    expect(provider.replicas('func_other')).toBe(2);
+    // Both read again: down and to sleep as usual.
+    natsAway = false;
+    await scaler.queue!.pass();
+    clock.advance(11_000);
+    await scaler.queue!.pass();
+    expect(provider.replicas('func_other')).toBe(0);
+    // Neither readable: the read fails, nothing changes.
+    await expect(addBacklogs(async () => Promise.reject(new Error('a')), async () => Promise.reject(new Error('b')))()).rejects.toThrow('a');
   });
 
   it('ignores the rate alerts of a queue-scaled function', async () => {

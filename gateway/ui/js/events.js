@@ -23,7 +23,9 @@ export function describeTriggers(e) {
     lines.push(`${e.delivery === 'durable' ? 'Durable' : 'At-most-once'} subscription to ${e.topics.join(', ')}`);
   }
   if (e.schedule) lines.push(`On the schedule ${e.schedule.expression} (UTC)${e.schedule.next[0] ? `, next at ${e.schedule.next[0].replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : ''}`);
-  if (lines.length === 0) lines.push('No topic and no schedule: invoked over HTTP only (annotations topic, schedule).');
+  const rabbit = e.rabbitmq;
+  if (rabbit && rabbit.queues.length > 0) lines.push(`RabbitMQ queue${rabbit.queues.length === 1 ? '' : 's'} ${rabbit.queues.map((q) => q.name).join(', ')}${rabbit.output ? `, answers published to ${rabbit.output}` : ''}`);
+  if (lines.length === 0) lines.push('No topic, schedule or queue: invoked over HTTP only (annotations topic, schedule, rabbitmq-topic).');
   return lines;
 }
 
@@ -47,7 +49,7 @@ export function runRow(run, now) {
   return {
     time: new Date(run.at).toISOString(),
     ago: ago < 60 ? `${ago} s ago` : ago < 3600 ? `${Math.round(ago / 60)} min ago` : `${Math.round(ago / 3600)} h ago`,
-    trigger: run.trigger === 'schedule' ? 'schedule' : `${run.delivery} topic`,
+    trigger: run.trigger === 'schedule' ? 'schedule' : run.trigger === 'rabbitmq' ? `RabbitMQ${run.published ? ` → ${run.published}` : ''}` : `${run.delivery} topic`,
     subject: run.subject,
     status: run.status === 0 ? 'no answer' : String(run.status),
     outcome: { success: 'success', failure: 'failed', retry: 'will retry', dead_letter: 'dead letter' }[run.outcome] ?? run.outcome,
@@ -56,6 +58,16 @@ export function runRow(run, now) {
     attempt: String(run.attempt),
     reason: run.reason ?? '',
   };
+}
+
+/**
+ * One RabbitMQ queue in words: its depth now (ready, being worked on, consumers) or what is wrong.
+ * @param {import('./types.js').RabbitQueue} q
+ */
+export function describeQueue(q) {
+  if (q.ready === null) return `${q.name}: ${q.problem ?? 'depth not known'}`;
+  const worked = q.unacked === null ? '' : `, ${q.unacked} being worked on`;
+  return `${q.name}: ${q.ready} waiting${worked}, ${q.consumers ?? 0} consumer${q.consumers === 1 ? '' : 's'}${q.problem ? ` (${q.problem})` : ''}`;
 }
 
 /**

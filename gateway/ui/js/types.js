@@ -44,6 +44,7 @@
 
 /** @typedef {import('../../src/programs/gateway/api/answers.js').EventRunAnswer} EventRun one run of a function by an event */
 /** @typedef {import('../../src/programs/gateway/api/answers.js').FunctionEventsAnswer} FunctionEvents GET /system/function/{name}/events */
+/** @typedef {import('../../src/programs/gateway/api/answers.js').RabbitQueueAnswer} RabbitQueue one RabbitMQ queue of a function, as last read from the broker */
 /** @typedef {import('../../src/programs/gateway/api/answers.js').AsyncQueueAnswer} AsyncQueue one row of GET /system/async/queues */
 /** @typedef {import('../../src/programs/gateway/api/answers.js').DeadLetterAnswer} DeadLetter one of GET /system/async/dead-letters */
 /** @typedef {import('../../src/programs/gateway/api/answers.js').ReplayAnswer} ReplayAnswer POST /system/async/dead-letters/{id}/replay */

@@ -19,6 +19,8 @@ declare module 'vitest' {
     credentials: string;
     /** The builder's payload secret (X-Build-Signature, faas-cli --payload-secret). */
     payloadSecret: string;
+    /** The stack's RabbitMQ, as a producer outside the swarm reaches it (amqp://faas:password@127.0.0.1:port/). */
+    rabbitmqUrl: string;
   }
 }
 
@@ -81,7 +83,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const env = deployEnv(settings);
   process.stderr.write(`[e2e] deploying stack ${settings.stackName} on port ${settings.gatewayPort}\n`);
   const started = Date.now();
-  await deployStack([], env);
+  // One stack for every suite, with its own RabbitMQ (the RabbitMQ suite publishes to it from here, as a producer would).
+  await deployStack(['--with-rabbitmq', '--publish-rabbitmq'], env);
   process.stderr.write(`[e2e] stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
   const password = await readSecret(settings.stackName, 'gateway', 'basic-auth-password');
@@ -90,6 +93,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('stackName', settings.stackName);
   project.provide('credentials', `admin:${password}`);
   project.provide('payloadSecret', payloadSecret);
+  project.provide('rabbitmqUrl', `amqp://faas:${encodeURIComponent(await readSecret(settings.stackName, 'gateway', 'rabbitmq-password'))}@127.0.0.1:${settings.rabbitmqPort}/`);
 
   return async () => {
     if (process.env.E2E_KEEP_STACK === '1') {

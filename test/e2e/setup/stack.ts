@@ -5,6 +5,8 @@ export interface StackSettings {
   gatewayPort: number;
   prometheusPort: number;
   alertmanagerPort: number;
+  /** The stack's RabbitMQ's AMQP port on this node (the e2e stack brings a broker: --with-rabbitmq --publish-rabbitmq). */
+  rabbitmqPort: number;
 }
 
 export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
@@ -13,6 +15,7 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     gatewayPort: Number(env.E2E_GATEWAY_PORT ?? 18080),
     prometheusPort: Number(env.E2E_PROMETHEUS_PORT ?? 19090),
     alertmanagerPort: Number(env.E2E_ALERTMANAGER_PORT ?? 19093),
+    rabbitmqPort: Number(env.E2E_RABBITMQ_PORT ?? 18672),
   };
 }
 
@@ -33,5 +36,6 @@ export function deployEnv(s: StackSettings): NodeJS.ProcessEnv {
     CAPACITY_PANIC_WINDOW: process.env.CAPACITY_PANIC_WINDOW ?? '3s',
     // A short line of calls waiting for a slot, so that a test reaches its end with few calls.
     CONCURRENCY_MAX_WAITING: process.env.CONCURRENCY_MAX_WAITING ?? '40',
+    RABBITMQ_PORT: String(s.rabbitmqPort),
   };
 }

@@ -9,8 +9,8 @@
 // one record, so an invocation costs one map lookup and no label hashing.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Who made an invocation: a synchronous call, a queued call, a topic message, a schedule's tick. */
-export type InvocationSource = 'sync' | 'async' | 'topic' | 'schedule';
+/** Who made an invocation: a synchronous call, a queued call, a topic message, a schedule's tick, a RabbitMQ message. */
+export type InvocationSource = 'sync' | 'async' | 'topic' | 'schedule' | 'rabbitmq';
 
 export interface InvocationMetricsOptions {
   /** The functions known now, by metric name: each gets its code="200" series at 0 before its first invocation. */
@@ -37,7 +37,7 @@ export class InvocationMetrics {
     const ensureSeries = (name: string) => this.counterChild(this.seriesOf(name), name, 200, options.primary);
     this.invocations = new Counter({
       name: 'gateway_function_invocation_total',
-      help: 'Invocations of functions, by function, HTTP status and source (sync, async, topic, schedule)',
+      help: 'Invocations of functions, by function, HTTP status and source (sync, async, topic, schedule, rabbitmq)',
       labelNames: ['function_name', 'code', 'source'],
       registers: [registry],
       collect() {

@@ -4,7 +4,7 @@
 // invocationCount like synchronous load).
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export type Trigger = 'topic' | 'schedule';
+export type Trigger = 'topic' | 'schedule' | 'rabbitmq';
 export type EventOutcome = 'success' | 'failure' | 'retry' | 'dead_letter' | 'dropped';
 
 export class ConnectorMetrics {

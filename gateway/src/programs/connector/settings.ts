@@ -1,8 +1,8 @@
 // The connector's settings: what every trigger program reads (the shared
-// groups of core/settings.ts).
+// groups of core/settings.ts), and where RabbitMQ is.
 import { z } from 'zod';
 import { metricsAccessSettings } from '../../core/metrics-access.js';
-import { invocationSettings, programSettings, queueSettings, triggerSettings } from '../../core/settings.js';
+import { invocationSettings, programSettings, queueSettings, rabbitmqSettings, triggerSettings } from '../../core/settings.js';
 
 export const connectorSettingsSchema = z.object({
   ...programSettings,
@@ -10,6 +10,7 @@ export const connectorSettingsSchema = z.object({
   ...queueSettings,
   ...triggerSettings,
   ...metricsAccessSettings,
+  ...rabbitmqSettings,
 });
 
 export type ConnectorSettings = z.output<typeof connectorSettingsSchema>;

@@ -10,7 +10,8 @@ import { buildRuntime } from '../../core/runtime.js';
 import type { EndpointTable } from '../../core/upstream/endpoints.js';
 import type { Forwarder } from '../../core/upstream/forward.js';
 import type { HealthProbe } from '../../core/upstream/health-probe.js';
-import { natsBacklog } from '../../queue/backlog.js';
+import { addBacklogs, natsBacklog } from '../../queue/backlog.js';
+import { brokerAccess } from '../../rabbitmq/connection.js';
 import { CatalogPublisher } from '../../queue/function-catalog.js';
 import { LoadBoard, LoadReporter, senderId } from '../../queue/load-reports.js';
 import type { Queue } from '../../queue/queue.js';
@@ -21,6 +22,7 @@ import { createRequestListener } from './app.js';
 import { LiveFunctionView } from './function-view.js';
 import type { Credentials } from './http/basic-auth.js';
 import { GatewayMetrics } from './metrics.js';
+import { RabbitQueues } from './rabbitmq-queues.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { InvocationCounts } from './prometheus/invocation-counts.js';
 import type { Provider } from './provider/types.js';
@@ -80,11 +82,13 @@ export function buildGateway(parts: GatewayParts): Gateway {
   );
   // Event-driven functions and queued calls: every function's backlog (queue-depth scaling, queue limits, the UI).
   const rules = { reserved: [config.ASYNC_STREAM, `${config.ASYNC_STREAM}-dead`, `${config.ASYNC_STREAM}-fn`] };
-  const backlog = queue ? natsBacklog(queue.calls, queue.events, functions, rules) : undefined;
   // The queue worker and the connector know the functions, and have them woken, through the gateways.
   const connection = queue?.connection;
   // Calls in flight and waiting in every program, reported over NATS (capacity scaling; without NATS this gateway's own).
   const loads = new LoadBoard(connection, senderId('gateway'), log.child({ component: 'load-reports' }));
+  // RabbitMQ-fed functions (annotation rabbitmq-topic): their queues' depths join their backlog.
+  const rabbitmq = config.RABBITMQ_URL ? new RabbitQueues(brokerAccess(config), functions, log, (ref) => qualifiedName(ref, config.DEFAULT_NAMESPACE), metrics.registry) : undefined;
+  const backlog = queue ? addBacklogs(natsBacklog(queue.calls, queue.events, functions, rules), rabbitmq && (() => rabbitmq.backlog())) : undefined;
   const scaler =
     parts.scaler ??
     createScaler({
@@ -135,6 +139,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       // The store catalog an admin chose: the same for every gateway (in NATS).
       ...(connection ? { storeChoice: natsSetting(connection, 'store-url') } : {}),
       loads,
+      ...(rabbitmq ? { rabbitmq } : {}),
     },
     runtime.invocations,
   );
@@ -151,6 +156,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       await functions.start();
       reporter.start();
       void loads.start();
+      rabbitmq?.start();
       scaler.start();
       catalog?.start();
       void wakes?.start();
@@ -164,7 +170,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       catalog?.stop();
       scaler.stop();
       functions.stop();
-      await runtime.close();
+      await Promise.all([runtime.close(), rabbitmq?.stop()]);
     },
   };
 }

@@ -2,7 +2,7 @@
 // at start-up: a bad value stops the gateway with a message naming the
 // variable. The groups other programs read too are core/settings.ts's.
 import { z } from 'zod';
-import { bool, bytes, integer, invocationSettings, loadSettings, programSettings, queueSettings, seconds, SettingsError } from '../../core/settings.js';
+import { bool, bytes, integer, invocationSettings, loadSettings, programSettings, queueSettings, rabbitmqSettings, seconds, SettingsError } from '../../core/settings.js';
 import { memoryBytes } from './api/quantities.js';
 
 /** A memory amount: 256Mi, 1Gi, 512M, 128m. */
@@ -15,6 +15,7 @@ const schema = z.object({
   ...programSettings,
   ...invocationSettings,
   ...queueSettings,
+  ...rabbitmqSettings,
 
   // Orchestrator
   /** Which orchestrator the gateway drives (provider/index.ts). */

@@ -105,10 +105,10 @@ export class FakeProvider implements Provider {
   }
 
   /** Adds a function (scaling tests' shorthand). */
-  add(name: string, options: { replicas?: number; labels?: Record<string, string>; isFunction?: boolean } = {}): void {
+  add(name: string, options: { replicas?: number; labels?: Record<string, string>; annotations?: Record<string, string>; isFunction?: boolean } = {}): void {
     const replicas = options.replicas ?? 1;
     if (options.isFunction === false) this.notFunctions.add(name);
-    this.functions.set(name, status(name, { image: `swarmfaas/${name}:0.1.0`, replicas, availableReplicas: replicas, labels: { function: 'true', ...options.labels } }));
+    this.functions.set(name, status(name, { image: `swarmfaas/${name}:0.1.0`, replicas, availableReplicas: replicas, labels: { function: 'true', ...options.labels }, annotations: options.annotations ?? {} }));
   }
 
   /** When (virtual time) the instances of the last scale up become ready. */

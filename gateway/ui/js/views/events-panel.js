@@ -1,13 +1,14 @@
 // @ts-check
-// The events card of a function's page: its topics and schedule (and what
-// of its annotations could not be used), how it scales, its backlog now, its
-// last runs by topic or schedule with their outcome, and a form to publish
+// The events card of a function's page: its topics, schedule and RabbitMQ
+// queues (and what of its annotations could not be used, or is wrong on the
+// broker), how it scales, its backlog now (each queue's depth), its last runs
+// by topic, schedule or queue with their outcome, and a form to publish
 // a message to a subject. It keeps GET /system/function/{name}/events fresh
 // (every 2 s) and gives the page the queue depth for the chart.
 import { h, replaceChildren, uid } from '../dom.js';
 import { functionEvents, publishEvent } from '../api.js';
 import { createFeed } from '../feed.js';
-import { describePublish, describeScaling, describeTriggers, queuePoints, runRow } from '../events.js';
+import { describePublish, describeQueue, describeScaling, describeTriggers, queuePoints, runRow } from '../events.js';
 
 /** The page polls the events this often (the queue depth on the chart moves with it). */
 const EVERY_MS = 2_000;
@@ -36,6 +37,8 @@ export function eventsPanel(name, currentWindow, onUpdate) {
   const problems = h('p', { class: 'notice notice-warn', hidden: true, role: 'status' });
   const scaling = h('p', { class: 'hint' });
   const pendingLine = h('p', { class: 'muted small', 'data-testid': 'event-pending' });
+  // Its RabbitMQ queues, with their depth as the gateway last read it.
+  const queues = h('ul', { class: 'plain small', 'data-testid': 'event-queues', hidden: true });
   const runsBody = h('tbody');
   const runsTable = h(
     'div',
@@ -91,6 +94,7 @@ export function eventsPanel(name, currentWindow, onUpdate) {
     problems,
     scaling,
     pendingLine,
+    queues,
     h('h3', {}, 'Last runs by events'),
     runsTable,
     status,
@@ -104,11 +108,15 @@ export function eventsPanel(name, currentWindow, onUpdate) {
     else status.textContent = '';
     if (!e) return;
     replaceChildren(triggers, describeTriggers(e).map((line) => h('li', {}, line)));
-    problems.hidden = e.problems.length === 0;
-    problems.textContent = e.problems.length ? `Not used: ${e.problems.join('; ')}` : '';
+    const notes = [...e.problems, ...(e.rabbitmq?.problems ?? [])];
+    problems.hidden = notes.length === 0;
+    problems.textContent = notes.length ? `Not used or wrong: ${notes.join('; ')}` : '';
+    const rabbitQueues = e.rabbitmq?.queues ?? [];
+    queues.hidden = rabbitQueues.length === 0;
+    replaceChildren(queues, rabbitQueues.map((q) => h('li', { class: q.problem ? 'error' : '' }, describeQueue(q))));
     scaling.textContent = describeScaling(e);
     pendingLine.textContent = e.pending
-      ? `Pending now: ${e.pending.total} (asynchronous calls ${e.pending.async}, topic messages ${e.pending.topic}, schedule ticks ${e.pending.schedule})`
+      ? `Pending now: ${e.pending.total} (asynchronous calls ${e.pending.async}, topic messages ${e.pending.topic}, schedule ticks ${e.pending.schedule}${e.rabbitmq ? `, RabbitMQ ${e.pending.rabbitmq ?? 'not known'}` : ''})`
       : 'Pending now: not known (NATS not read yet)';
     const now = Date.now();
     const runs = e.runs ?? [];

@@ -251,24 +251,38 @@ export const publishAnswerSchema = named(
 
 export const eventRunSchema = named(
   'EventRun',
-  'One run of a function by a topic message or a schedule tick.',
+  'One run of a function by a topic message, a schedule tick or a RabbitMQ message.',
   z.object({
     at: z.number().describe('ms since the epoch'),
-    trigger: z.enum(['topic', 'schedule']),
-    subject: z.string(),
-    delivery: z.enum(['at-most-once', 'durable', 'schedule']),
+    trigger: z.enum(['topic', 'schedule', 'rabbitmq']),
+    subject: z.string().describe("the subject; a schedule's expression; RabbitMQ: the queue"),
+    delivery: z.enum(['at-most-once', 'durable', 'schedule', 'rabbitmq']),
     status: z.number().int(),
     outcome: z.enum(['success', 'failure', 'retry', 'dead_letter']),
     durationMs: z.number(),
     attempt: z.number().int(),
     callId: z.string(),
     reason: z.string().optional(),
+    published: z.string().optional().describe('RabbitMQ: where the answer was published'),
+  }),
+);
+
+export const rabbitQueueSchema = named(
+  'RabbitQueue',
+  "One RabbitMQ queue of a function, as last read from the broker (null: not known).",
+  z.object({
+    name: z.string(),
+    ready: z.number().int().nullable(),
+    unacked: z.number().int().nullable(),
+    consumers: z.number().int().nullable(),
+    deadLetterExchange: z.string().nullable().optional(),
+    problem: z.string().optional(),
   }),
 );
 
 export const functionEventsSchema = named(
   'FunctionEvents',
-  "A function's topics and schedule, backlog, last runs and queue depth over the window.",
+  "A function's topics, schedule and RabbitMQ queues, backlog, last runs and queue depth over the window.",
   z.object({
     name: z.string(),
     topics: z.array(z.string()),
@@ -276,7 +290,18 @@ export const functionEventsSchema = named(
     schedule: z.object({ expression: z.string(), next: z.array(z.string()) }).nullable(),
     problems: z.array(z.string()),
     scaling: z.object({ type: z.enum(['queue', 'rate']), target: z.number() }),
-    pending: z.object({ async: z.number(), topic: z.number(), schedule: z.number(), total: z.number() }).nullable(),
+    pending: z.object({ async: z.number(), topic: z.number(), schedule: z.number(), rabbitmq: z.number().nullable(), total: z.number() }).nullable(),
+    rabbitmq: z
+      .object({
+        broker: z.string(),
+        depthSource: z.enum(['management', 'passive']),
+        queues: z.array(rabbitQueueSchema),
+        output: z.string().nullable(),
+        problems: z.array(z.string()),
+        pending: z.number().nullable(),
+      })
+      .nullable()
+      .describe('its RabbitMQ queues (annotation rabbitmq-topic); null: it names none, or the stack has no broker'),
     runs: z.array(eventRunSchema).nullable().describe('newest first; null when NATS cannot be asked'),
     queue: pairsSchema.nullable().describe('pending messages over the window; null when Prometheus did not answer'),
     window: z.string(),
@@ -302,4 +327,5 @@ export type PurgeAnswer = z.output<typeof purgeAnswerSchema>;
 export type PublishAnswer = z.output<typeof publishAnswerSchema>;
 export type EventRunAnswer = z.output<typeof eventRunSchema>;
 export type FunctionEventsAnswer = z.output<typeof functionEventsSchema>;
+export type RabbitQueueAnswer = z.output<typeof rabbitQueueSchema>;
 export type SecretNameAnswer = z.output<typeof secretNameSchema>;

@@ -11,6 +11,7 @@ import type { SharedSetting } from '../../../queue/shared-settings.js';
 import type { Config } from '../settings.js';
 import type { FunctionView } from '../function-view.js';
 import type { GatewayMetrics } from '../metrics.js';
+import type { FunctionRabbit } from '../rabbitmq-queues.js';
 import type { PrometheusClient } from '../prometheus/client.js';
 import type { InvocationCounts } from '../prometheus/invocation-counts.js';
 import type { Provider } from '../provider/types.js';
@@ -40,6 +41,8 @@ export interface RouteDeps {
   storeChoice?: SharedSetting;
   /** Calls in flight and waiting in every program (the function page). */
   loads?: LoadBoard;
+  /** RabbitMQ queues of functions (RABBITMQ_URL); undefined: no broker. */
+  rabbitmq?: { describe(ref: FunctionRef): FunctionRabbit | undefined };
 }
 
 export interface QueueDeps {

@@ -3,8 +3,8 @@
 //   POST /system/events/{subject}        publishes the body to the subject, so webhooks
 //                                        and scripts raise events without a NATS client
 //        ?reply=true[&timeout=10s]       a request: answers the first subscribed function's answer
-//   GET  /system/function/{name}/events  a function's topics and schedule, its backlog,
-//        ?window=15m                     its last runs and its queue depth over the window (the UI)
+//   GET  /system/function/{name}/events  a function's topics, schedule and RabbitMQ queues, its
+//        ?window=15m                     backlog, its last runs and its queue depth over the window (the UI)
 //
 // A subject that some function subscribes to durably is published through
 // JetStream (202 once it is stored); any other with core NATS (202 once the
@@ -29,6 +29,7 @@ import { readBody } from './async-invoke.js';
 import type { PublishAnswer } from '../api/answers.js';
 import type { RouteDeps } from './deps.js';
 import { functionRefOf } from './function-ref.js';
+import type { FunctionRabbit } from '../rabbitmq-queues.js';
 
 /** Request headers that do not become message headers: the gateway's own, the client's address, hop-by-hop. */
 const NOT_PUBLISHED = /^(x-forwarded-|x-real-ip$|x-message-id$|x-published-at$)/;
@@ -42,8 +43,10 @@ export interface FunctionEvents {
   schedule: { expression: string; next: string[] } | null;
   problems: string[];
   scaling: { type: 'queue' | 'rate'; target: number };
-  /** Pending messages now by source (null: not read from JetStream yet, or NATS away). */
-  pending: (BacklogSources & { total: number }) | null;
+  /** Pending messages now by source (null: not read from JetStream yet, or NATS away); rabbitmq: ready + unacked over its queues (null: not known). */
+  pending: (BacklogSources & { rabbitmq: number | null; total: number }) | null;
+  /** Its RabbitMQ queues (annotation rabbitmq-topic) with their depth, its output binding and what is wrong; null: it names none, or the stack has no broker. */
+  rabbitmq: FunctionRabbit | null;
   /** Newest first; null when NATS cannot be asked now. */
   runs: RunRecord[] | null;
   /** Pending messages over the window, from Prometheus (null: Prometheus did not answer). */
@@ -167,6 +170,7 @@ export function registerEvents(router: Router, deps: RouteDeps): void {
     const range = rangeOf(window, Date.now());
 
     const sources = queue?.backlog.get(keyOf(status));
+    const rabbit = deps.rabbitmq?.describe(status);
     const [runs, queueHistory] = await Promise.all([
       queue ? queue.events.lastRuns(status).then((r) => r.reverse()).catch((error: unknown) => (error instanceof QueueUnavailable ? null : Promise.reject(error))) : Promise.resolve(null),
       prometheus
@@ -191,7 +195,8 @@ export function registerEvents(router: Router, deps: RouteDeps): void {
       schedule: triggers.schedule ? { expression: triggers.schedule.expression, next } : null,
       problems: triggers.problems,
       scaling: { type: isQueueScaled(status.labels) ? 'queue' : 'rate', target: queueTargetOf(status.labels).target },
-      pending: sources ? { ...sources, total: sources.async + sources.topic + sources.schedule } : null,
+      pending: sources ? { ...sources, rabbitmq: rabbit?.pending ?? null, total: sources.async + sources.topic + sources.schedule + (rabbit?.pending ?? 0) } : null,
+      rabbitmq: rabbit ?? null,
       runs,
       queue: queueHistory,
       window: window.name,

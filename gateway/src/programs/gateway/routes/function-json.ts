@@ -26,6 +26,7 @@ export function functionJson(entry: FunctionEntry, invocationCount: number, sett
     ...(status.createdAt ? { createdAt: status.createdAt } : {}),
     ...(status.unavailableReason ? { unavailableReason: status.unavailableReason } : {}),
     scaling: scalingSummary(status.labels, status.envVars, settings),
-    ...(options.instances ? { instances: entry.instances } : {}),
+    // A task's address is the gateway's business, not the client's.
+    ...(options.instances ? { instances: entry.instances.map(({ address: _address, ...instance }) => instance) } : {}),
   };
 }

@@ -17,7 +17,7 @@ import { keyOf, ProviderError, type FunctionRef } from '../provider/types.js';
 import { applyReplicas, limitsFor, locked, nameOf, type InvocationHistory, type ScalingContext } from './context.js';
 import { decideQueue, isQueueScaled, queueTargetOf, type QueueMemory } from './queue-policy.js';
 import type { Waker } from './wake.js';
-import type { Backlog, BacklogReader } from '../../../queue/backlog.js';
+import { backlogOf, type Backlog, type BacklogReader } from '../../../queue/backlog.js';
 
 export interface QueueScalerOptions {
   backlog: BacklogReader;
@@ -98,7 +98,7 @@ export class QueueScaler {
         continue;
       }
       if (this.waker.isWaking(status)) continue;
-      const { pending, delivered } = backlog.get(key) ?? { pending: 0, delivered: 0 };
+      const { pending, delivered, unknown } = backlogOf(backlog, key);
       const limits = limitsFor(this.context, status, status.labels);
       const target = queueTargetOf(status.labels);
       const decision = decideQueue({
@@ -111,6 +111,8 @@ export class QueueScaler {
         scaleDownDelayMs: this.options.scaleDownDelayMs,
         memory: this.memory.get(key),
       });
+      // Part of its backlog could not be read now (NATS or its broker away): the figures are a lower bound, enough to scale up on, never down.
+      if (unknown && !(decision.to !== undefined && decision.to > status.replicas)) continue;
       this.memory.set(key, decision.memory);
       if (decision.to !== undefined) changes.push(this.apply({ name: status.name, namespace: status.namespace }, status.replicas, decision.to, decision.reason, limits.idleSeconds, Math.max(1, limits.min)));
     }
