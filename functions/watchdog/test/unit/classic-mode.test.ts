@@ -237,7 +237,7 @@ describe.each(STARTERS)('processes started by %s', (name) => {
     });
 
     it('write_debug logs one line per request', async () => {
-      const wd = await start({ fprocess: 'cat', write_debug: 'true' });
+      const wd = await start({ fprocess: 'cat', write_debug: 'true', log_requests: 'false' });
       await post(`${wd.url}/a`, 'x');
       await post(`${wd.url}/b`, 'y');
       await waitFor(() => wd.logs.length >= 2);
@@ -246,9 +246,19 @@ describe.each(STARTERS)('processes started by %s', (name) => {
       expect(wd.logs[1]).toMatch(/POST \/b 200 \d+\.\d+s/);
     });
 
-    it('write_debug off logs nothing per request', async () => {
+    it("logs the classic watchdog's lines per request by default (what faas-cli logs and the certifier look for)", async () => {
       const wd = await start({ fprocess: 'cat' });
+      await post(wd.url, 'xyz');
+      await waitFor(() => wd.logs.length >= 2);
+      expect(wd.logs).toHaveLength(2);
+      expect(wd.logs[0]).toMatch(/Forking fprocess\.$/);
+      expect(wd.logs[1]).toMatch(/Wrote 3 Bytes - Duration: \d+\.\d+ seconds$/);
+    });
+
+    it('log_requests=false with write_debug off logs nothing per request', async () => {
+      const wd = await start({ fprocess: 'cat', log_requests: 'false' });
       await post(wd.url, 'x');
+      await new Promise((r) => setTimeout(r, 100));
       expect(wd.logs).toEqual([]);
     });
 
