@@ -30,6 +30,8 @@ need_pkg aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
 need_pkg arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf
 # The queue's unit tests run a real nats-server (gateway/test/unit/support/nats-server.ts).
 need_pkg nats-server nats-server
+# The RabbitMQ trigger's unit tests run a real broker from Debian's rabbitmq-server (gateway/test/unit/support/rabbitmq-server.ts).
+need_rabbitmq
 scripts/build-images.sh
 # The OpenFaaS CLI the faas-cli suite drives (test/e2e/faas-cli.test.ts): the
 # build beside the project (../shared/reference/faas-cli) unless FAAS_CLI names one.
@@ -38,4 +40,25 @@ if [ -z "${FAAS_CLI:-}" ] && [ -x ../shared/reference/faas-cli ]; then
   export FAAS_CLI
 fi
 [ -n "${FAAS_CLI:-}" ] || say "FAAS_CLI is not set and ../shared/reference/faas-cli is missing: the faas-cli suite will fail (set FAAS_CLI to a faas-cli binary)"
-exec npx vitest run "$@"
+[ $# -eq 0 ] || exec npx vitest run "$@"
+
+# Everything: the cluster project (its own three engines in network namespaces)
+# runs beside the unit and end-to-end projects (this machine's engine): the two
+# share nothing but the CPU, and side by side they take about as long as the
+# longer of them instead of their sum. TEST_SERIAL=1 runs them one after another.
+if [ "${TEST_SERIAL:-0}" = 1 ]; then exec npx vitest run; fi
+logs=$(mktemp -d)
+started=$SECONDS
+# The cluster's lines carry a prefix, so the two outputs can be told apart.
+{ npx vitest run --project cluster; echo $? >"$logs/cluster.rc"; } 2>&1 | sed -u 's/^/[cluster] /' &
+cluster=$!
+set +e
+npx vitest run --project unit --project e2e
+local_rc=$?
+say "unit + e2e done in $((SECONDS - started)) s (exit $local_rc); waiting for the cluster project"
+wait "$cluster"
+set -e
+cluster_rc=$(cat "$logs/cluster.rc" 2>/dev/null || echo 1)
+say "cluster project exit $cluster_rc; everything in $((SECONDS - started)) s"
+rm -rf "$logs"
+[ "$local_rc" = 0 ] && [ "$cluster_rc" = 0 ]
