@@ -27,10 +27,12 @@ const read = (file: string): Compose => parse(readFileSync(`${root}${file}`, 'ut
 const stack = read('docker-compose.yml');
 const registry = read('docker-compose.registry.yml');
 const firewall = read('docker-compose.firewall.yml');
+const builder = read('docker-compose.builder.yml');
+const broker = read('docker-compose.rabbitmq-broker.yml');
 
 describe('PID 1 reaps orphans in every container', () => {
   it('gives every service of the stack Docker\'s init; sample functions have the watchdog\'s init.sh, which reaps', () => {
-    const all = { ...stack.services, ...registry.services, ...firewall.services };
+    const all = { ...stack.services, ...registry.services, ...firewall.services, builder: builder.services.builder!, rabbitmq: broker.services.rabbitmq! };
     for (const [name, service] of Object.entries(all)) {
       if (service.labels?.function === 'true') continue;
       expect(service.init, name).toBe(true);
