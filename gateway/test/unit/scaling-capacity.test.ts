@@ -113,7 +113,7 @@ describe('capacity scaling across gateways', () => {
     // An alert on the request rate and the idler change nothing.
     const outcomes = await scaler.handleAlerts({ alerts: [{ status: 'resolved', labels: { alertname: 'APIHighInvocationRate', function_name: 'func_c' } }] } as never);
     expect(outcomes[0]).toMatchObject({ action: 'unchanged', reason: expect.stringMatching(/capacity/) });
-    await scaler.idler.check();
+    await scaler.idler.pass();
     expect(provider.replicas('func_c')).toBe(5);
     // The load stops: down once a stable window has passed since the burst, then to zero after 20 s of nothing.
     const history: number[] = [];

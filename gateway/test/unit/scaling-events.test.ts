@@ -60,7 +60,7 @@ describe('gateway_scaling_events_total', () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }));
     h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(10_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(await events('func_sleepy')).toMatchObject({ zero: 1, wake: 0 });
     await h.scaler.ensureAvailable(ref('func_sleepy'));
     expect(await events('func_sleepy')).toEqual({ up: 0, down: 0, zero: 1, wake: 1 });

@@ -115,10 +115,10 @@ describe('scale to zero', () => {
     h.scaler.recordInvocation(ref('func_sleepy'));
     h.scaler.recordInvocation(ref('func_awake'));
     h.clock.advance(9_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
     h.clock.advance(1_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(0);
     expect(h.view.get(ref('func_sleepy'))?.status.replicas).toBe(0);
     expect(h.provider.replicas('func_awake')).toBe(1);
@@ -127,9 +127,9 @@ describe('scale to zero', () => {
 
   it('leaves alone a function never used through this gateway (it may be busy behind another gateway)', async () => {
     h = await harness((p) => p.add('func_elsewhere', { labels: ZERO }));
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     h.clock.advance(3_600_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.scaleCalls).toEqual([]);
   });
 
@@ -139,10 +139,10 @@ describe('scale to zero', () => {
     h.clock.advance(8_000);
     h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(8_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
     h.clock.advance(2_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(0);
   });
 
@@ -150,10 +150,10 @@ describe('scale to zero', () => {
     h = await harness((p) => p.add('func_sleepy', { labels: { 'com.openfaas.scale.zero': 'true' } }), { IDLE_TIMEOUT: '2m' });
     h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(119_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
     h.clock.advance(1_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(0);
   });
 
@@ -168,14 +168,14 @@ describe('scale to zero', () => {
     });
     h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(10_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
     expect(h.lines.some((l) => /invoked through another gateway/.test(l.msg))).toBe(true);
     elsewhere = undefined; // Prometheus does not answer
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
     elsewhere = 0;
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(0);
     // Asked over the function's own idle period.
     expect(asked.every((s) => s === 10)).toBe(true);
@@ -185,7 +185,7 @@ describe('scale to zero', () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }), { SCALE_TO_ZERO: 'false' });
     h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(60_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.scaleCalls).toEqual([]);
   });
 
@@ -193,14 +193,14 @@ describe('scale to zero', () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }));
     h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(10_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(0);
     h.scaler.recordInvocation(ref('func_sleepy'));
     await h.scaler.ensureAvailable(ref('func_sleepy'));
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(1);
     h.clock.advance(10_000);
-    await h.scaler.idler.check();
+    await h.scaler.idler.pass();
     expect(h.provider.replicas('func_sleepy')).toBe(0);
     expect(h.provider.scaleCalls.map((c) => c.replicas)).toEqual([0, 1, 0]);
   });

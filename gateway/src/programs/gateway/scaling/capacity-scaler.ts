@@ -15,6 +15,7 @@
 import { concurrencyOf } from '../../../core/functions/concurrency.js';
 import { keyOf, ProviderError, type FunctionRef } from '../provider/types.js';
 import type { LoadBoard } from '../../../queue/load-reports.js';
+import { Periodic } from './periodic.js';
 import { applyReplicas, limitsFor, locked, nameOf, type ScalingContext } from './context.js';
 import { capacityTargetOf, decideCapacity, isCapacityScaled, type CapacityMemory, type CapacityWindows } from './capacity-policy.js';
 import type { Waker } from './wake.js';
@@ -25,9 +26,7 @@ export interface CapacityScalerOptions {
   windows: CapacityWindows;
 }
 
-export class CapacityScaler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+export class CapacityScaler extends Periodic {
   private readonly memory = new Map<string, CapacityMemory>();
   private readonly warned = new Set<string>();
 
@@ -35,26 +34,15 @@ export class CapacityScaler {
     private readonly context: ScalingContext,
     private readonly waker: Waker,
     private readonly options: CapacityScalerOptions,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.pass(), Math.max(100, this.options.intervalMs));
-    this.timer.unref();
+  ) {
+    super();
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  protected intervalMs(): number {
+    return this.options.intervalMs;
   }
 
-  /** One look at every function; resolves when its changes are made. */
-  pass(): Promise<void> {
-    this.running ??= this.look().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async look(): Promise<void> {
+  protected async look(): Promise<void> {
     const { clock } = this.context;
     const { board } = this.options;
     const now = clock.now();

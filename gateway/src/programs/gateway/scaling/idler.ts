@@ -9,40 +9,25 @@
 // invoked through this gateway since it started stays as it is; its first
 // invocation here starts its idle period.
 import { keyOf, type FunctionRef } from '../provider/types.js';
+import { Periodic } from './periodic.js';
 import { applyReplicas, limitsFor, locked, nameOf, type ScalingContext } from './context.js';
 import type { Waker } from './wake.js';
 import { isQueueScaled } from './queue-policy.js';
 import { isCapacityScaled } from './capacity-policy.js';
 
-export class Idler {
-  private timer: NodeJS.Timeout | undefined;
-  private checking: Promise<void> | undefined;
-
+export class Idler extends Periodic {
   constructor(
     private readonly context: ScalingContext,
     private readonly waker: Waker,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    const everyMs = Math.max(100, this.context.settings.IDLE_CHECK_INTERVAL * 1000);
-    this.timer = setInterval(() => void this.check(), everyMs);
-    this.timer.unref();
+  ) {
+    super();
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  protected intervalMs(): number {
+    return this.context.settings.IDLE_CHECK_INTERVAL * 1000;
   }
 
-  /** One pass over the functions; resolves when the functions it put to sleep are scaled. */
-  check(): Promise<void> {
-    // A slow orchestrator must not pile passes up.
-    this.checking ??= this.pass().finally(() => (this.checking = undefined));
-    return this.checking;
-  }
-
-  private async pass(): Promise<void> {
+  protected async look(): Promise<void> {
     const { activity, functions } = this.context;
     const sleepers: Array<Promise<void>> = [];
     for (const { status } of functions.list()) {

@@ -14,6 +14,7 @@
 // It also exports every function's backlog as gateway_function_pending_messages.
 import { Gauge, type Registry } from 'prom-client';
 import { keyOf, ProviderError, type FunctionRef } from '../provider/types.js';
+import { Periodic } from './periodic.js';
 import { applyReplicas, limitsFor, locked, nameOf, type InvocationHistory, type ScalingContext } from './context.js';
 import { decideQueue, isQueueScaled, queueTargetOf, type QueueMemory } from './queue-policy.js';
 import type { Waker } from './wake.js';
@@ -29,9 +30,7 @@ export interface QueueScalerOptions {
   registry?: Registry;
 }
 
-export class QueueScaler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+export class QueueScaler extends Periodic {
   private readonly memory = new Map<string, QueueMemory>();
   private last = new Map<string, Backlog>();
   private warned = false;
@@ -41,6 +40,7 @@ export class QueueScaler {
     private readonly waker: Waker,
     private readonly options: QueueScalerOptions,
   ) {
+    super();
     if (options.registry) {
       const latest = () => this.last;
       const functions = () => this.context.functions.list();
@@ -59,24 +59,11 @@ export class QueueScaler {
     }
   }
 
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.pass(), Math.max(100, this.options.intervalMs));
-    this.timer.unref();
+  protected intervalMs(): number {
+    return this.options.intervalMs;
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** One look at every function; resolves when its changes are made. */
-  pass(): Promise<void> {
-    this.running ??= this.look().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async look(): Promise<void> {
+  protected async look(): Promise<void> {
     const { log, clock } = this.context;
     let backlog: Map<string, Backlog>;
     try {
