@@ -56,6 +56,18 @@ function wakingScaler(wake: () => string): { scaler: Scaler; wakes: () => number
   return { scaler, wakes: () => wakes };
 }
 
+/** An upstream's handler that keeps every request's body in `bodies` and answers "served". */
+function keepingBodies(bodies: string[]): Parameters<typeof upstream>[0] {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString());
+      res.end('served');
+    });
+  };
+}
+
 /** POSTs "x" to /function/fn; answers the body. */
 async function invokeFn(gw: TestGateway): Promise<string> {
   return (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text();
@@ -203,14 +215,7 @@ describe('invocation', () => {
 
   it('retries once on another task when a connection is refused, with the body intact', async () => {
     const bodies: string[] = [];
-    const good = await upstream((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        bodies.push(Buffer.concat(chunks).toString());
-        res.end('served');
-      });
-    });
+    const good = await upstream(keepingBodies(bodies));
     const dead = await closedPort();
     const gw = await gatewayWith([dead, good.address]);
     const answers = [];
@@ -266,14 +271,7 @@ describe('invocation', () => {
       req.resume();
       dying.server.close();
     });
-    const good = await upstream((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        bodies.push(Buffer.concat(chunks).toString());
-        res.end('served');
-      });
-    });
+    const good = await upstream(keepingBodies(bodies));
     const gw = await gatewayWith([dying.address, good.address]);
     const started = performance.now();
     const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'only once' });
