@@ -104,6 +104,34 @@ export async function deploy(spec) {
   await until(`${spec.service} answering`, async () => ((await fetch(`${gateway}/function/${spec.service}/count`, { signal: AbortSignal.timeout(5_000) })).status === 200 ? true : undefined));
 }
 
+/**
+ * Samples the wanted and ready replicas `read()` answers (a function's state)
+ * every `everyMs`, each at t seconds since `originMs` (a performance.now());
+ * a failed read is a gap. stop() ends it.
+ */
+export function sampleReplicas(read, originMs, everyMs) {
+  const samples = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const s = await read();
+        samples.push({ t: (performance.now() - originMs) / 1000, replicas: s.replicas, ready: s.availableReplicas });
+      } catch {
+        // a gap in the timeline
+      }
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    samples,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
 const run = promisify(execFile);
 /** The host's docker CLI; answers its output, trimmed. */
 export const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
