@@ -27,16 +27,22 @@ const entry = (name: string, overrides: Partial<FunctionEntry> = {}): FunctionEn
   ...overrides,
 });
 
+/** A gateway's view holding `entries`, published to the catalog, and a worker's view read from it. */
+async function catalogBetween(entries: FunctionEntry[], gatewayName: string, workerName: string): Promise<{ gatewayView: FunctionTable; workerView: CatalogView }> {
+  const gatewayView = new FunctionTable(log);
+  gatewayView.replaceAll(entries);
+  const publisher = new CatalogPublisher(connection(gatewayName), gatewayView, log);
+  publisher.start();
+  nats.closeAfterAll(() => publisher.stop());
+  const workerView = new CatalogView(connection(workerName), log);
+  await workerView.start();
+  nats.closeAfterAll(() => workerView.stop());
+  return { gatewayView, workerView };
+}
+
 describe('the function catalog', () => {
   it("carries the gateway's view to the other programs: entries, changes and removals, without environment variables or the scaler's state", async () => {
-    const gatewayView = new FunctionTable(log);
-    gatewayView.replaceAll([entry('a'), entry('b')]);
-    const publisher = new CatalogPublisher(connection('gateway'), gatewayView, log);
-    publisher.start();
-    nats.closeAfterAll(() => publisher.stop());
-    const workerView = new CatalogView(connection('worker'), log);
-    await workerView.start();
-    nats.closeAfterAll(() => workerView.stop());
+    const { gatewayView, workerView } = await catalogBetween([entry('a'), entry('b')], 'gateway', 'worker');
 
     const a = await until('a in the worker', () => workerView.get({ name: 'a', namespace: 'openfaas-fn' }));
     expect(a.endpoints).toEqual(['10.0.0.5:8080']);
@@ -55,14 +61,7 @@ describe('the function catalog', () => {
   });
 
   it('is written again by the gateway and read again by the others after NATS lost its store', async () => {
-    const gatewayView = new FunctionTable(log);
-    gatewayView.replaceAll([entry('c')]);
-    const publisher = new CatalogPublisher(connection('gateway2'), gatewayView, log);
-    publisher.start();
-    nats.closeAfterAll(() => publisher.stop());
-    const workerView = new CatalogView(connection('worker2'), log);
-    await workerView.start();
-    nats.closeAfterAll(() => workerView.stop());
+    const { gatewayView, workerView } = await catalogBetween([entry('c')], 'gateway2', 'worker2');
     await until('c', () => workerView.get({ name: 'c', namespace: 'openfaas-fn' }));
 
     await nats.server().restart({ keepStore: false });
