@@ -9,10 +9,15 @@ afterEach(async () => h?.close());
 
 const ZERO = { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '10s' };
 
-/** func_sleepy's replicas after `ms` more (virtual) time and one pass of the idler. */
-async function replicasAfterIdlePass(ms = 0): Promise<number | undefined> {
+/** One pass of the idler after `ms` more (virtual) time. */
+async function idlePass(ms = 0): Promise<void> {
   if (ms) h.clock.advance(ms);
   await h.scaler.idler.pass();
+}
+
+/** func_sleepy's replicas after an idle pass `ms` from now. */
+async function replicasAfterIdlePass(ms = 0): Promise<number | undefined> {
+  await idlePass(ms);
   return h.provider.replicas('func_sleepy');
 }
 
@@ -130,9 +135,8 @@ describe('scale to zero', () => {
 
   it('leaves alone a function never used through this gateway (it may be busy behind another gateway)', async () => {
     h = await harness((p) => p.add('func_elsewhere', { labels: ZERO }));
-    await h.scaler.idler.pass();
-    h.clock.advance(3_600_000);
-    await h.scaler.idler.pass();
+    await idlePass();
+    await idlePass(3_600_000);
     expect(h.provider.scaleCalls).toEqual([]);
   });
 
@@ -175,8 +179,7 @@ describe('scale to zero', () => {
   it('does nothing when SCALE_TO_ZERO is off', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }), { SCALE_TO_ZERO: 'false' });
     h.scaler.recordInvocation(ref('func_sleepy'));
-    h.clock.advance(60_000);
-    await h.scaler.idler.pass();
+    await idlePass(60_000);
     expect(h.provider.scaleCalls).toEqual([]);
   });
 
