@@ -173,3 +173,16 @@ export function loadSettings<T extends z.ZodType>(schema: T, env: NodeJS.Process
   }
   return parsed.data;
 }
+
+/** A program's settings from `read`; a bad value is said on stderr and the program exits with status 2. */
+export function settingsOrExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
