@@ -28,6 +28,13 @@ export async function removeFunction(name: string): Promise<void> {
   await docker('service', 'rm', name).catch(() => undefined);
 }
 
+/** What a keeping test function (its server keeps each request) has kept, from the Nth request on: GET /function/<service>/calls?from=N. */
+export async function keptCalls<T>(service: string, from = 0): Promise<T[]> {
+  const res = await fetch(gatewayUrl(`/function/${service}/calls?from=${from}`), { signal: AbortSignal.timeout(15_000) });
+  if (res.status !== 200) throw new Error(`GET /function/${service}/calls answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T[];
+}
+
 export interface Answer {
   status: number;
   text: string;
