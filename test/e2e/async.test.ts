@@ -6,7 +6,7 @@
 // Figures print as "[async] ..." lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackUrl, deployAlways503, deployReceiver, deploySlowEcho, invokeAsync, received, report, type Received } from './support/async.js';
-import { containersOf, deployFunction, docker, removeFunction } from './support/functions.js';
+import { containersOf, deployFunction, docker, killNats, removeFunction } from './support/functions.js';
 import { fn, gatewayUrl, image, monitoringFetch, systemFetch, waitFor } from './support/gateway.js';
 import { openBrowser } from './support/browser.js';
 import { inject } from 'vitest';
@@ -401,11 +401,7 @@ describe('nothing accepted is lost', () => {
       await docker('kill', first);
       events.push(`worker killed at ${((Date.now() - started) / 1000).toFixed(1)} s (${callbacksSoFar} callbacks so far)`);
       await at(0.45);
-      const [nats] = await containersOf(fn('nats'));
-      await docker('kill', nats!);
-      events.push(`NATS killed at ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      await waitFor('NATS running again', async () => ((await containersOf(fn('nats'))).some((c) => c !== nats) ? true : undefined), 60_000, 250);
-      events.push(`NATS running again at ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await killNats((what) => events.push(`${what} at ${((Date.now() - started) / 1000).toFixed(1)} s`));
       await at(0.6);
       const [gatewayTask] = await containersOf(fn('gateway'));
       await docker('kill', gatewayTask!);

@@ -1,7 +1,7 @@
 // Helpers of the suites that deploy functions of their own through the API:
 // deploy and remove them, Docker look-ups, and bounded invocation loops.
 import { containersOf, docker } from './docker.js';
-import { gatewayUrl, systemFetch, waitFor } from './gateway.js';
+import { fn, gatewayUrl, systemFetch, waitFor } from './gateway.js';
 
 export { containersOf, docker, run } from './docker.js';
 
@@ -33,6 +33,15 @@ export async function keptCalls<T>(service: string, from = 0): Promise<T[]> {
   const res = await fetch(gatewayUrl(`/function/${service}/calls?from=${from}`), { signal: AbortSignal.timeout(15_000) });
   if (res.status !== 200) throw new Error(`GET /function/${service}/calls answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as T[];
+}
+
+/** Kills the stack's NATS task and waits (60 s at most) until Swarm runs another; `say` hears each step as it happens. */
+export async function killNats(say: (what: 'NATS killed' | 'NATS running again') => void): Promise<void> {
+  const [nats] = await containersOf(fn('nats'));
+  await docker('kill', nats!);
+  say('NATS killed');
+  await waitFor('NATS running again', async () => ((await containersOf(fn('nats'))).some((c) => c !== nats) ? true : undefined), 60_000, 250);
+  say('NATS running again');
 }
 
 export interface Answer {
