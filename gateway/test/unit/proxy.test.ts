@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WakeTimeoutError, type Scaler } from '../../src/programs/gateway/scaling/index.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
+import { postWithContinue } from '../../../packages/http-relay/test/support/expect-continue.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -159,16 +160,7 @@ describe('invocation', () => {
     const task = await upstream((req, res) => req.pipe(res));
     const gw = await gatewayWith([task.address]);
     const payload = 'x'.repeat(4096);
-    const { hostname, port } = new URL(gw.url);
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: hostname, port, path: '/function/fn', method: 'POST', headers: { expect: '100-continue', 'content-length': payload.length } });
-      req.on('continue', () => req.end(payload));
-      req.on('response', (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode!, body }));
-      });
-      req.on('error', reject);
-    });
+    const answer = await postWithContinue(gw.url, '/function/fn', payload);
     expect(answer).toEqual({ status: 200, body: payload });
   });
 
