@@ -9,6 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 
@@ -27,6 +28,21 @@ const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 export function passwordHash(password: string): string {
   const salt = randomBytes(4);
   return Buffer.concat([salt, createHash('sha256').update(Buffer.concat([salt, Buffer.from(password)])).digest()]).toString('base64');
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.setTimeout(2_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 }
 
 async function answers(managementUrl: string, username: string, password: string): Promise<boolean> {
@@ -104,7 +120,8 @@ export async function startRabbit(): Promise<RabbitServer> {
   };
   // Erlang boots slowly on a busy machine: up to 4 minutes.
   const deadline = Date.now() + 240_000;
-  while (!(await answers(managementUrl, username, password))) {
+  // The management API can answer before the AMQP listener accepts: wait for both.
+  while (!(await answers(managementUrl, username, password)) || !(await accepts(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`rabbitmq-server did not start (exit ${child.exitCode})`);
