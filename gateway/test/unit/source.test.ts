@@ -11,7 +11,7 @@ import tarStream from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packTar } from '../../src/programs/gateway/source/tar.js';
 import { contextOf, readTemplates } from '../../src/programs/gateway/source/templates.js';
-import { memorySources } from '../../src/programs/gateway/source/source-store.js';
+import { memorySources } from '../../src/queue/kept-sources.js';
 import { sourceImage } from '../../src/programs/gateway/source/request.js';
 import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
 

@@ -17,7 +17,7 @@ import { LoadBoard, LoadReporter, senderId } from '../../queue/load-reports.js';
 import type { Queue } from '../../queue/queue.js';
 import { queueLimitsOf } from '../../queue/streams.js';
 import { WakeResponder } from '../../queue/wake-requests.js';
-import { natsSources } from './source/source-store.js';
+import { natsSources } from '../../queue/kept-sources.js';
 import { natsSetting } from '../../queue/shared-settings.js';
 import { createRequestListener } from './app.js';
 import { LiveFunctionView } from './function-view.js';

@@ -10,7 +10,7 @@ import { needsAuth } from '../http/normalise-path.js';
 import { alertPayloadSchema } from '../scaling/alert-payload.js';
 import { scaleRequestSchema } from '../scaling/manual.js';
 import { catalogSchema } from '../store/catalog.js';
-import { keptSourceSchema } from '../source/source-store.js';
+import { keptSourceSchema } from '../../../queue/kept-sources.js';
 import { sourceRequestSchema } from '../source/request.js';
 import { BUILT_IN_PATH, storeChoiceSchema, storeViewSchema } from '../store/view.js';
 import { namespaceSchema as namespaceBody, secretRefSchema, secretSchema, type RequestSchemas } from '../validation.js';

@@ -9,7 +9,7 @@ import type { EventBus } from '../../../queue/events.js';
 import type { QueueLimits } from '../../../queue/streams.js';
 import type { SharedSetting } from '../../../queue/shared-settings.js';
 import type { Config } from '../settings.js';
-import type { SourceStore } from '../source/source-store.js';
+import type { SourceStore } from '../../../queue/kept-sources.js';
 import type { FunctionView } from '../function-view.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { FunctionRabbit } from '../rabbitmq-queues.js';

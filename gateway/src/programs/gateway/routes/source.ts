@@ -18,7 +18,7 @@ import { HttpError } from '../http/errors.js';
 import { readJson } from '../http/json-body.js';
 import { limitsOf, wakeReplicas } from '../scaling/policy.js';
 import { validate } from '../validation.js';
-import { memorySources, type SourceStore } from '../source/source-store.js';
+import { memorySources, type SourceStore } from '../../../queue/kept-sources.js';
 import { SOURCE_ANNOTATION, SOURCE_LIMIT, sourceImage, sourceRequestSchema } from '../source/request.js';
 import { packTar } from '../source/tar.js';
 import { contextOf, readTemplates, type Template } from '../source/templates.js';

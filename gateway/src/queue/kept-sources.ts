@@ -5,8 +5,8 @@
 // in this process's memory (a restart forgets it; the page says so).
 import { Kvm, type KV } from '@nats-io/kv';
 import { z } from 'zod';
-import type { QueueConnection } from '../../../queue/connection.js';
-import { unavailable } from '../../../queue/errors.js';
+import type { QueueConnection } from './connection.js';
+import { unavailable } from './errors.js';
 
 export const SOURCES_BUCKET = 'faas-sources';
 
