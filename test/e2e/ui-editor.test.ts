@@ -12,7 +12,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { invokeFromPage, openBrowser, screenshot, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
 import { invoke, invokeLoop, report } from './support/functions.js';
-import { fn, gatewayUrl, systemFetch, waitFor } from './support/gateway.js';
+import { fn, gatewayUrl, image, systemFetch, waitFor } from './support/gateway.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui-editor/', import.meta.url));
 const DOCS_IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
@@ -21,6 +21,8 @@ const BUILD_TIMEOUT = 300_000;
 
 const written = () => fn('uied');
 const broken = () => fn('uiedbad');
+/** The store's QR-code function, under a name of the test stack's own. */
+const qr = () => fn('uiqr');
 
 const handler = (version: string) => `// Written in the browser.
 export default async function handle(req) {
@@ -63,7 +65,7 @@ const editorText = () => page.locator('[data-testid="code"] .cm-content').evalua
 describe('the New function page', () => {
   beforeAll(async () => {
     await rm(ARTIFACTS, { recursive: true, force: true });
-    await Promise.all([remove(written()), remove(broken())]);
+    await Promise.all([remove(written()), remove(broken()), remove(qr())]);
     const [username, ...rest] = inject('credentials').split(':');
     session = await openBrowser({ httpCredentials: { username: username!, password: rest.join(':') } });
     page = session.page;
@@ -72,7 +74,7 @@ describe('the New function page', () => {
 
   afterAll(async () => {
     await session?.close();
-    await Promise.all([remove(written()), remove(broken())]);
+    await Promise.all([remove(written()), remove(broken()), remove(qr())]);
   });
 
   it('writes a node handler in the editor, builds and deploys it, and the function answers', async () => {
@@ -169,6 +171,31 @@ describe('the New function page', () => {
     expect((await systemFetch(`/system/function/${broken()}`)).status).toBe(404);
     expect((await systemFetch(`/system/source/${broken()}`)).status).toBe(404);
     await screenshot(page, ARTIFACTS, 'failed-build');
+  });
+
+  it('deploys the QR-code function from the store, and it answers a PNG of the text', async () => {
+    step('store-qr');
+    await page.goto(gatewayUrl('/ui/#/store'));
+    await page.getByRole('heading', { level: 1, name: 'Store' }).waitFor({ timeout: 30_000 });
+    const card = page.locator('[data-store-function="qrcode"]');
+    await card.waitFor({ timeout: 30_000 });
+    expect(await text(card.getByTestId('store-image'))).toBe(image('qrcode'));
+    await card.getByLabel('Name to deploy qrcode as').fill(qr());
+    await card.getByRole('button', { name: 'Deploy qrcode' }).click();
+    await page.getByRole('heading', { level: 1, name: qr() }).waitFor({ timeout: 30_000 });
+    const png = await waitFor(`${qr()} answering a PNG`, async () => {
+      const res = await fetch(gatewayUrl(`/function/${qr()}?size=200`), { method: 'POST', body: 'https://github.com/openfaas', signal: AbortSignal.timeout(15_000) }).catch(() => undefined);
+      if (res?.status !== 200) return undefined;
+      return { type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) };
+    }, 120_000, 1_000);
+    expect(png.type).toBe('image/png');
+    expect(png.bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(png.bytes.readUInt32BE(16)).toBe(200); // IHDR width
+    // The Invoke panel shows the image the function answered.
+    await page.getByLabel('Body', { exact: true }).fill('hello from the store');
+    await page.getByRole('button', { name: 'Invoke', exact: true }).click();
+    await expect.poll(() => text(page.getByTestId('status')), { timeout: 60_000 }).toBe('200 OK');
+    await screenshot(page, ARTIFACTS, 'store-qrcode');
   });
 
   it('had no page error and no Content-Security-Policy violation', () => {
