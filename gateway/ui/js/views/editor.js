@@ -85,42 +85,72 @@ export async function editorPage(name) {
   if (!answer.builder) status.textContent = 'This stack has no builder: functions cannot be built here (deploy_stack.sh brings one unless --no-builder).';
   else if (!answer.durable) status.textContent = 'The gateway keeps sources in its memory only (no NATS): a restart forgets them.';
 
-  // The code: one editor, one state per file ----------------------------------------------------
-  /** @type {Map<string, any>} */
-  const states = new Map();
+  // The code: one editor per file, the chosen one shown --------------------------------------------
+  // (One view per file rather than one view swapping states: CodeMirror
+  // rebuilding its DOM for a new state clones nodes with inline styles, which
+  // the Content-Security-Policy reports.)
+  /** @type {Map<string, {view: any, box: HTMLElement}>} */
+  const editors = new Map();
   /** @type {Record<string, Array<{from: number, to: number, severity: string, message: string}>>} */
   let diagnostics = {};
   let currentFile = '';
   const tabs = h('div', { class: 'file-tabs', role: 'tablist', 'aria-label': 'Files' });
   const host = h('div', { class: 'code', 'data-testid': 'code', role: 'tabpanel' });
-  const view = new cm.EditorView({ parent: host });
+  // In a shadow root: CodeMirror then styles itself with constructed style
+  // sheets, which the UI's Content-Security-Policy (style-src 'self') allows,
+  // where in the document it would add <style> elements, which it blocks.
+  const shadow = host.attachShadow({ mode: 'open' });
+  const theme = cm.EditorView.theme({
+    '&': { height: '360px', fontSize: '14px', backgroundColor: '#fff', color: '#1f2328' },
+    '.cm-scroller': { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace' },
+    '&.cm-focused': { outline: '2px solid #3b82f6' },
+  });
+  /** The editor of a file. @param {string} file */
+  const editorOf = (file) => /** @type {{view: any, box: HTMLElement}} */ (editors.get(file));
 
   /** @param {string} file */
   function show(file) {
-    if (currentFile) states.set(currentFile, view.state);
     currentFile = file;
-    view.setState(states.get(file));
-    view.dispatch(cm.setDiagnostics(view.state, diagnostics[file] ?? []));
+    for (const [name, editor] of editors) editor.box.hidden = name !== file;
     for (const tab of tabs.querySelectorAll('button')) tab.setAttribute('aria-selected', String(tab.dataset.file === file));
+  }
+
+  /** Marks the failing lines; only the editors whose marks change are touched (see above). @param {typeof diagnostics} next */
+  function markFailures(next) {
+    for (const [file, editor] of editors) {
+      if (!diagnostics[file]?.length && !next[file]?.length) continue;
+      editor.view.dispatch(cm.setDiagnostics(editor.view.state, next[file] ?? []));
+    }
+    diagnostics = next;
   }
 
   /** @param {Record<string, string>} files */
   function load(files) {
-    states.clear();
+    for (const editor of editors.values()) editor.view.destroy();
+    editors.clear();
+    shadow.replaceChildren();
     diagnostics = {};
-    currentFile = '';
     const order = orderOf(files);
-    for (const file of order) states.set(file, cm.EditorState.create({ doc: files[file] ?? '', extensions: [cm.basicSetup, cm.lintGutter(), ...languageOf(cm, file)] }));
+    for (const file of order) {
+      const box = document.createElement('div');
+      box.hidden = true;
+      shadow.append(box);
+      const view = new cm.EditorView({
+        parent: box,
+        root: shadow,
+        state: cm.EditorState.create({ doc: files[file] ?? '', extensions: [cm.basicSetup, cm.lintGutter(), theme, ...languageOf(cm, file)] }),
+      });
+      editors.set(file, { view, box });
+    }
     tabs.replaceChildren(...order.map((file) => h('button', { type: 'button', role: 'tab', class: 'small', 'data-file': file, onclick: () => show(file) }, file)));
     show(/** @type {string} */ (order[0]));
   }
 
   /** @returns {Record<string, string>} */
   function files() {
-    if (currentFile) states.set(currentFile, view.state);
     /** @type {Record<string, string>} */
     const out = {};
-    for (const [file, state] of states) out[file] = state.doc.toString();
+    for (const [file, editor] of editors) out[file] = editor.view.state.doc.toString();
     return out;
   }
 
@@ -145,20 +175,22 @@ export async function editorPage(name) {
 
   /** @param {string[]} allLog @param {string} error */
   function showFailure(allLog, error) {
-    const found = failingLines(allLog).filter((f) => states.has(f.file));
-    diagnostics = {};
+    const found = failingLines(allLog).filter((f) => editors.has(f.file));
+    /** @type {typeof diagnostics} */
+    const next = {};
     for (const f of found) {
-      const doc = states.get(f.file).doc;
+      const doc = editorOf(f.file).view.state.doc;
       const line = doc.line(Math.min(Math.max(f.line, 1), doc.lines));
-      (diagnostics[f.file] ??= []).push({ from: line.from, to: line.to, severity: 'error', message: f.text });
+      (next[f.file] ??= []).push({ from: line.from, to: line.to, severity: 'error', message: f.text });
     }
     problems.replaceChildren(
       h('p', {}, `The build failed: ${error}. Nothing was deployed.`),
       ...(found.length
-        ? [h('ul', {}, found.map((f) => h('li', {}, h('button', { type: 'button', class: 'link', onclick: () => { show(f.file); const pos = states.get(f.file).doc.line(Math.min(f.line, states.get(f.file).doc.lines)).from; view.dispatch({ selection: { anchor: pos }, scrollIntoView: true }); view.focus(); } }, `${f.file} line ${f.line}`), `: ${f.text}`)))]
+        ? [h('ul', {}, found.map((f) => h('li', {}, h('button', { type: 'button', class: 'link', onclick: () => { show(f.file); const { view } = editorOf(f.file); const pos = view.state.doc.line(Math.min(f.line, view.state.doc.lines)).from; view.dispatch({ selection: { anchor: pos }, scrollIntoView: true }); view.focus(); } }, `${f.file} line ${f.line}`), `: ${f.text}`)))]
         : []),
     );
     problems.hidden = false;
+    markFailures(next);
     show(found[0]?.file ?? currentFile);
     problems.focus();
     announce(`Build failed: ${error}`);
@@ -168,8 +200,7 @@ export async function editorPage(name) {
   async function onsubmit(event) {
     event.preventDefault();
     problems.hidden = true;
-    diagnostics = {};
-    if (currentFile) show(currentFile);
+    markFailures({});
     const labelMap = { ...labelRows.values() };
     const min = /** @type {HTMLInputElement} */ (scaleMin.control).value.trim();
     const max = /** @type {HTMLInputElement} */ (scaleMax.control).value.trim();
@@ -226,7 +257,7 @@ export async function editorPage(name) {
   return {
     el,
     dispose() {
-      view.destroy();
+      for (const editor of editors.values()) editor.view.destroy();
     },
   };
 }
