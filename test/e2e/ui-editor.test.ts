@@ -109,6 +109,7 @@ describe('the New function page', () => {
     const deployed = (await (await systemFetch(`/system/function/${written()}`)).json()) as { envVars?: Record<string, string>; labels: Record<string, string>; annotations: Record<string, string> };
     expect(deployed.labels['com.openfaas.scale.min']).toBe('2');
     expect(deployed.annotations['com.swarmfaas.source']).toBe('node');
+    expect(deployed.annotations['com.openfaas.openapi']).toBe('/openapi.json');
   });
 
   it('opens the source again from the function page, and redeploys an edit while calls run, with no failed call', async () => {

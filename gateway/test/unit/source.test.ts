@@ -75,6 +75,10 @@ describe('templates and build contexts', () => {
     expect(Object.keys(templates.get('node')!.files).sort()).toEqual(['handler.js', 'package.json']);
     expect(Object.keys(templates.get('python3')!.files).sort()).toEqual(['handler.py', 'requirements.txt']);
     expect(templates.get('python3')!.fprocess).toBe('python3 /home/app/index.py');
+    // The node and python3 samples serve their OpenAPI document.
+    expect(templates.get('node')!.openapi).toBe('/openapi.json');
+    expect(templates.get('python3')!.openapi).toBe('/openapi.json');
+    expect(templates.get('bash')!.openapi).toBeUndefined();
   });
 
   it("puts the user's files in function/, keeping the lockfile only while package.json is the template's", async () => {

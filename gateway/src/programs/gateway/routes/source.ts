@@ -23,6 +23,9 @@ import { SOURCE_ANNOTATION, SOURCE_LIMIT, sourceImage, sourceRequestSchema } fro
 import { packTar } from '../source/tar.js';
 import { contextOf, readTemplates, type Template } from '../source/templates.js';
 import type { FunctionDeployment } from '../provider/types.js';
+
+/** The function's own OpenAPI document (the templates' sample handlers serve one). */
+const OPENAPI_ANNOTATION = 'com.openfaas.openapi';
 import type { RouteDeps } from './deps.js';
 
 export function registerSource(router: Router, deps: RouteDeps, vouch: 'basic-auth' | 'open'): void {
@@ -70,7 +73,7 @@ export function registerSource(router: Router, deps: RouteDeps, vouch: 'basic-au
         ...(body.envVars ? { envVars: body.envVars } : {}),
         ...(body.secrets ? { secrets: body.secrets } : {}),
         labels: body.labels ?? {},
-        annotations: { [SOURCE_ANNOTATION]: template.language },
+        annotations: { [SOURCE_ANNOTATION]: template.language, ...(template.openapi ? { [OPENAPI_ANNOTATION]: template.openapi } : {}) },
       }),
       config,
     );

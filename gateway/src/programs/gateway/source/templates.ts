@@ -13,6 +13,8 @@ export interface Template {
   /** template.yml's fprocess, if any (modules and Dockerfiles set their own). */
   fprocess?: string;
   welcome: string;
+  /** template.yml's openapi: the path its sample handler serves its OpenAPI document at (annotated com.openfaas.openapi). */
+  openapi?: string;
   /** The files a new function starts from (function/), by path; the ones the page edits. */
   files: Record<string, string>;
   /** Every file of the template, by path relative to template/<language>/, with its mode. */
@@ -67,7 +69,15 @@ export async function readTemplates(dir: string): Promise<Map<string, Template>>
       if (path.startsWith('function/') && !HIDDEN.has(path.slice('function/'.length))) files[path.slice('function/'.length)] = file.content.toString('utf8');
     }
     const fprocess = topLevel(yml, 'fprocess');
-    templates.set(entry.name, { language: entry.name, welcome: topLevel(yml, 'welcome_message') ?? '', files, all, ...(fprocess ? { fprocess } : {}) });
+    const openapi = topLevel(yml, 'openapi');
+    templates.set(entry.name, {
+      language: entry.name,
+      welcome: topLevel(yml, 'welcome_message') ?? '',
+      files,
+      all,
+      ...(fprocess ? { fprocess } : {}),
+      ...(openapi?.startsWith('/') ? { openapi } : {}),
+    });
   }
   return templates;
 }
