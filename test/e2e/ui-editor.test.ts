@@ -167,12 +167,13 @@ describe('the New function page', () => {
     const errors = page.getByTestId('build-errors');
     await errors.waitFor({ state: 'visible', timeout: BUILD_TIMEOUT });
     expect(await text(errors)).toMatch(/The build failed: .*Nothing was deployed\./s);
-    expect(await text(errors)).toMatch(/handler\.js line 2: .*SyntaxError/);
+    expect(await text(errors)).toMatch(/handler\.js line 2: SyntaxError: Unexpected identifier/);
     // The line is marked in the editor.
     await page.locator('[data-testid="code"] .cm-content:visible .cm-lintRange-error').first().waitFor({ timeout: 5_000 });
     expect((await systemFetch(`/system/function/${broken()}`)).status).toBe(404);
     expect((await systemFetch(`/system/source/${broken()}`)).status).toBe(404);
-    await screenshot(page, ARTIFACTS, 'failed-build');
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: `${DOCS_IMAGES}new-function-failed-build.png` });
   });
 
   it('deploys the QR-code function from the store, and it answers a PNG of the text', async () => {

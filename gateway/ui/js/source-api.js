@@ -98,7 +98,8 @@ export function failingLines(log) {
     seen.add(key);
     // The message is usually a few lines below the location (the code and the caret between).
     const message = log.slice(i + 1, i + 6).find((l) => /Error|error:|Exception/.test(l)) ?? text;
-    out.push({ file, line, text: message.trim() });
+    // BuildKit's step and time prefix ("#12 0.41 ") is the log's, not the message's.
+    out.push({ file, line, text: message.replace(/^#\d+ [\d.]+ /, '').trim() });
   }
   return out;
 }

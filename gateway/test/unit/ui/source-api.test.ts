@@ -24,7 +24,7 @@ describe('failingLines', () => {
       'NameError: name \'x\' is not defined',
     ];
     expect(failingLines(log)).toEqual([
-      { file: 'handler.js', line: 2, text: "#9 0.41 SyntaxError: Unexpected identifier 'body'" },
+      { file: 'handler.js', line: 2, text: "SyntaxError: Unexpected identifier 'body'" },
       { file: 'handler.py', line: 7, text: "NameError: name 'x' is not defined" },
     ]);
   });
