@@ -1,10 +1,22 @@
 // What the benchmark scripts that run against a deployed stack share: where
 // the stack is, its API, waiting for a condition, the functions they deploy
 // (the watchdog's HTTP mode in front of a small server of their own) and
-// percentiles. (run.mjs runs every bench/<name>.mjs but this one.)
-import { readFileSync } from 'node:fs';
+// percentiles; for those running containers of their own (build, footprint),
+// docker, a container's health and its memory. (run.mjs runs every
+// bench/<name>.mjs but this one.)
+//
+// Environment every script using it reads: GATEWAY_URL [http://127.0.0.1:8080];
+// GATEWAY_AUTH ("user:password" when the gateway has basic auth);
+// WATCHDOG_IMAGE [swarmfaas/watchdog:<FAAS_TAG or version>]; and, for those
+// comparing two paths in alternating rounds (async, events, rabbitmq),
+// BENCH_DURATION seconds per case [6] in BENCH_ROUNDS [3], BENCH_CONNECTIONS
+// [32], BENCH_LOW [200] calls or messages at low load.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
@@ -12,6 +24,25 @@ export const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').repl
 export const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(process.env.GATEWAY_AUTH).toString('base64')}` } : {};
 export const watchdogImage = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${process.env.FAAS_TAG || version}`;
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The rounds of the scripts that compare two paths: seconds per case, rounds, connections, calls at low load. */
+export const roundSettings = {
+  duration: Number(process.env.BENCH_DURATION ?? 6),
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+  lowCount: Number(process.env.BENCH_LOW ?? 200),
+};
+
+/** POSTs `body` to `url` on `roundSettings.connections` connections for `seconds`; counts the answers with `status`, and the rest as errors. */
+export async function countedLoad(url, seconds, status, body, headers = {}) {
+  const instance = autocannon({ url, connections: roundSettings.connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } });
+  let ok = 0;
+  instance.on('response', (_client, statusCode) => {
+    if (statusCode === status) ok++;
+  });
+  const result = await instance;
+  return { ok, errors: result.errors + result.timeouts + (result.requests.total - ok) };
+}
 
 /** A request to /system/* with the stack's credentials. */
 export async function system(method, path, json) {
@@ -71,4 +102,69 @@ export async function deploy(spec) {
   const res = await system('POST', '/system/functions', spec);
   if (res.status !== 202) throw new Error(`deploy ${spec.service}: ${res.status} ${res.text}`);
   await until(`${spec.service} answering`, async () => ((await fetch(`${gateway}/function/${spec.service}/count`, { signal: AbortSignal.timeout(5_000) })).status === 200 ? true : undefined));
+}
+
+/**
+ * Samples the wanted and ready replicas `read()` answers (a function's state)
+ * every `everyMs`, each at t seconds since `originMs` (a performance.now());
+ * a failed read is a gap. stop() ends it.
+ */
+export function sampleReplicas(read, originMs, everyMs) {
+  const samples = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const s = await read();
+        samples.push({ t: (performance.now() - originMs) / 1000, replicas: s.replicas, ready: s.availableReplicas });
+      } catch {
+        // a gap in the timeline
+      }
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    samples,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+const run = promisify(execFile);
+/** The host's docker CLI; answers its output, trimmed. */
+export const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
+export const MiB = (bytes) => +(bytes / 2 ** 20).toFixed(1);
+
+/** Waits (60 s at most) until a container started with `-p 127.0.0.1::8080` is healthy; answers its URL. */
+export async function healthyContainerUrl(container) {
+  const port = (await docker('port', container, '8080')).split('\n')[0].split(':').pop();
+  const deadline = Date.now() + 60_000;
+  while ((await docker('inspect', '-f', '{{.State.Health.Status}}', container)) !== 'healthy') {
+    if (Date.now() > deadline) throw new Error(`${container} did not become healthy`);
+    await sleep(250);
+  }
+  return `http://127.0.0.1:${port}/`;
+}
+
+/** The container's memory as `docker stats` counts it (cgroup v1 or v2): `used`, usage less inactive file pages; `rss`, its anonymous memory. */
+export function containerMemory(id) {
+  const v1 = `/sys/fs/cgroup/memory/docker/${id}`;
+  if (existsSync(v1)) {
+    const usage = Number(readFileSync(`${v1}/memory.usage_in_bytes`, 'utf8'));
+    const stat = readFileSync(`${v1}/memory.stat`, 'utf8');
+    const inactive = Number(/^total_inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
+    const rss = Number(/^total_rss (\d+)$/m.exec(stat)?.[1] ?? 0);
+    return { used: usage - inactive, rss };
+  }
+  for (const v2 of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
+    if (!existsSync(v2)) continue;
+    const usage = Number(readFileSync(`${v2}/memory.current`, 'utf8'));
+    const stat = readFileSync(`${v2}/memory.stat`, 'utf8');
+    const inactive = Number(/^inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
+    const anon = Number(/^anon (\d+)$/m.exec(stat)?.[1] ?? 0);
+    return { used: usage - inactive, rss: anon };
+  }
+  throw new Error(`no cgroup found for container ${id}`);
 }

@@ -13,12 +13,9 @@
 //
 //   GATEWAY_URL=http://127.0.0.1:8080 node bench/async.mjs
 //
-// Environment: GATEWAY_URL [http://127.0.0.1:8080]; GATEWAY_AUTH
-// ("user:password" when the gateway has basic auth); STACK_NAME (names the
-// functions <stack>_asbench and <stack>_asbenchcb; default "as");
-// WATCHDOG_IMAGE [swarmfaas/watchdog:<FAAS_TAG or version>];
-// BENCH_DURATION seconds per case [6] in BENCH_ROUNDS [3]; BENCH_CONNECTIONS
-// [32]; BENCH_LOW [200] calls at low load; BENCH_BURST [5000].
+// Environment: that of _support.mjs (the gateway, the rounds); STACK_NAME
+// (names the functions <stack>_asbench and <stack>_asbenchcb; default "as");
+// BENCH_BURST [5000].
 //
 // The function is the watchdog's HTTP mode in front of a small echo server,
 // pinned to one task; the callback receiver is a function on the stack's
@@ -27,16 +24,12 @@
 // the end. Prints a table and writes bench/results/async.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { auth, ECHO_JS, fmt, gateway, watchdogImage, httpFunction, KEEPER_JS, kept, percentile, root, sleep, system, until } from './_support.mjs';
+import { auth, countedLoad, ECHO_JS, fmt, gateway, watchdogImage, httpFunction, KEEPER_JS, kept, percentile, root, roundSettings, sleep, system, until } from './_support.mjs';
 
 const stack = process.env.STACK_NAME || 'as';
 const fn = `${stack}_asbench`;
 const receiver = `${stack}_asbenchcb`;
-const duration = Number(process.env.BENCH_DURATION ?? 6);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const lowCount = Number(process.env.BENCH_LOW ?? 200);
+const { duration, rounds, connections, lowCount } = roundSettings;
 const burstCount = Number(process.env.BENCH_BURST ?? 5000);
 const body = 'Hello, Function as a Service';
 const callbackUrl = `http://${receiver}:8080/cb`;
@@ -69,16 +62,6 @@ async function queued() {
   return row ? row.queued : 0;
 }
 
-
-async function load(url, seconds, status, headers = {}) {
-  const instance = autocannon({ url, connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } });
-  let ok = 0;
-  instance.on('response', (_client, statusCode) => {
-    if (statusCode === status) ok++;
-  });
-  const result = await instance;
-  return { ok, errors: result.errors + result.timeouts + (result.requests.total - ok) };
-}
 
 async function asyncCall(id) {
   const res = await fetch(`${gateway}/async-function/${fn}`, { method: 'POST', body, headers: { 'x-call-id': id, 'x-callback-url': callbackUrl }, signal: AbortSignal.timeout(30_000) });
@@ -118,7 +101,7 @@ async function main() {
       for (const key of round % 2 === 0 ? ['sync', 'async'] : ['async', 'sync']) {
         const url = key === 'sync' ? `${gateway}/function/${fn}` : `${gateway}/async-function/${fn}`;
         const started = Date.now();
-        const r = await load(url, slice, key === 'sync' ? 200 : 202);
+        const r = await countedLoad(url, slice, key === 'sync' ? 200 : 202, body);
         pooled[key].ok += r.ok;
         pooled[key].errors += r.errors;
         if (key === 'async') {

@@ -26,6 +26,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sampleReplicas } from './_support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -115,19 +116,8 @@ async function autoscale() {
 
   console.log(`[autoscale] load: ${rate} requests/s for ${loadSeconds} s on ${echoit}`);
   const origin = now();
-  const samples = [];
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      try {
-        const s = await state(echoit);
-        samples.push({ t: now() - origin, replicas: s.replicas, ready: s.availableReplicas });
-      } catch {
-        // a gap in the timeline
-      }
-      await sleep(500);
-    }
-  })();
+  const sampler = sampleReplicas(() => state(echoit), origin * 1000, 500);
+  const { samples } = sampler;
 
   const load = await paced(echoit, rate, loadSeconds);
   const loadStopped = now() - origin;
@@ -143,8 +133,7 @@ async function autoscale() {
     await sleep(5_000); // removed tasks stop while the trickle goes on
   } finally {
     trickleStop.abort();
-    sampling = false;
-    await sampler;
+    await sampler.stop();
   }
   const trickled = await trickle;
 

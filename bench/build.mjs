@@ -22,12 +22,12 @@
 // Writes bench/results/build.json.
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import autocannon from 'autocannon';
-import { gateway, root, sleep } from './_support.mjs';
+import { containerMemory, docker, gateway, healthyContainerUrl, MiB, root, sleep } from './_support.mjs';
 
 // The tar library the builder itself uses (its workspace's dependency).
 const tar = createRequire(join(root, 'builder', 'package.json'))('tar-stream');
@@ -35,8 +35,6 @@ const stack = process.env.STACK_NAME ?? 'func';
 const loadSeconds = Number(process.env.LOAD_SECONDS ?? 8);
 const rounds = Number(process.env.ROUNDS ?? 2);
 const run = promisify(execFile);
-const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
-const MiB = (bytes) => +(bytes / 2 ** 20).toFixed(1);
 const seconds = (ms) => +(ms / 1000).toFixed(1);
 const LANGS = ['node', 'python3', 'bash', 'dockerfile'];
 
@@ -271,41 +269,19 @@ createServer(async (req, res) => {
 }).listen(3000, '127.0.0.1');
 `;
 
-function memoryOf(id) {
-  const v1 = `/sys/fs/cgroup/memory/docker/${id}`;
-  if (existsSync(v1)) {
-    const usage = Number(readFileSync(`${v1}/memory.usage_in_bytes`, 'utf8'));
-    const inactive = Number(/^total_inactive_file (\d+)$/m.exec(readFileSync(`${v1}/memory.stat`, 'utf8'))?.[1] ?? 0);
-    return usage - inactive;
-  }
-  for (const v2 of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
-    if (!existsSync(v2)) continue;
-    const usage = Number(readFileSync(`${v2}/memory.current`, 'utf8'));
-    const inactive = Number(/^inactive_file (\d+)$/m.exec(readFileSync(`${v2}/memory.stat`, 'utf8'))?.[1] ?? 0);
-    return usage - inactive;
-  }
-  throw new Error(`no cgroup for container ${id}`);
-}
-
 async function serveAndLoad(image, label) {
   const container = `bench-build-${label}-${process.pid}`;
   // As the gateway runs functions: read-only root, a tmpfs /tmp, uid 10001.
   const id = await docker('run', '-d', '--name', container, '--read-only', '--tmpfs', '/tmp', '-u', '10001:10001', '-p', '127.0.0.1::8080', image);
   try {
-    const port = (await docker('port', container, '8080')).split('\n')[0].split(':').pop();
-    const url = `http://127.0.0.1:${port}/`;
-    const deadline = Date.now() + 60_000;
-    while ((await docker('inspect', '-f', '{{.State.Health.Status}}', container)) !== 'healthy') {
-      if (Date.now() > deadline) throw new Error(`${container} did not become healthy`);
-      await sleep(250);
-    }
+    const url = await healthyContainerUrl(container);
     const payload = JSON.stringify({ name: 'bench', items: [1, 2, 3] });
     const first = await fetch(url, { method: 'POST', body: payload, headers: { 'content-type': 'application/json' } });
     if (first.status !== 200) throw new Error(`${label}: ${first.status} ${await first.text()}`);
     await sleep(2000);
-    const idle = memoryOf(id);
+    const idle = containerMemory(id).used;
     let peak = idle;
-    const sampler = setInterval(() => (peak = Math.max(peak, memoryOf(id))), 50);
+    const sampler = setInterval(() => (peak = Math.max(peak, containerMemory(id).used)), 50);
     const result = await autocannon({ url, method: 'POST', body: payload, headers: { 'content-type': 'application/json' }, connections: 32, duration: loadSeconds });
     clearInterval(sampler);
     return { idleMiB: MiB(idle), peakMiB: MiB(peak), requestsPerSecond: Math.round(result.requests.average), errors: result.errors + result.non2xx, p99ms: result.latency.p99 };

@@ -25,7 +25,7 @@
 // Prints a table and writes bench/results/concurrency.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { percentile, root, sleep, system, until, version } from './_support.mjs';
+import { percentile, root, sampleReplicas, sleep, system, until, version } from './_support.mjs';
 
 const gateways = (process.env.GATEWAY_URLS ?? process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').split(',').map((u) => u.trim().replace(/\/$/, ''));
 const gateway = gateways[0];
@@ -75,19 +75,8 @@ async function run(kase) {
   await sleep(12_000);
   console.log(`[concurrency] ${kase}: ${clients} clients for ${loadSeconds} s on ${gateways.length} gateway(s)`);
   const origin = performance.now();
-  const samples = [];
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      try {
-        const s = await state(name);
-        samples.push({ t: (performance.now() - origin) / 1000, replicas: s.replicas, ready: s.availableReplicas });
-      } catch {
-        // a gap
-      }
-      await sleep(250);
-    }
-  })();
+  const sampler = sampleReplicas(() => state(name), origin, 250);
+  const { samples } = sampler;
   const calls = [];
   const end = origin + loadSeconds * 1000;
   await Promise.all(
@@ -123,8 +112,7 @@ async function run(kase) {
   } catch (error) {
     console.log(`[concurrency] ${kase}: ${error.message}`);
   }
-  sampling = false;
-  await sampler;
+  await sampler.stop();
   await system('DELETE', '/system/functions', { functionName: name });
 
   const failures = {};

@@ -14,28 +14,21 @@
 //
 //   GATEWAY_URL=http://127.0.0.1:8080 node bench/events.mjs
 //
-// Environment: GATEWAY_URL [http://127.0.0.1:8080]; GATEWAY_AUTH
-// ("user:password" when the gateway has basic auth); STACK_NAME (names the
-// functions <stack>_evbench and <stack>_evbenchd; default "ev");
-// WATCHDOG_IMAGE [swarmfaas/watchdog:<FAAS_TAG or version>];
-// BENCH_DURATION seconds per case [6] in BENCH_ROUNDS [3]; BENCH_CONNECTIONS
-// [32]; BENCH_LOW [200] messages per case at low load.
+// Environment: that of _support.mjs (the gateway, the rounds; BENCH_LOW
+// messages per case); STACK_NAME (names the functions <stack>_evbench and
+// <stack>_evbenchd; default "ev").
 //
 // The functions are the watchdog's HTTP mode in front of a small server that
 // keeps each request's body and arrival time, pinned to one task; both are
 // removed at the end. Prints a table and writes bench/results/events.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { auth, fmt, gateway, watchdogImage, httpFunction, KEEPER_JS, kept as calls, percentile, root, sleep, system, until } from './_support.mjs';
+import { auth, countedLoad, fmt, gateway, watchdogImage, httpFunction, KEEPER_JS, kept as calls, percentile, root, roundSettings, sleep, system, until } from './_support.mjs';
 
 const stack = process.env.STACK_NAME || 'ev';
 const amo = `${stack}_evbench`;
 const dur = `${stack}_evbenchd`;
-const duration = Number(process.env.BENCH_DURATION ?? 6);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const lowCount = Number(process.env.BENCH_LOW ?? 200);
+const { duration, rounds, connections, lowCount } = roundSettings;
 const subjects = { [amo]: `bench-${stack}.amo`, [dur]: `bench-${stack}.dur` };
 
 const labels = { 'com.openfaas.scale.zero': 'false', 'com.openfaas.scale.max': '1', 'com.openfaas.scale.factor': '0', 'com.openfaas.async.max-inflight': String(connections) };
@@ -46,16 +39,6 @@ async function count(fn) {
   return Number(await (await fetch(`${gateway}/function/${fn}/count`)).text());
 }
 
-
-async function load(url, seconds, status, body, headers = {}) {
-  const instance = autocannon({ url, connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } });
-  let ok = 0;
-  instance.on('response', (_client, statusCode) => {
-    if (statusCode === status) ok++;
-  });
-  const result = await instance;
-  return { ok, errors: result.errors + result.timeouts + (result.requests.total - ok) };
-}
 
 /** Arrivals in `fn` of bodies starting with `tag`, once their count stops rising (at-most-once may drop some) or reaches `expected`. */
 async function arrivals(fn, tag, expected, timeoutMs) {
@@ -106,12 +89,12 @@ async function main() {
         const order = round % 2 === 0 ? ['sync', 'events'] : ['events', 'sync'];
         for (const what of order) {
           if (what === 'sync') {
-            const r = await load(`${gateway}/function/${fn}`, slice, 200, 'sync');
+            const r = await countedLoad(`${gateway}/function/${fn}`, slice, 200, 'sync');
             pooled[syncKey].ok += r.ok;
             if (pooled[syncKey].errors !== undefined) pooled[syncKey].errors += r.errors;
           } else {
             const tag = `${key}-${round}-`;
-            const r = await load(`${gateway}/system/events/${subjects[fn]}`, slice, 202, `${tag}x`, auth);
+            const r = await countedLoad(`${gateway}/system/events/${subjects[fn]}`, slice, 202, `${tag}x`, auth);
             const times = await arrivals(fn, tag, r.ok, 300_000);
             pooled[key].published += r.ok;
             pooled[key].invoked += times.length;

@@ -12,68 +12,33 @@
 //
 // Containers run with `docker run` on 127.0.0.1 and are removed at the end.
 // Writes bench/results/footprint.json.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { containerMemory, docker, healthyContainerUrl, MiB, root, sleep, version } from './_support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 const repo = process.env.FAAS_REPO || 'swarmfaas';
 const tag = process.env.FAAS_TAG || version;
 const loadSeconds = Number(process.env.LOAD_SECONDS ?? 5);
-const run = promisify(execFile);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
 const image = (name) => `${repo}/${name}:${tag}`;
-const MiB = (bytes) => +(bytes / 2 ** 20).toFixed(1);
-
-/** The container's memory as `docker stats` counts it (cgroup v1 or v2): usage less inactive file pages. */
-function memoryOf(id) {
-  const v1 = `/sys/fs/cgroup/memory/docker/${id}`;
-  if (existsSync(v1)) {
-    const usage = Number(readFileSync(`${v1}/memory.usage_in_bytes`, 'utf8'));
-    const stat = readFileSync(`${v1}/memory.stat`, 'utf8');
-    const inactive = Number(/^total_inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
-    const rss = Number(/^total_rss (\d+)$/m.exec(stat)?.[1] ?? 0);
-    return { used: usage - inactive, rss };
-  }
-  for (const v2 of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
-    if (!existsSync(v2)) continue;
-    const usage = Number(readFileSync(`${v2}/memory.current`, 'utf8'));
-    const stat = readFileSync(`${v2}/memory.stat`, 'utf8');
-    const inactive = Number(/^inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
-    const anon = Number(/^anon (\d+)$/m.exec(stat)?.[1] ?? 0);
-    return { used: usage - inactive, rss: anon };
-  }
-  throw new Error(`no cgroup found for container ${id}`);
-}
 
 async function measure(name, payload) {
   const container = `footprint-${name}-${process.pid}`;
   const id = await docker('run', '-d', '--name', container, '-p', '127.0.0.1::8080', image(name));
   try {
-    const port = (await docker('port', container, '8080')).split('\n')[0].split(':').pop();
-    const url = `http://127.0.0.1:${port}/`;
-    const deadline = Date.now() + 60_000;
-    while ((await docker('inspect', '-f', '{{.State.Health.Status}}', container)) !== 'healthy') {
-      if (Date.now() > deadline) throw new Error(`${container} did not become healthy`);
-      await sleep(250);
-    }
+    const url = await healthyContainerUrl(container);
     await (await fetch(url, { method: 'POST', body: payload })).arrayBuffer(); // first request: lazy parts loaded
     await sleep(3000);
-    const idle = memoryOf(id);
+    const idle = containerMemory(id);
     let peak = idle;
     const sampler = setInterval(() => {
-      const now = memoryOf(id);
+      const now = containerMemory(id);
       if (now.used > peak.used) peak = now;
     }, 50);
     const result = await autocannon({ url, method: 'POST', body: payload, connections: 32, duration: loadSeconds });
     clearInterval(sampler);
     await sleep(1000);
-    const after = memoryOf(id);
+    const after = containerMemory(id);
     return {
       image: image(name),
       idleMiB: MiB(idle.used),

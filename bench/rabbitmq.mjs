@@ -14,13 +14,11 @@
 //
 //   RABBITMQ_URL=amqp://faas:PASSWORD@127.0.0.1:5672/ GATEWAY_URL=http://127.0.0.1:8080 node bench/rabbitmq.mjs
 //
-// Environment: GATEWAY_URL [http://127.0.0.1:8080]; GATEWAY_AUTH
-// ("user:password" when the gateway has basic auth); STACK_NAME [func];
+// Environment: that of _support.mjs (the gateway; the rounds: BENCH_DURATION
+// seconds of synchronous calls, BENCH_CONNECTIONS also the function's
+// max-inflight, BENCH_LOW messages at low load); STACK_NAME [func];
 // RABBITMQ_URL (else amqp://faas:<the stack's password, read from its
-// gateway's container>@127.0.0.1:RABBITMQ_PORT/, RABBITMQ_PORT [5672]);
-// WATCHDOG_IMAGE [swarmfaas/watchdog:<FAAS_TAG or version>]; BENCH_DURATION
-// seconds of synchronous calls [6] in BENCH_ROUNDS [3]; BENCH_CONNECTIONS
-// [32] (also the function's max-inflight); BENCH_LOW [200] messages at low load.
+// gateway's container>@127.0.0.1:RABBITMQ_PORT/, RABBITMQ_PORT [5672]).
 //
 // The function is the watchdog's HTTP mode in front of a small server that
 // keeps each request's body and arrival time, pinned to one task; it and its
@@ -30,16 +28,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
 import autocannon from 'autocannon';
-import { deploy, fmt, gateway, httpFunction, KEEPER_JS, kept, percentile, root, sleep, system, until, watchdogImage } from './_support.mjs';
+import { deploy, fmt, gateway, httpFunction, KEEPER_JS, kept, percentile, roundSettings, root, sleep, system, until, watchdogImage } from './_support.mjs';
 
 const stack = process.env.STACK_NAME || 'func';
 const fn = `${stack}_rmqbench`;
 const queue = `bench-${stack}-in`;
 const downstream = `bench-${stack}-out`;
-const duration = Number(process.env.BENCH_DURATION ?? 6);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const lowCount = Number(process.env.BENCH_LOW ?? 200);
+const { duration, rounds, connections, lowCount } = roundSettings;
 
 function brokerUrl() {
   if (process.env.RABBITMQ_URL) return process.env.RABBITMQ_URL;

@@ -1,7 +1,7 @@
 // Bundles the three programs of the gateway's image, each into one ESM file:
 // dist/gateway.mjs, dist/queue-worker.mjs (the same image, another entry),
-// dist/connector.mjs. The banner gives CommonJS dependencies (dockerode) the
-// require, __filename and __dirname they expect inside an ES module.
+// dist/connector.mjs, with the options every Node bundle of the project shares
+// (scripts/esbuild-node.mjs).
 //
 // Small on purpose (every byte of a bundle is held in memory as its source
 // text, twice as much when one character is not ASCII): comments and white
@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { nodeBundle } from '../scripts/esbuild-node.mjs';
 
 /** ssh2 becomes a module whose client says why it is not there. */
 const withoutSsh2 = {
@@ -25,27 +26,12 @@ const withoutSsh2 = {
 };
 
 const options = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  external: ['cpu-features', '*.node'],
-  logLevel: 'warning',
+  ...nodeBundle,
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
   charset: 'ascii',
   plugins: [withoutSsh2],
-  banner: {
-    js: [
-      "import { createRequire as __createRequire } from 'node:module';",
-      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-      "import { dirname as __pathDirname } from 'node:path';",
-      'const require = __createRequire(import.meta.url);',
-      'const __filename = __fileURLToPath(import.meta.url);',
-      'const __dirname = __pathDirname(__filename);',
-    ].join('\n'),
-  },
 };
 
 await Promise.all([

@@ -2,7 +2,7 @@
 // may run on any node: a bounded load above the 5/s threshold drives echoit
 // above 1 replica, on more than one node, and it comes back to 1 after the load.
 import { describe, expect, it } from 'vitest';
-import { changes, functionState, paceLoad, watchReplicas } from '../e2e/support/scaling.js';
+import { changes, functionState, paceLoad, secondsBackAtOne, watchReplicas } from '../e2e/support/scaling.js';
 import { fn, gatewayUrl, monitoringFetch, waitFor } from '../e2e/support/gateway.js';
 import { report, runningPerNode } from './support/cluster.js';
 
@@ -48,11 +48,7 @@ describe('autoscaling on the cluster', () => {
     const loadStopped = (performance.now() - watch.origin) / 1000;
     let backAtMin: number | undefined;
     try {
-      await waitFor('echoit back at 1 replica', async () => {
-        const last = watch.samples.at(-1);
-        return last && last.t > loadStopped && last.replicas === 1 ? last : undefined;
-      }, 90_000, 500);
-      backAtMin = watch.samples.find((s) => s.t > loadStopped && s.replicas === 1)!.t - loadStopped;
+      backAtMin = await secondsBackAtOne(watch, 'echoit', loadStopped);
     } finally {
       await watch.stop();
     }

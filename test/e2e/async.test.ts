@@ -6,7 +6,7 @@
 // Figures print as "[async] ..." lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackUrl, deployAlways503, deployReceiver, deploySlowEcho, invokeAsync, received, report, type Received } from './support/async.js';
-import { containersOf, deployFunction, docker, removeFunction } from './support/functions.js';
+import { containersOf, deployFunction, docker, killNats, removeFunction } from './support/functions.js';
 import { fn, gatewayUrl, image, monitoringFetch, systemFetch, waitFor } from './support/gateway.js';
 import { openBrowser } from './support/browser.js';
 import { inject } from 'vitest';
@@ -37,6 +37,17 @@ afterAll(async () => {
 });
 
 /** Waits until the receiver holds a callback for every id in `ids`; answers all it got. */
+/** Queues `count` calls of `target` (each its id as the body, called back to the receiver), each accepted (202); answers their ids. */
+async function queueCalls(target: string, prefix: string, count: number): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const id = `${prefix}-${i}`;
+    expect((await invokeAsync(target, id, { 'x-callback-url': callbackUrl(receiver), 'x-call-id': id })).status).toBe(202);
+    ids.add(id);
+  }
+  return ids;
+}
+
 async function callbacksFor(ids: Set<string>, timeoutMs: number): Promise<Received[]> {
   let all: Received[] = [];
   await waitFor(
@@ -172,13 +183,8 @@ describe('com.openfaas.async.max-inflight', () => {
     const limited = fn('aslimit');
     created.push(limited);
     await deploySlowEcho(limited, 500, { 'com.openfaas.async.max-inflight': '2' });
-    const ids = new Set<string>();
     const started = Date.now();
-    for (let i = 0; i < 12; i++) {
-      const id = `limit-${started}-${i}`;
-      expect((await invokeAsync(limited, id, { 'x-callback-url': callbackUrl(receiver), 'x-call-id': id })).status).toBe(202);
-      ids.add(id);
-    }
+    const ids = await queueCalls(limited, `limit-${started}`, 12);
     const callbacks = await callbacksFor(ids, 60_000);
     const seconds = (Math.max(...callbacks.map((c) => c.at)) - started) / 1000;
     const most = Number(await (await fetch(gatewayUrl(`/function/${limited}/max`))).text());
@@ -200,13 +206,7 @@ describe('com.openfaas.async.max-inflight', () => {
         for (const id of ids) if (!(await docker('exec', id, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/healthz').catch(() => '')).includes('OK')) return undefined;
         return ids;
       }, 60_000, 500);
-      const ids = new Set<string>();
-      const started = Date.now();
-      for (let i = 0; i < 20; i++) {
-        const id = `two-${started}-${i}`;
-        expect((await invokeAsync(limited, id, { 'x-callback-url': callbackUrl(receiver), 'x-call-id': id })).status).toBe(202);
-        ids.add(id);
-      }
+      const ids = await queueCalls(limited, `two-${Date.now()}`, 20);
       await callbacksFor(ids, 60_000);
       const most = Number(await (await fetch(gatewayUrl(`/function/${limited}/max`))).text());
       const done = [];
@@ -401,11 +401,7 @@ describe('nothing accepted is lost', () => {
       await docker('kill', first);
       events.push(`worker killed at ${((Date.now() - started) / 1000).toFixed(1)} s (${callbacksSoFar} callbacks so far)`);
       await at(0.45);
-      const [nats] = await containersOf(fn('nats'));
-      await docker('kill', nats!);
-      events.push(`NATS killed at ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      await waitFor('NATS running again', async () => ((await containersOf(fn('nats'))).some((c) => c !== nats) ? true : undefined), 60_000, 250);
-      events.push(`NATS running again at ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await killNats((what) => events.push(`${what} at ${((Date.now() - started) / 1000).toFixed(1)} s`));
       await at(0.6);
       const [gatewayTask] = await containersOf(fn('gateway'));
       await docker('kill', gatewayTask!);

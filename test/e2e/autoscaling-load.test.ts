@@ -4,7 +4,7 @@
 // A trickle of requests (below the alert threshold) keeps running during the
 // scale-down, so losses while tasks are removed would show.
 import { describe, expect, inject, it } from 'vitest';
-import { changes, functionState, paceLoad, scaleFunction, watchReplicas, type LoadResult } from './support/scaling.js';
+import { changes, functionState, paceLoad, scaleFunction, secondsBackAtOne, watchReplicas, type LoadResult } from './support/scaling.js';
 import { fn, gatewayUrl, monitoringFetch, waitFor } from './support/gateway.js';
 
 const echoit = fn('echoit');
@@ -53,11 +53,7 @@ describe('autoscaling with the real Prometheus and AlertManager', () => {
     const trickle = paceLoad(echoit, TRICKLE_RATE, 90, { stop: trickleStop.signal });
     let backAtMin: number | undefined;
     try {
-      await waitFor('echoit back at 1 replica', async () => {
-        const last = watch.samples.at(-1);
-        return last && last.t > loadStopped && last.replicas === 1 ? last : undefined;
-      }, 90_000, 500);
-      backAtMin = watch.samples.find((s) => s.t > loadStopped && s.replicas === 1)!.t - loadStopped;
+      backAtMin = await secondsBackAtOne(watch, 'echoit', loadStopped);
       // Let the removed tasks stop while the trickle goes on.
       await new Promise((resolve) => setTimeout(resolve, 5_000));
     } finally {

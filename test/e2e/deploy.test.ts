@@ -5,7 +5,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
-import { deployEnv, stackSettings } from './setup/stack.js';
+import { DEPLOY_ARGS, deployEnv, stackSettings } from './setup/stack.js';
 import { authHeader, fn, gatewayUrl } from './support/gateway.js';
 
 const run = promisify(execFile);
@@ -49,7 +49,7 @@ describe('deploy_stack.sh', () => {
   it('changes nothing and keeps the password when run a second time', async () => {
     const stack = inject('stackName');
     const before = await runningTasks(stack);
-    const second = spawnSync('./deploy_stack.sh', [], { cwd: root, env: deployEnv(stackSettings()), encoding: 'utf8', timeout: 300_000 });
+    const second = spawnSync('./deploy_stack.sh', DEPLOY_ARGS, { cwd: root, env: deployEnv(stackSettings()), encoding: 'utf8', timeout: 300_000 });
     expect(second.status, second.stderr + second.stdout).toBe(0);
     expect(second.stdout).toContain('using the existing credentials');
     expect(second.stdout).not.toContain('shown only now');

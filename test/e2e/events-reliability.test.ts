@@ -6,7 +6,7 @@
 // messages, losing none. Figures print as "[events] ..." lines.
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectorMetrics, connectors, deployRecorder, deploySink, metricSum, publish, records, report, type Record } from './support/events.js';
-import { containersOf, docker, removeFunction } from './support/functions.js';
+import { containersOf, docker, killNats, removeFunction } from './support/functions.js';
 import { fn, gatewayUrl, monitoringFetch, systemFetch, waitFor } from './support/gateway.js';
 
 const created: string[] = [];
@@ -60,11 +60,7 @@ describe('durable topics', () => {
       await docker('kill', connector!);
       events.push(`connector killed at ${((Date.now() - started) / 1000).toFixed(1)} s`);
       await at(0.5);
-      const [nats] = await containersOf(fn('nats'));
-      await docker('kill', nats!);
-      events.push(`NATS killed at ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      await waitFor('NATS running again', async () => ((await containersOf(fn('nats'))).some((c) => c !== nats) ? true : undefined), 60_000, 250);
-      events.push(`NATS running again at ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await killNats((what) => events.push(`${what} at ${((Date.now() - started) / 1000).toFixed(1)} s`));
     })();
     let next = 0;
     const sender = async () => {

@@ -42,6 +42,17 @@ export function parseBytes(text: string): number {
   return Number(match[1]) * factor;
 }
 
+/** An address, or none (read as ''): `valid` says which text is one, `expected` how the error names the form. */
+export const addressOrNone = (valid: (text: string) => boolean, expected: string) =>
+  z
+    .string()
+    .trim()
+    .refine((text) => text === 'none' || valid(text), `expected ${expected}, or none`)
+    .transform((text) => (text === 'none' ? '' : text));
+
+/** http(s)://host:port (a trailing slash dropped), or none. */
+const httpBaseOrNone = (expected: string) => addressOrNone((text) => /^https?:\/\/[^\s/]+\/?$/.test(text), expected).transform((text) => text.replace(/\/$/, ''));
+
 /** Every program: where it listens (/metrics, /healthz; the gateway's API) and how much it logs. */
 export const programSettings = {
   PORT: integer(1, 65535).prefault('8080'),
@@ -89,12 +100,7 @@ export const invocationSettings = {
 /** Every program that reaches the queue (NATS JetStream), and the limits of its streams (queue/streams.ts). */
 export const queueSettings = {
   /** The NATS server(s) (JetStream); none: no queue (the gateway answers /async-function with 503). */
-  NATS_URL: z
-    .string()
-    .trim()
-    .refine((text) => text === 'none' || text.split(',').every((part) => /^(nats|tls):\/\/[^\s/,]+$/.test(part.trim())), 'expected nats://host:port, comma-separated, or none')
-    .transform((text) => (text === 'none' ? '' : text))
-    .prefault('nats://nats:4222'),
+  NATS_URL: addressOrNone((text) => text.split(',').every((part) => /^(nats|tls):\/\/[^\s/,]+$/.test(part.trim())), 'nats://host:port, comma-separated').prefault('nats://nats:4222'),
   /** The JetStream stream of queued calls; dead letters go to "<name>-dead". */
   ASYNC_STREAM: z
     .string()
@@ -116,12 +122,7 @@ export const queueSettings = {
   /** Bytes the stream of durable topic messages (faas-events) may hold over all subjects. */
   EVENTS_MAX_BYTES: bytes.prefault('1Gi'),
   /** NATS's monitoring endpoint, where the store's size and use are read (none: no check of the store, only the streams' limits). */
-  NATS_MONITORING_URL: z
-    .string()
-    .trim()
-    .refine((text) => text === 'none' || /^https?:\/\/[^\s/]+\/?$/.test(text), 'expected http://host:port, or none')
-    .transform((text) => (text === 'none' ? '' : text.replace(/\/$/, '')))
-    .prefault('http://nats:8222'),
+  NATS_MONITORING_URL: httpBaseOrNone('http://host:port').prefault('http://nats:8222'),
   /** The JetStream store's budget on disk (nats/nats.conf says why it is not NATS's own max_file_store). */
   QUEUE_STORE_SIZE: bytes.prefault('4Gi'),
   /** Accepts stop (503) once the JetStream store is this full, in percent of its size: room is left for what is already accepted to be worked. */
@@ -150,19 +151,9 @@ export const triggerSettings = {
  */
 export const rabbitmqSettings = {
   /** The broker: amqp://host[:port][/vhost] or amqps://...; none: no RabbitMQ triggers. User and password in the URL are taken, but secrets are the place for them. */
-  RABBITMQ_URL: z
-    .string()
-    .trim()
-    .refine((text) => text === 'none' || /^amqps?:\/\/[^\s]+$/.test(text), 'expected amqp://host:port/vhost, amqps://..., or none')
-    .transform((text) => (text === 'none' ? '' : text))
-    .prefault('none'),
+  RABBITMQ_URL: addressOrNone((text) => /^amqps?:\/\/[^\s]+$/.test(text), 'amqp://host:port/vhost, amqps://...').prefault('none'),
   /** RabbitMQ's management API (queue depths counting unacknowledged messages); none: depths by a passive declare (ready messages only). */
-  RABBITMQ_MANAGEMENT_URL: z
-    .string()
-    .trim()
-    .refine((text) => text === 'none' || /^https?:\/\/[^\s/]+\/?$/.test(text), 'expected http://host:port, https://host:port, or none')
-    .transform((text) => (text === 'none' ? '' : text.replace(/\/$/, '')))
-    .prefault('none'),
+  RABBITMQ_MANAGEMENT_URL: httpBaseOrNone('http://host:port, https://host:port').prefault('none'),
   /** Files holding the broker's user name and password (Docker secrets); a missing file: the URL's own, else guest. */
   RABBITMQ_USERNAME_FILE: z.string().trim().prefault('/run/secrets/rabbitmq-username'),
   RABBITMQ_PASSWORD_FILE: z.string().trim().prefault('/run/secrets/rabbitmq-password'),
@@ -181,4 +172,17 @@ export function loadSettings<T extends z.ZodType>(schema: T, env: NodeJS.Process
     throw new SettingsError(`invalid ${what}: ${problems.join('; ')}`);
   }
   return parsed.data;
+}
+
+/** A program's settings from `read`; a bad value is said on stderr and the program exits with status 2. */
+export function settingsOrExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
 }

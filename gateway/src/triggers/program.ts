@@ -12,7 +12,7 @@ import { qualifiedName } from '../core/functions/names.js';
 import { InvocationMetrics, type InvocationSource } from '../core/invocation/metrics.js';
 import { buildRuntime, type Runtime, type RuntimeSettings } from '../core/runtime.js';
 import { metricsGate, type MetricsGate } from '../core/metrics-access.js';
-import { loadSettings, SettingsError } from '../core/settings.js';
+import { loadSettings, settingsOrExit } from '../core/settings.js';
 import { CatalogView } from '../queue/function-catalog.js';
 import { openQueue, type Queue, type QueueSettings } from '../queue/queue.js';
 import { RemoteWaker } from '../queue/wake-requests.js';
@@ -52,16 +52,7 @@ export async function startTriggerProgram<T extends z.ZodType<TriggerProgramSett
   service: SenderRole;
   source: InvocationSource;
 }): Promise<TriggerProgram<z.output<T>>> {
-  let settings: z.output<T>;
-  try {
-    settings = loadSettings(options.schema, process.env, options.what);
-  } catch (error) {
-    if (error instanceof SettingsError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const settings: z.output<T> = settingsOrExit(() => loadSettings(options.schema, process.env, options.what));
   if (!settings.NATS_URL) {
     process.stderr.write(`invalid ${options.what}: NATS_URL=none (the ${options.service} takes its work from NATS)\n`);
     process.exit(2);

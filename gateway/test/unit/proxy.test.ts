@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WakeTimeoutError, type Scaler } from '../../src/programs/gateway/scaling/index.js';
 import { status } from './support/fake-provider.js';
 import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
+import { postWithContinue } from '../../../packages/http-relay/test/support/expect-continue.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -42,6 +43,36 @@ const noScaling: Scaler = {
   start() {},
   stop() {},
 };
+
+/** A scaler whose wake-up answers the address `wake` gives, counting its wake-ups. */
+function wakingScaler(wake: () => string): { scaler: Scaler; wakes: () => number } {
+  let wakes = 0;
+  const scaler: Scaler = {
+    ...noScaling,
+    async ensureAvailable() {
+      wakes++;
+      return wake();
+    },
+  };
+  return { scaler, wakes: () => wakes };
+}
+
+/** An upstream's handler that keeps every request's body in `bodies` and answers "served". */
+function keepingBodies(bodies: string[]): Parameters<typeof upstream>[0] {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString());
+      res.end('served');
+    });
+  };
+}
+
+/** POSTs "x" to /function/fn; answers the body. */
+async function invokeFn(gw: TestGateway): Promise<string> {
+  return (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text();
+}
 
 /**
  * An address on 127.0.0.1 that never answers a new connection, like the
@@ -129,16 +160,7 @@ describe('invocation', () => {
     const task = await upstream((req, res) => req.pipe(res));
     const gw = await gatewayWith([task.address]);
     const payload = 'x'.repeat(4096);
-    const { hostname, port } = new URL(gw.url);
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: hostname, port, path: '/function/fn', method: 'POST', headers: { expect: '100-continue', 'content-length': payload.length } });
-      req.on('continue', () => req.end(payload));
-      req.on('response', (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode!, body }));
-      });
-      req.on('error', reject);
-    });
+    const answer = await postWithContinue(gw.url, '/function/fn', payload);
     expect(answer).toEqual({ status: 200, body: payload });
   });
 
@@ -160,7 +182,7 @@ describe('invocation', () => {
       expect((await fetch(`${gw.url}${path}`, { method: 'POST', body: 'x' })).status, path).toBe(404);
     }
     expect(calls).toBe(0);
-    expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('ok');
+    expect(await invokeFn(gw)).toBe('ok');
   });
 
   it('round-robins over the tasks, keeping connections alive', async () => {
@@ -176,7 +198,7 @@ describe('invocation', () => {
       ),
     );
     const gw = await gatewayWith(tasks.map((t) => t.address));
-    for (let i = 0; i < 9; i++) await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text();
+    for (let i = 0; i < 9; i++) await invokeFn(gw);
     expect(hits.filter((h) => h === 'a').length).toBe(3);
     expect(hits.filter((h) => h === 'b').length).toBe(3);
     expect(hits.filter((h) => h === 'c').length).toBe(3);
@@ -185,14 +207,7 @@ describe('invocation', () => {
 
   it('retries once on another task when a connection is refused, with the body intact', async () => {
     const bodies: string[] = [];
-    const good = await upstream((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        bodies.push(Buffer.concat(chunks).toString());
-        res.end('served');
-      });
-    });
+    const good = await upstream(keepingBodies(bodies));
     const dead = await closedPort();
     const gw = await gatewayWith([dead, good.address]);
     const answers = [];
@@ -248,14 +263,7 @@ describe('invocation', () => {
       req.resume();
       dying.server.close();
     });
-    const good = await upstream((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        bodies.push(Buffer.concat(chunks).toString());
-        res.end('served');
-      });
-    });
+    const good = await upstream(keepingBodies(bodies));
     const gw = await gatewayWith([dying.address, good.address]);
     const started = performance.now();
     const res = await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'only once' });
@@ -263,7 +271,7 @@ describe('invocation', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(bodies).toEqual(['only once']);
     // Left out from then on.
-    for (let i = 0; i < 4; i++) expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('served');
+    for (let i = 0; i < 4; i++) expect(await invokeFn(gw)).toBe('served');
   });
 
   it('leaves a slow but live instance alone: its call is answered once, where it was sent', async () => {
@@ -321,38 +329,25 @@ describe('invocation', () => {
   it('sends a held request to the task the wake-up found ready, and later requests only to listed tasks', async () => {
     const starting = await upstream((_req, res) => res.end('from the probed task'));
     const listed = await upstream((_req, res) => res.end('from a listed task'));
-    let wakes = 0;
     let gw: TestGateway;
-    const scaler: Scaler = {
-      ...noScaling,
-      async ensureAvailable() {
-        wakes++;
-        // The orchestrator lists the other task afterwards; the probed one is not in its list.
-        gw.provider.addresses.set('fn', [listed.address]);
-        return starting.address;
-      },
-    };
-    gw = await gatewayWith([], {}, scaler);
-    expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('from the probed task');
-    for (let i = 0; i < 3; i++) expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('from a listed task');
-    expect(wakes).toBe(1);
+    const waking = wakingScaler(() => {
+      // The orchestrator lists the other task afterwards; the probed one is not in its list.
+      gw.provider.addresses.set('fn', [listed.address]);
+      return starting.address;
+    });
+    gw = await gatewayWith([], {}, waking.scaler);
+    expect(await invokeFn(gw)).toBe('from the probed task');
+    for (let i = 0; i < 3; i++) expect(await invokeFn(gw)).toBe('from a listed task');
+    expect(waking.wakes()).toBe(1);
   });
 
   it('keeps sending to the probed task while it is still starting, without holding each call again', async () => {
     const starting = await upstream((_req, res) => res.end('from the probed task'));
-    let wakes = 0;
-    let gw: TestGateway;
-    const scaler: Scaler = {
-      ...noScaling,
-      async ensureAvailable() {
-        wakes++;
-        return starting.address;
-      },
-    };
-    gw = await gatewayWith([], {}, scaler);
+    const waking = wakingScaler(() => starting.address);
+    const gw = await gatewayWith([], {}, waking.scaler);
     gw.provider.starting.set('fn', [starting.address]);
-    for (let i = 0; i < 4; i++) expect(await (await fetch(`${gw.url}/function/fn`, { method: 'POST', body: 'x' })).text()).toBe('from the probed task');
-    expect(wakes).toBe(1);
+    for (let i = 0; i < 4; i++) expect(await invokeFn(gw)).toBe('from the probed task');
+    expect(waking.wakes()).toBe(1);
   });
 
   it('answers 504 with the reason when waking times out', async () => {

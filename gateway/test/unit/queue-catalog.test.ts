@@ -4,27 +4,19 @@
 // after NATS lost its store), and a wake-up asked of the gateways answers
 // with the woken function's entry.
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FunctionTable } from '../../src/core/functions/view.js';
 import type { FunctionEntry, FunctionRef } from '../../src/core/functions/types.js';
 import { InvocationError } from '../../src/core/invocation/errors.js';
-import { QueueConnection } from '../../src/queue/connection.js';
 import { catalogKey, CatalogPublisher, CatalogView } from '../../src/queue/function-catalog.js';
 import { RemoteWaker, WakeResponder } from '../../src/queue/wake-requests.js';
 import { status } from './support/fake-provider.js';
-import { startNats, type NatsServer } from './support/nats-server.js';
+import { natsForFile } from './support/nats-server.js';
+import { until } from './support/until.js';
 
-let nats: NatsServer;
 const log = pino({ level: 'silent' });
-const closing: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  nats = await startNats();
-});
-afterAll(async () => {
-  for (const close of closing.reverse()) await close();
-  await nats.stop();
-});
+const nats = natsForFile(log);
+const { connection } = nats;
 
 const entry = (name: string, overrides: Partial<FunctionEntry> = {}): FunctionEntry => ({
   status: { ...status(name), envVars: { SECRET_TOKEN: 'x' }, labels: { 'com.openfaas.async.max-inflight': '3' }, annotations: { topic: 'orders' } },
@@ -35,32 +27,22 @@ const entry = (name: string, overrides: Partial<FunctionEntry> = {}): FunctionEn
   ...overrides,
 });
 
-async function until<T>(what: string, read: () => T | undefined, ms = 5_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function connection(name: string): QueueConnection {
-  const c = new QueueConnection(nats.url, log, name);
-  closing.push(() => c.close());
-  return c;
+/** A gateway's view holding `entries`, published to the catalog, and a worker's view read from it. */
+async function catalogBetween(entries: FunctionEntry[], gatewayName: string, workerName: string): Promise<{ gatewayView: FunctionTable; workerView: CatalogView }> {
+  const gatewayView = new FunctionTable(log);
+  gatewayView.replaceAll(entries);
+  const publisher = new CatalogPublisher(connection(gatewayName), gatewayView, log);
+  publisher.start();
+  nats.closeAfterAll(() => publisher.stop());
+  const workerView = new CatalogView(connection(workerName), log);
+  await workerView.start();
+  nats.closeAfterAll(() => workerView.stop());
+  return { gatewayView, workerView };
 }
 
 describe('the function catalog', () => {
   it("carries the gateway's view to the other programs: entries, changes and removals, without environment variables or the scaler's state", async () => {
-    const gatewayView = new FunctionTable(log);
-    gatewayView.replaceAll([entry('a'), entry('b')]);
-    const publisher = new CatalogPublisher(connection('gateway'), gatewayView, log);
-    publisher.start();
-    closing.push(() => publisher.stop());
-    const workerView = new CatalogView(connection('worker'), log);
-    await workerView.start();
-    closing.push(() => workerView.stop());
+    const { gatewayView, workerView } = await catalogBetween([entry('a'), entry('b')], 'gateway', 'worker');
 
     const a = await until('a in the worker', () => workerView.get({ name: 'a', namespace: 'openfaas-fn' }));
     expect(a.endpoints).toEqual(['10.0.0.5:8080']);
@@ -79,17 +61,10 @@ describe('the function catalog', () => {
   });
 
   it('is written again by the gateway and read again by the others after NATS lost its store', async () => {
-    const gatewayView = new FunctionTable(log);
-    gatewayView.replaceAll([entry('c')]);
-    const publisher = new CatalogPublisher(connection('gateway2'), gatewayView, log);
-    publisher.start();
-    closing.push(() => publisher.stop());
-    const workerView = new CatalogView(connection('worker2'), log);
-    await workerView.start();
-    closing.push(() => workerView.stop());
+    const { gatewayView, workerView } = await catalogBetween([entry('c')], 'gateway2', 'worker2');
     await until('c', () => workerView.get({ name: 'c', namespace: 'openfaas-fn' }));
 
-    await nats.restart({ keepStore: false });
+    await nats.server().restart({ keepStore: false });
     // A function deployed while NATS was away, and one removed.
     gatewayView.replaceAll([entry('d')]);
     await until('d after the restart', () => workerView.get({ name: 'd', namespace: 'openfaas-fn' }), 20_000);
@@ -117,7 +92,7 @@ describe('wake-ups asked of the gateways', () => {
       5_000,
     );
     await responder.start();
-    closing.push(() => responder.stop());
+    nats.closeAfterAll(() => responder.stop());
     const view = new CatalogView(connection('worker3'), log);
     const waker = new RemoteWaker(connection('worker3b'), view, 5_000);
     expect(await waker.ensureAvailable({ name: 'sleepy', namespace: 'openfaas-fn' })).toBe('10.0.0.9:8080');

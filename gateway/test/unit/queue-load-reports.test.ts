@@ -4,40 +4,16 @@
 // which of them decides capacity scaling. The figures themselves: a
 // function's demand is its calls in flight and waiting averaged over time.
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FunctionLoadReport } from '../../src/core/invocation/load.js';
 import { FunctionLoad, LoadTable, takeLoadReport } from '../../src/core/invocation/load.js';
-import { QueueConnection } from '../../src/queue/connection.js';
 import { LoadBoard, LoadReporter, STALE_AFTER_MS } from '../../src/queue/load-reports.js';
-import { startNats, type NatsServer } from './support/nats-server.js';
+import { natsForFile } from './support/nats-server.js';
+import { until } from './support/until.js';
 
-let nats: NatsServer;
 const log = pino({ level: 'silent' });
-const closing: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  nats = await startNats();
-});
-afterAll(async () => {
-  for (const close of closing.reverse()) await close();
-  await nats.stop();
-});
-
-function connection(name: string): QueueConnection {
-  const c = new QueueConnection(nats.url, log, name);
-  closing.push(() => c.close());
-  return c;
-}
-
-async function until<T>(what: string, read: () => T | undefined | false, ms = 5_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = read();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const nats = natsForFile(log);
+const { connection } = nats;
 
 const figures = (d: number, i = Math.round(d), w = 0, s = 1, a?: Record<string, number>): FunctionLoadReport => ({ d, i, w, s, ...(a ? { a } : {}) });
 
@@ -46,7 +22,7 @@ describe('load reports', () => {
     const gatewayA = new LoadBoard(connection('gw-a'), 'gateway-aaaa', log);
     const gatewayB = new LoadBoard(connection('gw-b'), 'gateway-bbbb', log);
     await Promise.all([gatewayA.start(), gatewayB.start()]);
-    closing.push(() => gatewayA.stop(), () => gatewayB.stop());
+    nats.closeAfterAll(() => gatewayA.stop(), () => gatewayB.stop());
     const reporters = [
       new LoadReporter(connection('gw-a-r'), 'gateway-aaaa', 'gateway', () => ({ 'fn.ns': figures(4, 4, 0, 3, { '10.0.0.1:8080': 2, '10.0.0.2:8080': 2 }) }), log, (r) => gatewayA.accept(r)),
       new LoadReporter(connection('gw-b-r'), 'gateway-bbbb', 'gateway', () => ({ 'fn.ns': figures(2, 1, 1, 1, { '10.0.0.1:8080': 1 }) }), log, (r) => gatewayB.accept(r)),
@@ -55,7 +31,7 @@ describe('load reports', () => {
     const started = Date.now();
     for (const r of reporters) {
       r.start();
-      closing.push(() => r.stop());
+      nats.closeAfterAll(() => r.stop());
     }
     for (const board of [gatewayA, gatewayB]) {
       const sum = await until('every report', () => {

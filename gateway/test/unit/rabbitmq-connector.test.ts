@@ -107,7 +107,7 @@ interface Invoked {
 }
 
 /** The connector's parts with a fake invocation: `answer` says each status; `hold` keeps the calls open until released. */
-function connectorWith(functions: FunctionTable, answer: (invocation: Invoked) => number, options: { holdMs?: number } = {}) {
+function connectorWith(functions: FunctionTable, answer: (invocation: Invoked, invoked: readonly Invoked[]) => number, options: { holdMs?: number } = {}) {
   const invoked: Invoked[] = [];
   const runs: RunRecord[] = [];
   let inflight = 0;
@@ -120,7 +120,7 @@ function connectorWith(functions: FunctionTable, answer: (invocation: Invoked) =
     most = Math.max(most, inflight);
     try {
       if (options.holdMs) await new Promise((r) => setTimeout(r, options.holdMs));
-      const code = answer(seen);
+      const code = answer(seen, invoked);
       sink.head(code, { 'content-type': 'text/plain' });
       sink.write(Buffer.from(`answer:${body}`), true);
       sink.end();
@@ -140,17 +140,31 @@ function connectorWith(functions: FunctionTable, answer: (invocation: Invoked) =
   return { subscriptions, invoked, runs, registry, most: () => most };
 }
 
+/** Runs `test` once the connector's subscriptions for `entries` consume; stops them after. */
+async function whileConsuming(
+  entries: FunctionEntry[],
+  answer: Parameters<typeof connectorWith>[1],
+  test: (c: ReturnType<typeof connectorWith>) => Promise<void>,
+  options: { holdMs?: number } = {},
+): Promise<void> {
+  const functions = new FunctionTable(log);
+  functions.replaceAll(entries);
+  const c = connectorWith(functions, answer, options);
+  c.subscriptions.start();
+  try {
+    await until('consuming', () => c.subscriptions.states().some((s) => s.state === 'consuming'));
+    await test(c);
+  } finally {
+    await c.subscriptions.stop(1_000);
+  }
+}
+
 describe('RabbitMQ subscriptions', () => {
   it('invoke the function once per message with its headers, publish the answer downstream, then ack', async () => {
     const [input, output] = [q('queue'), q('downstream')];
     await declare(input);
     await ch.assertQueue(output, { durable: true });
-    const functions = new FunctionTable(log);
-    functions.replaceAll([fnEntry('worker', { 'rabbitmq-topic': input, 'rabbitmq-output': output })]);
-    const c = connectorWith(functions, () => 200);
-    c.subscriptions.start();
-    try {
-      await until('consuming', () => c.subscriptions.states().some((s) => s.state === 'consuming'));
+    await whileConsuming([fnEntry('worker', { 'rabbitmq-topic': input, 'rabbitmq-output': output })], () => 200, async (c) => {
       ch.publish('', input, Buffer.from('hello'), { persistent: true, messageId: 'm-1', contentType: 'text/plain', headers: { 'X-Order': 7, 'x-call-id': 'call-1' } });
       await until('the invocation', () => c.invoked.length === 1);
       expect(c.invoked[0]).toMatchObject({ name: 'worker', body: 'hello', source: 'rabbitmq' });
@@ -163,20 +177,13 @@ describe('RabbitMQ subscriptions', () => {
       expect(answers[0]!.properties.deliveryMode).toBe(2);
       await until('acked: the queue empty', async () => (await ch.checkQueue(input)).messageCount === 0 && c.runs.some((r) => r.outcome === 'success'));
       expect(c.runs.find((r) => r.outcome === 'success')).toMatchObject({ trigger: 'rabbitmq', subject: input, published: output, status: 200 });
-    } finally {
-      await c.subscriptions.stop(1_000);
-    }
+    });
   }, 60_000);
 
   it('retry 503s with their attempts counted, and reject a 400 and exhausted attempts to the dead-letter exchange', async () => {
     const input = q('retries');
     await declare(input);
-    const functions = new FunctionTable(log);
-    functions.replaceAll([fnEntry('flaky', { 'rabbitmq-topic': input })]);
-    const c = connectorWith(functions, (i) => (i.body === 'once' ? (c.invoked.filter((x) => x.body === 'once').length === 1 ? 503 : 200) : i.body === 'bad' ? 400 : 500));
-    c.subscriptions.start();
-    try {
-      await until('consuming', () => c.subscriptions.states().some((s) => s.state === 'consuming'));
+    await whileConsuming([fnEntry('flaky', { 'rabbitmq-topic': input })], (i, invoked) => (i.body === 'once' ? (invoked.filter((x) => x.body === 'once').length === 1 ? 503 : 200) : i.body === 'bad' ? 400 : 500), async (c) => {
       for (const body of ['once', 'bad', 'always']) ch.publish('', input, Buffer.from(body), { persistent: true, messageId: body });
       await until('the dead letters', async () => (await ch.checkQueue(`${input}.dead`)).messageCount === 2);
       await until('the retried one done', () => c.runs.some((r) => r.outcome === 'success'));
@@ -190,37 +197,23 @@ describe('RabbitMQ subscriptions', () => {
       expect(dead[0]!.properties.headers?.['x-death']?.[0]).toMatchObject({ queue: input, reason: 'rejected' });
       expect(c.runs.filter((r) => r.outcome === 'dead_letter')).toHaveLength(2);
       expect((await ch.checkQueue(input)).messageCount).toBe(0);
-    } finally {
-      await c.subscriptions.stop(1_000);
-    }
+    });
   }, 60_000);
 
   it('hold at most max-inflight in flight (the prefetch)', async () => {
     const input = q('bounded');
     await declare(input);
-    const functions = new FunctionTable(log);
-    functions.replaceAll([fnEntry('slow', { 'rabbitmq-topic': input }, { 'com.openfaas.async.max-inflight': '3' })]);
-    const c = connectorWith(functions, () => 200, { holdMs: 100 });
-    c.subscriptions.start();
-    try {
-      await until('consuming', () => c.subscriptions.states().some((s) => s.state === 'consuming'));
+    await whileConsuming([fnEntry('slow', { 'rabbitmq-topic': input }, { 'com.openfaas.async.max-inflight': '3' })], () => 200, async (c) => {
       for (let i = 0; i < 20; i++) ch.publish('', input, Buffer.from(`m${i}`), { persistent: true });
       await until('all invoked', () => c.invoked.length === 20);
       expect(c.most()).toBe(3);
-    } finally {
-      await c.subscriptions.stop(1_000);
-    }
+    }, { holdMs: 100 });
   }, 60_000);
 
   it('leave a message whose answer cannot be published unacknowledged until it can be', async () => {
     const [input, output] = [q('unpublished'), q('later')];
     await declare(input);
-    const functions = new FunctionTable(log);
-    functions.replaceAll([fnEntry('writer', { 'rabbitmq-topic': input, 'rabbitmq-output': output })]);
-    const c = connectorWith(functions, () => 200);
-    c.subscriptions.start();
-    try {
-      await until('consuming', () => c.subscriptions.states().some((s) => s.state === 'consuming'));
+    await whileConsuming([fnEntry('writer', { 'rabbitmq-topic': input, 'rabbitmq-output': output })], () => 200, async (c) => {
       ch.publish('', input, Buffer.from('keep'), { persistent: true, messageId: 'k' });
       // The output queue does not exist: the answer is returned as unroutable, the message comes again.
       await until('invoked twice', () => c.invoked.length >= 2);
@@ -230,9 +223,7 @@ describe('RabbitMQ subscriptions', () => {
       await until('published once the queue exists', async () => (answers = [...answers, ...(await drain(output))]).length >= 1);
       expect(answers[0]!.properties.headers).toMatchObject({ 'x-source-message-id': 'k' });
       await until('acked', async () => (await ch.checkQueue(input)).messageCount === 0);
-    } finally {
-      await c.subscriptions.stop(1_000);
-    }
+    });
   }, 60_000);
 
   it('say an unknown queue and keep the other subscriptions running; consume it once it exists', async () => {

@@ -2,20 +2,14 @@
 // (test/e2e/fixtures/alertmanager-*.json), against fake functions.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AlertOutcome } from '../../src/programs/gateway/scaling/alerts.js';
 import { harness, type FakeProvider, type Harness } from './scaling-fakes.js';
 import { ref } from './support/fake-provider.js';
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../../../test/e2e/fixtures/alertmanager-${name}.json`, import.meta.url), 'utf8'));
 
-interface Outcome {
-  function?: string;
-  action: string;
-  from?: number;
-  to?: number;
-  reason: string;
-}
-const outcomes = (res: { json: () => unknown }) => (res.json() as { outcomes: Outcome[] }).outcomes;
+const outcomes = (res: { json: () => unknown }) => (res.json() as { outcomes: AlertOutcome[] }).outcomes;
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -4,12 +4,12 @@
 // nothing is decided while NATS is away; alerts and the idler leave a
 // capacity-scaled function alone.
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
-import { AutoScaler } from '../../src/programs/gateway/scaling/index.js';
+import { describe, expect, it } from 'vitest';
+import type { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
+import type { AutoScaler } from '../../src/programs/gateway/scaling/index.js';
 import { LoadBoard, type LoadReport } from '../../src/queue/load-reports.js';
 import type { QueueConnection } from '../../src/queue/connection.js';
-import { FakeClock, FakeProvider, testConfig } from './scaling-fakes.js';
+import { FakeClock, FakeProvider, scalingGateways } from './scaling-fakes.js';
 
 const CAPACITY = { 'com.openfaas.scale.type': 'capacity', 'com.openfaas.concurrency': '2', 'com.openfaas.scale.max': '20' };
 const KEY = 'func_c.openfaas-fn';
@@ -21,28 +21,17 @@ interface Gateway {
   board: LoadBoard;
 }
 
-const open: Gateway[] = [];
-afterEach(() => {
-  for (const g of open.splice(0)) {
-    g.scaler.stop();
-    g.view.stop();
-  }
-});
+const startGateway = scalingGateways();
 
 /** NATS as the boards see it: connected or not. */
 const nats = { isConnected: true } as unknown as QueueConnection & { isConnected: boolean };
 
 async function gateways(ids: string[], provider: FakeProvider, clock: FakeClock, env: Record<string, string> = {}): Promise<Gateway[]> {
-  const log = pino({ level: 'silent' });
   const out: Gateway[] = [];
   for (const id of ids) {
-    const view = new LiveFunctionView({ provider, log });
-    await view.start();
-    const board = new LoadBoard(nats, id, log, () => clock.now());
-    const scaler = new AutoScaler({ config: testConfig(env), provider, functions: view, log, clock, probe: async () => false, loads: board });
-    out.push({ id, scaler, view, board });
+    const board = new LoadBoard(nats, id, pino({ level: 'silent' }), () => clock.now());
+    out.push({ id, board, ...(await startGateway(provider, clock, { loads: board }, env)) });
   }
-  open.push(...out);
   return out;
 }
 

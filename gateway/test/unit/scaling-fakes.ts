@@ -3,12 +3,13 @@
 // provider, whose functions become ready some virtual milliseconds after a scale.
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
+import { afterEach } from 'vitest';
 import { loadConfig, type Config } from '../../src/programs/gateway/settings.js';
-import type { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
+import { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
 import type { GatewayMetrics } from '../../src/programs/gateway/metrics.js';
 import type { Clock } from '../../src/programs/gateway/scaling/clock.js';
 import type { InvocationHistory } from '../../src/programs/gateway/scaling/context.js';
-import type { AutoScaler } from '../../src/programs/gateway/scaling/index.js';
+import { AutoScaler, type ScalerDeps } from '../../src/programs/gateway/scaling/index.js';
 import { FakeProvider } from './support/fake-provider.js';
 import { startGateway } from './support/test-gateway.js';
 
@@ -103,5 +104,34 @@ export async function harness(
       return { status: res.status, text, json: () => JSON.parse(text) as unknown };
     },
     close: () => gw.close(),
+  };
+}
+
+/**
+ * Gateways' scalers over one orchestrator (the fake provider), as the tests of
+ * scaling across gateways run them: each its own view, stopped after each
+ * test. Call it once per file; the answer starts one gateway, `deps` being
+ * what its scaler reads beyond the view (the load board, the backlog).
+ */
+export function scalingGateways(): (
+  provider: FakeProvider,
+  clock: FakeClock,
+  deps: Pick<ScalerDeps, 'loads' | 'queue'>,
+  env?: Record<string, string>,
+) => Promise<{ scaler: AutoScaler; view: LiveFunctionView }> {
+  const open: Array<{ scaler: AutoScaler; view: LiveFunctionView }> = [];
+  afterEach(() => {
+    for (const g of open.splice(0)) {
+      g.scaler.stop();
+      g.view.stop();
+    }
+  });
+  return async (provider, clock, deps, env = {}) => {
+    const log = pino({ level: 'silent' });
+    const view = new LiveFunctionView({ provider, log });
+    await view.start();
+    const scaler = new AutoScaler({ config: testConfig(env), provider, functions: view, log, clock, probe: async () => false, ...deps });
+    open.push({ scaler, view });
+    return { scaler, view };
   };
 }

@@ -3,12 +3,12 @@
 // the idler leave a queue-scaled function alone, and a function invoked
 // synchronously elsewhere is not put to sleep.
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
+import { describe, expect, it } from 'vitest';
+import type { LiveFunctionView } from '../../src/programs/gateway/function-view.js';
 import { AutoScaler } from '../../src/programs/gateway/scaling/index.js';
 import { addBacklogs, type Backlog } from '../../src/queue/backlog.js';
 import type { InvocationHistory } from '../../src/programs/gateway/scaling/context.js';
-import { FakeClock, FakeProvider, testConfig } from './scaling-fakes.js';
+import { FakeClock, FakeProvider, scalingGateways, testConfig } from './scaling-fakes.js';
 
 const QUEUE = { 'com.openfaas.scale.type': 'queue', 'com.openfaas.scale.max': '5', 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '10s' };
 const key = 'func_q.openfaas-fn';
@@ -18,24 +18,11 @@ interface Gateway {
   view: LiveFunctionView;
 }
 
-const open: Gateway[] = [];
-afterEach(() => {
-  for (const g of open.splice(0)) {
-    g.scaler.stop();
-    g.view.stop();
-  }
-});
+const startGateway = scalingGateways();
 
 async function gateways(n: number, provider: FakeProvider, clock: FakeClock, backlog: () => Map<string, Backlog>, syncHistory?: InvocationHistory): Promise<Gateway[]> {
-  const log = pino({ level: 'silent' });
   const out: Gateway[] = [];
-  for (let i = 0; i < n; i++) {
-    const view = new LiveFunctionView({ provider, log });
-    await view.start();
-    const scaler = new AutoScaler({ config: testConfig(), provider, functions: view, log, clock, probe: async () => false, queue: { backlog: async () => backlog(), ...(syncHistory ? { syncHistory } : {}) } });
-    out.push({ scaler, view });
-  }
-  open.push(...out);
+  for (let i = 0; i < n; i++) out.push(await startGateway(provider, clock, { queue: { backlog: async () => backlog(), ...(syncHistory ? { syncHistory } : {}) } }));
   return out;
 }
 

@@ -9,6 +9,18 @@ afterEach(async () => h?.close());
 
 const ZERO = { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '10s' };
 
+/** One pass of the idler after `ms` more (virtual) time. */
+async function idlePass(ms = 0): Promise<void> {
+  if (ms) h.clock.advance(ms);
+  await h.scaler.idler.pass();
+}
+
+/** func_sleepy's replicas after an idle pass `ms` from now. */
+async function replicasAfterIdlePass(ms = 0): Promise<number | undefined> {
+  await idlePass(ms);
+  return h.provider.replicas('func_sleepy');
+}
+
 describe('ensureAvailable (wake-up)', () => {
   it('scales a sleeping function to 1, resolves once a task is ready, and serves 20 waiting requests with one wake-up', async () => {
     h = await harness((p) => p.add('func_sleepy', { replicas: 0, labels: ZERO }));
@@ -114,12 +126,8 @@ describe('scale to zero', () => {
     });
     h.scaler.recordInvocation(ref('func_sleepy'));
     h.scaler.recordInvocation(ref('func_awake'));
-    h.clock.advance(9_000);
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(1);
-    h.clock.advance(1_000);
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    expect(await replicasAfterIdlePass(9_000)).toBe(1);
+    expect(await replicasAfterIdlePass(1_000)).toBe(0);
     expect(h.view.get(ref('func_sleepy'))?.status.replicas).toBe(0);
     expect(h.provider.replicas('func_awake')).toBe(1);
     expect(h.lines.some((l) => /scaled func_sleepy to zero after 10 s without invocations/.test(l.msg))).toBe(true);
@@ -127,9 +135,8 @@ describe('scale to zero', () => {
 
   it('leaves alone a function never used through this gateway (it may be busy behind another gateway)', async () => {
     h = await harness((p) => p.add('func_elsewhere', { labels: ZERO }));
-    await h.scaler.idler.pass();
-    h.clock.advance(3_600_000);
-    await h.scaler.idler.pass();
+    await idlePass();
+    await idlePass(3_600_000);
     expect(h.provider.scaleCalls).toEqual([]);
   });
 
@@ -138,23 +145,15 @@ describe('scale to zero', () => {
     h.scaler.recordInvocation(ref('func_sleepy'));
     h.clock.advance(8_000);
     h.scaler.recordInvocation(ref('func_sleepy'));
-    h.clock.advance(8_000);
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(1);
-    h.clock.advance(2_000);
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    expect(await replicasAfterIdlePass(8_000)).toBe(1);
+    expect(await replicasAfterIdlePass(2_000)).toBe(0);
   });
 
   it('uses IDLE_TIMEOUT when the function sets no zero-duration', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: { 'com.openfaas.scale.zero': 'true' } }), { IDLE_TIMEOUT: '2m' });
     h.scaler.recordInvocation(ref('func_sleepy'));
-    h.clock.advance(119_000);
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(1);
-    h.clock.advance(1_000);
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    expect(await replicasAfterIdlePass(119_000)).toBe(1);
+    expect(await replicasAfterIdlePass(1_000)).toBe(0);
   });
 
   it('leaves a function awake while it is invoked through another gateway, or while that is not known, and puts it to sleep when none invokes it', async () => {
@@ -167,16 +166,12 @@ describe('scale to zero', () => {
       },
     });
     h.scaler.recordInvocation(ref('func_sleepy'));
-    h.clock.advance(10_000);
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(1);
+    expect(await replicasAfterIdlePass(10_000)).toBe(1);
     expect(h.lines.some((l) => /invoked through another gateway/.test(l.msg))).toBe(true);
     elsewhere = undefined; // Prometheus does not answer
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(1);
+    expect(await replicasAfterIdlePass()).toBe(1);
     elsewhere = 0;
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    expect(await replicasAfterIdlePass()).toBe(0);
     // Asked over the function's own idle period.
     expect(asked.every((s) => s === 10)).toBe(true);
   });
@@ -184,24 +179,18 @@ describe('scale to zero', () => {
   it('does nothing when SCALE_TO_ZERO is off', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }), { SCALE_TO_ZERO: 'false' });
     h.scaler.recordInvocation(ref('func_sleepy'));
-    h.clock.advance(60_000);
-    await h.scaler.idler.pass();
+    await idlePass(60_000);
     expect(h.provider.scaleCalls).toEqual([]);
   });
 
   it('sleeps, wakes on a request, and starts a fresh idle period after waking', async () => {
     h = await harness((p) => p.add('func_sleepy', { labels: ZERO }));
     h.scaler.recordInvocation(ref('func_sleepy'));
-    h.clock.advance(10_000);
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    expect(await replicasAfterIdlePass(10_000)).toBe(0);
     h.scaler.recordInvocation(ref('func_sleepy'));
     await h.scaler.ensureAvailable(ref('func_sleepy'));
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(1);
-    h.clock.advance(10_000);
-    await h.scaler.idler.pass();
-    expect(h.provider.replicas('func_sleepy')).toBe(0);
+    expect(await replicasAfterIdlePass()).toBe(1);
+    expect(await replicasAfterIdlePass(10_000)).toBe(0);
     expect(h.provider.scaleCalls.map((c) => c.replicas)).toEqual([0, 1, 0]);
   });
 

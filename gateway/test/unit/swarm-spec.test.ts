@@ -8,23 +8,21 @@ const NS = 'openfaas-fn';
 const context = { network: 'net-id', endpointMode: 'dnsrr' as const, secrets: [{ name: 'api-key', id: 'sec-id', swarmName: 'sfaas-1234-secret-openfaas-fn-api-key-v2' }], replicas: 1, defaultNamespace: NS };
 
 describe('Swarm service spec of a function', () => {
-  const spec = buildServiceSpec(
-    {
-      service: 'fn',
-      namespace: NS,
-      image: 'example/fn:1',
-      envProcess: 'wc -l',
-      envVars: { write_debug: 'true' },
-      labels: { 'com.faas.max_replicas': '10' },
-      annotations: { topic: 'orders' },
-      constraints: ['node.role == manager'],
-      secrets: ['api-key'],
-      limits: { memory: '128m', cpu: '0.5' },
-      requests: { memory: '64Mi', cpu: '100m' },
-      readOnlyRootFilesystem: true,
-    },
-    context,
-  );
+  const deployment = {
+    service: 'fn',
+    namespace: NS,
+    image: 'example/fn:1',
+    envProcess: 'wc -l',
+    envVars: { write_debug: 'true' },
+    labels: { 'com.faas.max_replicas': '10' },
+    annotations: { topic: 'orders' },
+    constraints: ['node.role == manager'],
+    secrets: ['api-key'],
+    limits: { memory: '128m', cpu: '0.5' },
+    requests: { memory: '64Mi', cpu: '100m' },
+    readOnlyRootFilesystem: true,
+  };
+  const spec = buildServiceSpec(deployment, context);
   const template = spec.TaskTemplate as Dockerode.ContainerTaskSpec;
 
   it('labels it function=true on the service and on the container', () => {
@@ -49,23 +47,9 @@ describe('Swarm service spec of a function', () => {
 
   it('reads back as the same function', () => {
     const status = toFunctionStatus({ ID: 'id', Spec: spec }, 1, NS);
-    expect(status).toMatchObject({
-      name: 'fn',
-      namespace: NS,
-      image: 'example/fn:1',
-      replicas: 1,
-      availableReplicas: 1,
-      envProcess: 'wc -l',
-      envVars: { write_debug: 'true' },
-      labels: { function: 'true', 'com.faas.max_replicas': '10' },
-      annotations: { topic: 'orders' },
-      constraints: ['node.role == manager'],
-      secrets: ['api-key'],
-      // As the deploy wrote them, not as the engine holds them.
-      limits: { memory: '128m', cpu: '0.5' },
-      requests: { memory: '64Mi', cpu: '100m' },
-      readOnlyRootFilesystem: true,
-    });
+    // Everything as the deploy wrote it (limits and requests too, not as the engine holds them), with the function's label.
+    const { service, ...deployed } = deployment;
+    expect(status).toMatchObject({ ...deployed, name: service, replicas: 1, availableReplicas: 1, labels: { function: 'true', 'com.faas.max_replicas': '10' } });
     // The gateway's own labels never show as the function's.
     expect(Object.keys(status.labels).some((k) => k.startsWith('com.swarmfaas.'))).toBe(false);
   });

@@ -139,3 +139,34 @@ export function segmented({ label, choices, value, onChange }) {
   pick(value, false);
   return { el, set: (v) => pick(v, false) };
 }
+
+/**
+ * Keeps a table body's rows those of `items`, in their order, one per name:
+ * the rows of names gone are removed, a new name's row is made by `makeRow`
+ * (and kept in `rows`), and `fill` brings each row up to date.
+ * @template {{ name: string }} T
+ * @template {{ row: HTMLElement }} E
+ * @param {HTMLElement} tbody
+ * @param {Map<string, E>} rows
+ * @param {T[]} items
+ * @param {(item: T) => E} makeRow
+ * @param {(item: T, entry: E) => void} fill
+ */
+export function syncRows(tbody, rows, items, makeRow, fill) {
+  const keep = new Set(items.map((item) => item.name));
+  for (const [name, entry] of rows) {
+    if (!keep.has(name)) {
+      entry.row.remove();
+      rows.delete(name);
+    }
+  }
+  items.forEach((item, index) => {
+    let entry = rows.get(item.name);
+    if (!entry) {
+      entry = makeRow(item);
+      rows.set(item.name, entry);
+    }
+    if (tbody.children[index] !== entry.row) tbody.insertBefore(entry.row, tbody.children[index] ?? null);
+    fill(item, entry);
+  });
+}

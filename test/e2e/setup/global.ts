@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { deployEnv, stackSettings } from './stack.js';
+import { DEPLOY_ARGS, deployEnv, stackSettings } from './stack.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -84,7 +84,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.stderr.write(`[e2e] deploying stack ${settings.stackName} on port ${settings.gatewayPort}\n`);
   const started = Date.now();
   // One stack for every suite, with its own RabbitMQ (the RabbitMQ suite publishes to it from here, as a producer would).
-  await deployStack(['--with-rabbitmq', '--publish-rabbitmq'], env);
+  await deployStack(DEPLOY_ARGS, env);
   process.stderr.write(`[e2e] stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
   const password = await readSecret(settings.stackName, 'gateway', 'basic-auth-password');

@@ -19,6 +19,9 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
   };
 }
 
+/** The options the suites' stack is deployed with: its own RabbitMQ, the AMQP port published for the RabbitMQ suite's producer. */
+export const DEPLOY_ARGS = ['--with-rabbitmq', '--publish-rabbitmq'];
+
 export function deployEnv(s: StackSettings): NodeJS.ProcessEnv {
   return {
     // The builder suites (test/e2e/build*.test.ts): one build at a time, so two at once show the wait.

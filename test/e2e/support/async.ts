@@ -3,7 +3,7 @@
 // front of a few lines of Node), so the queue worker reaches it as it would
 // a user's receiver and the test reads what it got through the gateway; a
 // function that always answers 503; and async calls.
-import { deployFunction } from './functions.js';
+import { deployFunction, keptCalls } from './functions.js';
 import { gatewayUrl, image, systemFetch, waitFor } from './gateway.js';
 
 /** What the receiver kept of one request. */
@@ -83,9 +83,7 @@ export function callbackUrl(receiver: string, path = '/cb'): string {
 }
 
 export async function received(receiver: string, from = 0): Promise<Received[]> {
-  const res = await fetch(gatewayUrl(`/function/${receiver}/calls?from=${from}`), { signal: AbortSignal.timeout(15_000) });
-  if (res.status !== 200) throw new Error(`GET /function/${receiver}/calls answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as Received[];
+  return keptCalls<Received>(receiver, from);
 }
 
 export interface Accepted {

@@ -3,7 +3,7 @@
 // the headers the connector sets, or forwards that record to another
 // recorder (so a function that is updated or removed still leaves its record);
 // publishing through POST /system/events; the connector's metrics.
-import { containersOf, deployFunction, docker } from './functions.js';
+import { containersOf, deployFunction, docker, keptCalls } from './functions.js';
 import { fn, gatewayUrl, image, systemFetch } from './gateway.js';
 
 /** What the recorder kept of one request. */
@@ -73,9 +73,7 @@ export async function deploySink(service: string): Promise<void> {
 }
 
 export async function records(service: string, from = 0): Promise<Record[]> {
-  const res = await fetch(gatewayUrl(`/function/${service}/calls?from=${from}`), { signal: AbortSignal.timeout(15_000) });
-  if (res.status !== 200) throw new Error(`GET /function/${service}/calls answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as Record[];
+  return keptCalls<Record>(service, from);
 }
 
 export interface Published {

@@ -1,7 +1,7 @@
 // Helpers of the suites that deploy functions of their own through the API:
 // deploy and remove them, Docker look-ups, and bounded invocation loops.
 import { containersOf, docker } from './docker.js';
-import { gatewayUrl, systemFetch, waitFor } from './gateway.js';
+import { fn, gatewayUrl, systemFetch, waitFor } from './gateway.js';
 
 export { containersOf, docker, run } from './docker.js';
 
@@ -26,6 +26,22 @@ export async function deployFunction(body: Record<string, unknown>, replicas = 1
 export async function removeFunction(name: string): Promise<void> {
   await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: name }) }).catch(() => undefined);
   await docker('service', 'rm', name).catch(() => undefined);
+}
+
+/** What a keeping test function (its server keeps each request) has kept, from the Nth request on: GET /function/<service>/calls?from=N. */
+export async function keptCalls<T>(service: string, from = 0): Promise<T[]> {
+  const res = await fetch(gatewayUrl(`/function/${service}/calls?from=${from}`), { signal: AbortSignal.timeout(15_000) });
+  if (res.status !== 200) throw new Error(`GET /function/${service}/calls answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T[];
+}
+
+/** Kills the stack's NATS task and waits (60 s at most) until Swarm runs another; `say` hears each step as it happens. */
+export async function killNats(say: (what: 'NATS killed' | 'NATS running again') => void): Promise<void> {
+  const [nats] = await containersOf(fn('nats'));
+  await docker('kill', nats!);
+  say('NATS killed');
+  await waitFor('NATS running again', async () => ((await containersOf(fn('nats'))).some((c) => c !== nats) ? true : undefined), 60_000, 250);
+  say('NATS running again');
 }
 
 export interface Answer {

@@ -3,7 +3,7 @@
 // test stack's functions.
 import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
-import { gatewayUrl, systemFetch } from './gateway.js';
+import { gatewayUrl, systemFetch, waitFor } from './gateway.js';
 
 export interface FunctionState {
   replicas: number;
@@ -105,6 +105,19 @@ export function watchReplicas(name: string, everyMs = 500): { samples: Sample[];
       await loop;
     },
   };
+}
+
+/**
+ * Waits (90 s at most) until the latest sample of `watch` taken after
+ * `sinceS` shows `name` back at 1 replica; answers the seconds from `sinceS`
+ * to the first sample after it at 1.
+ */
+export async function secondsBackAtOne(watch: { samples: Sample[] }, name: string, sinceS: number): Promise<number> {
+  await waitFor(`${name} back at 1 replica`, async () => {
+    const last = watch.samples.at(-1);
+    return last && last.t > sinceS && last.replicas === 1 ? last : undefined;
+  }, 90_000, 500);
+  return watch.samples.find((s) => s.t > sinceS && s.replicas === 1)!.t - sinceS;
 }
 
 /** The samples at which the desired replicas changed. */

@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { serveDuringTests } from '../../../../test/support/serve.js';
 import { renderMarkdown } from '../../src/render.js';
 import { createMarkdownServer } from '../../src/server.js';
 
@@ -31,23 +31,17 @@ describe('renderMarkdown', () => {
 });
 
 describe('the markdown server', () => {
-  const server = createMarkdownServer();
-  let url = '';
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  });
-  afterAll(() => new Promise((r) => server.close(r)));
+  const url = serveDuringTests(createMarkdownServer());
 
   it('answers HTML for the Markdown body', async () => {
-    const res = await fetch(url, { method: 'POST', body: '# Título ✓\n\nsome *text*' });
+    const res = await fetch(url(), { method: 'POST', body: '# Título ✓\n\nsome *text*' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await res.text()).toBe('<h1>Título ✓</h1>\n<p>some <em>text</em></p>\n');
   });
 
   it('answers an empty page for an empty body', async () => {
-    const res = await fetch(url);
+    const res = await fetch(url());
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
   });

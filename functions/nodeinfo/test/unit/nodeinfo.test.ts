@@ -1,19 +1,13 @@
 import * as os from 'node:os';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { serveDuringTests } from '../../../../test/support/serve.js';
 import { createNodeinfoServer } from '../../src/server.js';
 
 describe('the nodeinfo server', () => {
-  const server = createNodeinfoServer();
-  let url = '';
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  });
-  afterAll(() => new Promise((r) => server.close(r)));
+  const url = serveDuringTests(createNodeinfoServer());
 
   it('tells the hostname, platform, arch and CPU count of this node', async () => {
-    const text = await (await fetch(url, { method: 'POST' })).text();
+    const text = await (await fetch(url(), { method: 'POST' })).text();
     expect(text).toContain(`Hostname: ${os.hostname()}\n`);
     expect(text).toContain(`Platform: ${os.platform()}\n`);
     expect(text).toContain(`Arch: ${os.arch()}\n`);
@@ -23,13 +17,13 @@ describe('the nodeinfo server', () => {
   });
 
   it('adds CPUs and network interfaces when the body says verbose', async () => {
-    const text = await (await fetch(url, { method: 'POST', body: 'verbose\n' })).text();
+    const text = await (await fetch(url(), { method: 'POST', body: 'verbose\n' })).text();
     expect(text).toContain('Network:');
     expect(text).toContain('"model"');
   });
 
   it('answers JSON when asked', async () => {
-    const res = await fetch(url, { headers: { accept: 'application/json' } });
+    const res = await fetch(url(), { headers: { accept: 'application/json' } });
     expect(res.headers.get('content-type')).toBe('application/json');
     const json = (await res.json()) as { hostname: string; cpuCount: number };
     expect(json.hostname).toBe(os.hostname());

@@ -1,10 +1,10 @@
 /** The watchdog in HTTP mode, in front of a real long-running process. */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, processTable, startWatchdog, waitFor, type Running } from '../helpers.js';
+import { postWithContinue } from '../../../../packages/http-relay/test/support/expect-continue.js';
 
 const ECHO_SERVER = fileURLToPath(new URL('../fixtures/echo-server.mjs', import.meta.url));
 
@@ -45,16 +45,7 @@ describe('HTTP mode', () => {
   it('proxies a body sent with Expect: 100-continue (curl does so above 1 KB)', async () => {
     const wd = await start();
     const payload = 'y'.repeat(4096);
-    const { hostname, port } = new URL(wd.url);
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: hostname, port, path: '/', method: 'POST', headers: { expect: '100-continue', 'content-length': payload.length } });
-      req.on('continue', () => req.end(payload));
-      req.on('response', (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode!, body }));
-      });
-      req.on('error', reject);
-    });
+    const answer = await postWithContinue(wd.url, '/', payload);
     expect(answer).toEqual({ status: 201, body: payload });
   });
 

@@ -7,7 +7,8 @@
 // an added label: a query that sums over it (as the alert rule and the 2017
 // graphs do) keeps its meaning. Each function's series children are kept in
 // one record, so an invocation costs one map lookup and no label hashing.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { counter, functionGauge } from '../metric-kinds.js';
 
 /** Who made an invocation: a synchronous call, a queued call, a topic message, a schedule's tick, a RabbitMQ message. */
 export type InvocationSource = 'sync' | 'async' | 'topic' | 'schedule' | 'rabbitmq';
@@ -56,16 +57,7 @@ export class InvocationMetrics {
     });
     const loads = () => this.loads();
     const gauge = (name: string, help: string, pick: (figures: LoadFigures) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['function_name'],
-        registers: [registry],
-        collect() {
-          this.reset();
-          for (const figures of loads()) this.set({ function_name: figures.name }, pick(figures));
-        },
-      });
+      functionGauge(registry, name, help, () => [...loads()].map((figures) => ({ name: figures.name, count: pick(figures) })));
     gauge(
       'gateway_function_inflight',
       'Calls of each function sent to an instance and not yet answered, by this program (each gateway, queue worker and connector reports its own: sum them)',
@@ -76,12 +68,12 @@ export class InvocationMetrics {
       'Calls of each function waiting in this program to be sent: for a free slot (com.openfaas.concurrency), or for an instance to wake (sum over the programs)',
       (f) => f.waiting,
     );
-    this.full = new Counter({
-      name: 'gateway_function_instance_full_total',
-      help: 'Calls an instance refused at its own in-flight limit (429 from its watchdog, its slots taken by other programs) that went back in line for another instance: one round trip each, unseen by the caller',
-      labelNames: ['function_name'],
-      registers: [registry],
-    });
+    this.full = counter(
+      registry,
+      'gateway_function_instance_full_total',
+      'Calls an instance refused at its own in-flight limit (429 from its watchdog, its slots taken by other programs) that went back in line for another instance: one round trip each, unseen by the caller',
+      ['function_name'],
+    );
   }
 
   /** Where the in-flight and waiting gauges read each function's figures (the runtime's load table). */

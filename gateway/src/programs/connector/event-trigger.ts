@@ -10,6 +10,7 @@ import type { Delivery } from '../../queue/consumers.js';
 import { eventHeaders, type Attempt, type Settled, type TriggerAdapter, type TriggerRequest } from '../../triggers/delivery.js';
 import { retryPolicyOf } from '../../triggers/limits.js';
 import type { ConnectorDeps, RunRecorder } from './deps.js';
+import { retryReason, TriggerRecords } from './trigger-records.js';
 
 export interface EventTarget {
   ref: FunctionRef;
@@ -22,26 +23,20 @@ export interface EventTarget {
 
 export class EventTrigger implements TriggerAdapter {
   private readonly name: string;
+  private readonly records: TriggerRecords;
 
   constructor(
     private readonly deps: ConnectorDeps,
     private readonly target: EventTarget,
-    private readonly runs: RunRecorder,
+    runs: RunRecorder,
   ) {
     this.name = deps.nameOf(target.ref);
-  }
-
-  private get delivery(): 'durable' | 'schedule' {
-    return this.target.kind === 'topic' ? 'durable' : 'schedule';
+    this.records = new TriggerRecords(deps.metrics, runs, { functionName: this.name, trigger: target.kind, delivery: target.kind === 'topic' ? 'durable' : 'schedule' });
   }
 
   request(delivery: Delivery): TriggerRequest {
-    const { metrics } = this.deps;
     const subject = this.target.kind === 'topic' ? delivery.subject : CRON_TOPIC;
-    if (delivery.deliveryCount === 1) {
-      metrics.received.inc({ subject: this.target.kind === 'topic' ? delivery.subject : CRON_TOPIC, delivery: this.delivery });
-      metrics.delay.observe({ delivery: this.delivery }, Math.max(0, Date.now() - delivery.storedAt) / 1000);
-    } else metrics.redeliveries.inc({ function_name: this.name, trigger: this.target.kind });
+    this.records.arrived(delivery, subject);
     const extra: Record<string, string> = { 'x-delivery-attempt': String(delivery.deliveryCount) };
     if (this.target.schedule) extra['x-schedule'] = this.target.schedule;
     const { headers, callId } = eventHeaders(delivery.headers, subject, extra);
@@ -63,30 +58,16 @@ export class EventTrigger implements TriggerAdapter {
   }
 
   async settled(delivery: Delivery, request: TriggerRequest, outcome: Settled): Promise<void> {
-    const { metrics, log } = this.deps;
-    const trigger = this.target.kind;
     const { attempt } = outcome;
-    const run = {
-      at: Date.now() - attempt.durationMs,
-      trigger,
-      subject: trigger === 'topic' ? delivery.subject : (this.target.schedule ?? CRON_TOPIC),
-      delivery: this.delivery,
-      status: attempt.status,
-      durationMs: attempt.durationMs,
-      attempt: delivery.deliveryCount,
-      callId: request.callId,
-    } as const;
+    const run = this.records.run(this.target.kind === 'topic' ? delivery.subject : (this.target.schedule ?? CRON_TOPIC), delivery, request, attempt);
     if (outcome.kind === 'retry') {
-      metrics.invocations.inc({ function_name: this.name, trigger, outcome: 'retry' });
-      this.runs.record(request.ref, { ...run, outcome: 'retry', reason: `${outcome.reason}: again in ${(outcome.delayMs / 1000).toFixed(1)} s` });
+      this.records.record(request.ref, run, 'retry', { reason: retryReason(outcome) });
     } else if (outcome.kind === 'dead') {
-      metrics.invocations.inc({ function_name: this.name, trigger, outcome: 'dead_letter' });
-      this.runs.record(request.ref, { ...run, outcome: 'dead_letter', reason: `${outcome.reason} (dead letter ${outcome.deadLetter})` });
-      log.warn({ function: this.name, callId: request.callId, deadLetter: outcome.deadLetter, reason: outcome.reason }, 'event kept as a dead letter');
+      this.records.record(request.ref, run, 'dead_letter', { reason: `${outcome.reason} (dead letter ${outcome.deadLetter})` });
+      this.deps.log.warn({ function: this.name, callId: request.callId, deadLetter: outcome.deadLetter, reason: outcome.reason }, 'event kept as a dead letter');
     } else {
       const success = attempt.status >= 200 && attempt.status < 300;
-      metrics.invocations.inc({ function_name: this.name, trigger, outcome: success ? 'success' : 'failure' });
-      this.runs.record(request.ref, { ...run, outcome: success ? 'success' : 'failure', ...(success ? {} : { reason: attempt.reason }) });
+      this.records.record(request.ref, run, success ? 'success' : 'failure', success ? {} : { reason: attempt.reason });
     }
   }
 }

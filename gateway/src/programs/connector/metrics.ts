@@ -2,7 +2,8 @@
 // gateway_function_invocation_total{source="topic"|"schedule"} for the calls
 // it makes, so event load counts towards rate-based autoscaling and
 // invocationCount like synchronous load).
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Counter, type Registry } from 'prom-client';
+import { counter, functionGauge } from '../../core/metric-kinds.js';
 
 export type Trigger = 'topic' | 'schedule' | 'rabbitmq';
 export type EventOutcome = 'success' | 'failure' | 'retry' | 'dead_letter' | 'dropped';
@@ -23,40 +24,11 @@ export class ConnectorMetrics {
       inflight: () => Array<{ name: string; count: number }>;
     },
   ) {
-    this.received = new Counter({
-      name: 'events_messages_received_total',
-      help: 'Messages the connector received, by subscribed subject and delivery (at-most-once, durable, schedule); a durable message counts once per subscribed function',
-      labelNames: ['subject', 'delivery'],
-      registers: [this.registry],
-    });
-    this.invocations = new Counter({
-      name: 'events_invocations_total',
-      help: 'Invocations made for events, by function, trigger (topic, schedule) and outcome: success (2xx), failure (another final answer), retry (to be tried again), dead_letter (attempts exhausted, or the function is gone), dropped (at-most-once: the function had too many waiting)',
-      labelNames: ['function_name', 'trigger', 'outcome'],
-      registers: [this.registry],
-    });
-    this.redeliveries = new Counter({
-      name: 'events_redeliveries_total',
-      help: 'Deliveries of a durable message or tick that had been delivered before (retries, and at-least-once repeats after a restart)',
-      labelNames: ['function_name', 'trigger'],
-      registers: [this.registry],
-    });
-    this.ticks = new Counter({
-      name: 'events_schedule_ticks_total',
-      help: 'Ticks of a schedule this connector published (every replica publishes each tick; JetStream keeps one)',
-      labelNames: ['function_name'],
-      registers: [this.registry],
-    });
-    new Gauge({
-      name: 'events_inflight',
-      help: 'Invocations for events this connector is making now (at-most-once: and those waiting for room)',
-      labelNames: ['function_name'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const { name, count } of options.inflight()) this.set({ function_name: name }, count);
-      },
-    });
+    this.received = counter(this.registry, 'events_messages_received_total', 'Messages the connector received, by subscribed subject and delivery (at-most-once, durable, schedule); a durable message counts once per subscribed function', ['subject', 'delivery']);
+    this.invocations = counter(this.registry, 'events_invocations_total', 'Invocations made for events, by function, trigger (topic, schedule) and outcome: success (2xx), failure (another final answer), retry (to be tried again), dead_letter (attempts exhausted, or the function is gone), dropped (at-most-once: the function had too many waiting)', ['function_name', 'trigger', 'outcome']);
+    this.redeliveries = counter(this.registry, 'events_redeliveries_total', 'Deliveries of a durable message or tick that had been delivered before (retries, and at-least-once repeats after a restart)', ['function_name', 'trigger']);
+    this.ticks = counter(this.registry, 'events_schedule_ticks_total', 'Ticks of a schedule this connector published (every replica publishes each tick; JetStream keeps one)', ['function_name']);
+    functionGauge(this.registry, 'events_inflight', 'Invocations for events this connector is making now (at-most-once: and those waiting for room)', options.inflight);
     this.delay = new Histogram({
       name: 'events_delivery_delay_seconds',
       help: 'From a message being stored (durable, schedule) to its invocation starting',

@@ -18,6 +18,7 @@ import { eventHeaders, type Attempt, type Settled, type TriggerAdapter, type Tri
 import { retryPolicyOf } from '../../triggers/limits.js';
 import { ACK_ON_2XX } from '../../triggers/retry.js';
 import type { ConnectorDeps, RunRecorder } from './deps.js';
+import { retryReason, TriggerRecords } from './trigger-records.js';
 
 /** The connector's RabbitMQ-only metrics (the rest are the events_* ones, with trigger/delivery "rabbitmq"). */
 export class RabbitMetrics {
@@ -64,24 +65,22 @@ export function deliveryOf(message: RabbitMessage, timers: Set<NodeJS.Timeout>, 
 export class RabbitTrigger implements TriggerAdapter {
   readonly statuses = ACK_ON_2XX;
   private readonly name: string;
+  private readonly records: TriggerRecords;
 
   constructor(
     private readonly deps: ConnectorDeps,
     private readonly subscription: QueueSubscription,
-    private readonly runs: RunRecorder,
+    runs: RunRecorder,
     private readonly publisher: Publisher,
     private readonly metrics: RabbitMetrics,
   ) {
     this.name = deps.nameOf(subscription.ref);
+    this.records = new TriggerRecords(deps.metrics, runs, { functionName: this.name, trigger: 'rabbitmq', delivery: 'rabbitmq' });
   }
 
   request(delivery: Delivery): TriggerRequest {
-    const { metrics } = this.deps;
     const queue = this.subscription.queue;
-    if (delivery.deliveryCount === 1) {
-      metrics.received.inc({ subject: queue, delivery: 'rabbitmq' });
-      metrics.delay.observe({ delivery: 'rabbitmq' }, Math.max(0, Date.now() - delivery.storedAt) / 1000);
-    } else metrics.redeliveries.inc({ function_name: this.name, trigger: 'rabbitmq' });
+    this.records.arrived(delivery, queue);
     const { headers, callId } = eventHeaders(delivery.headers, queue, { 'x-delivery-attempt': String(delivery.deliveryCount), 'x-rabbitmq-queue': queue });
     return { ref: this.subscription.ref, method: 'POST', path: '/', headers, body: delivery.data, callId, source: 'rabbitmq' };
   }
@@ -97,27 +96,15 @@ export class RabbitTrigger implements TriggerAdapter {
   }
 
   async settled(delivery: Delivery, request: TriggerRequest, outcome: Settled): Promise<void> {
-    const { metrics, log } = this.deps;
     const { attempt } = outcome;
-    const run = {
-      at: Date.now() - attempt.durationMs,
-      trigger: 'rabbitmq',
-      subject: this.subscription.queue,
-      delivery: 'rabbitmq',
-      status: attempt.status,
-      durationMs: attempt.durationMs,
-      attempt: delivery.deliveryCount,
-      callId: request.callId,
-    } as const;
+    const run = this.records.run(this.subscription.queue, delivery, request, attempt);
     if (outcome.kind === 'retry') {
-      metrics.invocations.inc({ function_name: this.name, trigger: 'rabbitmq', outcome: 'retry' });
-      this.runs.record(request.ref, { ...run, outcome: 'retry', reason: `${outcome.reason}: again in ${(outcome.delayMs / 1000).toFixed(1)} s` });
+      this.records.record(request.ref, run, 'retry', { reason: retryReason(outcome) });
       return;
     }
     if (outcome.kind === 'dead') {
-      metrics.invocations.inc({ function_name: this.name, trigger: 'rabbitmq', outcome: 'dead_letter' });
-      this.runs.record(request.ref, { ...run, outcome: 'dead_letter', reason: `${outcome.reason} (rejected to the queue's dead-letter exchange)` });
-      log.warn({ function: this.name, queue: this.subscription.queue, callId: request.callId, reason: outcome.reason }, 'RabbitMQ message rejected to its dead-letter exchange');
+      this.records.record(request.ref, run, 'dead_letter', { reason: `${outcome.reason} (rejected to the queue's dead-letter exchange)` });
+      this.deps.log.warn({ function: this.name, queue: this.subscription.queue, callId: request.callId, reason: outcome.reason }, 'RabbitMQ message rejected to its dead-letter exchange');
       return;
     }
     const { output } = this.subscription;
@@ -127,13 +114,11 @@ export class RabbitTrigger implements TriggerAdapter {
         this.metrics.published.inc({ function_name: this.name, result: 'published' });
       } catch (error) {
         this.metrics.published.inc({ function_name: this.name, result: 'failed' });
-        metrics.invocations.inc({ function_name: this.name, trigger: 'rabbitmq', outcome: 'retry' });
-        this.runs.record(request.ref, { ...run, outcome: 'retry', reason: `the answer was not published to ${output.text}: ${(error as Error).message} (the message comes again)` });
+        this.records.record(request.ref, run, 'retry', { reason: `the answer was not published to ${output.text}: ${(error as Error).message} (the message comes again)` });
         throw error;
       }
     }
-    metrics.invocations.inc({ function_name: this.name, trigger: 'rabbitmq', outcome: 'success' });
-    this.runs.record(request.ref, { ...run, outcome: 'success', ...(output ? { published: output.text } : {}) });
+    this.records.record(request.ref, run, 'success', output ? { published: output.text } : {});
   }
 
   private async publish(delivery: Delivery, request: TriggerRequest, attempt: Attempt): Promise<void> {

@@ -2,25 +2,17 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
 import gatewayPackage from '../../../package.json' with { type: 'json' };
-import { ConfigError, loadConfig, type Config } from './settings.js';
+import { loadConfig } from './settings.js';
 import { buildGateway } from './gateway.js';
 import { readCredentials } from './http/basic-auth.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { prometheusInvocationHistory } from './prometheus/invocation-history.js';
 import { openProvider } from './provider/index.js';
 import { openQueue } from '../../queue/queue.js';
+import { settingsOrExit } from '../../core/settings.js';
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = settingsOrExit(loadConfig);
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'gateway' } });
   // Read while the process may still read them (the provider may drop privileges).
   const credentials = config.BASIC_AUTH ? await readCredentials(config.SECRET_MOUNT_PATH) : undefined;

@@ -2,7 +2,8 @@
 // core/invocation/metrics.ts), the replicas of every function and the scaler's
 // decisions. Names and labels are part of the contract (dashboards and alert
 // rules use them).
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { counter, functionGauge } from '../../core/metric-kinds.js';
 import { InvocationMetrics } from '../../core/invocation/metrics.js';
 /** The functions the gateway knows now, under their metric names, with their wanted replicas. */
 export type FunctionCounts = () => Iterable<{ name: string; replicas: number; availableReplicas: number }>;
@@ -33,27 +34,11 @@ export class GatewayMetrics {
   constructor(functions: FunctionCounts, options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.invocations = new InvocationMetrics(this.registry, { known: () => [...functions()].map(({ name }) => name), primary: 'sync' });
-    new Gauge({
-      name: 'gateway_service_count',
-      help: 'Current replicas of each function',
-      labelNames: ['function_name'],
-      registers: [this.registry],
-      collect() {
-        // Read at scrape time from the live view: removed functions disappear.
-        this.reset();
-        for (const { name, replicas } of functions()) this.set({ function_name: name }, replicas);
-      },
-    });
-    new Gauge({
-      name: 'gateway_service_available_replicas',
-      help: 'Replicas of each function that are running and ready',
-      labelNames: ['function_name'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const { name, availableReplicas } of functions()) this.set({ function_name: name }, availableReplicas);
-      },
-    });
+    // Read at scrape time from the live view: removed functions disappear.
+    functionGauge(this.registry, 'gateway_service_count', 'Current replicas of each function', () => [...functions()].map(({ name, replicas }) => ({ name, count: replicas })));
+    functionGauge(this.registry, 'gateway_service_available_replicas', 'Replicas of each function that are running and ready', () =>
+      [...functions()].map(({ name, availableReplicas }) => ({ name, count: availableReplicas })),
+    );
     const ensureScalingSeries = (name: string) => this.ensureScalingSeries(name);
     this.scalingEvents = new Counter({
       name: 'gateway_scaling_events_total',
@@ -65,12 +50,7 @@ export class GatewayMetrics {
         for (const { name } of functions()) ensureScalingSeries(name);
       },
     });
-    this.scalingDecisions = new Counter({
-      name: 'gateway_scaling_decisions_total',
-      help: 'Replica changes the gateway made, by function, reason (rate: an alert on the request rate; queue: the queue depth; capacity: the calls in flight; idle: to zero when idle; wake: a call to a sleeping function; manual) and event',
-      labelNames: ['function_name', 'reason', 'event'],
-      registers: [this.registry],
-    });
+    this.scalingDecisions = counter(this.registry, 'gateway_scaling_decisions_total', 'Replica changes the gateway made, by function, reason (rate: an alert on the request rate; queue: the queue depth; capacity: the calls in flight; idle: to zero when idle; wake: a call to a sleeping function; manual) and event', ['function_name', 'reason', 'event']);
   }
 
   /** Counts one replica change the scaler made (and, when given, why). */

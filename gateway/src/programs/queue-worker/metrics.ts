@@ -3,7 +3,8 @@
 // counts towards autoscaling and invocationCount like synchronous load). The
 // queue depths are read from JetStream at scrape time; every worker replica
 // reports the same figure, so aggregate them with max, not sum.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Counter, type Registry } from 'prom-client';
+import { counter, functionGauge } from '../../core/metric-kinds.js';
 import type { FunctionRef } from '../../core/functions/types.js';
 
 export type Counts = () => Promise<Array<{ ref: FunctionRef; count: number }>>;
@@ -21,52 +22,13 @@ export class WorkerMetrics {
     options: { queued: Counts; dead: Counts; inflight: () => Array<{ name: string; count: number }>; nameOf: (ref: FunctionRef) => string; log?: (error: unknown) => void },
   ) {
     const { nameOf } = options;
-    this.invocations = new Counter({
-      name: 'async_invocations_total',
-      help: 'Asynchronous invocations finished by this worker, by function and outcome: success (2xx), failure (another final answer), dead_letter (retries exhausted, or the function is gone)',
-      labelNames: ['function_name', 'outcome'],
-      registers: [this.registry],
-    });
-    this.retries = new Counter({
-      name: 'async_retries_total',
-      help: 'Attempts that failed with 429, 502, 503, 504 or no connection and were scheduled again',
-      labelNames: ['function_name'],
-      registers: [this.registry],
-    });
-    this.deadLettered = new Counter({
-      name: 'async_dead_letters_total',
-      help: 'Calls this worker moved to the dead letters',
-      labelNames: ['function_name'],
-      registers: [this.registry],
-    });
-    this.redeliveries = new Counter({
-      name: 'async_redeliveries_total',
-      help: 'Deliveries of a call that had been delivered before (scheduled retries, and calls whose worker stopped or whose acknowledgement was lost: at-least-once)',
-      labelNames: ['function_name'],
-      registers: [this.registry],
-    });
-    this.callbacks = new Counter({
-      name: 'async_callbacks_total',
-      help: 'Callbacks to X-Callback-Url, by result (delivered; failed after its attempts; refused by the callback guard: this node, the stack, link-local, private unless allowed)',
-      labelNames: ['function_name', 'result'],
-      registers: [this.registry],
-    });
-    this.stranded = new Counter({
-      name: 'async_stranded_requeued_total',
-      help: 'Calls found still stored after their acknowledgement (a crash of NATS) and queued again',
-      labelNames: ['function_name'],
-      registers: [this.registry],
-    });
-    new Gauge({
-      name: 'async_inflight',
-      help: 'Asynchronous invocations this worker is making now',
-      labelNames: ['function_name'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const { name, count } of options.inflight()) this.set({ function_name: name }, count);
-      },
-    });
+    this.invocations = counter(this.registry, 'async_invocations_total', 'Asynchronous invocations finished by this worker, by function and outcome: success (2xx), failure (another final answer), dead_letter (retries exhausted, or the function is gone)', ['function_name', 'outcome']);
+    this.retries = counter(this.registry, 'async_retries_total', 'Attempts that failed with 429, 502, 503, 504 or no connection and were scheduled again', ['function_name']);
+    this.deadLettered = counter(this.registry, 'async_dead_letters_total', 'Calls this worker moved to the dead letters', ['function_name']);
+    this.redeliveries = counter(this.registry, 'async_redeliveries_total', 'Deliveries of a call that had been delivered before (scheduled retries, and calls whose worker stopped or whose acknowledgement was lost: at-least-once)', ['function_name']);
+    this.callbacks = counter(this.registry, 'async_callbacks_total', 'Callbacks to X-Callback-Url, by result (delivered; failed after its attempts; refused by the callback guard: this node, the stack, link-local, private unless allowed)', ['function_name', 'result']);
+    this.stranded = counter(this.registry, 'async_stranded_requeued_total', 'Calls found still stored after their acknowledgement (a crash of NATS) and queued again', ['function_name']);
+    functionGauge(this.registry, 'async_inflight', 'Asynchronous invocations this worker is making now', options.inflight);
     const depthGauge = (name: string, help: string, counts: Counts) =>
       new Gauge({
         name,

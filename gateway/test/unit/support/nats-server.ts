@@ -4,9 +4,12 @@
 // Never a fake: these tests are about what JetStream itself does.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
+import { QueueConnection } from '../../../src/queue/connection.js';
+import { freePort } from './free-port.js';
 
 export interface NatsServer {
   url: string;
@@ -14,17 +17,6 @@ export interface NatsServer {
   /** Stops the server (SIGKILL: a crash) and starts it again on the same port and store. */
   restart(options?: { keepStore?: boolean }): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startNats(options: { maxFileStore?: string } = {}): Promise<NatsServer> {
@@ -65,6 +57,42 @@ export async function startNats(options: { maxFileStore?: string } = {}): Promis
     async stop() {
       await kill();
       rmSync(store, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One nats-server for a test file: started before its tests and stopped after
+ * them, once what they opened is closed (the last opened first).
+ */
+export function natsForFile(log: Logger): {
+  server(): NatsServer;
+  /** A connection closed after the file's tests. */
+  connection(name: string): QueueConnection;
+  closeAfterAll(...close: Array<() => unknown>): void;
+} {
+  let nats: NatsServer | undefined;
+  const closing: Array<() => unknown> = [];
+  beforeAll(async () => {
+    nats = await startNats();
+  });
+  afterAll(async () => {
+    for (const close of closing.reverse()) await close();
+    await nats?.stop();
+  });
+  const server = (): NatsServer => {
+    if (!nats) throw new Error('nats-server is not started yet (use it inside a test)');
+    return nats;
+  };
+  return {
+    server,
+    connection(name) {
+      const c = new QueueConnection(server().url, log, name);
+      closing.push(() => c.close());
+      return c;
+    },
+    closeAfterAll(...close) {
+      closing.push(...close);
     },
   };
 }

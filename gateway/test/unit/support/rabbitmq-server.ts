@@ -8,9 +8,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 export interface RabbitServer {
   /** amqp://127.0.0.1:port/ (no credentials: they are `username`, `password`). */
@@ -22,17 +22,6 @@ export interface RabbitServer {
 }
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** RabbitMQ's rabbit_password_hashing_sha256: base64(salt + sha256(salt + password)). */
 export function passwordHash(password: string): string {

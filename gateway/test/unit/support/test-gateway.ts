@@ -14,6 +14,11 @@ export interface TestGateway extends Gateway {
   close(): Promise<void>;
 }
 
+/** The options that are there (strict optional properties: a key left out, never set to undefined). */
+function given<T extends Record<string, unknown>>(options: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
 export async function startGateway(
   options: { env?: Record<string, string>; credentials?: Credentials; provider?: FakeProvider; log?: pino.Logger } & Pick<GatewayParts, 'scaler' | 'clock' | 'probe' | 'history' | 'queue'> = {},
 ): Promise<TestGateway> {
@@ -25,12 +30,7 @@ export async function startGateway(
     log: options.log ?? pino({ level: 'silent' }),
     version: { release: '0.0.0-test', sha: 'test' },
     processMetrics: false,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-    ...(options.scaler ? { scaler: options.scaler } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.probe ? { probe: options.probe } : {}),
-    ...(options.history ? { history: options.history } : {}),
-    ...(options.queue ? { queue: options.queue } : {}),
+    ...given({ credentials: options.credentials, scaler: options.scaler, clock: options.clock, probe: options.probe, history: options.history, queue: options.queue }),
   });
   await gateway.start();
   const server: Server = createServer(gateway.listener);

@@ -1,5 +1,5 @@
 // Pure parts of the views and the monitor: routes, scaling words, the live
-// rate, and the overview's health cards.
+// rate, the overview's health cards, and the rows the function tables keep.
 import { describe, expect, it } from 'vitest';
 import { nextSample } from '../../../ui/js/monitor.js';
 import { parseRoute, fnHref } from '../../../ui/js/routes.js';
@@ -7,6 +7,7 @@ import { describeEvent } from '../../../ui/js/views/chart-panel.js';
 import { describeLimits, formatDuration, scalingState } from '../../../ui/js/scaling.js';
 import type { ScalingAnswer as Scaling } from '../../../src/programs/gateway/api/answers.js';
 import { healthRows } from '../../../ui/js/views/overview.js';
+import { syncRows } from '../../../ui/js/dom.js';
 
 describe('routes', () => {
   it('reads the hash', () => {
@@ -83,5 +84,48 @@ describe('overview health cards', () => {
     const rows = healthRows(null, new Error('The gateway did not answer (Failed to fetch).'), 'http://127.0.0.1:8080');
     expect(rows[0]).toMatchObject({ name: 'Gateway', up: false });
     expect(rows[1]?.up).toBeNull();
+  });
+});
+
+describe('the rows of a function table', () => {
+  /** The least of a tbody and its rows syncRows uses: children in order, insertBefore, remove. */
+  class Body {
+    children: Row[] = [];
+    insertBefore(row: Row, before: Row | null): void {
+      row.remove();
+      row.parent = this;
+      const at = before ? this.children.indexOf(before) : -1;
+      this.children.splice(at < 0 ? this.children.length : at, 0, row);
+    }
+  }
+  class Row {
+    parent: Body | undefined;
+    constructor(readonly name: string) {}
+    remove(): void {
+      if (this.parent) this.parent.children.splice(this.parent.children.indexOf(this), 1);
+      this.parent = undefined;
+    }
+  }
+
+  it('follows the functions in order: a row made once per name, rows of names gone removed, each filled', () => {
+    const tbody = new Body();
+    const rows = new Map<string, { row: Row; filled: number }>();
+    let made = 0;
+    const sync = (names: string[]) =>
+      syncRows(
+        tbody as unknown as HTMLElement,
+        rows as unknown as Map<string, { row: HTMLElement; filled: number }>,
+        names.map((name) => ({ name })),
+        (item) => (made++, { row: new Row(item.name) as unknown as HTMLElement, filled: 0 }),
+        (_item, entry) => void entry.filled++,
+      );
+    sync(['a', 'b', 'c']);
+    expect(tbody.children.map((r) => r.name)).toEqual(['a', 'b', 'c']);
+    sync(['c', 'a', 'd']);
+    expect(tbody.children.map((r) => r.name)).toEqual(['c', 'a', 'd']);
+    expect([...rows.keys()].sort()).toEqual(['a', 'c', 'd']);
+    expect(made).toBe(4);
+    expect(rows.get('a')?.filled).toBe(2);
+    expect(rows.get('d')?.filled).toBe(1);
   });
 });

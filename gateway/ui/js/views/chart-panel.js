@@ -3,14 +3,15 @@
 // (by status code), mean duration and desired and available replicas over
 // the chosen window, from Prometheus and then live, the scale events marked;
 // what the replicas are doing now; the replica changes in the window.
-import { h, uid, replaceChildren, segmented } from '../dom.js';
+import { h, uid, replaceChildren } from '../dom.js';
 import { formatClock, formatRate, formatSeconds } from '../format.js';
 import { functionHistory } from '../api.js';
 import { monitor } from '../monitor.js';
 import { createChart } from '../chart.js';
 import { chartData } from '../chart-data.js';
 import { createFeed } from '../feed.js';
-import { DEFAULT_WINDOW, WINDOWS, statsOf, windowOf } from '../history.js';
+import { DEFAULT_WINDOW, statsOf, windowOf } from '../history.js';
+import { windowPicker } from './window-picker.js';
 import { scalingState } from '../scaling.js';
 
 /**
@@ -48,16 +49,11 @@ export function chartPanel(name, { queue, onWindow }) {
   const historyStatus = h('p', { class: 'notice', hidden: true, role: 'status', 'data-testid': 'history-status' });
   const events = h('ol', { class: 'events', 'aria-label': 'Replica changes in the window' });
   const history = createFeed(() => functionHistory(name, chosenWindow), HISTORY_EVERY_MS, () => update());
-  const windows = segmented({
-    label: 'Chart window',
-    choices: WINDOWS.map((w) => ({ value: w.name, label: w.label })),
-    value: chosenWindow,
-    onChange(value) {
-      chosenWindow = value;
-      update();
-      history.reload();
-      onWindow();
-    },
+  const windows = windowPicker('Chart window', chosenWindow, (value) => {
+    chosenWindow = value;
+    update();
+    history.reload();
+    onWindow();
   });
 
   function renderHistoryStatus() {

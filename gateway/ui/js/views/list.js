@@ -4,7 +4,7 @@
 // (history for all functions in one request, extended by the live polls),
 // updated in place after every poll so focus and scroll stay where the user
 // left them.
-import { h, replaceChildren } from '../dom.js';
+import { h, replaceChildren, syncRows } from '../dom.js';
 import { formatCount, formatRate } from '../format.js';
 import { functionsHistory } from '../api.js';
 import { createFeed } from '../feed.js';
@@ -72,21 +72,8 @@ export function listView() {
     const query = filter.value.trim().toLowerCase();
     const all = monitor.list();
     const shown = all.filter((fn) => !query || fn.name.toLowerCase().includes(query) || String(fn.image).toLowerCase().includes(query));
-    const keep = new Set(shown.map((fn) => fn.name));
-    for (const [name, entry] of rows) {
-      if (!keep.has(name)) {
-        entry.row.remove();
-        rows.delete(name);
-      }
-    }
     const now = Date.now();
-    shown.forEach((fn, index) => {
-      let entry = rows.get(fn.name);
-      if (!entry) {
-        entry = makeRow(fn);
-        rows.set(fn.name, entry);
-      }
-      if (tbody.children[index] !== entry.row) tbody.insertBefore(entry.row, tbody.children[index] ?? null);
+    syncRows(tbody, rows, shown, makeRow, (fn, entry) => {
       const available = fn.availableReplicas ?? fn.replicas;
       entry.image.textContent = fn.image ?? '';
       // An arrow for a minute after the replicas changed: the autoscaler at work.

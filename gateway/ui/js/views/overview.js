@@ -4,12 +4,13 @@
 // extended by the live polls), the health of the gateway, Prometheus and
 // AlertManager with the URLs the gateway reaches them at, and the alerts
 // AlertManager has firing now.
-import { h, replaceChildren, segmented } from '../dom.js';
+import { h, replaceChildren, syncRows } from '../dom.js';
 import { formatAgo, formatCount, formatRate, formatSeconds } from '../format.js';
 import { functionsHistory, overview } from '../api.js';
 import { createFeed } from '../feed.js';
 import { summaryData } from '../chart-data.js';
-import { DEFAULT_WINDOW, WINDOWS, statsOf, windowOf } from '../history.js';
+import { DEFAULT_WINDOW, statsOf, windowOf } from '../history.js';
+import { windowPicker } from './window-picker.js';
 import { unavailableReasonOf } from '../instances.js';
 import { monitor, subscribe } from '../monitor.js';
 import { fnHref } from '../routes.js';
@@ -63,15 +64,10 @@ export function overviewView() {
   const alerts = h('div', { class: 'alerts', 'data-testid': 'alerts' });
   const tbody = h('tbody');
   const historyNote = h('p', { class: 'notice', hidden: true, 'data-testid': 'history-note' });
-  const windows = segmented({
-    label: 'Overview window',
-    choices: WINDOWS.map((w) => ({ value: w.name, label: w.label })),
-    value: chosenWindow,
-    onChange(value) {
-      chosenWindow = value;
-      history.reload();
-      render();
-    },
+  const windows = windowPicker('Overview window', chosenWindow, (value) => {
+    chosenWindow = value;
+    history.reload();
+    render();
   });
 
   const status = createFeed(overview, HEALTH_EVERY_MS, () => render());
@@ -150,20 +146,7 @@ export function overviewView() {
     const answer = history.state.value && history.state.value.window === window.name && !history.state.error ? history.state.value : null;
     const now = Date.now();
     const all = monitor.list();
-    const keep = new Set(all.map((fn) => fn.name));
-    for (const [name, entry] of rows) {
-      if (!keep.has(name)) {
-        entry.row.remove();
-        rows.delete(name);
-      }
-    }
-    all.forEach((fn, index) => {
-      let entry = rows.get(fn.name);
-      if (!entry) {
-        entry = makeRow(fn);
-        rows.set(fn.name, entry);
-      }
-      if (tbody.children[index] !== entry.row) tbody.insertBefore(entry.row, tbody.children[index] ?? null);
+    syncRows(tbody, rows, all, makeRow, (fn, entry) => {
       const data = summaryData({ history: answer, name: fn.name, receivedAt: history.state.receivedAt, live: monitor.history(fn.name), windowMs: window.ms, now });
       const rate = statsOf(data.rate);
       const replicas = statsOf(data.replicas);

@@ -59,3 +59,22 @@ export function toProviderError(error: unknown): ProviderError {
       return new ProviderError('unavailable', `docker: ${message}`);
   }
 }
+
+/**
+ * A read-then-update of a service, done again when another writer changed it
+ * in between (a version conflict), three times in all. `prepare` reads it
+ * afresh and answers the update to make, or undefined when there is nothing to change.
+ */
+export async function updateOnFreshRead(prepare: () => Promise<(() => Promise<unknown>) | undefined>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const update = await prepare();
+    if (!update) return;
+    try {
+      await call(update);
+      return;
+    } catch (error) {
+      if (attempt < 2 && error instanceof ProviderError && error.kind === 'conflict') continue;
+      throw error;
+    }
+  }
+}

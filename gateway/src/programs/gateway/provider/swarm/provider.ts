@@ -19,7 +19,7 @@ import {
   type SecretValue,
   type SnapshotListener,
 } from '../types.js';
-import { call, isNotFound, withDeadline, toProviderError } from './engine.js';
+import { call, isNotFound, updateOnFreshRead, withDeadline, toProviderError } from './engine.js';
 import { demuxFrames, parseLogLine } from './logs.js';
 import { SwarmNamespaces } from './namespaces.js';
 import { swarmRules } from './rules.js';
@@ -140,8 +140,8 @@ export class SwarmProvider implements Provider {
   }
 
   async scale(ref: FunctionRef, replicas: number, options: ScaleOptions = {}): Promise<void> {
-    // Retry on a version conflict: the spec may change between inspect and update.
-    for (let attempt = 0; ; attempt++) {
+    // The spec may change between inspect and update.
+    await updateOnFreshRead(async () => {
       const service = await this.inspectFunction(ref);
       if (!service?.Spec) throw new ProviderError('not-found', `function ${ref.name} not found`);
       if (!service.Spec.Mode?.Replicated) throw new ProviderError('invalid', `function ${ref.name} is not a replicated service`);
@@ -149,18 +149,12 @@ export class SwarmProvider implements Provider {
       if (options.ifReplicas !== undefined && current !== options.ifReplicas) {
         throw new ProviderError('conflict', `function ${ref.name} has ${current} replicas now, not ${options.ifReplicas}`);
       }
-      if (current === replicas && !options.state) return;
+      if (current === replicas && !options.state) return undefined;
       // Service labels only: changing them (unlike the task template) restarts no task.
       const labels = { ...service.Spec.Labels, ...stateLabels(options.state) };
       const spec = { ...service.Spec, Labels: labels, Mode: { Replicated: { Replicas: replicas } } };
-      try {
-        await call(() => this.docker.getService(service.ID).update({ version: service.Version?.Index, ...spec }));
-        return;
-      } catch (error) {
-        if (attempt < 2 && error instanceof ProviderError && error.kind === 'conflict') continue;
-        throw error;
-      }
-    }
+      return () => this.docker.getService(service.ID).update({ version: service.Version?.Index, ...spec });
+    });
   }
 
   async *logs(query: LogQuery, signal: AbortSignal): AsyncIterable<LogEntry> {
@@ -345,20 +339,14 @@ export class SwarmProvider implements Provider {
 
   /** Points a service's mounts of a secret at its new generation: Swarm rolls the tasks (start-first). */
   private async rollOnto(service: ServiceInfo, mount: MountableSecret): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+    await updateOnFreshRead(async () => {
       const current = (await withDeadline(() => this.docker.getService(service.ID).inspect())) as ServiceInfo;
       const spec = structuredClone(current.Spec!);
       const container = containerSpecOf(spec)!;
       const kept = (container.Secrets ?? []).filter((s) => s.File?.Name !== mount.name && s.File?.Name !== `/var/openfaas/secrets/${mount.name}`);
       container.Secrets = [...kept, ...secretMounts(mount)];
-      try {
-        await call(() => this.docker.getService(service.ID).update({ version: current.Version?.Index, ...spec }));
-        return;
-      } catch (error) {
-        if (attempt < 2 && error instanceof ProviderError && error.kind === 'conflict') continue;
-        throw error;
-      }
-    }
+      return () => this.docker.getService(service.ID).update({ version: current.Version?.Index, ...spec });
+    });
   }
 
   private authFor(deployment: FunctionDeployment): { authconfig?: Docker.AuthConfig } {
