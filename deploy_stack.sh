@@ -512,6 +512,8 @@ if [ "$BUILDER" = 1 ]; then
     own) export BUILD_PUSH_PREFIXES="$FAAS_REPO/" ;;
     *) export BUILD_PUSH_PREFIXES="" ;;
   esac
+  # Functions written in the UI are named where the builder may write and push them.
+  export SOURCE_IMAGE_PREFIX=${BUILD_IMAGE_PREFIX:-$BUILD_PUSH_PREFIXES}
   export BUILD_REQUIRE_PUSH=false
   [ "$node_count" -gt 1 ] && [ -n "$BUILD_PUSH_PREFIXES" ] && BUILD_REQUIRE_PUSH=true
   say "builder: builds FROM $FAAS_REPO/watchdog:$FAAS_TAG (node: $node_build, python: $python_build, bash: $bash_build)${BUILD_PUSH_PREFIXES:+, pushes images under $BUILD_PUSH_PREFIXES}"

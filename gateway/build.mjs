@@ -9,7 +9,7 @@
 // transport for ssh:// engines, which the gateway never uses: it talks to the
 // socket) is left out; its WebAssembly poly1305 alone held 16 MiB.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { nodeBundle } from '../scripts/esbuild-node.mjs';
 
@@ -49,3 +49,22 @@ for (const entry of await readdir('../functions', { withFileTypes: true })) {
   await mkdir(`dist/store/${entry.name}`, { recursive: true });
   await copyFile(record, `dist/store/${entry.name}/store.json`);
 }
+
+// The function templates the UI's "New function" page builds from (TEMPLATE_DIR=/app/template).
+await rm('dist/template', { recursive: true, force: true });
+await cp('../template', 'dist/template', { recursive: true });
+
+// The UI's code editor (CodeMirror 6) in one file of its own, which only the
+// New function page loads (ui/js/views/editor.js): the first load stays small.
+await build({
+  entryPoints: ['ui-src/codemirror.js'],
+  outfile: 'dist/ui-vendor/codemirror.js',
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'none',
+  charset: 'ascii',
+  logLevel: 'warning',
+});

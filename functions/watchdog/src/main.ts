@@ -29,6 +29,14 @@ if (process.argv.includes('--check')) {
       process.stderr.write(`watchdog: ${(err as Error).message}\n`);
       const cause = (err as Error).cause as Error | undefined;
       if (cause?.stack) process.stderr.write(`${cause.stack}\n`);
+      // A module's SyntaxError carries no file and line (import() leaves them
+      // out); node --check prints them with the code and a caret, which the
+      // build log (and the UI's New function page) shows next to the code.
+      if (cause instanceof SyntaxError) {
+        const { spawnSync } = await import('node:child_process');
+        const checked = spawnSync(process.execPath, ['--check', config.modulePath!], { encoding: 'utf8', timeout: 10_000 });
+        if (checked.stderr) process.stderr.write(checked.stderr);
+      }
       process.exit(1);
     }
     process.stdout.write(`watchdog: ${config.modulePath} loads and exports a handler\n`);

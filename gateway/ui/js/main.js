@@ -37,6 +37,10 @@ function viewOf(target) {
       return import('./views/async.js').then((m) => m.asyncView());
     case 'store':
       return import('./views/store.js').then((m) => m.storePage());
+    case 'new':
+      return import('./views/editor.js').then((m) => m.editorPage());
+    case 'edit':
+      return import('./views/editor.js').then((m) => m.editorPage(target.name));
     case 'api':
       return import('./views/api.js').then((m) => m.apiView());
     default:
@@ -69,7 +73,7 @@ async function route() {
   current = view;
   replaceChildren(main, view.el);
   for (const link of document.querySelectorAll('nav a[data-view]')) {
-    const active = link.getAttribute('data-view') === target.view;
+    const active = link.getAttribute('data-view') === (target.view === 'edit' ? 'new' : target.view);
     if (active) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

@@ -34,6 +34,7 @@ import { registerEvents } from './routes/events.js';
 import { isSignedBuild, registerBuild } from './routes/build.js';
 import { registerOpenApi } from './routes/openapi.js';
 import { registerStore } from './routes/store.js';
+import { registerSource } from './routes/source.js';
 
 export interface AppOptions extends RouteDeps {
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
@@ -128,6 +129,7 @@ export function registerRoutes(router: Router, options: AppOptions, invoke: Invo
   registerEvents(router, options);
   registerBuild(router, options, options.credentials ? new BasicAuthChecker(options.credentials) : undefined);
   registerStore(router, options);
+  registerSource(router, options, options.credentials ? 'basic-auth' : 'open');
   registerOpenApi(router, { ...options, basicAuth: options.credentials !== undefined });
   registerUi(router, options);
 }

@@ -127,6 +127,22 @@ const schema = z.object({
     .refine((text) => text === '' || /^https?:\/\/[^\s/]+\/?$/.test(text), 'expected http://host:port, or empty for none')
     .prefault(''),
 
+  // Functions written in the browser (routes/source.ts)
+  /** Directory of the function templates (template/<language>/); empty: none, the New function page has nothing to offer. */
+  TEMPLATE_DIR: z.string().trim().prefault(''),
+  /** Where the images of functions written in the browser go: a registry prefix the builder pushes to (BUILD_PUSH_PREFIXES), or empty. */
+  SOURCE_IMAGE_PREFIX: z
+    .string()
+    .trim()
+    .refine((text) => text === '' || /^[a-z0-9][a-z0-9.:_/-]*\/$/.test(text), 'expected a prefix ending with / (e.g. 127.0.0.1:5000/), or empty')
+    .prefault(''),
+  /** The repository name those images start with: <prefix><name>-<function>:<build>. */
+  SOURCE_IMAGE_NAME: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase image name part')
+    .prefault('func-src'),
+
   /** Directory of the web UI's static files. */
   UI_DIR: z.string().trim().prefault(''),
 

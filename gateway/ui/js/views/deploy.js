@@ -20,7 +20,7 @@ import { fnHref } from '../routes.js';
  * @param {string} [help]
  * @returns {Field}
  */
-function field(key, label, control, help) {
+export function field(key, label, control, help) {
   const id = control.id || uid(key);
   control.id = id;
   control.name = key;
@@ -37,9 +37,10 @@ function field(key, label, control, help) {
  * @param {string} legend
  * @param {string} noun
  * @param {string} addText
+ * @param {Record<string, string>} [initial] rows to start with
  * @returns {PairsEditor}
  */
-function pairsEditor(key, legend, noun, addText) {
+export function pairsEditor(key, legend, noun, addText, initial = {}) {
   const keyLabel = `${noun} name`;
   const valueLabel = `${noun} value`;
   const list = h('div', { class: 'pairs' });
@@ -64,6 +65,7 @@ function pairsEditor(key, legend, noun, addText) {
     return keyInput;
   };
   add.addEventListener('click', () => addRow().focus());
+  for (const [k, v] of Object.entries(initial)) addRow(k, v);
   const wrap = h('fieldset', { class: 'field', 'data-field': key }, h('legend', {}, legend), list, add, error);
   return {
     wrap,

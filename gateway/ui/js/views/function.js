@@ -19,6 +19,7 @@ import { invokePanel } from './invoke.js';
 import { logsPanel } from './logs.js';
 import { eventsPanel } from './events-panel.js';
 import { functionApiPanel } from './function-api-panel.js';
+import { editHref } from '../routes.js';
 
 /** @typedef {import('../types.js').FunctionStatus} FunctionStatus */
 
@@ -35,6 +36,8 @@ export function functionView(name) {
   const facts = h('dl', { class: 'facts' });
   const labelList = h('ul', { class: 'chips', 'aria-label': 'Labels' });
   const missing = h('p', { class: 'muted', hidden: true });
+  // Functions written on the New function page: their kept source opens there again.
+  const editLink = h('a', { class: 'button', href: editHref(name), hidden: true, 'data-testid': 'edit-source' }, 'Edit source');
   const reasonBanner = h('p', { class: 'banner banner-warn', hidden: true, 'data-testid': 'unavailable-reason' });
 
   // The events panel draws the queue depth on the chart over the chart's window.
@@ -82,6 +85,7 @@ export function functionView(name) {
       return;
     }
     missing.hidden = true;
+    editLink.hidden = !(/** @type {{annotations?: Record<string, string>}} */ (fn).annotations?.['com.swarmfaas.source']);
     // The task list and the reason come with GET /system/function/{name}; the list may carry the reason too.
     const detail = details.state.value;
     const reason = unavailableReasonOf(detail ? { ...detail, ...fn, instances: detail.instances, unavailableReason: fn.unavailableReason ?? detail.unavailableReason } : fn);
@@ -97,7 +101,7 @@ export function functionView(name) {
     'article',
     { class: 'function-page', 'aria-labelledby': 'fn-title' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← All functions')),
-    h('div', { class: 'page-head' }, title, removal.button),
+    h('div', { class: 'page-head' }, title, h('div', { class: 'head-actions' }, editLink, removal.button)),
     missing,
     reasonBanner,
     facts,

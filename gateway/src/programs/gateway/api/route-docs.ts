@@ -10,6 +10,8 @@ import { needsAuth } from '../http/normalise-path.js';
 import { alertPayloadSchema } from '../scaling/alert-payload.js';
 import { scaleRequestSchema } from '../scaling/manual.js';
 import { catalogSchema } from '../store/catalog.js';
+import { keptSourceSchema } from '../../../queue/kept-sources.js';
+import { sourceRequestSchema } from '../source/request.js';
 import { BUILT_IN_PATH, storeChoiceSchema, storeViewSchema } from '../store/view.js';
 import { namespaceSchema as namespaceBody, secretRefSchema, secretSchema, type RequestSchemas } from '../validation.js';
 import * as answers from './answers.js';
@@ -19,6 +21,12 @@ const TEXT: Record<string, JsonSchema> = { 'text/plain': { type: 'string' } };
 const json = (schema: z.ZodType): Record<string, z.ZodType> => ({ 'application/json': schema });
 const text = (description: string): DocAnswer => ({ description, content: TEXT });
 const empty = (description: string): DocAnswer => ({ description });
+
+const templatesAnswerSchema = z.object({
+  builder: z.boolean(),
+  durable: z.boolean(),
+  templates: z.array(z.object({ language: z.string(), welcome: z.string(), files: z.record(z.string(), z.string()) })),
+});
 
 const NAME: DocParameter = { name: 'name', in: 'path', description: 'the function: name (default namespace) or name.namespace' };
 const NAMESPACE_QUERY: DocParameter = { name: 'namespace', in: 'query', description: 'the namespace (default: DEFAULT_NAMESPACE, openfaas-fn)' };
@@ -402,6 +410,42 @@ export function routeDocs(schemas: RequestSchemas): RouteDoc[] {
         '503': text('no builder, or it did not answer'),
       },
     })),
+
+    // Functions written in the browser ------------------------------------------------------------
+    {
+      method: 'get',
+      path: '/system/templates',
+      tag: 'Builds',
+      summary: 'The function templates and the files a new function starts from',
+      description: "Read from TEMPLATE_DIR (template/<language>/). `builder` says whether the stack has a builder; `durable`, whether kept sources survive a restart (NATS).",
+      answers: { '200': { description: 'the templates', content: json(templatesAnswerSchema) } },
+    },
+    {
+      method: 'get',
+      path: '/system/source/{name}',
+      tag: 'Builds',
+      summary: 'The kept source of a function written in the browser',
+      parameters: [NAME],
+      answers: { '200': { description: 'its template, files and settings, and the image built last', content: json(keptSourceSchema) }, '404': text('no source is kept for it'), '503': text('NATS cannot be reached') },
+    },
+    {
+      method: 'post',
+      path: '/system/source',
+      tag: 'Builds',
+      summary: 'Build a function from a template and its files, then deploy it (or roll it onto the new image)',
+      description:
+        "The template plus the files are packed into a build request for the stack's builder (as /system/build, vouched by the basic auth). The answer streams NDJSON: the builder's progress objects ({log, status: in_progress}), then {status: deployed, image, service, namespace, updated} or {status: failed, error}. A failed build deploys nothing. The source is kept (GET /system/source/{name}).",
+      body: {
+        content: json(sourceRequestSchema),
+        example: { service: 'hello', template: 'node', files: { 'handler.js': 'export default async (req) => ({ status: 200, body: "hi" });\n', 'package.json': '{"name":"function","type":"module","dependencies":{}}' } },
+      },
+      answers: {
+        '200': { description: 'the progress, one JSON object per line', content: { 'application/x-ndjson': undefined } },
+        '400': text('a field that is wrong, named (the name, the template, labels, secrets)'),
+        '413': text('a body larger than the limit'),
+        '503': text('the stack has no builder'),
+      },
+    },
 
     // The gateway itself --------------------------------------------------------------------------
     { method: 'get', path: '/system/info', tag: 'Gateway', summary: 'Provider, orchestration and version (OpenFaaS shape)', answers: { '200': { description: 'the info', content: json(answers.infoSchema) } } },

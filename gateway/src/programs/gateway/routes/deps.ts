@@ -9,6 +9,7 @@ import type { EventBus } from '../../../queue/events.js';
 import type { QueueLimits } from '../../../queue/streams.js';
 import type { SharedSetting } from '../../../queue/shared-settings.js';
 import type { Config } from '../settings.js';
+import type { SourceStore } from '../../../queue/kept-sources.js';
 import type { FunctionView } from '../function-view.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { FunctionRabbit } from '../rabbitmq-queues.js';
@@ -39,6 +40,8 @@ export interface RouteDeps {
   queue?: QueueDeps;
   /** The store catalog an admin chose (routes/store.ts), shared by every gateway; undefined: kept in memory. */
   storeChoice?: SharedSetting;
+  /** The kept source of functions written in the browser (routes/source.ts); undefined: kept in memory. */
+  sources?: SourceStore;
   /** Calls in flight and waiting in every program (the function page). */
   loads?: LoadBoard;
   /** RabbitMQ queues of functions (RABBITMQ_URL); undefined: no broker. */
