@@ -8,9 +8,9 @@
 // (CodeMirror's styles included). The README's screenshot goes to docs/images/.
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
-import { invokeFromPage, openBrowser, screenshot, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { invokeFromPage, openBrowser, removeQuietly, screenshot, screenshotOnFailure, textOf, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
 import { invoke, invokeLoop, report } from './support/functions.js';
 import { fn, gatewayUrl, image, systemFetch, waitFor } from './support/gateway.js';
 
@@ -39,19 +39,9 @@ let session: BrowserSession;
 let page: Page;
 const problems: PageProblems = { pageErrors: [], cspViolations: [] };
 
-function step(name: string): void {
-  onTestFailed(async () => {
-    await screenshot(page, ARTIFACTS, `FAILED-${name}`).catch(() => undefined);
-  });
-}
-
-async function text(locator: Locator): Promise<string> {
-  return ((await locator.textContent({ timeout: 5_000 }).catch(() => '')) ?? '').trim();
-}
-
-async function remove(name: string): Promise<void> {
-  await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: name }) }).catch(() => undefined);
-}
+const step = (name: string): void => screenshotOnFailure(() => page, ARTIFACTS, name);
+const text = textOf;
+const remove = removeQuietly;
 
 /** Replaces the open file's text as a user pasting it would (insertText: no auto-closed brackets). */
 async function writeCode(code: string): Promise<void> {

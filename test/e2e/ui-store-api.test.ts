@@ -10,9 +10,9 @@
 // Screenshots of the new pages go to docs/images/ for the README.
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
-import { invokeFromPage, openBrowser, screenshot, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { invokeFromPage, openBrowser, removeQuietly, screenshot, screenshotOnFailure, textOf, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
 import { fn, gatewayUrl, image, systemFetch, waitFor } from './support/gateway.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui-store-api/', import.meta.url));
@@ -88,19 +88,9 @@ let page: Page;
 const problems: PageProblems = { pageErrors: [], cspViolations: [] };
 const requested: string[] = [];
 
-function step(name: string): void {
-  onTestFailed(async () => {
-    await screenshot(page, ARTIFACTS, `FAILED-${name}`).catch(() => undefined);
-  });
-}
-
-async function text(locator: Locator): Promise<string> {
-  return ((await locator.textContent({ timeout: 5_000 }).catch(() => '')) ?? '').trim();
-}
-
-async function remove(name: string): Promise<void> {
-  await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: name }) }).catch(() => undefined);
-}
+const step = (name: string): void => screenshotOnFailure(() => page, ARTIFACTS, name);
+const text = textOf;
+const remove = removeQuietly;
 
 async function deploy(body: Record<string, unknown>): Promise<void> {
   const res = await systemFetch('/system/functions', { method: 'POST', body: JSON.stringify(body) });

@@ -3,10 +3,11 @@
 // it again: one key per function (name.namespace) in the JetStream key-value
 // bucket `faas-sources` (file storage, the last revision kept). Without NATS,
 // in this process's memory (a restart forgets it; the page says so).
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 import type { QueueConnection } from './connection.js';
 import { unavailable } from './errors.js';
+import { lazyBucket } from './kv-bucket.js';
 
 export const SOURCES_BUCKET = 'faas-sources';
 
@@ -46,18 +47,7 @@ export function memorySources(): SourceStore {
 
 /** Throws QueueUnavailable while NATS cannot be reached. */
 export function natsSources(connection: QueueConnection): SourceStore {
-  let bucket: Promise<KV> | undefined;
-  const open = () =>
-    (bucket ??= connection
-      .handles(1_000)
-      .then(({ js }) => new Kvm(js).create(SOURCES_BUCKET, { history: 1 }))
-      .catch((error: unknown) => {
-        bucket = undefined;
-        throw unavailable(error);
-      }));
-  connection.onReconnect(() => {
-    bucket = undefined;
-  });
+  const open = lazyBucket(connection, SOURCES_BUCKET);
   const guard = async <T>(work: (kv: KV) => Promise<T>): Promise<T> => {
     const kv = await open();
     try {

@@ -2,9 +2,9 @@
 // an admin chose in the UI: one key each in the JetStream key-value bucket
 // `faas-settings` (one revision kept, file storage). Read on each use, so
 // every gateway sees a change at once; without NATS, kept in memory.
-import { Kvm, type KV } from '@nats-io/kv';
 import type { QueueConnection } from './connection.js';
 import { unavailable } from './errors.js';
+import { lazyBucket } from './kv-bucket.js';
 
 export const SETTINGS_BUCKET = 'faas-settings';
 
@@ -28,19 +28,7 @@ export function memorySetting(): SharedSetting {
 
 /** Kept in NATS; throws QueueUnavailable while NATS cannot be reached. */
 export function natsSetting(connection: QueueConnection, key: string): SharedSetting {
-  let bucket: Promise<KV> | undefined;
-  const open = () =>
-    (bucket ??= connection
-      .handles(1_000)
-      .then(({ js }) => new Kvm(js).create(SETTINGS_BUCKET, { history: 1 }))
-      .catch((error: unknown) => {
-        bucket = undefined;
-        throw unavailable(error);
-      }));
-  // A NATS that lost its store lost the bucket: open (make) it again.
-  connection.onReconnect(() => {
-    bucket = undefined;
-  });
+  const open = lazyBucket(connection, SETTINGS_BUCKET);
   return {
     async get() {
       const kv = await open();

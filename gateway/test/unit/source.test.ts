@@ -164,6 +164,11 @@ describe('POST /system/source', () => {
     expect(second.at(-1)).toMatchObject({ status: 'deployed', updated: true });
     expect(second.at(-1)!.image).not.toBe(first.at(-1)!.image);
     expect([...gateway!.provider.functions.values()].find((f) => f.name === 'hello')?.image).toBe(second.at(-1)!.image);
+
+    // Deleting the function forgets its source: a new function of that name starts from its template.
+    const removed = await fetch(`${gateway!.url}/system/functions`, { method: 'DELETE', body: JSON.stringify({ functionName: 'hello' }), headers: { 'content-type': 'application/json' } });
+    expect(removed.status).toBe(202);
+    expect((await fetch(`${gateway!.url}/system/source/hello`)).status).toBe(404);
   });
 
   it('deploys nothing when the build fails, and says why with its log', async () => {

@@ -5,7 +5,9 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { onTestFailed } from 'vitest';
+import { systemFetch } from './gateway.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -106,4 +108,21 @@ export async function invokeFromPage(page: Page, body: string, timeoutMs = 60_00
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
   return ((await page.getByLabel('Response body', { exact: true }).textContent()) ?? '').trim();
+}
+
+/** On the running test's failure, a screenshot of the page (FAILED-<name>.png in dir). */
+export function screenshotOnFailure(page: () => Page, dir: string, name: string): void {
+  onTestFailed(async () => {
+    await screenshot(page(), dir, `FAILED-${name}`).catch(() => undefined);
+  });
+}
+
+/** A locator's text, trimmed; '' when it does not show within 5 s. */
+export async function textOf(locator: Locator): Promise<string> {
+  return ((await locator.textContent({ timeout: 5_000 }).catch(() => '')) ?? '').trim();
+}
+
+/** Deletes a function through the API, whether or not it is there (the UI suites' clean-up). */
+export async function removeQuietly(name: string): Promise<void> {
+  await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: name }) }).catch(() => undefined);
 }

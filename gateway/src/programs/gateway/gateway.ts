@@ -17,7 +17,7 @@ import { LoadBoard, LoadReporter, senderId } from '../../queue/load-reports.js';
 import type { Queue } from '../../queue/queue.js';
 import { queueLimitsOf } from '../../queue/streams.js';
 import { WakeResponder } from '../../queue/wake-requests.js';
-import { natsSources } from '../../queue/kept-sources.js';
+import { memorySources, natsSources } from '../../queue/kept-sources.js';
 import { natsSetting } from '../../queue/shared-settings.js';
 import { createRequestListener } from './app.js';
 import { LiveFunctionView } from './function-view.js';
@@ -140,7 +140,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
       // The store catalog an admin chose: the same for every gateway (in NATS).
       ...(connection ? { storeChoice: natsSetting(connection, 'store-url') } : {}),
       // The source of functions written in the browser: every gateway, and a restart, sees it.
-      ...(connection ? { sources: natsSources(connection) } : {}),
+      // Sources written in the UI: in NATS, or in this gateway's memory without it (the source and delete routes share it).
+      sources: connection ? natsSources(connection) : memorySources(),
       loads,
       ...(rabbitmq ? { rabbitmq } : {}),
     },

@@ -1,0 +1,21 @@
+// A JetStream key-value bucket opened (made when missing) on first use and
+// again after NATS reconnects: a NATS that lost its store lost the bucket.
+// Opening throws QueueUnavailable while NATS cannot be reached.
+import { Kvm, type KV } from '@nats-io/kv';
+import type { QueueConnection } from './connection.js';
+import { unavailable } from './errors.js';
+
+export function lazyBucket(connection: QueueConnection, name: string): () => Promise<KV> {
+  let bucket: Promise<KV> | undefined;
+  connection.onReconnect(() => {
+    bucket = undefined;
+  });
+  return () =>
+    (bucket ??= connection
+      .handles(1_000)
+      .then(({ js }) => new Kvm(js).create(name, { history: 1 }))
+      .catch((error: unknown) => {
+        bucket = undefined;
+        throw unavailable(error);
+      }));
+}
