@@ -123,6 +123,14 @@ describe('the callback guard', () => {
     await expect(guard.check('8.8.8.8', 'gateway.example.com')).resolves.toBeUndefined();
   });
 
+  it('checks an address it would let through against a fresh set of the stack\'s (a task replaced since the last read)', async () => {
+    // The served set is from before the gateway's task was replaced; a fresh read knows its new address.
+    const stack = async (options?: { fresh?: boolean }) => new Set(options?.fresh ? ['10.0.9.16'] : ['10.0.9.15']);
+    const guard = new CallbackGuard(parseAllowList('10.0.0.0/8'), stack, [], []);
+    await expect(guard.check('10.0.9.16', '10.0.9.16')).rejects.toBeInstanceOf(CallbackRefused);
+    await expect(guard.check('10.0.9.17', '10.0.9.17')).resolves.toBeUndefined();
+  });
+
   it('checks every address a name resolves to and answers only the allowed ones', async () => {
     const seen: string[] = [];
     const publicOnly: ConnectGuard = {

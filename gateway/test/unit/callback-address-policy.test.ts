@@ -184,6 +184,10 @@ describe('the stack\'s addresses, as the worker knows them', () => {
     expect(asked.length).toBe(2 * count);
     await new Promise((r) => setTimeout(r, 0));
     expect(await addresses()).toContain('10.0.1.3');
+    // Asked for a fresh set (an address about to be let through), a stale one is read again first.
+    now += 6_000;
+    answers['tasks.gateway.s_functions'] = ['10.0.1.5'];
+    expect(await addresses({ fresh: true })).toContain('10.0.1.5');
     // Too old (reads failing meanwhile): the caller waits for a new read.
     now += 120_000;
     answers['tasks.gateway.s_functions'] = ['10.0.1.4'];

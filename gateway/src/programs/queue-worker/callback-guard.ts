@@ -65,7 +65,10 @@ export class CallbackGuard implements ConnectGuard {
   async check(address: string, host: string): Promise<void> {
     const name = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
     if (this.deniedNames.has(name)) throw new CallbackRefused(`callbacks to ${host} are refused: a service of the stack (ASYNC_CALLBACK_DENY_HOSTS)`);
-    const decision = decide(address, { host: name, allow: this.allow, stack: await this.stack() });
+    let decision = decide(address, { host: name, allow: this.allow, stack: await this.stack() });
+    // The set served may be a few seconds old: an address it lets through is checked again against a
+    // fresh one (a gateway or worker task replaced since has new addresses). Refusals need no second look.
+    if (decision.allowed) decision = decide(address, { host: name, allow: this.allow, stack: await this.stack({ fresh: true }) });
     if (!decision.allowed) throw new CallbackRefused(`callbacks to ${host}${decision.address === name ? '' : ` (${decision.address})`} are refused: ${decision.reason}`);
   }
 }

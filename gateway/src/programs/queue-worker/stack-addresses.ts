@@ -16,8 +16,12 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { canonicalAddress } from './address-policy.js';
 
-/** The current set of the stack's addresses (canonical text, see canonicalAddress). */
-export type StackAddresses = () => Promise<ReadonlySet<string>>;
+/**
+ * The current set of the stack's addresses (canonical text, see
+ * canonicalAddress). `fresh`: not a set served while a newer one is read
+ * (a task replaced since the last read has new addresses).
+ */
+export type StackAddresses = (options?: { fresh?: boolean }) => Promise<ReadonlySet<string>>;
 
 export type Resolve = (host: string) => Promise<string[]>;
 
@@ -29,12 +33,22 @@ const ownInterfaceAddresses = (): string[] => Object.values(networkInterfaces())
  * getaddrinfo would hold libuv's four threads (which the callbacks' own
  * lookups and file reads share) for as long as the upstream resolver takes.
  */
+const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA', 'ENONAME', 'NOTFOUND', 'NODATA']);
+
 function swarmResolve(): Resolve {
   const resolver = new Resolver({ timeout: 1_000, tries: 2 });
   // IPv6 answers only where a network of this container has IPv6 (Swarm's overlays have none unless asked).
   const ipv6 = ownInterfaceAddresses().some((address) => address.includes(':') && address !== '::1' && !/^fe[89ab]/i.test(address));
+  // A lookup that fails for another reason than "no such name" (a timeout on a busy node) answers
+  // what the name had last: a service's addresses must not drop out of the set for a slow DNS.
+  const lastGood = new Map<string, string[]>();
+  const lookup = (host: string, family: 4 | 6): Promise<string[]> =>
+    (family === 4 ? resolver.resolve4(host) : resolver.resolve6(host)).then(
+      (addresses) => (lastGood.set(`${family} ${host}`, addresses), addresses),
+      (error: NodeJS.ErrnoException) => (NO_SUCH_NAME.has(error.code ?? '') ? (lastGood.delete(`${family} ${host}`), []) : (lastGood.get(`${family} ${host}`) ?? [])),
+    );
   return async (host) => {
-    const [v4, v6] = await Promise.all([resolver.resolve4(host).catch(() => []), ipv6 ? resolver.resolve6(host).catch(() => []) : []]);
+    const [v4, v6] = await Promise.all([lookup(host, 4), ipv6 ? lookup(host, 6) : []]);
     return [...v4, ...v6];
   };
 }
@@ -84,8 +98,8 @@ export function localStackAddresses(sources: LocalSources): StackAddresses {
 
 /** One StackAddresses from several (e.g. the local one and the other nodes' addresses from the gateways). */
 export function unionOf(...sources: StackAddresses[]): StackAddresses {
-  return async () => {
-    const sets = await Promise.all(sources.map((source) => source()));
+  return async (options) => {
+    const sets = await Promise.all(sources.map((source) => source(options)));
     return new Set(sets.flatMap((set) => [...set]));
   };
 }
@@ -121,10 +135,10 @@ function cached(read: () => Promise<ReadonlySet<string>>, refreshMs: number, max
         () => last?.set ?? new Set<string>(),
       )
       .finally(() => (reading = undefined)));
-  return () => {
+  return (options) => {
     const age = last ? now() - last.at : Infinity;
     if (age < refreshMs) return Promise.resolve(last!.set);
     const next = refresh();
-    return age < maxAgeMs ? Promise.resolve(last!.set) : next;
+    return age < maxAgeMs && !options?.fresh ? Promise.resolve(last!.set) : next;
   };
 }
