@@ -138,7 +138,10 @@ describe('the seed demo', () => {
       expect(lost).toBe(0);
       expect(wrong).toBe(0);
       expect(firstReplicaAt! - started).toBeLessThan(2_000);
-      expect(most).toBe(20);
+      // Sized on the queue's length (20 per replica, at most 20): the deepest queue the scaler could see
+      // asks for its replicas; a quick machine drains part of the 400 before they all start.
+      expect(most).toBeLessThanOrEqual(20);
+      expect(most).toBeGreaterThanOrEqual(Math.max(10, Math.min(20, Math.ceil(sawDepth / 20))));
       expect(zeroAt).toBeDefined();
       expect(sawDepth).toBeGreaterThan(0);
       // The page's last runs name the queue and where the answer went.
