@@ -1,6 +1,6 @@
 // POST /system/build and /build: relayed to the builder as they stream, with
 // the gateway's word for its basic auth and never a client's.
-import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
 
@@ -76,6 +76,34 @@ describe('the build relay', () => {
     const seen = await start();
     const res = await fetch(`${gateway!.url}/system/build`, { method: 'POST', body: 'x', headers: { authorization: basic, origin: 'http://evil.example' } });
     expect(res.status).toBe(403);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('refuses a declared size over BUILD_MAX_CONTEXT itself with 413, before the upload is read whole, and relays nothing', async () => {
+    const seen = await start({ BUILD_MAX_CONTEXT: '1mb' });
+    const declared = 64 * 1024 * 1024;
+    let sent = 0;
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = new URL(`${gateway!.url}/build`);
+      const req = httpRequest(url, { method: 'POST', headers: { 'content-length': declared, 'x-build-signature': 'sha256=' + 'd'.repeat(64) } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(256 * 1024);
+      const pump = () => {
+        while (sent < declared && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 'failed', error: expect.stringMatching(/more than BUILD_MAX_CONTEXT/) });
+    expect(sent).toBeLessThan(declared / 2);
     expect(seen).toHaveLength(0);
   });
 

@@ -126,6 +126,8 @@ const schema = z.object({
     .trim()
     .refine((text) => text === '' || /^https?:\/\/[^\s/]+\/?$/.test(text), 'expected http://host:port, or empty for none')
     .prefault(''),
+  /** The builder's BUILD_MAX_CONTEXT: a build request that declares more is refused here with 413 (see routes/build.ts). */
+  BUILD_MAX_CONTEXT: bytes.prefault('100mb'),
 
   // Functions written in the browser (routes/source.ts)
   /** Directory of the function templates (template/<language>/); empty: none, the New function page has nothing to offer. */

@@ -21,6 +21,12 @@ import type { RouteDeps } from './deps.js';
 const PATHS = { system: '/system/build', cli: '/build' } as const;
 const FORWARDED = ['content-type', 'content-length', 'accept', 'x-build-signature', 'x-build-no-cache', 'user-agent'];
 
+/** Refused before the body was read whole (401, 413): close rather than read the rest of an upload nobody wants. */
+function closeAfterAnswer(ctx: Context): void {
+  ctx.set('connection', 'close');
+  ctx.res.once('finish', () => setTimeout(() => ctx.req.destroy(), 200).unref());
+}
+
 /** True for a signed build request to /system/build: it needs no basic auth (the builder checks the signature). */
 export function isSignedBuild(ctx: Context): boolean {
   return ctx.method === 'POST' && ctx.path === PATHS.system && ctx.get('x-build-signature') !== '';
@@ -32,6 +38,15 @@ export function registerBuild(router: Router, deps: RouteDeps, checker: BasicAut
     if (!base) {
       ctx.status = 503;
       ctx.body = { log: [], image: '', status: 'failed', error: 'this stack has no builder (BUILDER_URL is empty; deploy_stack.sh brings one unless --no-builder)' };
+      return;
+    }
+    const declared = Number(ctx.get('content-length') || NaN);
+    if (declared > deps.config.BUILD_MAX_CONTEXT) {
+      // The builder would refuse it as well, but its early answer races the upload it cuts off: the relay's
+      // next write fails (EPIPE) before the answer is read, and the client would hear 503 or nothing.
+      ctx.status = 413;
+      ctx.body = { log: [], image: '', status: 'failed', error: `the request is ${declared} bytes, more than BUILD_MAX_CONTEXT (${deps.config.BUILD_MAX_CONTEXT} bytes)` };
+      closeAfterAnswer(ctx);
       return;
     }
     // A build may be silent for minutes when not streamed: the builder bounds it (BUILD_TIMEOUT).
@@ -53,11 +68,7 @@ export function registerBuild(router: Router, deps: RouteDeps, checker: BasicAut
         reset: true,
       });
       ctx.status = answer.statusCode;
-      if (answer.statusCode >= 400 && !ctx.req.complete) {
-        // Refused before the body was read whole (401, 413): close rather than read the rest of an upload nobody wants.
-        ctx.set('connection', 'close');
-        ctx.res.once('finish', () => setTimeout(() => ctx.req.destroy(), 200).unref());
-      }
+      if (answer.statusCode >= 400 && !ctx.req.complete) closeAfterAnswer(ctx);
       const type = answer.headers['content-type'];
       if (typeof type === 'string') ctx.type = type;
       ctx.set('cache-control', 'no-store');
