@@ -7,7 +7,7 @@
 //                                   basic auth as /system/build is; the builder's NDJSON progress
 //                                   is relayed line by line as it comes, then the function is
 //                                   deployed (or rolled onto the new image) and its source kept
-//                                   (source/source-store.ts). A failed build deploys nothing.
+//                                   (queue/kept-sources.ts). A failed build deploys nothing.
 // The answer is NDJSON: the builder's objects ({log, status: "in_progress"}), then the last one,
 // {status: "deployed", image, service, namespace, updated} or {status: "failed", error, log}.
 import { PassThrough } from 'node:stream';
@@ -23,9 +23,7 @@ import { SOURCE_ANNOTATION, SOURCE_LIMIT, sourceImage, sourceRequestSchema } fro
 import { packTar } from '../source/tar.js';
 import { contextOf, readTemplates, type Template } from '../source/templates.js';
 import type { FunctionDeployment } from '../provider/types.js';
-
-/** The function's own OpenAPI document (the templates' sample handlers serve one). */
-const OPENAPI_ANNOTATION = 'com.openfaas.openapi';
+import { ANNOTATION } from '../../../core/labels.js';
 import type { RouteDeps } from './deps.js';
 
 export function registerSource(router: Router, deps: RouteDeps, vouch: 'basic-auth' | 'open'): void {
@@ -73,7 +71,7 @@ export function registerSource(router: Router, deps: RouteDeps, vouch: 'basic-au
         ...(body.envVars ? { envVars: body.envVars } : {}),
         ...(body.secrets ? { secrets: body.secrets } : {}),
         labels: body.labels ?? {},
-        annotations: { [SOURCE_ANNOTATION]: template.language, ...(template.openapi ? { [OPENAPI_ANNOTATION]: template.openapi } : {}) },
+        annotations: { [SOURCE_ANNOTATION]: template.language, ...(template.openapi ? { [ANNOTATION.openapi]: template.openapi } : {}) },
       }),
       config,
     );
