@@ -84,10 +84,6 @@ export class BuildAnswer {
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
-  get lines(): readonly string[] {
-    return this.all;
-  }
-
   private send(result: BuildResult): void {
     if (this.res.writable) this.res.write(`${JSON.stringify(result)}\n`);
   }
