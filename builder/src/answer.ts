@@ -30,7 +30,7 @@ const FLUSH_MS = 250;
 /** With nothing to say, an object with no lines this often keeps proxies from taking the connection for dead. */
 export const HEARTBEAT_MS = 15_000;
 
-export function clip(line: string): string {
+function clip(line: string): string {
   const clean = line.replace(/\r/g, '').replace(/\s+$/, '');
   return clean.length <= MAX_LINE ? clean : `${clean.slice(0, MAX_LINE)} ... (${clean.length - MAX_LINE} more characters)`;
 }
