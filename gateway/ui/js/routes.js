@@ -23,22 +23,10 @@ export const editHref = (name) => `#/edit/${encodeURIComponent(name)}`;
  */
 export function parseRoute(hash) {
   const path = hash.replace(/^#/, '');
-  const fn = /^\/fn\/(.+)$/.exec(path);
-  if (fn) {
-    try {
-      return { view: 'function', name: decodeURIComponent(/** @type {string} */ (fn[1])) };
-    } catch {
-      return { view: 'list' };
-    }
-  }
-  const edit = /^\/edit\/(.+)$/.exec(path);
-  if (edit) {
-    try {
-      return { view: 'edit', name: decodeURIComponent(/** @type {string} */ (edit[1])) };
-    } catch {
-      return { view: 'list' };
-    }
-  }
+  const fn = nameAfter(path, '/fn/');
+  if (fn !== undefined) return fn === null ? { view: 'list' } : { view: 'function', name: fn };
+  const edit = nameAfter(path, '/edit/');
+  if (edit !== undefined) return edit === null ? { view: 'list' } : { view: 'edit', name: edit };
   if (path === '/new') return { view: 'new' };
   if (path === '/deploy') return { view: 'deploy' };
   if (path === '/overview') return { view: 'overview' };
@@ -47,4 +35,20 @@ export function parseRoute(hash) {
   if (path === '/store') return { view: 'store' };
   if (path === '/api') return { view: 'api' };
   return { view: 'list' };
+}
+
+/**
+ * The name in a route `<prefix><name>`: undefined when the path is not such a
+ * route, null when its name is not valid percent-encoding (the list opens).
+ * @param {string} path
+ * @param {string} prefix
+ * @returns {string | null | undefined}
+ */
+function nameAfter(path, prefix) {
+  if (!path.startsWith(prefix) || path.length === prefix.length) return undefined;
+  try {
+    return decodeURIComponent(path.slice(prefix.length));
+  } catch {
+    return null;
+  }
 }
