@@ -30,7 +30,7 @@ const FLUSH_MS = 250;
 /** With nothing to say, an object with no lines this often keeps proxies from taking the connection for dead. */
 export const HEARTBEAT_MS = 15_000;
 
-export function clip(line: string): string {
+function clip(line: string): string {
   const clean = line.replace(/\r/g, '').replace(/\s+$/, '');
   return clean.length <= MAX_LINE ? clean : `${clean.slice(0, MAX_LINE)} ... (${clean.length - MAX_LINE} more characters)`;
 }
@@ -82,10 +82,6 @@ export class BuildAnswer {
     this.pendingBytes += clipped.length;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
-  }
-
-  get lines(): readonly string[] {
-    return this.all;
   }
 
   private send(result: BuildResult): void {

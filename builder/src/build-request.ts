@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import tar from 'tar-stream';
 import type { SignatureCheck } from './signature.js';
 
-export const CONFIG_FILE = 'com.openfaas.docker.config';
+const CONFIG_FILE = 'com.openfaas.docker.config';
 const CONTEXT_DIR = 'context';
 /** The build config is a few hundred bytes; more is not a config. */
 const CONFIG_LIMIT = 64 * 1024;

@@ -27,7 +27,7 @@ import { BuildSlots, QueueFull } from './slots.js';
 /** Sent by the gateway, and only by it (see 1. above), once it has checked the caller's basic auth. */
 export const GATEWAY_AUTH_HEADER = 'x-gateway-authenticated';
 /** This builder's own addition to the API: "true" runs every step again, ignoring the build cache (base images stay). */
-export const NO_CACHE_HEADER = 'x-build-no-cache';
+const NO_CACHE_HEADER = 'x-build-no-cache';
 
 /** What the builder needs of the engine (engine.ts; faked in unit tests). */
 export interface BuildEngine extends ImageFacts {

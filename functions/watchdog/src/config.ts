@@ -10,7 +10,7 @@ import { parseDurationMs } from '@swarm-faas/duration';
 export type Mode = 'classic' | 'http' | 'module';
 
 /** Module mode's handler when `module` is not set: the node template's place for it. */
-export const DEFAULT_MODULE = '/home/app/function/handler.js';
+const DEFAULT_MODULE = '/home/app/function/handler.js';
 
 export interface WatchdogConfig {
   mode: Mode;
@@ -56,7 +56,7 @@ export const DEFAULTS = {
 } as const;
 
 export const DEFAULT_MAX_OUTPUT = '64Mi';
-export const DEFAULT_MAX_BODY = '64Mi';
+const DEFAULT_MAX_BODY = '64Mi';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
 

@@ -43,7 +43,7 @@ export function parseBytes(text: string): number {
 }
 
 /** An address, or none (read as ''): `valid` says which text is one, `expected` how the error names the form. */
-export const addressOrNone = (valid: (text: string) => boolean, expected: string) =>
+const addressOrNone = (valid: (text: string) => boolean, expected: string) =>
   z
     .string()
     .trim()

@@ -13,7 +13,7 @@ import { describeBrokerError, type RabbitConnection } from './connection.js';
 import type { Publisher } from './publisher.js';
 
 /** The header carrying the attempt number of a message published again for a retry. */
-export const ATTEMPT_HEADER = 'x-faas-attempt';
+const ATTEMPT_HEADER = 'x-faas-attempt';
 
 export interface RabbitMessage {
   queue: string;

@@ -34,7 +34,7 @@ export interface RabbitTriggers {
 }
 
 /** The stack's own names on the broker (its dead-letter exchange and queue) start with this. */
-export const RABBITMQ_RESERVED_PREFIX = 'faas.';
+const RABBITMQ_RESERVED_PREFIX = 'faas.';
 const MAX_NAME = 255;
 
 /** Why `name` cannot be a queue or exchange to subscribe or publish to; undefined: it can. */
@@ -101,7 +101,7 @@ export interface RabbitTable {
   byQueue: Map<string, FunctionRef[]>;
 }
 
-export function subscriptionKey(ref: FunctionRef, queue: string): string {
+function subscriptionKey(ref: FunctionRef, queue: string): string {
   return `${ref.namespace}/${ref.name}/${queue}`;
 }
 

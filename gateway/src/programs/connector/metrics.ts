@@ -6,7 +6,6 @@ import { Gauge, Histogram, type Counter, type Registry } from 'prom-client';
 import { counter, functionGauge } from '../../core/metric-kinds.js';
 
 export type Trigger = 'topic' | 'schedule' | 'rabbitmq';
-export type EventOutcome = 'success' | 'failure' | 'retry' | 'dead_letter' | 'dropped';
 
 export class ConnectorMetrics {
   /** Messages the connector took from NATS, by the subject subscribed to (a pattern: wildcards stay as they are, so the labels stay few). */

@@ -120,7 +120,7 @@ export class RabbitSubscriptions {
       .catch((error: unknown) => {
         // The answer could not be published (or the step failed): not acknowledged; the message comes again after a while.
         log.warn({ err: error, queue: message.queue, function: this.deps.nameOf(entry.subscription.ref) }, 'RabbitMQ message not acknowledged: it is delivered again');
-        delivery.retryAfter(retryDelayMs(delivery.deliveryCount, { initialDelayMs: this.deps.settings.ASYNC_RETRY_DELAY * 1000, maxDelayMs: this.deps.settings.ASYNC_RETRY_MAX_DELAY * 1000 }));
+        delivery.retryAfter(retryDelayMs(delivery.deliveryCount, entry.trigger.retryPolicy(entry.subscription.ref)));
       })
       .finally(() => entry.inflight.delete(work));
     entry.inflight.add(work);

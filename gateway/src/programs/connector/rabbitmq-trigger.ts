@@ -8,7 +8,8 @@
 // rejected: RabbitMQ moves it to the queue's dead-letter exchange. The
 // delivery step is the one every trigger shares (triggers/delivery.ts).
 import { randomUUID } from 'node:crypto';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { counter } from '../../core/metric-kinds.js';
 import type { QueueSubscription } from '../../core/events/rabbitmq.js';
 import type { FunctionRef } from '../../core/functions/types.js';
 import type { Delivery } from '../../queue/consumers.js';
@@ -25,12 +26,12 @@ export class RabbitMetrics {
   readonly published: Counter<'function_name' | 'result'>;
 
   constructor(registry: Registry) {
-    this.published = new Counter({
-      name: 'rabbitmq_answers_published_total',
-      help: "Functions' answers published to their output binding (annotation rabbitmq-output), by result: published (confirmed by the broker), failed (not taken: the message is delivered again)",
-      labelNames: ['function_name', 'result'],
-      registers: [registry],
-    });
+    this.published = counter(
+      registry,
+      'rabbitmq_answers_published_total',
+      "Functions' answers published to their output binding (annotation rabbitmq-output), by result: published (confirmed by the broker), failed (not taken: the message is delivered again)",
+      ['function_name', 'result'],
+    );
   }
 }
 

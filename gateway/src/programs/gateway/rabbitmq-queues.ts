@@ -98,9 +98,9 @@ export class RabbitQueues {
   }
 
   /** Reads every subscribed queue; each function's backlog: its queues' ready + unacked (unknown while the broker cannot be read). */
-  async backlog(): Promise<Map<string, Backlog & { unknown?: boolean }>> {
+  async backlog(): Promise<Map<string, Backlog>> {
     const all = this.triggers().filter((t) => t.queues.length > 0);
-    const out = new Map<string, Backlog & { unknown?: boolean }>();
+    const out = new Map<string, Backlog>();
     if (all.length === 0) return out;
     const queues = [...new Set(all.flatMap((t) => t.queues))];
     try {

@@ -120,11 +120,12 @@ const schema = z.object({
   /** Largest body /async-function accepts (413 beyond); it is stored in NATS, whose max_payload must hold it. */
   ASYNC_BODY_LIMIT: bytes.prefault('1mb'),
 
-  /** The stack's builder (POST /system/build and /build relay to it, routes/build.ts); empty: no builder, those answer 503. */
+  /** The stack's builder (POST /system/build and /build relay to it, routes/build.ts); empty: no builder, those answer 503. A trailing slash is dropped. */
   BUILDER_URL: z
     .string()
     .trim()
     .refine((text) => text === '' || /^https?:\/\/[^\s/]+\/?$/.test(text), 'expected http://host:port, or empty for none')
+    .transform((text) => text.replace(/\/$/, ''))
     .prefault(''),
   /** The builder's BUILD_MAX_CONTEXT: a build request that declares more is refused here with 413 (see routes/build.ts). */
   BUILD_MAX_CONTEXT: bytes.prefault('100mb'),

@@ -75,16 +75,17 @@ export interface LocalSources {
   ownAddresses?: () => string[];
   /** The node's address as this container sees it (the default routes' gateways by default). */
   nodeAddresses?: () => Promise<string[]>;
-  /** How old a set may be before it is read again (tasks come and go); meanwhile the last one serves. */
-  refreshMs?: number;
-  /** How old a set may be before callers wait for a new one (the reads keep failing or hanging). */
-  maxAgeMs?: number;
   now?: () => number;
 }
 
+/** How old a set may be before it is read again (tasks come and go); meanwhile the last one serves. */
+const REFRESH_MS = 5_000;
+/** How old a set may be before callers wait for a new one (the reads keep failing or hanging). */
+const MAX_AGE_MS = 60_000;
+
 const nodeFromRoutes = async (): Promise<string[]> => defaultGateways(await readFile('/proc/net/route', 'utf8').catch(() => ''));
 
-/** StackAddresses from what this container knows itself (see the top of this file), read again after refreshMs. */
+/** StackAddresses from what this container knows itself (see the top of this file), read again after REFRESH_MS. */
 export function localStackAddresses(sources: LocalSources): StackAddresses {
   const resolve = sources.resolve ?? swarmResolve();
   const own = sources.ownAddresses ?? ownInterfaceAddresses;
@@ -93,7 +94,7 @@ export function localStackAddresses(sources: LocalSources): StackAddresses {
   return cached(async () => {
     const found = await Promise.all([Promise.resolve(own()), node(), ...names.map((name) => resolve(name))]);
     return toSet(found.flat());
-  }, sources.refreshMs ?? 5_000, sources.maxAgeMs ?? 60_000, sources.now ?? Date.now);
+  }, REFRESH_MS, MAX_AGE_MS, sources.now ?? Date.now);
 }
 
 /** One StackAddresses from several (e.g. the local one and the other nodes' addresses from the gateways). */

@@ -61,7 +61,8 @@ export interface DocumentOptions {
   description: string;
 }
 
-const TEXT = { 'text/plain': { type: 'string' } } satisfies Record<string, JsonSchema>;
+/** A text/plain body (every error of the gateway). */
+export const TEXT = { 'text/plain': { type: 'string' } } satisfies Record<string, JsonSchema>;
 
 /** The OpenAPI 3.1 document of the given routes. */
 export function openApiDocument(routes: readonly RouteDoc[], options: DocumentOptions): Record<string, unknown> {

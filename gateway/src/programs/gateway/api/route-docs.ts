@@ -15,9 +15,8 @@ import { sourceRequestSchema } from '../source/request.js';
 import { BUILT_IN_PATH, storeChoiceSchema, storeViewSchema } from '../store/view.js';
 import { namespaceSchema as namespaceBody, secretRefSchema, secretSchema, type RequestSchemas } from '../validation.js';
 import * as answers from './answers.js';
-import type { DocAnswer, DocParameter, JsonSchema, RouteDoc } from './openapi.js';
+import { TEXT, type DocAnswer, type DocParameter, type RouteDoc } from './openapi.js';
 
-const TEXT: Record<string, JsonSchema> = { 'text/plain': { type: 'string' } };
 const json = (schema: z.ZodType): Record<string, z.ZodType> => ({ 'application/json': schema });
 const text = (description: string): DocAnswer => ({ description, content: TEXT });
 const empty = (description: string): DocAnswer => ({ description });

@@ -21,6 +21,19 @@ import type { RouteDeps } from './deps.js';
 const PATHS = { system: '/system/build', cli: '/build' } as const;
 const FORWARDED = ['content-type', 'content-length', 'accept', 'x-build-signature', 'x-build-no-cache', 'user-agent'];
 
+/** The answer when the stack has no builder (503), here and on POST /system/source. */
+export const NO_BUILDER = 'this stack has no builder (BUILDER_URL is empty; deploy_stack.sh brings one unless --no-builder)';
+
+/**
+ * POSTs a build request (a tar) to the builder at `base` (BUILDER_URL). No
+ * timeouts: a build may be silent for minutes when not streamed, and the
+ * builder bounds it (BUILD_TIMEOUT). A connection per build: a kept-alive one
+ * outlives a restarted builder (a new address) and fails the next build.
+ */
+export function postToBuilder(base: string, headers: Record<string, string>, body: Readable | Buffer, signal?: AbortSignal) {
+  return request(`${base}/build`, { method: 'POST', headers, body, headersTimeout: 0, bodyTimeout: 0, reset: true, ...(signal ? { signal } : {}) });
+}
+
 /** Refused before the body was read whole (401, 413): close rather than read the rest of an upload nobody wants. */
 function closeAfterAnswer(ctx: Context): void {
   ctx.set('connection', 'close');
@@ -33,11 +46,11 @@ export function isSignedBuild(ctx: Context): boolean {
 }
 
 export function registerBuild(router: Router, deps: RouteDeps, checker: BasicAuthChecker | undefined): void {
-  const base = deps.config.BUILDER_URL.replace(/\/$/, '');
+  const base = deps.config.BUILDER_URL;
   const relay = async (ctx: Context, vouch: 'basic-auth' | 'open' | undefined) => {
     if (!base) {
       ctx.status = 503;
-      ctx.body = { log: [], image: '', status: 'failed', error: 'this stack has no builder (BUILDER_URL is empty; deploy_stack.sh brings one unless --no-builder)' };
+      ctx.body = { log: [], image: '', status: 'failed', error: NO_BUILDER };
       return;
     }
     const declared = Number(ctx.get('content-length') || NaN);
@@ -58,15 +71,7 @@ export function registerBuild(router: Router, deps: RouteDeps, checker: BasicAut
     }
     if (vouch) headers['x-gateway-authenticated'] = vouch;
     try {
-      const answer = await request(`${base}/build`, {
-        method: 'POST',
-        headers,
-        body: ctx.req as Readable,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        // A connection per build: a kept-alive one outlives a restarted builder (a new address) and fails the next build.
-        reset: true,
-      });
+      const answer = await postToBuilder(base, headers, ctx.req as Readable);
       ctx.status = answer.statusCode;
       if (answer.statusCode >= 400 && !ctx.req.complete) closeAfterAnswer(ctx);
       const type = answer.headers['content-type'];

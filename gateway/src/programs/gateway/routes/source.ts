@@ -7,12 +7,11 @@
 //                                   basic auth as /system/build is; the builder's NDJSON progress
 //                                   is relayed line by line as it comes, then the function is
 //                                   deployed (or rolled onto the new image) and its source kept
-//                                   (source/source-store.ts). A failed build deploys nothing.
+//                                   (queue/kept-sources.ts). A failed build deploys nothing.
 // The answer is NDJSON: the builder's objects ({log, status: "in_progress"}), then the last one,
 // {status: "deployed", image, service, namespace, updated} or {status: "failed", error, log}.
 import { PassThrough } from 'node:stream';
 import type Router from '@koa/router';
-import { request } from 'undici';
 import { confine } from '../confinement.js';
 import { HttpError } from '../http/errors.js';
 import { readJson } from '../http/json-body.js';
@@ -23,9 +22,8 @@ import { SOURCE_ANNOTATION, SOURCE_LIMIT, sourceImage, sourceRequestSchema } fro
 import { packTar } from '../source/tar.js';
 import { contextOf, readTemplates, type Template } from '../source/templates.js';
 import type { FunctionDeployment } from '../provider/types.js';
-
-/** The function's own OpenAPI document (the templates' sample handlers serve one). */
-const OPENAPI_ANNOTATION = 'com.openfaas.openapi';
+import { ANNOTATION } from '../../../core/labels.js';
+import { NO_BUILDER, postToBuilder } from './build.js';
 import type { RouteDeps } from './deps.js';
 
 export function registerSource(router: Router, deps: RouteDeps, vouch: 'basic-auth' | 'open'): void {
@@ -73,14 +71,14 @@ export function registerSource(router: Router, deps: RouteDeps, vouch: 'basic-au
         ...(body.envVars ? { envVars: body.envVars } : {}),
         ...(body.secrets ? { secrets: body.secrets } : {}),
         labels: body.labels ?? {},
-        annotations: { [SOURCE_ANNOTATION]: template.language, ...(template.openapi ? { [OPENAPI_ANNOTATION]: template.openapi } : {}) },
+        annotations: { [SOURCE_ANNOTATION]: template.language, ...(template.openapi ? { [ANNOTATION.openapi]: template.openapi } : {}) },
       }),
       config,
     );
     if (deps.provider.rules.reservedNames.has(deployment.service)) {
       throw new HttpError(400, `invalid request: service: ${deployment.service} is the name of one of the stack's own services; choose another`);
     }
-    if (!config.BUILDER_URL) throw new HttpError(503, 'this stack has no builder (BUILDER_URL is empty; deploy_stack.sh brings one unless --no-builder)');
+    if (!config.BUILDER_URL) throw new HttpError(503, NO_BUILDER);
 
     const tar = packTar([
       { path: 'com.openfaas.docker.config', content: JSON.stringify({ image, buildArgs: {}, platforms: [], skipPush: false }) },
@@ -133,18 +131,10 @@ export function registerSource(router: Router, deps: RouteDeps, vouch: 'basic-au
     async function buildAndDeploy(
       job: { image: string; tar: Buffer; deployment: FunctionDeployment; send: (o: unknown) => void; signal: AbortSignal },
     ): Promise<{ status: string }> {
-      const base = config.BUILDER_URL.replace(/\/$/, '');
+      const base = config.BUILDER_URL;
       let answer;
       try {
-        answer = await request(`${base}/build`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-tar', accept: 'application/x-ndjson', 'x-gateway-authenticated': vouch },
-          body: job.tar,
-          headersTimeout: 0,
-          bodyTimeout: 0,
-          reset: true,
-          signal: job.signal,
-        });
+        answer = await postToBuilder(base, { 'content-type': 'application/x-tar', accept: 'application/x-ndjson', 'x-gateway-authenticated': vouch }, job.tar, job.signal);
       } catch (error) {
         job.send({ status: 'failed', log: [], error: `the builder did not answer at ${base}: ${(error as Error).message}` });
         return { status: 'failed' };

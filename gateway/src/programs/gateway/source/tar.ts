@@ -36,7 +36,7 @@ function splitPath(path: string): { prefix: string; name: string } {
 }
 
 /** The header block of one regular file. */
-export function tarHeader(path: string, size: number, mode: number, mtime: number): Buffer {
+function tarHeader(path: string, size: number, mode: number, mtime: number): Buffer {
   if (path.startsWith('/') || path.split('/').includes('..')) throw new Error(`tar: ${path} is not a relative path inside the archive`);
   const header = Buffer.alloc(BLOCK);
   const { prefix, name } = splitPath(path);

@@ -24,6 +24,9 @@ export interface Template {
 /** The files the page shows besides the handler's: package-lock.json is made again when package.json changes. */
 const HIDDEN = new Set(['package-lock.json']);
 
+/** A file's mode in the build context: scripts the image runs are executable (the page cannot set modes). */
+const modeOf = (path: string): number => (path.endsWith('.sh') || path.endsWith('.py') ? 0o755 : 0o644);
+
 async function walk(root: string, dir = ''): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(join(root, dir), { withFileTypes: true })) {
@@ -59,9 +62,7 @@ export async function readTemplates(dir: string): Promise<Map<string, Template>>
     const root = join(dir, entry.name);
     const all = new Map<string, { content: Buffer; mode: number }>();
     for (const path of await walk(root)) {
-      const content = await readFile(join(root, path));
-      const executable = path.endsWith('.sh') || path.endsWith('.py');
-      all.set(path, { content, mode: executable ? 0o755 : 0o644 });
+      all.set(path, { content: await readFile(join(root, path)), mode: modeOf(path) });
     }
     const yml = all.get('template.yml')?.content.toString('utf8') ?? '';
     const files: Record<string, string> = {};
@@ -88,7 +89,6 @@ export async function readTemplates(dir: string): Promise<Map<string, Template>>
  * package.json is the template's own (else the build runs npm install).
  */
 export function contextOf(template: Template, files: Record<string, string>): TarEntry[] {
-  const modeOf = (path: string) => (path.endsWith('.sh') || path.endsWith('.py') ? 0o755 : 0o644);
   if (template.language === 'dockerfile') {
     return Object.entries(files).map(([path, content]) => ({ path: `context/${path}`, content, mode: modeOf(path) }));
   }

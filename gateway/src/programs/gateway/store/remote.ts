@@ -10,7 +10,7 @@ export interface RemoteLimits {
   maxBytes: number;
 }
 
-export const REMOTE_LIMITS: RemoteLimits = { timeoutMs: 5_000, maxBytes: 4 * 1024 * 1024 };
+const REMOTE_LIMITS: RemoteLimits = { timeoutMs: 5_000, maxBytes: 4 * 1024 * 1024 };
 
 /** The reason a catalog could not be used, in words for the page. */
 export class CatalogUnavailable extends Error {}
