@@ -47,7 +47,25 @@ function buildArmImages(): Promise<void> {
   });
 }
 
-beforeAll(buildArmImages, 600_000);
+/** Runs a command from the repository's root, its output streamed; resolves with what it printed on stdout. */
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+/** The local node bases per architecture (scripts/make-arm-bases.sh prints NAME=image; idempotent, quick once made). */
+let nodeBases: Record<string, string> = {};
+
+beforeAll(async () => {
+  await buildArmImages();
+  const printed = await run('scripts/make-arm-bases.sh', []);
+  nodeBases = { arm64: /^NODE_IMAGE_ARM64=(.+)$/m.exec(printed)![1]!, armv7: /^NODE_IMAGE_ARMV7=(.+)$/m.exec(printed)![1]! };
+}, 600_000);
 
 afterAll(async () => {
   for (const name of started) await docker('rm', '-f', name).catch(() => undefined);
@@ -83,6 +101,28 @@ describe.each(PLATFORMS)('images for $platform', ({ tag, platform, architecture,
     expect(info.status).toBe(200);
     expect(info.text).toContain(`Arch: ${nodeArch}`);
   });
+
+  it('the node and dockerfile templates build FROM its watchdog, as faas-cli build and the builder build them, and answer', async () => {
+    // The build arguments the builder gives every build (deploy_stack.sh's BUILD_ARGS), with this architecture's bases.
+    const buildArgs = ['--build-arg', `WATCHDOG_IMAGE=swarmfaas/watchdog:${version}-${tag}`, '--build-arg', `NODE_IMAGE=${nodeBases[tag]}`];
+    const node = `swarmfaas-e2e/template-node:${tag}`;
+    const dockerfile = `swarmfaas-e2e/template-dockerfile:${tag}`;
+    await run('docker', ['build', '-q', '--platform', platform, ...buildArgs, '-t', node, 'template/node']);
+    await run('docker', ['build', '-q', '--platform', platform, ...buildArgs, '-t', dockerfile, 'template/dockerfile/function']);
+    for (const image of [node, dockerfile]) {
+      expect(await docker('image', 'inspect', '-f', '{{.Architecture}}/{{.Variant}}', image), image).toBe(`${architecture}/${variant}`);
+    }
+    const fromNode = await start(platform, node);
+    const fromDockerfile = await start(platform, dockerfile);
+    await healthy(fromNode.name);
+    await healthy(fromDockerfile.name);
+    expect(await docker('exec', fromNode.name, 'id', '-u')).not.toBe('0');
+    const greeting = await fetch(fromNode.url, { method: 'POST', body: JSON.stringify({ name: 'Pi' }), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(30_000) });
+    expect(greeting.status).toBe(200);
+    expect(await greeting.json()).toMatchObject({ message: expect.stringMatching(/^Hello from Node\.js v/), method: 'POST', received: { name: 'Pi' } });
+    expect(await post(fromDockerfile.url, tag)).toEqual({ status: 200, text: `Hello from a Dockerfile function, you said: ${tag}\n` });
+    for (const image of [node, dockerfile]) await docker('image', 'rm', '-f', image).catch(() => undefined);
+  }, 600_000);
 
   it('the gateway starts, reads the real engine and says which architecture it runs on', async () => {
     const gateway = await start(platform, `swarmfaas/gateway:${version}-${tag}`, '-v', '/var/run/docker.sock:/var/run/docker.sock');
