@@ -13,6 +13,7 @@ import type { HealthProbe } from '../../core/upstream/health-probe.js';
 import { addBacklogs, natsBacklog } from '../../queue/backlog.js';
 import { brokerAccess } from '../../rabbitmq/connection.js';
 import { CatalogPublisher } from '../../queue/function-catalog.js';
+import { announceGatewayAddresses } from '../../queue/gateway-addresses.js';
 import { LoadBoard, LoadReporter, senderId } from '../../queue/load-reports.js';
 import type { Queue } from '../../queue/queue.js';
 import { queueLimitsOf } from '../../queue/streams.js';
@@ -110,6 +111,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
   const limitsOf = (ref: FunctionRef) => queueLimitsOf(functions.get(ref)?.status.labels ?? {}, config);
   const queueDeps: QueueDeps | undefined = queue && backlog ? { calls: queue.calls, events: queue.events, rules, backlog: backlog.sources, limitsOf } : undefined;
   const catalog = connection ? new CatalogPublisher(connection, functions, log.child({ component: 'catalog' })) : undefined;
+  // The queue worker's callback guard refuses these from the start (Swarm's DNS lists a new task later).
+  const ownAddresses = connection ? announceGatewayAddresses(connection, senderId('gateway'), log.child({ component: 'own-addresses' })) : undefined;
   const wakes = connection
     ? new WakeResponder(
         connection,
@@ -163,6 +166,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       rabbitmq?.start();
       scaler.start();
       catalog?.start();
+      ownAddresses?.start();
       void wakes?.start();
       // Calls queued by an earlier version in the one shared stream move to their functions' streams.
       if (connection) void queue!.calls.moveFromSharedStream(limitsOf).catch((error: unknown) => log.warn({ err: error }, 'calls of the earlier shared queue not moved yet'));
@@ -172,6 +176,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       loads.stop();
       wakes?.stop();
       catalog?.stop();
+      ownAddresses?.stop();
       scaler.stop();
       functions.stop();
       await Promise.all([runtime.close(), rabbitmq?.stop()]);

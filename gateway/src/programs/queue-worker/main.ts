@@ -6,7 +6,9 @@
 import { workerSettingsSchema } from './settings.js';
 import { serve, startTriggerProgram } from '../../triggers/program.js';
 import { CallbackSender } from './callback.js';
+import { announcedGatewayAddresses } from '../../queue/gateway-addresses.js';
 import { CallbackGuard } from './callback-guard.js';
+import { listedAddresses } from './stack-addresses.js';
 import { CallTrigger } from './call-trigger.js';
 import { WorkerMetrics } from './metrics.js';
 import { QueueWorker } from './worker.js';
@@ -22,7 +24,8 @@ async function main(): Promise<void> {
     nameOf,
     log: (error) => log.debug({ err: error }, 'queue depth not read'),
   });
-  const callbacks = new CallbackSender(settings, CallbackGuard.fromSettings(settings));
+  // The stack's addresses: Swarm's DNS, and what the gateways announce (a new gateway task before DNS lists it).
+  const callbacks = new CallbackSender(settings, CallbackGuard.fromSettings(settings, listedAddresses(announcedGatewayAddresses(queue.connection))));
   const trigger = new CallTrigger({ functions, calls: queue.calls, callbacks, metrics, settings, log, nameOf });
   worker = new QueueWorker({ functions, calls: queue.calls, trigger, metrics, runner: program.runnerDeps, settings, log, nameOf });
   worker.start();

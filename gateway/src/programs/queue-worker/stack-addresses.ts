@@ -1,8 +1,8 @@
 // The addresses a callback must never reach because they are the stack's:
 // every address of every task of its services on every network, and its
 // nodes' addresses. Behind one small interface (StackAddresses) so that
-// other sources can be added (the other nodes' addresses, from the
-// gateways) without the guard knowing where they come from.
+// other sources are added (the addresses the gateways announce in NATS)
+// without the guard knowing where they come from.
 //
 // What the worker knows by itself, without Docker:
 //   - its own interfaces (one per network it is on), and its default route:
@@ -103,6 +103,11 @@ export function unionOf(...sources: StackAddresses[]): StackAddresses {
     const sets = await Promise.all(sources.map((source) => source(options)));
     return new Set(sets.flatMap((set) => [...set]));
   };
+}
+
+/** StackAddresses from a list read elsewhere (the addresses the gateways announce in NATS, queue/gateway-addresses.ts). */
+export function listedAddresses(read: (options?: { fresh?: boolean }) => Promise<string[]>): StackAddresses {
+  return async (options) => toSet(await read(options));
 }
 
 /** A fixed set (tests; addresses known from settings). */
