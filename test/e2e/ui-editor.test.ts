@@ -2,8 +2,8 @@
 // UI suites' stack) and its real builder: a node handler written in the
 // CodeMirror editor is built, deployed and invoked; its source is opened
 // again from the function page, edited and redeployed while a loop of calls
-// runs (none fails); it is there again after a page reload (the stack keeps
-// it, not the browser); a handler that does not build shows the failing line
+// runs (none fails); it is there again after a page reload and after the
+// gateway was replaced (the stack keeps it, not the browser nor the gateway); a handler that does not build shows the failing line
 // next to the code and deploys nothing. No page error, no CSP violation
 // (CodeMirror's styles included). The README's screenshot goes to docs/images/.
 import { mkdir, rm } from 'node:fs/promises';
@@ -12,11 +12,12 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { invokeFromPage, openBrowser, removeQuietly, screenshot, screenshotOnFailure, textOf, watchProblems, type BrowserSession, type PageProblems } from './support/browser.js';
 import { invoke, invokeLoop, report } from './support/functions.js';
+import { containersOf, docker } from './support/docker.js';
 import { fn, gatewayUrl, image, systemFetch, waitFor } from './support/gateway.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui-editor/', import.meta.url));
 const DOCS_IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
-/** A first build pulls nothing (the stack's bases are local) but runs npm ci and the check: generous on a loaded machine. */
+/** A first build pulls nothing (the stack's bases are local) but runs the load check (and npm ci when the handler has dependencies): generous on a loaded machine. */
 const BUILD_TIMEOUT = 300_000;
 
 const written = () => fn('uied');
@@ -145,6 +146,26 @@ describe('the New function page', () => {
     expect(kept.template).toBe('node');
     expect(kept.files['handler.js']).toBe(handler('v2'));
     expect(kept.envVars).toEqual({ GREETING: 'hello' });
+  });
+
+  it('opens the kept source again after the gateway was killed and replaced (the stack keeps it, not the gateway)', async () => {
+    step('gateway-restart');
+    await page.goto('about:blank'); // no page polls the gateway while it is away
+    const [before] = await containersOf(fn('gateway'));
+    await docker('kill', before!);
+    await waitFor(
+      'a new gateway task answering',
+      async () => {
+        const [now] = await containersOf(fn('gateway'));
+        return now && now !== before && (await fetch(gatewayUrl('/healthz')).catch(() => undefined))?.status === 200 ? true : undefined;
+      },
+      90_000,
+      250,
+    );
+    await page.goto(gatewayUrl(`/ui/#/edit/${encodeURIComponent(written())}`));
+    await page.getByRole('heading', { level: 1, name: `Edit ${written()}` }).waitFor({ timeout: 30_000 });
+    expect(await editorText()).toContain("'v2:'");
+    expect((await invoke(written(), 'after the restart')).status).toBe(200);
   });
 
   it('shows a failing build next to the code and deploys nothing', async () => {
