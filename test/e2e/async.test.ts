@@ -436,11 +436,16 @@ describe('nothing accepted is lost', () => {
         await new Promise((r) => setTimeout(r, 300));
       }
     };
+    const [receiverTask] = await containersOf(receiver);
     await Promise.all(Array.from({ length: 10 }, sender));
     const acceptedIn = Date.now() - started;
     try {
       await faults;
-      const callbacks = await callbacksFor(ids, 240_000);
+      const callbacks = await callbacksFor(ids, 240_000).catch(async (error: Error) => {
+        // The receiver keeps what it got in memory: a replaced task (Swarm took it for unhealthy) lost it.
+        const [now] = await containersOf(receiver);
+        throw new Error(`${error.message}; the receiver's task ${now === receiverTask ? 'is the one it was' : 'was replaced meanwhile, and what it held is lost'}`);
+      });
       const perId = new Map<string, number>();
       for (const c of callbacks) perId.set(c.callId!, (perId.get(c.callId!) ?? 0) + 1);
       const duplicates = [...perId.values()].reduce((sum, n) => sum + n - 1, 0);
