@@ -120,7 +120,7 @@ describe('who may build', () => {
         req.destroy();
         resolve(res.statusCode!);
       });
-      req.on('error', reject); // before the answer: it was lost (after it, a no-op)
+      req.on('error', reject); // before the answer: the gateway reset the connection before it could be read
       const chunk = Buffer.alloc(1024 * 1024);
       const pump = () => {
         while (sent < declared && !req.destroyed) {

@@ -34,10 +34,26 @@ export function postToBuilder(base: string, headers: Record<string, string>, bod
   return request(`${base}/build`, { method: 'POST', headers, body, headersTimeout: 0, bodyTimeout: 0, reset: true, ...(signal ? { signal } : {}) });
 }
 
-/** Refused before the body was read whole (401, 413): close rather than read the rest of an upload nobody wants. */
+/** How much of an unwanted upload is read and dropped after the answer, and for how long at most (closeAfterAnswer). */
+const LINGER_BYTES = 32 * 1024 * 1024;
+const LINGER_MS = 2_000;
+
+/**
+ * Refused before the body was read whole (401, 413): nobody wants the rest of
+ * the upload, but closing at once, with its bytes unread, resets the
+ * connection, and a reset can destroy the answer before the client reads it
+ * (it then hears EPIPE, or nothing). So the upload is read and dropped for a
+ * moment while the answer travels (a lingering close), then the connection is
+ * closed.
+ */
 function closeAfterAnswer(ctx: Context): void {
-  ctx.set('connection', 'close');
-  ctx.res.once('finish', () => setTimeout(() => ctx.req.destroy(), 200).unref());
+  let dropped = 0;
+  const close = () => ctx.req.socket.destroy();
+  ctx.req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) close();
+  });
+  ctx.res.once('finish', () => setTimeout(close, LINGER_MS).unref());
 }
 
 /** True for a signed build request to /system/build: it needs no basic auth (the builder checks the signature). */
