@@ -18,6 +18,8 @@ const TTL_MS = 10 * 60_000;
 const ANNOUNCE_EVERY_MS = 60_000;
 /** How old the announced set may be when a caller does not ask for a fresh one. */
 const READ_EVERY_MS = 2_000;
+/** A read that takes longer keeps the last set: a listing of the bucket can stall while keys change under it. */
+const READ_TIMEOUT_MS = 3_000;
 
 /** This container's addresses but loopback. */
 export function ownAddresses(): string[] {
@@ -66,22 +68,33 @@ export function announcedGatewayAddresses(connection: QueueConnection, now: () =
   let reading: Promise<string[]> | undefined;
   const read = async (): Promise<string[]> => {
     const kv = await open();
-    const addresses: string[] = [];
-    for await (const key of await kv.keys()) {
+    // A key announced again while the listing runs comes twice.
+    const keys = new Set<string>();
+    for await (const key of await kv.keys()) keys.add(key);
+    const addresses = new Set<string>();
+    for (const key of keys) {
       const entry = await kv.get(key);
       if (entry?.operation !== 'PUT') continue;
       const announced: unknown = JSON.parse(entry.string());
-      if (Array.isArray(announced)) addresses.push(...announced.filter((a): a is string => typeof a === 'string'));
+      if (Array.isArray(announced)) for (const a of announced) if (typeof a === 'string') addresses.add(a);
     }
-    return addresses;
+    return [...addresses];
   };
   return (options) => {
     if (last && !options?.fresh && now() - last.at < READ_EVERY_MS) return Promise.resolve(last.addresses);
-    return (reading ??= read()
+    return (reading ??= withTimeout(read(), READ_TIMEOUT_MS)
       .then(
         (addresses) => ((last = { at: now(), addresses }), addresses),
         () => last?.addresses ?? [],
       )
       .finally(() => (reading = undefined)));
   };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from NATS within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
