@@ -81,10 +81,13 @@ export class AsyncCalls {
   async enqueue(call: QueuedCall, messageId: string, limits: QueueLimits): Promise<number> {
     // Known to be away: say so now rather than after the publish timeout.
     if (this.connection.isDisconnected) throw new QueueUnavailable(`the queue (NATS JetStream) is not available: reconnecting to ${this.connection.url}`);
+    const phases = new Phases();
     const full = await this.store?.fullness();
+    phases.end('store gauge');
     if (full) throw new StoreFull(full, RETRY_AFTER_FULL_S);
     // Not connected yet (the gateway has just started, or NATS never answered): a caller waits a second at most.
     const { js } = await this.connection.handles(1_000);
+    phases.end('connection');
     const { header, data } = encodeCall(call);
     const h = natsHeaders();
     h.set(CALL_HEADER, header);
@@ -92,9 +95,14 @@ export class AsyncCalls {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.ensureStream(call.ref, limits, true);
+        phases.end('stream');
         const ack = await js.publish(subject, data, { msgID: messageId, headers: h, timeout: ACCEPT_TIMEOUT_MS });
+        phases.end('publish');
+        phases.report(this.log, call.ref);
         return ack.seq;
       } catch (error) {
+        phases.end('failed');
+        phases.report(this.log, call.ref, error);
         const text = String((error as Error).message);
         if (/maximum (messages|bytes) exceeded|maximum messages per subject exceeded/i.test(text)) {
           const what = /bytes/i.test(text) ? `${limits.bytes} bytes (label com.openfaas.queue.max-bytes, setting QUEUE_MAX_BYTES)` : `${limits.messages} calls (label com.openfaas.queue.max-messages, setting QUEUE_MAX_MESSAGES)`;
@@ -361,4 +369,26 @@ function describeDeadLetter(message: StoredMsg): DeadLetter {
     reason: failure.reason,
     bodyBytes: call.body.length,
   };
+}
+
+/** An accept over this long is logged with where its time went. */
+const SLOW_ACCEPT_MS = 1_000;
+
+/** The time an accept spent in each of its steps, logged when it was slow. */
+class Phases {
+  private readonly started = performance.now();
+  private last = this.started;
+  private readonly spent: Record<string, number> = {};
+
+  end(phase: string): void {
+    const now = performance.now();
+    this.spent[phase] = (this.spent[phase] ?? 0) + Math.round(now - this.last);
+    this.last = now;
+  }
+
+  report(log: Logger, ref: FunctionRef, error?: unknown): void {
+    const ms = Math.round(performance.now() - this.started);
+    if (ms < SLOW_ACCEPT_MS) return;
+    log.warn({ function: ref.name, namespace: ref.namespace, ms, phases: this.spent, ...(error ? { err: error } : {}) }, `an asynchronous call took ${ms} ms to be ${error ? 'refused' : 'accepted'}`);
+  }
 }
