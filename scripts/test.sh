@@ -50,7 +50,7 @@ if [ "${TEST_SERIAL:-0}" = 1 ]; then exec npx vitest run; fi
 logs=$(mktemp -d)
 started=$SECONDS
 # The cluster's lines carry a prefix, so the two outputs can be told apart.
-{ npx vitest run --project cluster; echo $? >"$logs/cluster.rc"; } 2>&1 | sed -u 's/^/[cluster] /' &
+{ npx vitest run --project cluster; echo $? >"$logs/cluster.rc"; } 2>&1 | tee "$logs/cluster.log" | sed -u 's/^/[cluster] /' &
 cluster=$!
 set +e
 npx vitest run --project unit --project e2e
@@ -60,5 +60,10 @@ wait "$cluster"
 set -e
 cluster_rc=$(cat "$logs/cluster.rc" 2>/dev/null || echo 1)
 say "cluster project exit $cluster_rc; everything in $((SECONDS - started)) s"
+# Its failures again, short, at the end: its own summary scrolled away among the unit and e2e lines.
+if [ "$cluster_rc" != 0 ]; then
+  say "the cluster project's failures:"
+  sed 's/\x1b\[[0-9;]*m//g' "$logs/cluster.log" | grep -E '^ *(FAIL|×|Error|AssertionError|[A-Za-z]*Error:|Test Files|Tests )' | head -40 | sed 's/^/[cluster] /' >&2 || true
+fi
 rm -rf "$logs"
 [ "$local_rc" = 0 ] && [ "$cluster_rc" = 0 ]
