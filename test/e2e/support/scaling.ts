@@ -125,12 +125,14 @@ export function changes(samples: Sample[]): Sample[] {
   return samples.filter((s, i) => i === 0 || s.replicas !== samples[i - 1]!.replicas);
 }
 
-/** Gateway log lines since `since` (docker service logs), for checking what the gateway said. */
-export async function gatewayLogs(since: Date): Promise<string> {
+/** Gateway log lines (or another of the stack's services') since `since` (docker service logs), for checking what it said. */
+export async function gatewayLogs(since: Date, service = 'gateway'): Promise<string> {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
-  const { stdout, stderr } = await promisify(execFile)('docker', ['service', 'logs', '--raw', '--since', since.toISOString(), `${inject('stackName')}_gateway`], {
+  const { stdout, stderr } = await promisify(execFile)('docker', ['service', 'logs', '--raw', '--since', since.toISOString(), `${inject('stackName')}_${service}`], {
     maxBuffer: 20 * 1024 * 1024,
+    // It can hang on the logs of a killed task.
+    timeout: 30_000,
   });
   return stdout + stderr;
 }
