@@ -129,14 +129,13 @@ export class CatalogPublisher {
     if (!this.view.ready) return;
     try {
       const kv = await this.kv();
-      const wanted = new Set<string>();
-      for (const entry of this.view.list()) {
-        wanted.add(catalogKey(entry.status));
-        void this.write(entry.status, entry);
-      }
+      for (const entry of this.view.list()) void this.write(entry.status, entry);
+      // Asked of the view at each key, not of the list above: a function deployed while the keys are listed
+      // is in the bucket already, and was removed from it (the worker and the connector then called it
+      // "not found" until the next resync).
       for await (const key of await kv.keys()) {
         const ref = refOfKey(key);
-        if (!wanted.has(key) && ref) void this.write(ref, undefined);
+        if (ref && !this.view.get(ref)) void this.write(ref, undefined);
       }
     } catch (error) {
       this.log.debug({ err: error }, 'catalog resync failed: trying again shortly');
