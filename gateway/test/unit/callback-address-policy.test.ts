@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalAddress, classify, decide, parseAllowList } from '../../src/programs/queue-worker/address-policy.js';
-import { defaultGateways, fixedAddresses, localStackAddresses, unionOf } from '../../src/programs/queue-worker/stack-addresses.js';
+import { defaultGateways, fixedAddresses, localStackAddresses, swarmResolve, unionOf } from '../../src/programs/queue-worker/stack-addresses.js';
 
 const octets = (n: number): number[] => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 const dotted = (n: number): string => octets(n).join('.');
@@ -192,6 +192,40 @@ describe('the stack\'s addresses, as the worker knows them', () => {
     now += 120_000;
     answers['tasks.gateway.s_functions'] = ['10.0.1.4'];
     expect(await addresses()).toContain('10.0.1.4');
+  });
+
+  it("does not wait for a name that had no record at its last lookup: it is asked again behind the read", async () => {
+    // The node's resolver takes 300 ms to say a name does not exist (or times out): Docker hands it names Swarm does not know.
+    const records: Record<string, string[]> = { 'tasks.gateway.s_functions': ['10.0.1.2'] };
+    const asked: string[] = [];
+    const answer = (host: string) => {
+      asked.push(host);
+      const found = records[host];
+      if (found) return Promise.resolve(found);
+      return new Promise<string[]>((_, reject) => setTimeout(() => reject(Object.assign(new Error(`queryA ENOTFOUND ${host}`), { code: 'ENOTFOUND' })), 300));
+    };
+    const resolve = swarmResolve({ resolve4: answer, resolve6: answer }, false);
+    const timed = async (host: string) => {
+      const started = performance.now();
+      const addresses = await resolve(host);
+      return { addresses, ms: performance.now() - started };
+    };
+    // The first lookup of a name is waited for, found or not.
+    expect((await timed('tasks.gateway.s_functions')).addresses).toEqual(['10.0.1.2']);
+    const first = await timed('tasks.nats.s_functions');
+    expect(first).toMatchObject({ addresses: [] });
+    expect(first.ms).toBeGreaterThanOrEqual(250);
+    // Then it answers "none" at once, and is asked again behind that answer.
+    records['tasks.nats.s_functions'] = ['10.0.1.9']; // its task has started
+    const second = await timed('tasks.nats.s_functions');
+    expect(second).toMatchObject({ addresses: [] });
+    expect(second.ms).toBeLessThan(100);
+    expect(asked.filter((h) => h === 'tasks.nats.s_functions')).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 0));
+    // The lookup behind found it: the next read has it, and waits for it again from now on.
+    expect((await timed('tasks.nats.s_functions')).addresses).toEqual(['10.0.1.9']);
+    // A name that was found is asked, and waited for, at every read.
+    expect(asked.filter((h) => h === 'tasks.nats.s_functions')).toHaveLength(3);
   });
 
   it('reads the node from the default routes, and joins several sources', async () => {

@@ -27,31 +27,71 @@ export type Resolve = (host: string) => Promise<string[]>;
 
 const ownInterfaceAddresses = (): string[] => Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
 
+/** What swarmResolve asks: node:dns's Resolver, or a stand-in in the unit tests. */
+export interface Resolver4and6 {
+  resolve4(host: string): Promise<string[]>;
+  resolve6(host: string): Promise<string[]>;
+}
+
 /**
  * Swarm's DNS through c-ares (dns.promises.Resolver), not getaddrinfo: a
  * refresh asks for a hundred names or so, most of which do not exist, and
  * getaddrinfo would hold libuv's four threads (which the callbacks' own
  * lookups and file reads share) for as long as the upstream resolver takes.
+ *
+ * A name that had no record at its last lookup (a service not on that
+ * network, or with no task for a moment) answers "none" at once and is asked
+ * again behind the read, for the next one: Docker hands such names to the
+ * node's own resolver, which may take a second or time out, and a callback
+ * waiting for a fresh set would wait that long. A service's new task is
+ * therefore seen one read later (a few seconds), as Swarm's DNS lists it
+ * some seconds late anyway.
  */
 const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA', 'ENONAME', 'NOTFOUND', 'NODATA']);
 
-function swarmResolve(): Resolve {
-  const resolver = new Resolver({ timeout: 1_000, tries: 2 });
-  // IPv6 answers only where a network of this container has IPv6 (Swarm's overlays have none unless asked).
-  const ipv6 = ownInterfaceAddresses().some((address) => address.includes(':') && address !== '::1' && !/^fe[89ab]/i.test(address));
+export function swarmResolve(resolver: Resolver4and6 = new Resolver({ timeout: 1_000, tries: 2 }), ipv6 = hasIpv6()): Resolve {
   // A lookup that fails for another reason than "no such name" (a timeout on a busy node) answers
   // what the name had last: a service's addresses must not drop out of the set for a slow DNS.
   const lastGood = new Map<string, string[]>();
-  const lookup = (host: string, family: 4 | 6): Promise<string[]> =>
-    (family === 4 ? resolver.resolve4(host) : resolver.resolve6(host)).then(
-      (addresses) => (lastGood.set(`${family} ${host}`, addresses), addresses),
-      (error: NodeJS.ErrnoException) => (NO_SUCH_NAME.has(error.code ?? '') ? (lastGood.delete(`${family} ${host}`), []) : (lastGood.get(`${family} ${host}`) ?? [])),
-    );
+  const empty = new Set<string>();
+  const asking = new Map<string, Promise<string[]>>();
+  const ask = (key: string, host: string, family: 4 | 6): Promise<string[]> => {
+    let pending = asking.get(key);
+    if (!pending) {
+      pending = (family === 4 ? resolver.resolve4(host) : resolver.resolve6(host))
+        .then(
+          (addresses) => {
+            lastGood.set(key, addresses);
+            if (addresses.length) empty.delete(key);
+            else empty.add(key);
+            return addresses;
+          },
+          (error: NodeJS.ErrnoException) => {
+            if (!NO_SUCH_NAME.has(error.code ?? '')) return lastGood.get(key) ?? [];
+            lastGood.delete(key);
+            empty.add(key);
+            return [];
+          },
+        )
+        .finally(() => asking.delete(key));
+      asking.set(key, pending);
+    }
+    return pending;
+  };
+  const lookup = (host: string, family: 4 | 6): Promise<string[]> => {
+    const key = `${family} ${host}`;
+    if (!empty.has(key)) return ask(key, host, family);
+    void ask(key, host, family);
+    return Promise.resolve([]);
+  };
   return async (host) => {
     const [v4, v6] = await Promise.all([lookup(host, 4), ipv6 ? lookup(host, 6) : []]);
     return [...v4, ...v6];
   };
 }
+
+/** IPv6 answers only where a network of this container has IPv6 (Swarm's overlays have none unless asked). */
+const hasIpv6 = (): boolean => ownInterfaceAddresses().some((address) => address.includes(':') && address !== '::1' && !/^fe[89ab]/i.test(address));
 
 /** The IPv4 gateways of the default routes in /proc/net/route (hex, little-endian): the node, seen from a container. */
 export function defaultGateways(routeTable: string): string[] {
