@@ -10,6 +10,9 @@ import { QueueUnavailable, unavailable } from './errors.js';
 
 /** How long a publish or an API call may wait for NATS before the caller gives up. */
 export const REQUEST_TIMEOUT_MS = 5_000;
+/** After a request went unanswered: how long a probe may wait, and the pause between probes. */
+const PROBE_TIMEOUT_MS = 1_000;
+const PROBE_EVERY_MS = 500;
 
 export interface Handles {
   nc: NatsConnection;
@@ -23,6 +26,8 @@ export class QueueConnection {
   private jsm: JetStreamManager | undefined;
   private closed = false;
   private disconnected = false;
+  /** A request went unanswered and no probe has been answered since (see noteUnanswered). */
+  private silent = false;
   private readonly connected: Promise<NatsConnection>;
   private readonly reconnectListeners = new Set<() => void>();
 
@@ -75,12 +80,42 @@ export class QueueConnection {
 
   /** Connected now (a call would be attempted). */
   get isConnected(): boolean {
-    return this.connection !== undefined && !this.connection.isClosed() && !this.disconnected;
+    return this.connection !== undefined && !this.connection.isClosed() && !this.disconnected && !this.silent;
   }
 
-  /** Known to be away: callers say so at once rather than after a timeout. */
-  get isDisconnected(): boolean {
-    return this.disconnected;
+  /** Why NATS is known to be away now (reconnecting, or not answering), or undefined. */
+  get away(): string | undefined {
+    if (this.disconnected) return `reconnecting to ${this.url}`;
+    if (this.silent) return `${this.url} does not answer (it may have gone without closing the connection): waiting for it to answer again`;
+    return undefined;
+  }
+
+  /**
+   * A request went unanswered in time. A NATS that died without closing the
+   * connection (its node or network gone) is noticed by the pings only after
+   * tens of seconds, and every caller would wait its whole timeout meanwhile:
+   * until NATS answers a probe (its JetStream API, every PROBE_EVERY_MS),
+   * `away` says so and callers are refused at once.
+   */
+  noteUnanswered(): void {
+    if (this.silent || this.closed) return;
+    this.silent = true;
+    this.log.warn({ server: this.url }, 'NATS did not answer in time: refusing at once until it answers again');
+    void this.probe();
+  }
+
+  private async probe(): Promise<void> {
+    while (this.silent && !this.closed) {
+      try {
+        const { nc } = await this.handles(PROBE_TIMEOUT_MS);
+        await nc.request('$JS.API.INFO', undefined, { timeout: PROBE_TIMEOUT_MS });
+        this.silent = false;
+        this.log.info({ server: this.url }, 'NATS answers again');
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
+      }
+    }
   }
 
   /** Called after each reconnection. */

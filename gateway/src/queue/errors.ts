@@ -32,6 +32,11 @@ export function isStreamMissing(error: unknown): boolean {
   return /stream not found|no stream matches subject|StreamNotFound|no responders|jetstream is not enabled/i.test(text);
 }
 
+/** A request NATS did not answer in time (the client's TimeoutError). */
+export function isTimeout(error: unknown): boolean {
+  return (error as Error)?.name === 'TimeoutError' || /^timeout$/i.test(String((error as Error)?.message));
+}
+
 export function isNotFound(error: unknown): boolean {
   return /not found|EOF/i.test(String((error as Error)?.message));
 }

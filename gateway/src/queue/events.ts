@@ -10,7 +10,7 @@ import type { FunctionRef } from '../core/functions/types.js';
 import { functionSubject } from '../core/events/triggers.js';
 import { subjectMatches } from '../core/events/subjects.js';
 import type { QueueConnection } from './connection.js';
-import { isNotFound, isStreamMissing, QueueUnavailable, StoreFull, unavailable } from './errors.js';
+import { isNotFound, isStreamMissing, isTimeout, QueueUnavailable, StoreFull, unavailable } from './errors.js';
 import type { StoreGauge } from './store-gauge.js';
 import { CRON_STREAM, EVENTS_PLACEHOLDER_SUBJECT, EVENTS_STREAM, RUNS_KEPT, RUNS_STREAM, type Streams } from './streams.js';
 
@@ -61,6 +61,11 @@ export class EventBus {
     return this.connection.isConnected;
   }
 
+  /** Why NATS is known to be away now, or undefined. */
+  get away(): string | undefined {
+    return this.connection.away;
+  }
+
   /** Makes the streams of events when missing (idempotent: every connector and gateway does it). */
   async ensure(): Promise<void> {
     const { events, cron, runs } = this.streams.specs;
@@ -85,6 +90,7 @@ export class EventBus {
       if (/maximum (messages|bytes) exceeded/i.test(text)) throw new StoreFull(`the stream of durable topic messages (${EVENTS_STREAM}) is full (EVENTS_MAX_BYTES): try again once the functions have taken some`, RETRY_AFTER_FULL_S);
       // "No stream takes it" is also what a JetStream still recovering says: only a stream that answers and captures no such subject means at-most-once.
       if (isStreamMissing(error) && !(await this.captures(subject))) throw new NotCaptured(text);
+      if (isTimeout(error)) this.connection.noteUnanswered();
       throw new QueueUnavailable(`NATS JetStream did not store the message: ${text}`);
     }
   }
@@ -240,7 +246,7 @@ export class EventBus {
   /** The handles of a connection that is up now (a publisher is told at once when NATS is away). */
   private async connected() {
     const handles = await this.connection.handles(1_000);
-    if (!this.connection.isConnected) throw new QueueUnavailable(`NATS is not available: reconnecting to ${this.connection.url}`);
+    if (!this.connection.isConnected) throw new QueueUnavailable(`NATS is not available: ${this.connection.away ?? `not connected to ${this.connection.url} yet`}`);
     return handles;
   }
 }

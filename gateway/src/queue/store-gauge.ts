@@ -1,5 +1,5 @@
 // How full NATS's JetStream store is, from its monitoring endpoint (/jsz),
-// read at most once a second: accepts stop with 503 once it passes
+// read at most once a second (behind the accepts, which take the last figure): accepts stop with 503 once it passes
 // QUEUE_STORE_FULL_AT percent of its budget (QUEUE_STORE_SIZE, or NATS's own
 // max_storage when smaller), so what was accepted can still be worked and
 // kept as dead letters. The streams' own limits keep each part bounded; this
@@ -25,7 +25,12 @@ export class StoreGauge {
     private readonly read: (url: string) => Promise<Jsz> = readJsz,
   ) {}
 
-  /** Why nothing more may be stored now (the store is full), or undefined. An unreadable gauge stops nothing. */
+  /**
+   * Why nothing more may be stored now (the store is full), or undefined. An
+   * unreadable gauge stops nothing. Only the first read is waited for: then
+   * the last figure answers while a new one is read (an accept never waits
+   * for the monitoring port, which a NATS gone away leaves unanswered).
+   */
   async fullness(): Promise<string | undefined> {
     const now = Date.now();
     if (this.last && now - this.last.at < READ_EVERY_MS) return this.last.problem;
@@ -37,7 +42,7 @@ export class StoreGauge {
         return problem;
       })
       .finally(() => (this.reading = undefined));
-    return this.reading;
+    return this.last ? this.last.problem : this.reading;
   }
 }
 

@@ -13,6 +13,7 @@ import { addStream, queueLimitsOf } from '../../src/queue/streams.js';
 import { StoreGauge } from '../../src/queue/store-gauge.js';
 import { AsyncCalls } from '../../src/queue/async-calls.js';
 import { startNats, type NatsServer } from './support/nats-server.js';
+import { until } from './support/until.js';
 
 let nats: NatsServer;
 const log = pino({ level: 'silent' });
@@ -108,8 +109,9 @@ describe('the store', () => {
     expect(refused).toBeInstanceOf(StoreFull);
     expect((refused as StoreFull).message).toMatch(/95% full .*QUEUE_STORE_SIZE/);
     used = 10;
-    await new Promise((r) => setTimeout(r, 1_100)); // the gauge reads at most once a second
-    await expect(calls.enqueue(call('store'), 's-1', queueLimitsOf({}, settings()))).resolves.toBeGreaterThan(0);
+    // The gauge reads at most once a second, behind the accepts (they take the last figure meanwhile).
+    const accepted = await until('an accept once the store has room', () => calls.enqueue(call('store'), 's-1', queueLimitsOf({}, settings())).catch(() => undefined), 3_000);
+    expect(accepted).toBeGreaterThan(0);
   });
 
   it("reads the real server's use from /jsz", async () => {
@@ -118,6 +120,34 @@ describe('the store', () => {
     expect(await gauge.fullness()).toMatch(/% full/);
     expect(await new StoreGauge(nats.monitoringUrl, 1024 ** 4, 90).fullness()).toBeUndefined();
   });
+});
+
+describe('a NATS that stops answering without closing the connection', () => {
+  it('makes the accepts in flight wait their timeout, refuses the next ones at once, and accepts again once it answers', async () => {
+    const q = queue();
+    await q.calls.enqueue(call('silent'), 'silent-0', queueLimitsOf({}, settings()));
+    const timed = async (id: string) => {
+      const started = performance.now();
+      const outcome = await q.calls.enqueue(call('silent'), id, queueLimitsOf({}, settings())).then(
+        () => 'accepted',
+        (error: Error) => error.message,
+      );
+      return { outcome, ms: performance.now() - started };
+    };
+    nats.pause();
+    try {
+      const first = await timed('silent-1');
+      expect(first.outcome).toMatch(/not available/);
+      expect(first.ms).toBeGreaterThan(1_500); // the publish's own timeout (2 s)
+      const next = await timed('silent-2');
+      expect(next.outcome).toMatch(/does not answer/);
+      expect(next.ms).toBeLessThan(100);
+    } finally {
+      nats.resume();
+    }
+    const again = await until('an accept once NATS answers', async () => ((await timed('silent-3')).outcome === 'accepted' ? true : undefined), 5_000);
+    expect(again).toBe(true);
+  }, 20_000);
 });
 
 describe('dead letters', () => {

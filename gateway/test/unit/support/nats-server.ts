@@ -16,6 +16,9 @@ export interface NatsServer {
   monitoringUrl: string;
   /** Stops the server (SIGKILL: a crash) and starts it again on the same port and store. */
   restart(options?: { keepStore?: boolean }): Promise<void>;
+  /** Stops answering with its connections open (SIGSTOP), as a server whose node or network went away; resume() undoes it. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -54,7 +57,14 @@ export async function startNats(options: { maxFileStore?: string } = {}): Promis
       }
       await launch();
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async stop() {
+      child?.kill('SIGCONT');
       await kill();
       rmSync(store, { recursive: true, force: true });
     },

@@ -103,7 +103,7 @@ export function registerEvents(router: Router, deps: RouteDeps): void {
     const { count, durable } = subscribers(subject);
     const messageId = ctx.get('x-message-id');
     if (messageId.length > 200) throw new HttpError(400, 'X-Message-Id is longer than 200 characters');
-    if (!queue.events.isConnected) throw new QueueUnavailable(`NATS is not available: reconnecting to ${deps.config.NATS_URL}`);
+    if (!queue.events.isConnected) throw new QueueUnavailable(`NATS is not available: ${queue.events.away ?? `not connected to ${deps.config.NATS_URL} yet`}`);
 
     if (ctx.query.reply === 'true' || ctx.query.reply === '1') {
       if (durable.length > 0) throw new HttpError(409, `${subject} is subscribed durably (topic-delivery: durable): JetStream answers its messages with their acknowledgement, so publish it without reply=true`);
