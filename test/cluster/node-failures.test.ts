@@ -79,7 +79,7 @@ describe('nodes going away under load', () => {
       const s = summarize(records);
       report([
         `drain: ${worker.hostname} (${before[worker.hostname]} of ${REPLICAS} tasks) drained at t=${seconds(drainAt)} under ${RATE}/s; tasks ${JSON.stringify(before)} -> ${JSON.stringify(moved)} in ${seconds(movedAt - drainAt)}`,
-        `drain: ${s.sent} requests, ${s.ok} ok, ${s.failed} failed ${JSON.stringify(s.failures)}; slowest answer ${s.slowestMs.toFixed(0)} ms, ${s.slow} over 1 s`,
+        `drain: ${s.sent} requests, ${s.ok} ok, ${s.failed} failed ${JSON.stringify(s.failures)}; slowest answer ${s.slowestMs.toFixed(0)} ms, ${s.slow} over 1 s${s.slowSpan ? ` (started from t=${s.slowSpan[0].toFixed(1)} to ${s.slowSpan[1].toFixed(1)} s)` : ''}`,
       ]);
       expect(s.failures).toEqual({});
       expect(s.ok).toBe(s.sent);

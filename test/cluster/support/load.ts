@@ -77,6 +77,8 @@ export interface LoadSummary {
   slowestMs: number;
   /** answers (ok or not) that took longer than 1 s */
   slow: number;
+  /** when those started, s since origin (a span after an event, or spread over the run: the machine) */
+  slowSpan?: [number, number];
   /** start of the first and last failed request, ms since origin */
   firstFailure?: number;
   lastFailure?: number;
@@ -89,10 +91,16 @@ export function summarize(records: RequestRecord[]): LoadSummary {
   let slow = 0;
   let firstFailure: number | undefined;
   let lastFailure: number | undefined;
+  let slowFrom: number | undefined;
+  let slowTo: number | undefined;
   for (const r of records) {
     const took = r.end - r.start;
     slowestMs = Math.max(slowestMs, took);
-    if (took > 1000) slow++;
+    if (took > 1000) {
+      slow++;
+      slowFrom = Math.min(slowFrom ?? r.start, r.start);
+      slowTo = Math.max(slowTo ?? r.start, r.start);
+    }
     if (r.outcome === 'ok') ok++;
     else {
       failures[r.outcome] = (failures[r.outcome] ?? 0) + 1;
@@ -100,7 +108,7 @@ export function summarize(records: RequestRecord[]): LoadSummary {
       lastFailure = Math.max(lastFailure ?? r.start, r.start);
     }
   }
-  return { sent: records.length, ok, failed: records.length - ok, failures, slowestMs, slow, firstFailure, lastFailure };
+  return { sent: records.length, ok, failed: records.length - ok, failures, slowestMs, slow, ...(slowFrom !== undefined ? { slowSpan: [slowFrom / 1000, slowTo! / 1000] as [number, number] } : {}), firstFailure, lastFailure };
 }
 
 /** Requests in flight at moment `t` (started before, ended after). */
