@@ -5,7 +5,8 @@
 // (its watchdog's max_inflight) and the call goes back in line: nobody sees
 // it. The load reports of both reach both gateways, one of them decides, and
 // the function gets the replicas one gateway alone gives it (within ±1).
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { takeTurn } from '../support/load-turns.js';
 import { closedLoop, figures, sampleReplicas, timeline } from '../e2e/support/concurrency.js';
 import { systemFetch, version, waitFor } from '../e2e/support/gateway.js';
 import { functionState } from '../e2e/support/scaling.js';
@@ -30,6 +31,15 @@ async function counts(gateway: string): Promise<{ refused: number; decisions: nu
   for (const match of text.matchAll(new RegExp(`^gateway_scaling_decisions_total\\{function_name="${NAME}",reason="capacity",event="\\w+"\\} (\\d+)`, 'gm'))) decisions += Number(match[1]);
   return { refused: refused ? Number(refused[1]) : 0, decisions };
 }
+
+// Measured under its own load only: the other vitest process's busiest moments wait (test/support/load-turns.ts).
+let giveBack: (() => Promise<void>) | undefined;
+beforeAll(async () => {
+  giveBack = await takeTurn('cluster: capacity scaling with two gateways');
+}, 15 * 60_000);
+afterAll(async () => {
+  await giveBack?.();
+});
 
 describe('capacity scaling with two gateways', () => {
   it('gives the 1-second function with limit 2 the replicas one gateway gives it (15, ±1), with 0 failed, and back to 1 after the stable window', async () => {

@@ -8,7 +8,8 @@
 //          failures stop) are printed.
 // Each test puts the cluster back as it was (node active again; the lost node
 // restarted with `scripts/cluster.sh up`, rejoining as the same node).
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { takeTurn } from '../support/load-turns.js';
 import { functionState, scaleFunction } from '../e2e/support/scaling.js';
 import { systemFetch, version, waitFor } from '../e2e/support/gateway.js';
 import { cluster, clusterScript, clusterUp, firewallTable, manager, nft, nodes, report, runningPerNode, sleep, stackServices, sum, type NodeInfo } from './support/cluster.js';
@@ -59,6 +60,15 @@ async function stackHealthy(): Promise<void> {
     return services.length > 0 && services.every((s) => { const [a, b] = s.replicas.split('/'); return a === b; }) ? true : undefined;
   }, 180_000, 1000);
 }
+
+// Measured under its own load only: the other vitest process's busiest moments wait (test/support/load-turns.ts).
+let giveBack: (() => Promise<void>) | undefined;
+beforeAll(async () => {
+  giveBack = await takeTurn('cluster: nodes going away under load');
+}, 15 * 60_000);
+afterAll(async () => {
+  await giveBack?.();
+});
 
 describe('nodes going away under load', () => {
   it('draining a worker loses no request', async () => {

@@ -10,6 +10,7 @@ import { containersOf, deployFunction, docker, killNats, removeFunction } from '
 import { fn, gatewayUrl, image, monitoringFetch, systemFetch, waitFor } from './support/gateway.js';
 import { openBrowser } from './support/browser.js';
 import { gatewayLogs } from './support/scaling.js';
+import { takeTurn } from '../support/load-turns.js';
 import { inject } from 'vitest';
 
 const receiver = fn('ascb');
@@ -369,6 +370,14 @@ describe('metrics', () => {
 
 describe('nothing accepted is lost', () => {
   const slow = fn('asslow');
+  // Measured under its own load only: the other vitest process's busiest moments wait (test/support/load-turns.ts).
+  let giveBack: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    giveBack = await takeTurn('e2e: async calls through faults');
+  }, 15 * 60_000);
+  afterAll(async () => {
+    await giveBack?.();
+  });
   beforeAll(async () => {
     created.push(slow);
     // 200 ms per call at about 30 calls/s: some six calls are in the worker's hands at any moment, and the kills cut them.
@@ -466,7 +475,7 @@ describe('nothing accepted is lost', () => {
       const elsewhere = attempts.filter((a) => !duringRestart(a));
       const restartWaits = attempts.filter(duringRestart);
       report(`${total} calls accepted in ${(acceptedIn / 1000).toFixed(1)} s (${rejected} not accepted while NATS or the gateway restarted (503 or no answer), tried again by the sender); slowest answer or failure outside the gateway's restart ${slowest(elsewhere)} ms, slowest of ${restartWaits.length} with no gateway behind the port during its restart ${slowest(restartWaits)} ms; ${events.join(', ')}`);
-      report(`every call called back: ${perId.size} of ${ids.size} ids, ${callbacks.length} callbacks, ${duplicates} duplicates (at-least-once), ${wrong.length} with a wrong status or body; last callback ${((Math.max(...callbacks.map((c) => c.at)) - started) / 1000).toFixed(1)} s after the first call`);
+      report(`every call called back: ${perId.size} of ${ids.size} ids, ${callbacks.length} callbacks, ${duplicates} duplicates (at-least-once), ${wrong.length} with a wrong status or body${wrong.length ? ` (${wrong.slice(0, 3).map((c) => `${c.callId}: status ${c.status}, attempts ${c.attempts}, dead letter ${c.deadLetter}, body ${Buffer.from(c.body, 'base64').toString().slice(0, 120)}`).join('; ')})` : ''}; last callback ${((Math.max(...callbacks.map((c) => c.at)) - started) / 1000).toFixed(1)} s after the first call`);
       expect(perId.size).toBe(total);
       const tooSlow = elsewhere.filter((a) => a.ended - a.sent >= 5_000);
       if (tooSlow.length > 0) {

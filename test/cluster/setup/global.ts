@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { CLUSTER_MANAGERS, CLUSTER_NODES, CLUSTER_STACK, type ClusterEnv, parseExports } from '../support/cluster-env.js';
+import { takeTurn } from '../../support/load-turns.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -72,7 +73,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
     // Prometheus and AlertManager published too, as the 2017 stack did: the
     // firewall test checks that functions reach neither them nor the registry.
-    await runScript('./deploy_stack.sh', ['--publish-monitoring'], env);
+    // Three engines pulling every image: the other process's load tests wait for it (test/support/load-turns.ts).
+    const giveBack = await takeTurn('cluster: the stack deployed onto the cluster');
+    try {
+      await runScript('./deploy_stack.sh', ['--publish-monitoring'], env);
+    } finally {
+      await giveBack();
+    }
     log(`stack ${CLUSTER_STACK} deployed onto the cluster in ${((Date.now() - deployed) / 1000).toFixed(1)} s`);
 
     const password = (await runScript('sh', ['-c', `docker exec "$(docker ps -q -f name=${CLUSTER_STACK}_gateway | head -1)" cat /run/secrets/basic-auth-password`], env, true)).trim();
