@@ -105,11 +105,17 @@ describe('the connector', () => {
       // Durable: made, captured, delivered after a failure (retried).
       functions.set({ name: 'durable', namespace: 'openfaas-fn' }, fnEntry('durable', { topic: 'payments', 'topic-delivery': 'durable' }));
       await until('payments captured', () => connector.subscriptions().some((s) => s.subject === 'payments' && s.delivery === 'durable'));
+      // Published again until stored (the stream may not capture it yet), one at a time and with one message id:
+      // publishes overlapping on a slow machine stored it twice, and the count below never read exactly 2.
       let stored = false;
+      let publishing: Promise<unknown> | undefined;
       await until(
         'a durable publish stored',
         () => {
-          if (!stored) void queue.events.publishDurable('payments', Buffer.from('paid'), {}).then(() => (stored = true), () => undefined);
+          publishing ??= queue.events
+            .publishDurable('payments', Buffer.from('paid'), {}, 'paid-once')
+            .then(() => (stored = true), () => undefined)
+            .finally(() => (publishing = undefined));
           return stored;
         },
         10_000,
