@@ -105,6 +105,17 @@ describe('the connector', () => {
       // Durable: made, captured, delivered after a failure (retried).
       functions.set({ name: 'durable', namespace: 'openfaas-fn' }, fnEntry('durable', { topic: 'payments', 'topic-delivery': 'durable' }));
       await until('payments captured', () => connector.subscriptions().some((s) => s.subject === 'payments' && s.delivery === 'durable'));
+      // faas-events keeps a message only for the consumers there when it is stored (interest retention): the
+      // subscription's consumer is made a moment after its subject is captured, and a message stored in between is not kept.
+      const { jsm } = await queue.connection.handles();
+      const made = async () => {
+        for await (const c of jsm.consumers.list('faas-events')) if (c.config.filter_subject === 'payments') return true;
+        return false;
+      };
+      for (let i = 0; !(await made()); i++) {
+        if (i > 100) throw new Error('the durable consumer of payments was not made in 5 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       // Published again until stored (the stream may not capture it yet), one at a time and with one message id:
       // publishes overlapping on a slow machine stored it twice, and the count below never read exactly 2.
       let stored = false;
