@@ -5,8 +5,8 @@
 // (its watchdog's max_inflight) and the call goes back in line: nobody sees
 // it. The load reports of both reach both gateways, one of them decides, and
 // the function gets the replicas one gateway alone gives it (within ±1).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { takeTurn } from '../support/load-turns.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inTurn } from '../support/in-turn.js';
 import { closedLoop, figures, sampleReplicas, timeline } from '../e2e/support/concurrency.js';
 import { systemFetch, version, waitFor } from '../e2e/support/gateway.js';
 import { functionState } from '../e2e/support/scaling.js';
@@ -33,13 +33,7 @@ async function counts(gateway: string): Promise<{ refused: number; decisions: nu
 }
 
 // Measured under its own load only: the other vitest process's busiest moments wait (test/support/load-turns.ts).
-let giveBack: (() => Promise<void>) | undefined;
-beforeAll(async () => {
-  giveBack = await takeTurn('cluster: capacity scaling with two gateways');
-}, 15 * 60_000);
-afterAll(async () => {
-  await giveBack?.();
-});
+inTurn('cluster: capacity scaling with two gateways');
 
 describe('capacity scaling with two gateways', () => {
   it('gives the 1-second function with limit 2 the replicas one gateway gives it (15, ±1), with 0 failed, and back to 1 after the stable window', async () => {

@@ -8,8 +8,8 @@
 //          failures stop) are printed.
 // Each test puts the cluster back as it was (node active again; the lost node
 // restarted with `scripts/cluster.sh up`, rejoining as the same node).
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { takeTurn } from '../support/load-turns.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { inTurn } from '../support/in-turn.js';
 import { functionState, scaleFunction } from '../e2e/support/scaling.js';
 import { systemFetch, version, waitFor } from '../e2e/support/gateway.js';
 import { cluster, clusterScript, clusterUp, firewallTable, manager, nft, nodes, report, runningPerNode, sleep, stackServices, sum, type NodeInfo } from './support/cluster.js';
@@ -62,13 +62,7 @@ async function stackHealthy(): Promise<void> {
 }
 
 // Measured under its own load only: the other vitest process's busiest moments wait (test/support/load-turns.ts).
-let giveBack: (() => Promise<void>) | undefined;
-beforeAll(async () => {
-  giveBack = await takeTurn('cluster: nodes going away under load');
-}, 15 * 60_000);
-afterAll(async () => {
-  await giveBack?.();
-});
+inTurn('cluster: nodes going away under load');
 
 describe('nodes going away under load', () => {
   it('draining a worker loses no request', async () => {

@@ -10,7 +10,7 @@ import { containersOf, deployFunction, docker, killNats, removeFunction } from '
 import { fn, gatewayUrl, image, monitoringFetch, systemFetch, waitFor } from './support/gateway.js';
 import { openBrowser } from './support/browser.js';
 import { gatewayLogs } from './support/scaling.js';
-import { takeTurn } from '../support/load-turns.js';
+import { inTurn } from '../support/in-turn.js';
 import { inject } from 'vitest';
 
 const receiver = fn('ascb');
@@ -371,13 +371,7 @@ describe('metrics', () => {
 describe('nothing accepted is lost', () => {
   const slow = fn('asslow');
   // Measured under its own load only: the other vitest process's busiest moments wait (test/support/load-turns.ts).
-  let giveBack: (() => Promise<void>) | undefined;
-  beforeAll(async () => {
-    giveBack = await takeTurn('e2e: async calls through faults');
-  }, 15 * 60_000);
-  afterAll(async () => {
-    await giveBack?.();
-  });
+  inTurn('e2e: async calls through faults');
   beforeAll(async () => {
     created.push(slow);
     // 200 ms per call at about 30 calls/s: some six calls are in the worker's hands at any moment, and the kills cut them.

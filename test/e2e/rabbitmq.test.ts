@@ -11,8 +11,8 @@
 //   - bad input: an unknown queue and an invalid name are said on the
 //     function's events, and the function's good queue keeps working.
 // Figures print as "[rabbitmq] ..." lines.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { takeTurn } from '../support/load-turns.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inTurn } from '../support/in-turn.js';
 import { connectors, recorderSpec } from './support/events.js';
 import { containersOf, deployFunction, docker, removeFunction } from './support/functions.js';
 import { fn, systemFetch, waitFor } from './support/gateway.js';
@@ -51,13 +51,7 @@ const seconds = (t: number | undefined, from: number) => (t === undefined ? 'nev
 describe('the seed demo', () => {
   const worker = fn('rmqdemo');
   // Measured under its own load only: the other vitest process's busiest moments wait (test/support/load-turns.ts).
-  let giveBack: (() => Promise<void>) | undefined;
-  beforeAll(async () => {
-    giveBack = await takeTurn('e2e: the RabbitMQ demo');
-  }, 15 * 60_000);
-  afterAll(async () => {
-    await giveBack?.();
-  });
+  inTurn('e2e: the RabbitMQ demo');
 
   it('takes 400 messages from queue to downstream, 0 -> 20 replicas -> 0, losing none while the connector is killed', async () => {
     const b = await broker();
