@@ -83,26 +83,36 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const env = deployEnv(settings);
   process.stderr.write(`[e2e] deploying stack ${settings.stackName} on port ${settings.gatewayPort}\n`);
   const started = Date.now();
-  // One stack for every suite, with its own RabbitMQ (the RabbitMQ suite publishes to it from here, as a producer would).
-  await deployStack(DEPLOY_ARGS, env);
-  process.stderr.write(`[e2e] stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  const remove = async (): Promise<void> => {
+    // The volumes too: a later run starts with an empty queue (NATS) like a fresh machine.
+    await deployStack(['--remove', '--purge-secrets', '--purge-data'], env);
+    const leftovers = await stackLeftovers(settings.stackName);
+    if (leftovers.length) throw new Error(`deploy_stack.sh --remove left behind: ${leftovers.join(', ')}`);
+  };
+  try {
+    // One stack for every suite, with its own RabbitMQ (the RabbitMQ suite publishes to it from here, as a producer would).
+    await deployStack(DEPLOY_ARGS, env);
+    process.stderr.write(`[e2e] stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
-  const password = await readSecret(settings.stackName, 'gateway', 'basic-auth-password');
-  const payloadSecret = await readSecret(settings.stackName, 'builder', 'payload-secret');
-  project.provide('gatewayUrl', `http://127.0.0.1:${settings.gatewayPort}`);
-  project.provide('stackName', settings.stackName);
-  project.provide('credentials', `admin:${password}`);
-  project.provide('payloadSecret', payloadSecret);
-  project.provide('rabbitmqUrl', `amqp://faas:${encodeURIComponent(await readSecret(settings.stackName, 'gateway', 'rabbitmq-password'))}@127.0.0.1:${settings.rabbitmqPort}/`);
+    const password = await readSecret(settings.stackName, 'gateway', 'basic-auth-password');
+    const payloadSecret = await readSecret(settings.stackName, 'builder', 'payload-secret');
+    project.provide('gatewayUrl', `http://127.0.0.1:${settings.gatewayPort}`);
+    project.provide('stackName', settings.stackName);
+    project.provide('credentials', `admin:${password}`);
+    project.provide('payloadSecret', payloadSecret);
+    project.provide('rabbitmqUrl', `amqp://faas:${encodeURIComponent(await readSecret(settings.stackName, 'gateway', 'rabbitmq-password'))}@127.0.0.1:${settings.rabbitmqPort}/`);
+  } catch (error) {
+    // A setup that failed returns no teardown: the stack goes now, not with the next run.
+    process.stderr.write(`[e2e] setup failed (${(error as Error).message}): removing stack ${settings.stackName}\n`);
+    if (process.env.E2E_KEEP_STACK !== '1') await remove().catch((e: Error) => process.stderr.write(`[e2e] removing it failed too: ${e.message}\n`));
+    throw error;
+  }
 
   return async () => {
     if (process.env.E2E_KEEP_STACK === '1') {
       process.stderr.write(`[e2e] keeping stack ${settings.stackName} (E2E_KEEP_STACK=1)\n`);
       return;
     }
-    // The volumes too: a later run starts with an empty queue (NATS) like a fresh machine.
-    await deployStack(['--remove', '--purge-secrets', '--purge-data'], env);
-    const leftovers = await stackLeftovers(settings.stackName);
-    if (leftovers.length) throw new Error(`deploy_stack.sh --remove left behind: ${leftovers.join(', ')}`);
+    await remove();
   };
 }
