@@ -134,7 +134,7 @@ describe('a NATS that stops answering without closing the connection', () => {
       );
       return { outcome, ms: performance.now() - started };
     };
-    nats.pause();
+    await nats.pause();
     try {
       const first = await timed('silent-1');
       expect(first.outcome).toMatch(/not available/);

@@ -3,7 +3,7 @@
 // `npm test` installs it, as the stack's NATS stand-in is made from it).
 // Never a fake: these tests are about what JetStream itself does.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -16,8 +16,11 @@ export interface NatsServer {
   monitoringUrl: string;
   /** Stops the server (SIGKILL: a crash) and starts it again on the same port and store. */
   restart(options?: { keepStore?: boolean }): Promise<void>;
-  /** Stops answering with its connections open (SIGSTOP), as a server whose node or network went away; resume() undoes it. */
-  pause(): void;
+  /**
+   * Stops answering with its connections open (SIGSTOP), as a server whose node or
+   * network went away; resolves once every thread has stopped. resume() undoes it.
+   */
+  pause(): Promise<void>;
   resume(): void;
   stop(): Promise<void>;
 }
@@ -57,8 +60,16 @@ export async function startNats(options: { maxFileStore?: string } = {}): Promis
       }
       await launch();
     },
-    pause() {
-      child?.kill('SIGSTOP');
+    async pause() {
+      if (!child?.pid) throw new Error('nats-server is not running');
+      child.kill('SIGSTOP');
+      // The signal is queued: a thread on the other CPU can still answer a request
+      // already read, so wait until the kernel says every thread is stopped.
+      const deadline = Date.now() + 5_000;
+      while (!allThreadsStopped(child.pid)) {
+        if (Date.now() > deadline) throw new Error('nats-server did not stop within 5 s of SIGSTOP');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     },
     resume() {
       child?.kill('SIGCONT');
@@ -105,4 +116,14 @@ export function natsForFile(log: Logger): {
       closing.push(...close);
     },
   };
+}
+
+/** Whether every thread of `pid` is in the stopped state ('T' in /proc/<pid>/task/<tid>/stat). */
+function allThreadsStopped(pid: number): boolean {
+  const threads = readdirSync(`/proc/${pid}/task`);
+  return threads.every((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // The state follows the command name in parentheses, which may hold spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+  });
 }
