@@ -137,12 +137,13 @@ const run = promisify(execFile);
 export const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
 export const MiB = (bytes) => +(bytes / 2 ** 20).toFixed(1);
 
-/** Waits (60 s at most) until a container started with `-p 127.0.0.1::8080` is healthy; answers its URL. */
+/** Waits (60 s at most) until the watchdog of a container started with `-p 127.0.0.1::8080` is ready (as the gateway asks it: GET /_/health); answers its URL. */
 export async function healthyContainerUrl(container) {
   const port = (await docker('port', container, '8080')).split('\n')[0].split(':').pop();
   const deadline = Date.now() + 60_000;
-  while ((await docker('inspect', '-f', '{{.State.Health.Status}}', container)) !== 'healthy') {
-    if (Date.now() > deadline) throw new Error(`${container} did not become healthy`);
+  const ready = () => fetch(`http://127.0.0.1:${port}/_/health`, { signal: AbortSignal.timeout(1000) }).then((res) => res.status === 200, () => false);
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`${container} did not become ready`);
     await sleep(250);
   }
   return `http://127.0.0.1:${port}/`;

@@ -26,8 +26,8 @@ if (unknown.length) {
 }
 const names = requested.length ? requested : available;
 // Benchmarks that run against a deployed stack (the watchdog one starts its own servers,
-// the footprint one its own containers).
-const needsStack = (name) => name !== 'watchdog' && name !== 'footprint';
+// the footprint and health-checks ones their own containers).
+const needsStack = (name) => !['watchdog', 'footprint', 'health-checks'].includes(name);
 
 async function healthy(url) {
   try {

@@ -15,7 +15,7 @@ export async function deployFunction(body: Record<string, unknown>, replicas = 1
     if (scaled.status !== 202) throw new Error(`scale ${name}: ${scaled.status} ${await scaled.text()}`);
   }
   await waitFor(`${name} with ${replicas} running tasks`, async () => ((await containersOf(name)).length === replicas ? true : undefined), 60_000, 500);
-  // Ready as Swarm sees it (health check passed), not only answering through the gateway's own probe.
+  // Ready as the gateway counts it (its probe of the task's watchdog answered, or Swarm's health check passed).
   await waitFor(`${name} with ${replicas} available replicas`, async () => {
     const res = await systemFetch(`/system/function/${name}`);
     return res.status === 200 && ((await res.json()) as { availableReplicas: number }).availableReplicas === replicas ? true : undefined;

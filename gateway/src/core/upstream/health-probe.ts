@@ -23,6 +23,12 @@ export function probeWatchdog(address: string, timeoutMs = 500): Promise<boolean
   });
 }
 
+/** A starting container refuses at once; an address with no container yet would hang: give up quickly, the next probe retries. */
+const STARTING_PROBE_TIMEOUT_MS = 250;
+
+/** How the gateway asks a starting task whether it is ready (readiness, wake-ups). */
+export const probeStartingWatchdog: HealthProbe = (address) => probeWatchdog(address, STARTING_PROBE_TIMEOUT_MS);
+
 /** The addresses among `addresses` whose watchdog answers ready, probed in parallel. */
 export async function readyAddresses(addresses: readonly string[], probe: HealthProbe): Promise<string[]> {
   const answers = await Promise.all(addresses.map((address) => probe(address)));

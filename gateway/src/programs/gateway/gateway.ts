@@ -9,7 +9,7 @@ import type { InvocationCore } from '../../core/invocation/core.js';
 import { buildRuntime } from '../../core/runtime.js';
 import type { EndpointTable } from '../../core/upstream/endpoints.js';
 import type { Forwarder } from '../../core/upstream/forward.js';
-import type { HealthProbe } from '../../core/upstream/health-probe.js';
+import { probeStartingWatchdog, type HealthProbe } from '../../core/upstream/health-probe.js';
 import { addBacklogs, natsBacklog } from '../../queue/backlog.js';
 import { brokerAccess } from '../../rabbitmq/connection.js';
 import { CatalogPublisher } from '../../queue/function-catalog.js';
@@ -42,7 +42,7 @@ export interface GatewayParts {
   version: { release: string; sha: string };
   /** Basic-auth credentials for /system/* and /ui; undefined: no auth. */
   credentials?: Credentials;
-  /** Tests: a virtual clock and probe for the scaler, or a scaler of their own. */
+  /** Tests: a virtual clock for the scaler, a probe of starting tasks (readiness, wake-ups), or a scaler of their own. */
   clock?: Clock;
   probe?: HealthProbe;
   scaler?: Scaler;
@@ -76,7 +76,7 @@ export interface Gateway {
 
 export function buildGateway(parts: GatewayParts): Gateway {
   const { config, provider, log, queue } = parts;
-  const functions = new LiveFunctionView({ provider, log });
+  const functions = new LiveFunctionView({ provider, log, probe: parts.probe ?? probeStartingWatchdog });
   const metrics = new GatewayMetrics(
     () =>
       functions.list().map(({ status }) => ({ name: qualifiedName(status, config.DEFAULT_NAMESPACE), replicas: status.replicas, availableReplicas: status.availableReplicas })),

@@ -14,7 +14,7 @@ import type { Waker as CoreWaker } from '../../../core/invocation/core.js';
 import type { Config } from '../settings.js';
 import type { FunctionView } from '../function-view.js';
 import { keyOf, type FunctionRef, type Provider } from '../provider/types.js';
-import { probeWatchdog, type HealthProbe } from '../../../core/upstream/health-probe.js';
+import { probeStartingWatchdog, type HealthProbe } from '../../../core/upstream/health-probe.js';
 import { ActivityLog } from './activity.js';
 import type { AlertPayload } from './alert-payload.js';
 import { AlertScaler, type AlertOutcome } from './alerts.js';
@@ -61,9 +61,6 @@ export interface Scaler extends CoreWaker {
   stop(): void;
 }
 
-/** A starting container refuses at once; an address with no container yet would hang: give up quickly, the next poll retries. */
-const PROBE_TIMEOUT_MS = 250;
-
 export class AutoScaler implements Scaler {
   readonly context: ScalingContext;
   readonly alerts: AlertScaler;
@@ -83,7 +80,7 @@ export class AutoScaler implements Scaler {
       clock,
       lock: new KeyedLock(),
       activity: new ActivityLog(clock),
-      probe: deps.probe ?? ((address) => probeWatchdog(address, PROBE_TIMEOUT_MS)),
+      probe: deps.probe ?? probeStartingWatchdog,
       ...(deps.history ? { history: deps.history } : {}),
       ...(deps.events ? { events: deps.events } : {}),
     };
