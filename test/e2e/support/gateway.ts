@@ -27,7 +27,10 @@ export function authHeader(): Record<string, string> {
 /** fetch against the gateway with the stack's credentials. */
 export function systemFetch(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = { ...authHeader(), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string> | undefined) };
-  return fetch(gatewayUrl(path), { ...init, headers });
+  // A connection-level failure says which request and why ("fetch failed" alone says neither).
+  return fetch(gatewayUrl(path), { ...init, headers }).catch((error: Error) => {
+    throw new Error(`${init.method ?? 'GET'} ${gatewayUrl(path)}: ${String(error.cause ?? error)}`, { cause: error });
+  });
 }
 
 /** fetch against the stack's Prometheus or AlertManager, through the gateway (they publish no port), with the credentials. */
