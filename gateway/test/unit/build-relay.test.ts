@@ -1,24 +1,19 @@
 // POST /system/build and /build: relayed to the builder as they stream, with
 // the gateway's word for its basic auth and never a client's.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
+import { describe, expect, it } from 'vitest';
+import { closedAfterEach, startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
 
 const credentials = { user: 'admin', password: 'pw' };
 const basic = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
 
+const closing = closedAfterEach();
 let gateway: TestGateway | undefined;
-let builder: Awaited<ReturnType<typeof startUpstream>> | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  await builder?.close();
-  gateway = builder = undefined;
-});
 
 /** A stand-in builder: records what reached it, answers NDJSON in two parts with a pause between. */
 async function start(env: Record<string, string> = {}) {
   const seen: { path: string; headers: IncomingHttpHeaders; bytes: number }[] = [];
-  builder = await startUpstream((req, res) => {
+  const builder = closing(await startUpstream((req, res) => {
     let bytes = 0;
     req.on('data', (c: Buffer) => (bytes += c.length));
     req.on('end', () => {
@@ -27,8 +22,8 @@ async function start(env: Record<string, string> = {}) {
       res.write('{"log":["step 1"],"image":"x:latest","status":"in_progress","duration":0.1}\n');
       setTimeout(() => res.end('{"log":[],"image":"x:latest","status":"success","duration":0.3}\n'), 150);
     });
-  });
-  gateway = await startGateway({ credentials, env: { BUILDER_URL: `http://${builder.address}`, ...env } });
+  }));
+  gateway = closing(await startGateway({ credentials, env: { BUILDER_URL: `http://${builder.address}`, ...env } }));
   return seen;
 }
 
@@ -108,12 +103,12 @@ describe('the build relay', () => {
   });
 
   it('answers 503 in the API shape when there is no builder, or it does not answer', async () => {
-    gateway = await startGateway({ credentials });
-    const none = await fetch(`${gateway.url}/system/build`, { method: 'POST', body: 'x', headers: { authorization: basic } });
+    const without = await startGateway({ credentials });
+    const none = await fetch(`${without.url}/system/build`, { method: 'POST', body: 'x', headers: { authorization: basic } });
     expect(none.status).toBe(503);
     expect(await none.json()).toMatchObject({ status: 'failed', error: expect.stringMatching(/no builder/) });
-    await gateway.close();
-    gateway = await startGateway({ credentials, env: { BUILDER_URL: 'http://127.0.0.1:1' } });
+    await without.close();
+    gateway = closing(await startGateway({ credentials, env: { BUILDER_URL: 'http://127.0.0.1:1' } }));
     const down = await fetch(`${gateway.url}/build`, { method: 'POST', body: 'x', headers: { 'x-build-signature': 'sha256=' + 'c'.repeat(64) } });
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ status: 'failed', error: expect.stringMatching(/did not answer/) });

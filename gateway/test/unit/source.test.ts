@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import tarStream from 'tar-stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packTar } from '../../src/programs/gateway/source/tar.js';
 import { contextOf, readTemplates } from '../../src/programs/gateway/source/templates.js';
 import { memorySources } from '../../src/queue/kept-sources.js';
 import { sourceImage } from '../../src/programs/gateway/source/request.js';
-import { startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
+import { closedAfterEach, startGateway, startUpstream, type TestGateway } from './support/test-gateway.js';
 
 const TEMPLATES = resolve(import.meta.dirname, '../../../template');
 
@@ -116,17 +116,12 @@ describe('the kept source (memory)', () => {
 });
 
 describe('POST /system/source', () => {
+  const closing = closedAfterEach();
   let gateway: TestGateway | undefined;
-  let builder: Awaited<ReturnType<typeof startUpstream>> | undefined;
-  afterEach(async () => {
-    await gateway?.close();
-    await builder?.close();
-    gateway = builder = undefined;
-  });
 
   async function start(outcome: () => 'success' | 'failed') {
     const seen: { tar: Buffer; headers: Record<string, unknown> }[] = [];
-    builder = await startUpstream((req, res) => {
+    const builder = closing(await startUpstream((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -136,8 +131,8 @@ describe('POST /system/source', () => {
         const status = outcome();
         setTimeout(() => res.end(status === 'success' ? '{"log":["done"],"status":"success","image":"x"}\n' : '{"log":["/home/app/function/handler.js:2","SyntaxError: Unexpected token"],"status":"failed","error":"step 5 failed"}\n'), 50);
       });
-    });
-    gateway = await startGateway({ env: { BUILDER_URL: `http://${builder.address}`, TEMPLATE_DIR: TEMPLATES, SOURCE_IMAGE_NAME: 'edtest-src' } });
+    }));
+    gateway = closing(await startGateway({ env: { BUILDER_URL: `http://${builder.address}`, TEMPLATE_DIR: TEMPLATES, SOURCE_IMAGE_NAME: 'edtest-src' } }));
     return seen;
   }
 

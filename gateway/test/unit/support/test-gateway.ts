@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import { afterEach } from 'vitest';
 import { loadConfig } from '../../../src/programs/gateway/settings.js';
 import { buildGateway, type Gateway, type GatewayParts } from '../../../src/programs/gateway/gateway.js';
 import type { Credentials } from '../../../src/programs/gateway/http/basic-auth.js';
@@ -62,5 +63,20 @@ export async function startUpstream(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * Registers an afterEach that closes what each test started; answers the
+ * function that marks a gateway or upstream for closing (and returns it).
+ */
+export function closedAfterEach(): <T extends { close(): Promise<void> }>(started: T) => T {
+  const open: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const started of open.splice(0).reverse()) await started.close();
+  });
+  return (started) => {
+    open.push(started);
+    return started;
   };
 }
