@@ -3,7 +3,7 @@
 // front of a few lines of Node), so the queue worker reaches it as it would
 // a user's receiver and the test reads what it got through the gateway; a
 // function that always answers 503; and async calls.
-import { deployFunction, keptCalls } from './functions.js';
+import { deployFunction, keptCalls, waitForSwarmRunning } from './functions.js';
 import { gatewayUrl, image, systemFetch, waitFor } from './gateway.js';
 
 /** What the receiver kept of one request. */
@@ -61,19 +61,10 @@ function nodeFunction(service: string, source: string, labels: Record<string, st
   };
 }
 
-/**
- * Deploys a receiver and waits until it can be called back by its service
- * name: Swarm's DNS lists a task only once the task's own health check has
- * passed (the watchdog's every 10 s), seconds after the gateway routes to it.
- */
+/** Deploys a receiver the queue worker calls back by its service name. */
 export async function deployReceiver(service: string, labels: Record<string, string> = {}): Promise<void> {
   await deployFunction(nodeFunction(service, RECEIVER_JS, labels));
-  await waitFor(`${service} running as Swarm sees it (its name in Swarm's DNS)`, async () => {
-    const res = await systemFetch(`/system/function/${service}`);
-    if (res.status !== 200) return undefined;
-    const { instances = [] } = (await res.json()) as { instances?: { state: string }[] };
-    return instances.length > 0 && instances.every((i) => i.state === 'running') ? true : undefined;
-  }, 60_000, 500);
+  await waitForSwarmRunning(service);
 }
 
 export async function deploySlowEcho(service: string, delayMs: number, labels: Record<string, string> = {}): Promise<void> {

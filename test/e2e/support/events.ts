@@ -3,7 +3,7 @@
 // the headers the connector sets, or forwards that record to another
 // recorder (so a function that is updated or removed still leaves its record);
 // publishing through POST /system/events; the connector's metrics.
-import { containersOf, deployFunction, docker, keptCalls } from './functions.js';
+import { containersOf, deployFunction, docker, keptCalls, waitForSwarmRunning } from './functions.js';
 import { fn, gatewayUrl, image, systemFetch } from './gateway.js';
 
 /** What the recorder kept of one request. */
@@ -68,8 +68,10 @@ export async function deployRecorder(service: string, options: Parameters<typeof
   await deployFunction(recorderSpec(service, options));
 }
 
+/** Deploys a sink other functions forward to by its service name. */
 export async function deploySink(service: string): Promise<void> {
   await deployFunction({ ...recorderSpec(service), envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000', FUNCTION_JS: SINK_JS } });
+  await waitForSwarmRunning(service);
 }
 
 export async function records(service: string, from = 0): Promise<Record[]> {

@@ -23,6 +23,21 @@ export async function deployFunction(body: Record<string, unknown>, replicas = 1
   await waitFor(`${name} answering`, async () => ((await invoke(name, 'ok')).status === 200 ? true : undefined), 60_000, 250);
 }
 
+/**
+ * Waits until Swarm itself runs every task of `name`: its service name is in
+ * Swarm's DNS only then (after the task's own health check, every 10 s),
+ * seconds after the gateway routes to it. For a function other functions
+ * reach by that name (a callback receiver, a sink messages are forwarded to).
+ */
+export async function waitForSwarmRunning(name: string): Promise<void> {
+  await waitFor(`${name} running as Swarm sees it (its name in Swarm's DNS)`, async () => {
+    const res = await systemFetch(`/system/function/${name}`);
+    if (res.status !== 200) return undefined;
+    const { instances = [] } = (await res.json()) as { instances?: { state: string }[] };
+    return instances.length > 0 && instances.every((i) => i.state === 'running') ? true : undefined;
+  }, 60_000, 500);
+}
+
 export async function removeFunction(name: string): Promise<void> {
   await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: name }) }).catch(() => undefined);
   await docker('service', 'rm', name).catch(() => undefined);
