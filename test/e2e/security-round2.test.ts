@@ -87,9 +87,11 @@ describe('callbacks reach neither the node, nor the stack, nor the worker itself
       ...(await nodeAddresses()).map((address) => `http://${address}:${port}/cb`),
       ...gatewayAddresses.slice(0, 4).map(([, ip]) => `http://${ip}:8080/healthz`),
       'http://169.254.169.254/latest/meta-data/',
-      'http://gateway:8080/system/functions',
-      `http://tasks.gateway.${stack}_nats:8080/`,
     ];
+    // The stack by name: refused while the name has records; while the gateway is away (another
+    // suite kills it) the name has none, and the callback fails on its lookup: not reached either.
+    const byName = ['http://gateway:8080/system/functions', `http://tasks.gateway.${stack}_nats:8080/`];
+    urls.push(...byName);
     const before = await callbackCounts(target);
     hits = 0;
     for (const url of urls) expect((await invokeAsync(target, 'x', { 'x-callback-url': url })).status, url).toBe(202);
@@ -99,8 +101,10 @@ describe('callbacks reach neither the node, nor the stack, nor the worker itself
       return delta('refused') + delta('delivered') + delta('failed') >= urls.length ? { refused: delta('refused'), delivered: delta('delivered'), failed: delta('failed') } : undefined;
     }, 60_000, 500);
     report(`callbacks: ${urls.length} URLs (${urls.join(' ')}; the gateway's networks ${gatewayAddresses.map(([n]) => n).slice(0, 4).join(', ')}): refused ${counted.refused}, delivered ${counted.delivered}, failed ${counted.failed}; a listener on the node's port ${port} got ${hits}`);
-    expect(counted).toEqual({ refused: urls.length, delivered: 0, failed: 0 });
+    expect(counted.delivered).toBe(0);
     expect(hits).toBe(0);
+    expect(counted.refused + counted.failed).toBe(urls.length);
+    expect(counted.failed, 'only a name without records may fail rather than be refused').toBeLessThanOrEqual(byName.length);
   });
 });
 
