@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { demuxFrames, parseLogLine } from '../../src/programs/gateway/provider/swarm/logs.js';
+import { demuxFrames, parseLogLine, sortByTime } from '../../src/programs/gateway/provider/swarm/logs.js';
 import { isRelevantEvent } from '../../src/programs/gateway/provider/swarm/provider.js';
 import { buildServiceSpec, isFunctionService, refOf, serviceNameOf, toFunctionStatus } from '../../src/programs/gateway/provider/swarm/spec.js';
 
@@ -109,5 +109,17 @@ describe('Docker events and logs', () => {
       { name: 'fn', namespace: NS, instance: 't1', timestamp: '2024-05-01T10:00:00.123Z', text: 'hello world' },
       { name: 'fn', namespace: NS, instance: 't1', timestamp: '2024-05-01T10:00:00.123Z', text: 'oops' },
     ]);
+  });
+
+  it('merges the lines of several tasks in time order, reading fractions as numbers (Docker trims their zeros)', () => {
+    const entry = (instance: string, timestamp: string, text: string) => ({ name: 'fn', namespace: NS, instance, timestamp, text });
+    const merged = sortByTime([
+      entry('running', '2024-05-01T10:00:00.51Z', 'b'),
+      entry('running', '2024-05-01T10:00:01Z', 'd'),
+      entry('starting', '2024-05-01T10:00:00.5Z', 'a'),
+      entry('starting', '2024-05-01T10:00:00.9Z', 'c1'),
+      entry('starting', '2024-05-01T10:00:00.9Z', 'c2'),
+    ]);
+    expect(merged.map((e) => e.text)).toEqual(['a', 'b', 'c1', 'c2', 'd']);
   });
 });

@@ -50,3 +50,20 @@ export function parseLogLine({ name, namespace }: FunctionRef, line: string): Lo
   }
   return { name, namespace, instance, timestamp, text: rest };
 }
+
+/**
+ * Entries from several streams in time order (stable: lines of one instant keep
+ * their order). Compared as times, not as text: Docker trims the trailing zeros
+ * of a timestamp's fraction, so ".5Z" sorts after ".51Z" as text.
+ */
+export function sortByTime(entries: readonly LogEntry[]): LogEntry[] {
+  const at = (entry: LogEntry) => {
+    const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(entry.timestamp);
+    if (!match) return { seconds: Number.NEGATIVE_INFINITY, fraction: 0 };
+    return { seconds: Date.parse(`${match[1]}Z`), fraction: Number(`0.${match[2] ?? '0'}`) };
+  };
+  return entries
+    .map((entry, index) => ({ entry, index, time: at(entry) }))
+    .sort((a, b) => a.time.seconds - b.time.seconds || a.time.fraction - b.time.fraction || a.index - b.index)
+    .map(({ entry }) => entry);
+}

@@ -20,7 +20,7 @@ import {
   type SnapshotListener,
 } from '../types.js';
 import { call, isNotFound, updateOnFreshRead, withDeadline, toProviderError } from './engine.js';
-import { demuxFrames, parseLogLine } from './logs.js';
+import { demuxFrames, parseLogLine, sortByTime } from './logs.js';
 import { SwarmNamespaces } from './namespaces.js';
 import { swarmRules } from './rules.js';
 import { SwarmScope } from './scope.js';
@@ -170,7 +170,22 @@ export class SwarmProvider implements Provider {
       ...(query.since ? { since: Math.floor(query.since.getTime() / 1000) } : {}),
       abortSignal: signal,
     };
-    const output = (await call(() => this.docker.getService(service.ID).logs(options))) as unknown;
+    const serviceLogs = this.logLines(query, signal, () => this.docker.getService(service.ID).logs(options));
+    if (query.follow) return yield* serviceLogs;
+    // Swarm's service logs leave out tasks still "starting" (before their first passing
+    // health check), which the gateway already sends calls to: their own task logs are added.
+    const starting = (await this.tasksOf(service.ID)).filter((t) => t.DesiredState === 'running' && t.Status?.State === 'starting' && t.ID);
+    if (starting.length === 0) return yield* serviceLogs;
+    const all: LogEntry[] = [];
+    for (const source of [serviceLogs, ...starting.map((t) => this.logLines(query, signal, () => taskLogs(this.docker, t.ID!, options)))]) {
+      for await (const entry of source) all.push(entry);
+    }
+    yield* sortByTime(all);
+  }
+
+  /** One engine log stream (a service's or a task's) as entries. */
+  private async *logLines(query: LogQuery, signal: AbortSignal, open: () => Promise<unknown>): AsyncIterable<LogEntry> {
+    const output = (await call(open)) as unknown;
     // dockerode answers a Buffer without follow and a stream with it.
     const stream: Readable = Buffer.isBuffer(output) ? Readable.from([output]) : (output as Readable);
     const stop = () => stream.destroy();
@@ -356,6 +371,11 @@ export class SwarmProvider implements Provider {
     const serveraddress = deployment.image.includes('/') && /[.:]|^localhost$/.test(first) ? first : 'https://index.docker.io/v1/';
     return { authconfig: { ...deployment.registryAuth, serveraddress } };
   }
+}
+
+/** GET /tasks/{id}/logs: dockerode has it (Task.logs), its type declarations do not. */
+function taskLogs(docker: Docker, id: string, options: object): Promise<unknown> {
+  return (docker.getTask(id) as unknown as { logs(options: object): Promise<unknown> }).logs(options);
 }
 
 function hostnamesOf(nodes: readonly SwarmNode[]): Map<string, string> {
