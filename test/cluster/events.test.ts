@@ -70,6 +70,11 @@ describe('events on the cluster', () => {
     await deployRecorder(ordered, { topic: 'clt.orders' }, NS);
     const placed = [...(await tasks(ordered)), ...(await tasks(`${NS}--${ordered}`))].filter((t) => t.desired === 'running').map((t) => t.node);
     const both = await gateways();
+    // Both gateways up (a suite before may have replaced them).
+    await waitFor('both gateways answering', async () => {
+      const answers = await Promise.all(both.map((g) => fetch(`${g}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0)));
+      return answers.every((status) => status === 200) ? true : undefined;
+    }, 60_000, 500);
     // Subscriptions follow Swarm within 2 s; a probe is published until both are in.
     await waitFor('the connector subscribed both functions', async () => ((await publishTo(both[0]!, 'clt.orders', 'probe')).subscribers === 2 ? true : undefined), 30_000, 250);
     const run = `c-${Date.now()}`;

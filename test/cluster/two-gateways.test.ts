@@ -152,6 +152,14 @@ describe('two gateways', () => {
     const stack = inject('stackName');
     const started = Date.now();
     await manager('service', 'update', '--detach=false', '--quiet', '--force', `${stack}_gateway`);
+    // The CLI can come back before the last gateway is replaced (CI: the next suite's publish
+    // was refused by node-2 8 s later): done when Swarm says so and both gateways answer.
+    await waitFor('the gateway update completed, both gateways answering', async () => {
+      const state = await manager('service', 'inspect', '--format', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', `${stack}_gateway`);
+      if (state.trim() !== 'completed') return undefined;
+      const answers = await Promise.all(both.map((g) => fetch(`${g}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0)));
+      return answers.every((status) => status === 200) ? true : undefined;
+    }, 120_000, 500);
     const tookMs = Date.now() - started;
     await sleep(2_000);
     stop = true;
