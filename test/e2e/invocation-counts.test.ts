@@ -27,9 +27,19 @@ async function prometheusSum(query: string): Promise<number | undefined> {
 
 describe('every invocation counted', () => {
   it('sync, async, topic and schedule invocations show by source in the metrics, in invocationCount and in the rate the UI charts', async () => {
-    for (let i = 0; i < 5; i++) expect((await invoke(counted, `sync ${i}`)).status).toBe(200);
-    for (let i = 0; i < 7; i++) expect((await invokeAsync(counted, `async ${i}`)).status).toBe(202);
+    // One call of each source first, and the rest once Prometheus has scraped each source's
+    // series: rate() cannot see a counter's first value, so a series whose first sample
+    // already holds every call adds nothing to the chart (CI: the 7 async calls were all
+    // made between two scrapes). Left in the product: issue 22's note.
+    expect((await invoke(counted, 'sync 0')).status).toBe(200);
+    expect((await invokeAsync(counted, 'async 0')).status).toBe(202);
     await waitFor('the topic subscription', async () => ((await publish('counted.jobs', 'probe')).json?.subscribers === 1 ? true : undefined), 30_000, 500);
+    await waitFor('a sample of each source in Prometheus', async () => {
+      const firsts = await Promise.all(['sync', 'async', 'topic'].map((source) => prometheusSum(`sum(gateway_function_invocation_total{function_name="${counted}",source="${source}"})`)));
+      return firsts.every((n) => n !== undefined && n >= 1) ? true : undefined;
+    }, 60_000, 1_000);
+    for (let i = 1; i < 5; i++) expect((await invoke(counted, `sync ${i}`)).status).toBe(200);
+    for (let i = 1; i < 7; i++) expect((await invokeAsync(counted, `async ${i}`)).status).toBe(202);
     for (let i = 0; i < 4; i++) expect((await publish('counted.jobs', `topic ${i}`)).status).toBe(202);
     // The recorder saw them all (the probe included).
     await waitFor('every call at the function', async () => ((await records(counted)).length >= 5 + 7 + 5 ? true : undefined), 60_000, 500);
