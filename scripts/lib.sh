@@ -100,3 +100,15 @@ fetch_node() {
   rm -rf "$tmp"
   if command -v "$strip_tool" >/dev/null 2>&1; then "$strip_tool" "$dest"; fi
 }
+
+# The npm of the local node-npm stand-ins (the node template's NODE_IMAGE, for
+# npm ci): the npm registry's npm package, the same npm nodejs.org bundles.
+NPM_BASE_VERSION=${NPM_BASE_VERSION:-11.21.3}
+
+# fetch_npm VERSION DIR: npm VERSION from the npm registry, unpacked as DIR/npm.
+fetch_npm() {
+  local version=$1 dir=$2
+  mkdir -p "$dir"
+  (cd "$dir" && npm pack --silent "npm@$version" >/dev/null 2>&1) || die "cannot fetch npm@$version from the npm registry"
+  tar -xzf "$dir/npm-$version.tgz" -C "$dir" && rm -f "$dir/npm-$version.tgz" && mv "$dir/package" "$dir/npm"
+}

@@ -171,12 +171,10 @@ echo "FIREWALL_BASE_IMAGE=$NFT_LOCAL"
 #                                 and its standard library under /usr/local, with its own
 #                                 dynamic loader and libraries, so it runs in any image
 #   swarmfaas-local/bash:5.2      bash:5.2's /usr/local/bin/bash: Debian's bash-static
-NPM_BASE_VERSION=${NPM_BASE_VERSION:-11.21.3}
 NODE_NPM_LOCAL=swarmfaas-local/node-npm:24
 if [ "${FORCE:-0}" = 1 ] || ! image_exists "$NODE_NPM_LOCAL"; then
-  ctx=$work/node-npm; mkdir -p "$ctx"
-  (cd "$ctx" && npm pack --silent "npm@$NPM_BASE_VERSION" >/dev/null 2>&1) || die "cannot fetch npm@$NPM_BASE_VERSION from the npm registry"
-  tar -xzf "$ctx/npm-$NPM_BASE_VERSION.tgz" -C "$ctx" && mv "$ctx/package" "$ctx/npm"
+  ctx=$work/node-npm
+  fetch_npm "$NPM_BASE_VERSION" "$ctx"
   cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM $NODE_LOCAL
 COPY npm /usr/local/lib/node_modules/npm
