@@ -25,6 +25,8 @@ const PLATFORMS = [
 
 const started: string[] = [];
 const built: string[] = [];
+/** Images a build left untagged (a dependency stage), removed after the tagged ones. */
+const intermediates: string[] = [];
 
 /** Starts a container of `image` for `platform` on a free 127.0.0.1 port; returns its name and URL. */
 async function start(platform: string, image: string, ...extra: string[]): Promise<{ name: string; url: string }> {
@@ -49,7 +51,7 @@ async function firstAnswer(url: string, body: string, headers: Record<string, st
   return waitFor(`${url} to answer 200`, async () => {
     const answer = await post(url, body, headers).catch(() => undefined);
     return answer?.status === 200 ? answer.text : undefined;
-  }, 90_000, 250);
+  }, 120_000, 250);
 }
 
 /** Runs the build script, streaming its output (it makes the bases the first time: a minute or so). */
@@ -97,6 +99,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const name of started) await docker('rm', '-f', name).catch(() => undefined);
   for (const image of built) await docker('image', 'rm', '-f', image).catch(() => undefined);
+  for (const id of intermediates) await docker('image', 'rm', id).catch(() => undefined);
   if (nodeFunction) rmSync(nodeFunction, { recursive: true, force: true });
 });
 
@@ -145,13 +148,19 @@ describe.each(PLATFORMS)('images for $platform', ({ tag, platform, architecture,
     const contexts = { node: nodeFunction, python3: 'template/python3', bash: 'template/bash', dockerfile: 'template/dockerfile/function' };
     const images = Object.fromEntries(Object.keys(contexts).map((lang) => [lang, `swarmfaas-e2e/multiarch-template-${lang}:${tag}`])) as Record<keyof typeof contexts, string>;
     const buildStarted = Date.now();
-    await Promise.all(
+    const [nodeBuild] = await Promise.all(
       Object.entries(contexts).map(async ([lang, context]) => {
         built.push(images[lang as keyof typeof contexts]);
-        await run('docker', ['build', '-q', '--platform', platform, ...buildArgs, '-t', images[lang as keyof typeof contexts], context]);
+        // node without the layer cache, so that npm ci runs under emulation on every run.
+        const options = lang === 'node' ? ['--no-cache'] : ['-q'];
+        return run('docker', ['build', ...options, '--platform', platform, ...buildArgs, '-t', images[lang as keyof typeof contexts], context]);
       }),
     );
     const buildSeconds = (Date.now() - buildStarted) / 1000;
+    expect(nodeBuild).toMatch(/npm ci --omit=dev[\s\S]*added 1 package/);
+    // The dependency stage's image (the last one before the function's FROM) is left untagged.
+    const dependencyStage = /---> ([0-9a-f]{12})\s+Step \d+\/\d+ : FROM \$\{WATCHDOG_IMAGE\}/.exec(nodeBuild!)?.[1];
+    if (dependencyStage) intermediates.push(dependencyStage);
     for (const image of Object.values(images)) {
       expect(await docker('image', 'inspect', '-f', '{{.Architecture}}/{{.Variant}}', image), image).toBe(`${architecture}/${variant}`);
     }
