@@ -10,7 +10,7 @@ import { inTurn } from '../support/in-turn.js';
 import { closedLoop, figures, sampleReplicas, timeline } from '../e2e/support/concurrency.js';
 import { systemFetch, version, waitFor } from '../e2e/support/gateway.js';
 import { functionState } from '../e2e/support/scaling.js';
-import { nodes, report } from './support/cluster.js';
+import { gateways, report } from './support/cluster.js';
 
 const NAME = 'clt-capacity';
 const IMAGE = `127.0.0.1:5000/swarmfaas/echoit:${process.env.FAAS_TAG || version}`;
@@ -18,10 +18,6 @@ const IMAGE = `127.0.0.1:5000/swarmfaas/echoit:${process.env.FAAS_TAG || version
 afterAll(async () => {
   await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: NAME }) }).catch(() => undefined);
 });
-
-async function gateways(): Promise<string[]> {
-  return (await nodes()).filter((n) => n.manager).map((n) => `http://${n.address}:8080`).sort();
-}
 
 /** What one gateway's /metrics says of the function: calls its replicas refused and it sent again, capacity decisions it made. */
 async function counts(gateway: string): Promise<{ refused: number; decisions: number }> {

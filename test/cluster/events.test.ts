@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { recorderSpec, type Record } from '../e2e/support/events.js';
 import { authHeader, fn, systemFetch, version, waitFor } from '../e2e/support/gateway.js';
-import { manager, nodes, report, sleep, tasks } from './support/cluster.js';
+import { allHealthy, gateways, manager, report, sleep, tasks } from './support/cluster.js';
 import { inTurn } from '../support/in-turn.js';
 
 const NS = 'clt-events';
@@ -17,10 +17,6 @@ const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
-
-async function gateways(): Promise<string[]> {
-  return (await nodes()).filter((n) => n.manager).map((n) => `http://${n.address}:8080`).sort();
-}
 
 /** A recorder (test/e2e/support/events.ts) on the worker, from the cluster's registry. */
 async function deployRecorder(service: string, annotations: { [k: string]: string }, namespace?: string): Promise<void> {
@@ -71,10 +67,7 @@ describe('events on the cluster', () => {
     const placed = [...(await tasks(ordered)), ...(await tasks(`${NS}--${ordered}`))].filter((t) => t.desired === 'running').map((t) => t.node);
     const both = await gateways();
     // Both gateways up (a suite before may have replaced them).
-    await waitFor('both gateways answering', async () => {
-      const answers = await Promise.all(both.map((g) => fetch(`${g}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0)));
-      return answers.every((status) => status === 200) ? true : undefined;
-    }, 60_000, 500);
+    await waitFor('both gateways answering', async () => ((await allHealthy(both)) ? true : undefined), 60_000, 500);
     // Subscriptions follow Swarm within 2 s; a probe is published until both are in.
     await waitFor('the connector subscribed both functions', async () => ((await publishTo(both[0]!, 'clt.orders', 'probe')).subscribers === 2 ? true : undefined), 30_000, 250);
     const run = `c-${Date.now()}`;

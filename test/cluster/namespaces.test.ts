@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemFetch, version, waitFor } from '../e2e/support/gateway.js';
 import { functionState } from '../e2e/support/scaling.js';
-import { manager, nodes, report, runningPerNode, sleep, sum } from './support/cluster.js';
+import { gateways, manager, report, runningPerNode, sleep, sum } from './support/cluster.js';
 
 const NS = 'clt-team';
 const NAME = 'echo';
@@ -18,10 +18,6 @@ afterAll(async () => {
   await waitFor('the function gone', async () => ((await systemFetch(`/system/function/${NAME}.${NS}`)).status === 404 ? true : undefined), 60_000).catch(() => undefined);
   await systemFetch(`/system/namespace/${NS}`, { method: 'DELETE' }).catch(() => undefined);
 });
-
-async function gateways(): Promise<string[]> {
-  return (await nodes()).filter((n) => n.manager).map((n) => `http://${n.address}:8080`).sort();
-}
 
 /** `count` invocations through each gateway in turn, 4 a second (below the alert threshold). */
 async function throughBoth(count: number, body: string): Promise<Array<{ gateway: string; status: number | string; text: string; ms: number }>> {

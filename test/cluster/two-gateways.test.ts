@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { functionState } from '../e2e/support/scaling.js';
 import { authHeader, systemFetch, version, waitFor } from '../e2e/support/gateway.js';
-import { manager, nodes, report, sleep } from './support/cluster.js';
+import { allHealthy, gateways, manager, report, sleep } from './support/cluster.js';
 
 const deployed: string[] = [];
 afterAll(async () => {
@@ -14,10 +14,6 @@ afterAll(async () => {
 });
 
 /** Each manager's gateway, as a client reaches it (host-mode port 8080 on its node). */
-async function gateways(): Promise<string[]> {
-  return (await nodes()).filter((n) => n.manager).map((n) => `http://${n.address}:8080`).sort();
-}
-
 async function deploy(name: string, labels: Record<string, string>): Promise<void> {
   const res = await systemFetch('/system/functions', {
     method: 'POST',
@@ -157,8 +153,7 @@ describe('two gateways', () => {
     await waitFor('the gateway update completed, both gateways answering', async () => {
       const state = await manager('service', 'inspect', '--format', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', `${stack}_gateway`);
       if (state.trim() !== 'completed') return undefined;
-      const answers = await Promise.all(both.map((g) => fetch(`${g}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0)));
-      return answers.every((status) => status === 200) ? true : undefined;
+      return (await allHealthy(both)) ? true : undefined;
     }, 120_000, 500);
     const tookMs = Date.now() - started;
     await sleep(2_000);

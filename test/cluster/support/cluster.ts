@@ -105,6 +105,17 @@ export async function publishedUrl(service: string, port: number): Promise<strin
   return `http://${node.address}:${port}`;
 }
 
+/** The stack's gateways: one per manager, on its published port 8080 (host mode). */
+export async function gateways(): Promise<string[]> {
+  return (await nodes()).filter((n) => n.manager).map((n) => `http://${n.address}:8080`).sort();
+}
+
+/** Whether every gateway answers /healthz with 200 now (each given 2 s). */
+export async function allHealthy(gatewayUrls: readonly string[]): Promise<boolean> {
+  const answers = await Promise.all(gatewayUrls.map((g) => fetch(`${g}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0)));
+  return answers.every((status) => status === 200);
+}
+
 /** Services of a stack with their replicas ("2/2"). */
 export async function stackServices(stack: string): Promise<Array<{ name: string; replicas: string }>> {
   const out = await manager('service', 'ls', '--filter', `label=com.docker.stack.namespace=${stack}`, '--format', '{{.Name}} {{.Replicas}}');
