@@ -24,6 +24,11 @@
 // e.g. swarmfaas/gateway:before), a second gateway from it runs beside the
 // stack's on the same functions network and joins the rotation: the
 // gateway/baseline ratio is "after / before" measured in the same run.
+// The stack's gateway does more than a gateway started alone (NATS, load
+// reports, the catalog, Prometheus's scrapes): with BENCH_CANDIDATE_IMAGE
+// too (e.g. swarmfaas/gateway:<version>), a third gateway from it runs alone
+// the same way as the baseline, and candidate/baseline compares the two
+// builds on equal terms (the same image as both gives the method's own spread).
 // Latency percentiles are computed from every response's own time (autocannon's
 // histogram has 1 ms resolution, too coarse for the overhead at 1 connection).
 import { execFileSync } from 'node:child_process';
@@ -45,6 +50,9 @@ const gatewayImage = `swarmfaas/gateway:${version}`;
 const baselineImage = process.env.BENCH_BASELINE_IMAGE;
 const baselinePort = directPort + 2;
 const baselineName = `${name}_baseline`;
+const candidateImage = process.env.BENCH_CANDIDATE_IMAGE;
+const candidatePort = directPort + 3;
+const candidateName = `${name}_candidate`;
 // The reference relay: one connection to the task per client connection, bytes piped both ways.
 const relayScript =
   "const n=require('net');n.createServer((c)=>{const u=n.connect(8080,process.env.UPSTREAM);" +
@@ -146,6 +154,19 @@ function removeService(service) {
 }
 const removeRelay = () => removeService(relayName);
 
+/** A gateway of `gatewayImage` alone on the function's network (no NATS, no auth), published on `port`; answers its invoke URL. */
+async function startStandalone(service, gatewayImage, network, port) {
+  removeService(service);
+  const networkName = docker('network', 'inspect', '--format', '{{.Name}}', network);
+  docker('service', 'create', '--quiet', '--detach=false', '--name', service, '--network', networkName,
+    '--mount', 'type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock', '--constraint', 'node.role == manager',
+    '--env', `FUNCTIONS_NETWORK=${networkName}`, '--env', 'BASIC_AUTH=false',
+    '--publish', `mode=host,target=8080,published=${port}`, gatewayImage);
+  const url = `http://127.0.0.1:${port}/function/${name}`;
+  await waitOk(url, `the function through a gateway alone (${gatewayImage})`);
+  return url;
+}
+
 async function main() {
   console.log(`[bench gateway] gateway ${gateway}, function ${name} (${image}, HTTP mode), ${duration} s per case in ${rounds} alternating rounds`);
   await system('DELETE', '/system/functions', { functionName: name });
@@ -165,28 +186,21 @@ async function main() {
       '--publish', `mode=host,target=8080,published=${relayPort}`, '--env', `UPSTREAM=tasks.${name}`, gatewayImage, 'node', '-e', relayScript);
     await waitOk(relayed, 'the function through the reference TCP relay');
     const paths = { direct, gateway: through, relay: relayed };
-    if (baselineImage) {
-      removeService(baselineName);
-      const networkName = docker('network', 'inspect', '--format', '{{.Name}}', network);
-      docker('service', 'create', '--quiet', '--detach=false', '--name', baselineName, '--network', networkName,
-        '--mount', 'type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock', '--constraint', 'node.role == manager',
-        '--env', `FUNCTIONS_NETWORK=${networkName}`, '--env', 'BASIC_AUTH=false',
-        '--publish', `mode=host,target=8080,published=${baselinePort}`, baselineImage);
-      paths.baseline = `http://127.0.0.1:${baselinePort}/function/${name}`;
-      await waitOk(paths.baseline, `the function through the baseline gateway (${baselineImage})`);
-    }
+    if (baselineImage) paths.baseline = await startStandalone(baselineName, baselineImage, network, baselinePort);
+    if (baselineImage && candidateImage) paths.candidate = await startStandalone(candidateName, candidateImage, network, candidatePort);
 
     const rows = [];
     for (const connections of concurrencies) {
       // Warm every path (connections, JIT), then measure them in rotating order.
       for (const url of Object.values(paths)) await measure(url, connections, 1);
-      const { direct: d, gateway: g, relay: r, baseline: b } = await compare(paths, connections);
+      const { direct: d, gateway: g, relay: r, baseline: b, candidate: c } = await compare(paths, connections);
       rows.push({
         connections,
         direct: d,
         gateway: g,
         relay: r,
         ...(b ? { baseline: b, gatewayVsBaseline: g.rps / b.rps, p50VsBaselineMs: g.p50 - b.p50 } : {}),
+        ...(b && c ? { candidate: c, candidateVsBaseline: c.rps / b.rps, candidateP50VsBaselineMs: c.p50 - b.p50 } : {}),
         rpsRatio: g.rps / d.rps,
         addedP50ms: g.p50 - d.p50,
         relayVsDirect: r.rps / d.rps,
@@ -209,6 +223,10 @@ async function main() {
       console.log(`\nthis gateway against the baseline ${baselineImage}, same run:\nconn | baseline req/s | p50 ms | gateway/baseline | p50 difference ms | errors`);
       for (const r of rows) console.log([r.connections, fmt(r.baseline.rps, 0), fmt(r.baseline.p50, 3), fmt(r.gatewayVsBaseline), fmt(r.p50VsBaselineMs, 3), r.baseline.errors].join(' | '));
     }
+    if (baselineImage && candidateImage) {
+      console.log(`\n${candidateImage} against ${baselineImage}, each a gateway alone, same run:\nconn | candidate req/s | p50 ms | candidate/baseline | p50 difference ms | errors`);
+      for (const r of rows) console.log([r.connections, fmt(r.candidate.rps, 0), fmt(r.candidate.p50, 3), fmt(r.candidateVsBaseline), fmt(r.candidateP50VsBaselineMs, 3), r.candidate.errors].join(' | '));
+    }
     const at32 = rows.find((r) => r.connections === 32);
     const at1 = rows.find((r) => r.connections === 1);
     const targets = {
@@ -225,6 +243,7 @@ async function main() {
   } finally {
     removeRelay();
     if (baselineImage) removeService(baselineName);
+    if (candidateImage) removeService(candidateName);
     const removed = await system('DELETE', '/system/functions', { functionName: name });
     if (removed.status !== 202) console.error(`[bench gateway] removing ${name} answered ${removed.status}: ${removed.text}`);
   }
