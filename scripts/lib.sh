@@ -112,3 +112,29 @@ fetch_npm() {
   (cd "$dir" && npm pack --silent "npm@$version" >/dev/null 2>&1) || die "cannot fetch npm@$version from the npm registry"
   tar -xzf "$dir/npm-$version.tgz" -C "$dir" && rm -f "$dir/npm-$version.tgz" && mv "$dir/package" "$dir/npm"
 }
+
+# The python stand-ins (swarmfaas-local/python:3.11 and its arm ones; the
+# python3 template copies their /usr/local): the interpreter, its loader and
+# libraries live here, and /usr/local/bin/python3 runs it through that loader.
+PYTHON_STANDIN=/usr/local/lib/python3.11-standin
+
+# python_standin_layout ROOT STDLIB PYTHON LOADER ORIGIN: lays out in ROOT
+# the standard library from STDLIB (a python3.11 folder, without its tests,
+# IDLE, tk and build files), the interpreter PYTHON, and the wrapper that runs
+# it through $PYTHON_STANDIN/LOADER; ORIGIN says where it came from. The
+# caller puts the loader and the libraries into ROOT$PYTHON_STANDIN.
+python_standin_layout() {
+  local root=$1 stdlib=$2 python=$3 loader=$4 origin=$5
+  mkdir -p "$root$PYTHON_STANDIN" "$root/usr/local/bin" "$root/usr/local/lib/python3.11"
+  tar -C "$stdlib" --exclude=./test --exclude=./idlelib --exclude=./tkinter --exclude=./turtledemo \
+    --exclude=./ensurepip --exclude=./lib2to3 --exclude='./config-3.11-*' --exclude=./site-packages --exclude=./dist-packages -c . \
+    | tar -C "$root/usr/local/lib/python3.11" -x
+  install -m 0755 "$python" "$root$PYTHON_STANDIN/python3.11"
+  cat >"$root/usr/local/bin/python3" <<WRAPPER
+#!/bin/sh
+# Python 3.11 from $origin, self-contained: its own dynamic loader and libraries.
+PYTHONHOME=\${PYTHONHOME:-/usr/local} exec $PYTHON_STANDIN/$loader --library-path $PYTHON_STANDIN $PYTHON_STANDIN/python3.11 "\$@"
+WRAPPER
+  chmod 0755 "$root/usr/local/bin/python3"
+  ln -s python3 "$root/usr/local/bin/python"
+}

@@ -235,21 +235,9 @@ make_python_base() {
   local busybox # (its own line: a failed download stops the script)
   busybox=$(arch_busybox "$deb_arch")
   base_rootfs "$root" "$busybox"
-  local standin=/usr/local/lib/python3.11-standin
-  mkdir -p "$root$standin" "$root/usr/local/bin" "$root/usr/local/lib/python3.11"
-  tar -C "$pkgs/usr/lib/python3.11" --exclude=./test --exclude=./idlelib --exclude=./tkinter --exclude=./turtledemo \
-    --exclude=./ensurepip --exclude=./lib2to3 --exclude='./config-3.11-*' --exclude=./site-packages --exclude=./dist-packages -c . \
-    | tar -C "$root/usr/local/lib/python3.11" -x
-  install -m 0755 "$pkgs/usr/bin/python3.11" "$root$standin/python3.11"
-  copy_needed "$pkgs" "$triplet" "$root$standin" "$pkgs/usr/bin/python3.11" "$pkgs/usr/lib/python3.11/lib-dynload/"*.so
-  [ -f "$root$standin/$loader" ] || die "$loader (the dynamic loader) is not among what python3.11 needs for $deb_arch"
-  cat >"$root/usr/local/bin/python3" <<WRAPPER
-#!/bin/sh
-# Python 3.11 from Debian ($deb_arch), self-contained: its own dynamic loader and libraries (scripts/make-arm-bases.sh).
-PYTHONHOME=\${PYTHONHOME:-/usr/local} exec $standin/$loader --library-path $standin $standin/python3.11 "\$@"
-WRAPPER
-  chmod 0755 "$root/usr/local/bin/python3"
-  ln -s python3 "$root/usr/local/bin/python"
+  python_standin_layout "$root" "$pkgs/usr/lib/python3.11" "$pkgs/usr/bin/python3.11" "$loader" "Debian, $deb_arch (scripts/make-arm-bases.sh)"
+  copy_needed "$pkgs" "$triplet" "$root$PYTHON_STANDIN" "$pkgs/usr/bin/python3.11" "$pkgs/usr/lib/python3.11/lib-dynload/"*.so
+  [ -f "$root$PYTHON_STANDIN/$loader" ] || die "$loader (the dynamic loader) is not among what python3.11 needs for $deb_arch"
   import_for_platform "$root" "$image" "$docker_arch" "$variant" 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' 'CMD ["python3"]'
   # Every extension module loads: each library it needs is there.
   local got

@@ -194,24 +194,12 @@ if [ "${FORCE:-0}" = 1 ] || ! image_exists "$PYTHON_LOCAL"; then
   [ -x /usr/bin/python3.11 ] && [ -d /usr/lib/python3.11/lib-dynload ] || { may_install && say "installing python3.11 from Debian's packages" && apt_install python3.11; }
   [ -x /usr/bin/python3.11 ] || die "no /usr/bin/python3.11: install Debian's python3.11 (or run with --install as root)"
   root=$work/python; base_rootfs "$root"
-  standin=/usr/local/lib/python3.11-standin
-  mkdir -p "$root$standin" "$root/usr/local/bin" "$root/usr/local/lib/python3.11"
-  tar -C /usr/lib/python3.11 --exclude=./test --exclude=./idlelib --exclude=./tkinter --exclude=./turtledemo \
-    --exclude=./ensurepip --exclude=./lib2to3 --exclude='./config-3.11-*' --exclude=./site-packages --exclude=./dist-packages -c . \
-    | tar -C "$root/usr/local/lib/python3.11" -x
-  install -m 0755 /usr/bin/python3.11 "$root$standin/python3.11"
+  python_standin_layout "$root" /usr/lib/python3.11 /usr/bin/python3.11 ld-linux-x86-64.so.2 "Debian (scripts/make-local-bases.sh)"
   for object in /usr/bin/python3.11 /usr/lib/python3.11/lib-dynload/*.so; do
     ldd "$object" 2>/dev/null | grep -oE '/[^ ]+' || true
   done | sort -u | while read -r lib; do
-    [ -e "$lib" ] && install -m 0755 "$(readlink -f "$lib")" "$root$standin/$(basename "$lib")"
+    [ -e "$lib" ] && install -m 0755 "$(readlink -f "$lib")" "$root$PYTHON_STANDIN/$(basename "$lib")"
   done
-  cat >"$root/usr/local/bin/python3" <<WRAPPER
-#!/bin/sh
-# Python 3.11 from Debian, self-contained: its own dynamic loader and libraries (scripts/make-local-bases.sh).
-PYTHONHOME=\${PYTHONHOME:-/usr/local} exec $standin/ld-linux-x86-64.so.2 --library-path $standin $standin/python3.11 "\$@"
-WRAPPER
-  chmod 0755 "$root/usr/local/bin/python3"
-  ln -s python3 "$root/usr/local/bin/python"
   import_rootfs "$root" "$PYTHON_LOCAL" 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' 'CMD ["python3"]'
 fi
 echo "PYTHON_IMAGE=$PYTHON_LOCAL"
