@@ -103,6 +103,9 @@ export function createWatchdog(config: WatchdogConfig, options: WatchdogOptions 
     let bytes = socket.bytesRead;
     let lastProgress = Date.now();
     const check = () => {
+      // The whole body came: nothing more is awaited of the client, however long the function takes
+      // ('end' comes only once the body is consumed, which HTTP mode does not do for a body read in one piece).
+      if (req.complete) return;
       const now = Date.now();
       if (socket.bytesRead !== bytes) {
         bytes = socket.bytesRead;

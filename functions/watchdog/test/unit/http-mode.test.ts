@@ -81,6 +81,14 @@ describe('HTTP mode', () => {
     expect(await res.text()).toContain('exec_timeout');
   });
 
+  it('read_timeout does not cut a request whose whole body came, however long the function takes to answer', async () => {
+    // The body is in the watchdog's hands at once; the answer comes after 3 s, six times read_timeout.
+    const wd = await start({ read_timeout: '500ms' });
+    const res = await fetch(`${wd.url}/slow`, { method: 'POST', body: 'small body', headers: { 'content-type': 'text/plain' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('slow');
+  });
+
   it('streams a chunked answer: the first part arrives before the process has finished it', async () => {
     const wd = await start();
     const res = await fetch(`${wd.url}/stream`);
