@@ -57,6 +57,8 @@ const httpBaseOrNone = (expected: string) => addressOrNone((text) => /^https?:\/
 export const programSettings = {
   PORT: integer(1, 65535).prefault('8080'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
+  /** How often the program looks whether to give memory back while idle (core/memory-reducer.ts); 0: never. */
+  MEMORY_REDUCE_INTERVAL: seconds.prefault('10s'),
   /** The namespace of a function named without one (what OpenFaaS clients send). */
   DEFAULT_NAMESPACE: z
     .string()

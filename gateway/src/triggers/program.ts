@@ -18,11 +18,13 @@ import { openQueue, type Queue, type QueueSettings } from '../queue/queue.js';
 import { RemoteWaker } from '../queue/wake-requests.js';
 import { LoadReporter, senderId, type SenderRole } from '../queue/load-reports.js';
 import type { RunnerDeps } from './runner.js';
+import { MemoryReducer } from '../core/memory-reducer.js';
 
 export type TriggerProgramSettings = RuntimeSettings &
   QueueSettings & {
     PORT: number;
     LOG_LEVEL: string;
+    MEMORY_REDUCE_INTERVAL: number;
     ASYNC_ACK_WAIT: number;
     ASYNC_ANSWER_LIMIT: number;
     METRICS_TOKEN_FILE: string;
@@ -69,6 +71,7 @@ export async function startTriggerProgram<T extends z.ZodType<TriggerProgramSett
   // Its calls in flight and waiting, for the gateways' capacity scaling.
   new LoadReporter(queue.connection, senderId(options.service), options.service, runtime.takeLoadReport, log.child({ component: 'load-reports' })).start();
   await functions.start();
+  new MemoryReducer({ intervalMs: settings.MEMORY_REDUCE_INTERVAL * 1000, log }).start();
   return {
     settings,
     log,

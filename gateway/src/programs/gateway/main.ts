@@ -10,6 +10,7 @@ import { prometheusInvocationHistory } from './prometheus/invocation-history.js'
 import { openProvider } from './provider/index.js';
 import { openQueue } from '../../queue/queue.js';
 import { settingsOrExit } from '../../core/settings.js';
+import { MemoryReducer } from '../../core/memory-reducer.js';
 
 async function main(): Promise<void> {
   const config = settingsOrExit(loadConfig);
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     ...(queue ? { queue } : {}),
   });
   await gateway.start();
+  new MemoryReducer({ intervalMs: config.MEMORY_REDUCE_INTERVAL * 1000, log }).start();
 
   // While draining (after SIGTERM), /healthz says so and every answer closes
   // its connection, so clients move to another gateway between two requests
