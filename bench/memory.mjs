@@ -6,7 +6,8 @@
 //      connections, BENCH_ASYNC [2000] asynchronous calls and BENCH_EVENTS
 //      [2000] topic messages, all to one HTTP-mode echo function;
 //   3. after BENCH_FUNCTIONS [100] functions were deployed (one at a time,
-//      through the API) and removed again.
+//      through the API) and removed again;
+// each measured BENCH_SETTLE_SECONDS [30] after its phase ended.
 // For each service: the resident memory of its main process (VmRSS, read on
 // the host from /proc) and its container's memory as `docker stats` counts it;
 // its private part (RssAnon) and its proportional share (Pss: pages shared with
@@ -33,6 +34,9 @@ const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? 20);
 const asyncCalls = Number(process.env.BENCH_ASYNC ?? 2000);
 const events = Number(process.env.BENCH_EVENTS ?? 2000);
 const functionCount = Number(process.env.BENCH_FUNCTIONS ?? 100);
+// Seconds between the end of a phase and its measurement: the worker and the connector work off what
+// they took, and every program, idle again, gives back what it can (MEMORY_REDUCE_INTERVAL, 10 s).
+const settleSeconds = Number(process.env.BENCH_SETTLE_SECONDS ?? 30);
 const run = promisify(execFile);
 const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
 const MiB = (bytes) => (bytes === undefined ? undefined : +(bytes / 2 ** 20).toFixed(1));
@@ -152,8 +156,7 @@ async function load() {
   const asyncBench = await autocannon({ url: `${gateway}/async-function/${fn}`, method: 'POST', body: 'later', connections: 16, amount: asyncCalls });
   const eventsBench = await autocannon({ url: `${gateway}/system/events/membench`, method: 'POST', headers: auth, body: 'event', connections: 16, amount: events });
   console.log(`load: ${sync.requests.total} synchronous calls, ${asyncBench['2xx']} asynchronous calls accepted, ${eventsBench['2xx']} events published`);
-  // Let the queue worker and the connector work off what they took.
-  await sleep(10_000);
+  await sleep(settleSeconds * 1000);
 }
 
 async function churn() {
@@ -163,7 +166,7 @@ async function churn() {
   }
   for (let i = 0; i < functionCount; i++) await api('DELETE', '/system/functions', { functionName: `${stack}_memchurn${i}` });
   console.log(`churn: ${functionCount} functions deployed and removed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  await sleep(10_000);
+  await sleep(settleSeconds * 1000);
 }
 
 const phases = [];

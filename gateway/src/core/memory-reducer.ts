@@ -8,7 +8,7 @@
 // the connector 52 -> 44.
 //
 // Every interval: when the event loop was nearly idle over the last interval
-// and the resident memory has grown by GROWTH_BYTES since the last reduction,
+// and the resident memory has grown by 4 MiB since the last reduction,
 // one last-resort collection (a pause of 50-100 ms, only while idle).
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 export type Collect = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' }) => void;
 
 /** Growth of the resident memory since the last reduction that makes another worth its pause. */
-export const GROWTH_BYTES = 8 << 20;
+export const GROWTH_BYTES = 4 << 20;
 /** The event loop's busy share over an interval below which the program counts as idle. */
 export const IDLE_BELOW = 0.05;
 
