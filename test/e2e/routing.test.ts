@@ -55,12 +55,18 @@ describe('routing while tasks change', () => {
 
   it('sends no call to a task a scale-up has just started before it is ready', async () => {
     const name = fn('rtscale');
-    const control = fn('echoit');
+    // A control of its own, held at one replica: these calls run at tens per second, enough for the
+    // stack's real alert to scale a shared function (the stack's echoit) under the next suite's feet.
+    const control = fn('rtcontrol');
     created.add(name);
-    await deployFunction({ service: name, image: image('echoit'), labels: { ...ZERO_OFF, 'com.openfaas.scale.max': '6', 'com.openfaas.scale.factor': '0' } });
+    created.add(control);
+    await Promise.all([
+      deployFunction({ service: name, image: image('echoit'), labels: { ...ZERO_OFF, 'com.openfaas.scale.max': '6', 'com.openfaas.scale.factor': '0' } }),
+      deployFunction({ service: control, image: image('echoit'), labels: { ...ZERO_OFF, 'com.openfaas.scale.max': '1' } }),
+    ]);
     const scaled = await systemFetch(`/system/scale-function/${name}`, { method: 'POST', body: JSON.stringify({ serviceName: name, replicas: 6 }) });
     expect(scaled.status).toBe(202);
-    // Calls alternate between the function being scaled and one that is not (the stack's echoit): on two
+    // Calls alternate between the function being scaled and one that is not: on two
     // cores, five containers starting slow every call down; what routing adds shows as the difference.
     const overheads = { scaled: [] as number[], control: [] as number[] };
     let failed = 0;
