@@ -29,10 +29,18 @@
 // too (e.g. swarmfaas/gateway:<version>), a third gateway from it runs alone
 // the same way as the baseline, and candidate/baseline compares the two
 // builds on equal terms (the same image as both gives the method's own spread).
+// BENCH_BASELINE_ENV / BENCH_CANDIDATE_ENV (space-separated NAME=value) set
+// environment on those two, e.g. the same image with and without a Node flag:
+// BENCH_BASELINE_IMAGE=swarmfaas/gateway:0.1.0 BENCH_BASELINE_ENV=NODE_OPTIONS=--max-semi-space-size=1
+// BENCH_CANDIDATE_IMAGE=swarmfaas/gateway:0.1.0.
+// For every gateway whose container runs on this node (as root: its cgroup is
+// read), the CPU it used per answered call is reported too: on a shared
+// 2-core machine the requests per second of a path move with whatever else
+// runs, its CPU per call much less.
 // Latency percentiles are computed from every response's own time (autocannon's
 // histogram has 1 ms resolution, too coarse for the overhead at 1 connection).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -53,6 +61,10 @@ const baselineName = `${name}_baseline`;
 const candidateImage = process.env.BENCH_CANDIDATE_IMAGE;
 const candidatePort = directPort + 3;
 const candidateName = `${name}_candidate`;
+const envList = (text) => (text ?? '').split(/\s+/).filter(Boolean);
+const baselineEnv = envList(process.env.BENCH_BASELINE_ENV);
+const candidateEnv = envList(process.env.BENCH_CANDIDATE_ENV);
+const stackGatewayService = `${process.env.STACK_NAME || 'func'}_gateway`;
 // The reference relay: one connection to the task per client connection, bytes piped both ways.
 const relayScript =
   "const n=require('net');n.createServer((c)=>{const u=n.connect(8080,process.env.UPSTREAM);" +
@@ -108,6 +120,38 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/**
+ * The CPU time (ns) used so far by the one container of `service` on this
+ * node (its cgroup, v1 or v2), or undefined when it cannot be read (not root,
+ * not here, several replicas).
+ */
+function cpuReader(service) {
+  let ids;
+  try {
+    ids = docker('ps', '-q', '--no-trunc', '--filter', `label=com.docker.swarm.service.name=${service}`).split('\n').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+  if (ids.length !== 1) return undefined;
+  const id = ids[0];
+  const v1 = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
+  const v2 = [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, `/sys/fs/cgroup/docker/${id}/cpu.stat`];
+  const read = () => {
+    if (existsSync(v1)) return Number(readFileSync(v1, 'utf8'));
+    for (const file of v2) {
+      if (!existsSync(file)) continue;
+      const usec = /usage_usec (\d+)/.exec(readFileSync(file, 'utf8'));
+      if (usec) return Number(usec[1]) * 1000;
+    }
+    return undefined;
+  };
+  try {
+    return read() === undefined ? undefined : read;
+  } catch {
+    return undefined;
+  }
+}
+
 async function measure(url, connections, seconds, times = []) {
   const instance = autocannon({ url, connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'text/plain' } });
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
@@ -122,23 +166,27 @@ async function measure(url, connections, seconds, times = []) {
  * round, so that a change in the machine's load (it is shared) weighs on all
  * of them alike; figures pool the rounds.
  */
-async function compare(urls, connections) {
+async function compare(urls, connections, cpu = {}) {
   const keys = Object.keys(urls);
-  const pooled = Object.fromEntries(keys.map((k) => [k, { times: [], requests: 0, errors: 0 }]));
+  const pooled = Object.fromEntries(keys.map((k) => [k, { times: [], requests: 0, errors: 0, cpuNs: 0 }]));
   const slice = duration / rounds;
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[(i + round) % keys.length];
+      const cpuBefore = cpu[key]?.();
       const r = await measure(urls[key], connections, slice, pooled[key].times);
+      if (cpuBefore !== undefined) pooled[key].cpuNs += cpu[key]() - cpuBefore;
       pooled[key].requests += r.requests;
       pooled[key].errors += r.errors;
     }
   }
-  const summary = (p) => {
+  const summary = (key) => {
+    const p = pooled[key];
     p.times.sort((a, b) => a - b);
-    return { rps: p.requests / duration, ok: p.times.length, errors: p.errors, p50: percentile(p.times, 50), p99: percentile(p.times, 99) };
+    const cpuUsPerCall = cpu[key] && p.times.length > 0 ? p.cpuNs / 1000 / p.times.length : undefined;
+    return { rps: p.requests / duration, ok: p.times.length, errors: p.errors, p50: percentile(p.times, 50), p99: percentile(p.times, 99), cpuUsPerCall };
   };
-  return Object.fromEntries(keys.map((k) => [k, summary(pooled[k])]));
+  return Object.fromEntries(keys.map((k) => [k, summary(k)]));
 }
 
 function docker(...args) {
@@ -155,12 +203,13 @@ function removeService(service) {
 const removeRelay = () => removeService(relayName);
 
 /** A gateway of `gatewayImage` alone on the function's network (no NATS, no auth), published on `port`; answers its invoke URL. */
-async function startStandalone(service, gatewayImage, network, port) {
+async function startStandalone(service, gatewayImage, network, port, env = []) {
   removeService(service);
   const networkName = docker('network', 'inspect', '--format', '{{.Name}}', network);
   docker('service', 'create', '--quiet', '--detach=false', '--name', service, '--network', networkName,
     '--mount', 'type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock', '--constraint', 'node.role == manager',
     '--env', `FUNCTIONS_NETWORK=${networkName}`, '--env', 'BASIC_AUTH=false',
+    ...env.flatMap((pair) => ['--env', pair]),
     '--publish', `mode=host,target=8080,published=${port}`, gatewayImage);
   const url = `http://127.0.0.1:${port}/function/${name}`;
   await waitOk(url, `the function through a gateway alone (${gatewayImage})`);
@@ -186,21 +235,27 @@ async function main() {
       '--publish', `mode=host,target=8080,published=${relayPort}`, '--env', `UPSTREAM=tasks.${name}`, gatewayImage, 'node', '-e', relayScript);
     await waitOk(relayed, 'the function through the reference TCP relay');
     const paths = { direct, gateway: through, relay: relayed };
-    if (baselineImage) paths.baseline = await startStandalone(baselineName, baselineImage, network, baselinePort);
-    if (baselineImage && candidateImage) paths.candidate = await startStandalone(candidateName, candidateImage, network, candidatePort);
+    if (baselineImage) paths.baseline = await startStandalone(baselineName, baselineImage, network, baselinePort, baselineEnv);
+    if (baselineImage && candidateImage) paths.candidate = await startStandalone(candidateName, candidateImage, network, candidatePort, candidateEnv);
+    const cpu = {};
+    const readers = { gateway: stackGatewayService, baseline: baselineName, candidate: candidateName };
+    for (const [path, service] of Object.entries(readers)) {
+      const reader = paths[path] ? cpuReader(service) : undefined;
+      if (reader) cpu[path] = reader;
+    }
 
     const rows = [];
     for (const connections of concurrencies) {
       // Warm every path (connections, JIT), then measure them in rotating order.
       for (const url of Object.values(paths)) await measure(url, connections, 1);
-      const { direct: d, gateway: g, relay: r, baseline: b, candidate: c } = await compare(paths, connections);
+      const { direct: d, gateway: g, relay: r, baseline: b, candidate: c } = await compare(paths, connections, cpu);
       rows.push({
         connections,
         direct: d,
         gateway: g,
         relay: r,
         ...(b ? { baseline: b, gatewayVsBaseline: g.rps / b.rps, p50VsBaselineMs: g.p50 - b.p50 } : {}),
-        ...(b && c ? { candidate: c, candidateVsBaseline: c.rps / b.rps, candidateP50VsBaselineMs: c.p50 - b.p50 } : {}),
+        ...(b && c ? { candidate: c, candidateVsBaseline: c.rps / b.rps, candidateP50VsBaselineMs: c.p50 - b.p50, candidateCpuVsBaseline: c.cpuUsPerCall / b.cpuUsPerCall } : {}),
         rpsRatio: g.rps / d.rps,
         addedP50ms: g.p50 - d.p50,
         relayVsDirect: r.rps / d.rps,
@@ -220,12 +275,12 @@ async function main() {
       console.log([r.connections, fmt(r.relay.rps, 0), fmt(r.relay.p50, 3), fmt(r.relayVsDirect), fmt(r.gatewayVsRelay), r.relay.errors].join(' | '));
     }
     if (baselineImage) {
-      console.log(`\nthis gateway against the baseline ${baselineImage}, same run:\nconn | baseline req/s | p50 ms | gateway/baseline | p50 difference ms | errors`);
-      for (const r of rows) console.log([r.connections, fmt(r.baseline.rps, 0), fmt(r.baseline.p50, 3), fmt(r.gatewayVsBaseline), fmt(r.p50VsBaselineMs, 3), r.baseline.errors].join(' | '));
+      console.log(`\nthis gateway against the baseline ${baselineImage} ${baselineEnv.join(' ')}, same run:\nconn | baseline req/s | p50 ms | gateway/baseline | p50 difference ms | errors | CPU µs per call baseline / gateway`);
+      for (const r of rows) console.log([r.connections, fmt(r.baseline.rps, 0), fmt(r.baseline.p50, 3), fmt(r.gatewayVsBaseline), fmt(r.p50VsBaselineMs, 3), r.baseline.errors, `${fmt(r.baseline.cpuUsPerCall, 0)} / ${fmt(r.gateway.cpuUsPerCall, 0)}`].join(' | '));
     }
     if (baselineImage && candidateImage) {
-      console.log(`\n${candidateImage} against ${baselineImage}, each a gateway alone, same run:\nconn | candidate req/s | p50 ms | candidate/baseline | p50 difference ms | errors`);
-      for (const r of rows) console.log([r.connections, fmt(r.candidate.rps, 0), fmt(r.candidate.p50, 3), fmt(r.candidateVsBaseline), fmt(r.candidateP50VsBaselineMs, 3), r.candidate.errors].join(' | '));
+      console.log(`\n${candidateImage} ${candidateEnv.join(' ')} against ${baselineImage} ${baselineEnv.join(' ')}, each a gateway alone, same run:\nconn | candidate req/s | p50 ms | candidate/baseline | p50 difference ms | errors | CPU µs per call | CPU candidate/baseline`);
+      for (const r of rows) console.log([r.connections, fmt(r.candidate.rps, 0), fmt(r.candidate.p50, 3), fmt(r.candidateVsBaseline), fmt(r.candidateP50VsBaselineMs, 3), r.candidate.errors, fmt(r.candidate.cpuUsPerCall, 0), fmt(r.candidateCpuVsBaseline)].join(' | '));
     }
     const at32 = rows.find((r) => r.connections === 32);
     const at1 = rows.find((r) => r.connections === 1);
