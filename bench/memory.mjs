@@ -7,7 +7,7 @@
 //      [2000] topic messages, all to one HTTP-mode echo function;
 //   3. after BENCH_FUNCTIONS [100] functions were deployed (one at a time,
 //      through the API) and removed again;
-// each measured BENCH_SETTLE_SECONDS [30] after its phase ended.
+// each measured BENCH_SETTLE_SECONDS [80] after its phase ended.
 // For each service: the resident memory of its main process (VmRSS, read on
 // the host from /proc) and its container's memory as `docker stats` counts it;
 // its private part (RssAnon) and its proportional share (Pss: pages shared with
@@ -35,8 +35,9 @@ const asyncCalls = Number(process.env.BENCH_ASYNC ?? 2000);
 const events = Number(process.env.BENCH_EVENTS ?? 2000);
 const functionCount = Number(process.env.BENCH_FUNCTIONS ?? 100);
 // Seconds between the end of a phase and its measurement: the worker and the connector work off what
-// they took, and every program, idle again, gives back what it can (MEMORY_REDUCE_INTERVAL, 10 s).
-const settleSeconds = Number(process.env.BENCH_SETTLE_SECONDS ?? 30);
+// they took, and every program, quiet for MEMORY_REDUCE_QUIET (60 s, looked at every 10 s), gives
+// back what it can.
+const settleSeconds = Number(process.env.BENCH_SETTLE_SECONDS ?? 80);
 const run = promisify(execFile);
 const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
 const MiB = (bytes) => (bytes === undefined ? undefined : +(bytes / 2 ** 20).toFixed(1));

@@ -7,9 +7,14 @@
 // memory, 61 MiB after one such collection (80 ms); the queue worker 55 -> 44,
 // the connector 52 -> 44.
 //
-// Every interval: when the event loop was nearly idle over the last interval
-// and the resident memory has grown by 4 MiB since the last reduction,
-// one last-resort collection (a pause of 50-100 ms, only while idle).
+// Every interval: when the event loop has been nearly idle for the quiet
+// time (a minute by default) and the resident memory has grown by 4 MiB
+// since the last reduction, one last-resort collection (a pause of 50-100
+// ms, only while idle). Not sooner: such a collection also drops the code V8
+// optimized and shrinks the young generation to its least, so the next busy
+// spell runs slower for its first ~10 s while V8 grows and optimizes them
+// again (+25-50 % CPU per call in the gateway; docs/BENCHMARKS.md). A
+// program reduced after every short pause would pay that on every burst.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -36,13 +41,15 @@ export function collector(): Collect | undefined {
   }
 }
 
-/** Whether to collect now: idle over the last interval, and grown enough since the last reduction. */
-export function shouldReduce(state: { utilization: number; rss: number; rssAfterLast: number }): boolean {
-  return state.utilization < IDLE_BELOW && state.rss - state.rssAfterLast >= GROWTH_BYTES;
+/** Whether to collect now: idle for the quiet time, and grown enough since the last reduction. */
+export function shouldReduce(state: { quietMs: number; quietNeededMs: number; rss: number; rssAfterLast: number }): boolean {
+  return state.quietMs >= state.quietNeededMs && state.rss - state.rssAfterLast >= GROWTH_BYTES;
 }
 
 export interface MemoryReducerParts {
   intervalMs: number;
+  /** How long the event loop must have been nearly idle, in whole intervals, before a reduction. */
+  quietMs: number;
   log: Logger;
   collect?: Collect | undefined;
   rss?: () => number;
@@ -52,8 +59,10 @@ export interface MemoryReducerParts {
 
 export class MemoryReducer {
   private timer: NodeJS.Timeout | undefined;
-  /** 0 at first: the first idle interval gives back what starting up left. */
+  /** 0 at first: the first quiet time gives back what starting up left. */
   private rssAfterLast = 0;
+  /** Idle intervals in a row, up to now. */
+  private quietMs = 0;
   private readonly collect: Collect | undefined;
   private readonly rss: () => number;
   private readonly utilization: () => number;
@@ -91,8 +100,9 @@ export class MemoryReducer {
   /** One look; true when it collected. */
   check(): boolean {
     const utilization = this.utilization();
+    this.quietMs = utilization < IDLE_BELOW ? this.quietMs + this.parts.intervalMs : 0;
     const rss = this.rss();
-    if (!this.collect || !shouldReduce({ utilization, rss, rssAfterLast: this.rssAfterLast })) return false;
+    if (!this.collect || !shouldReduce({ quietMs: this.quietMs, quietNeededMs: this.parts.quietMs, rss, rssAfterLast: this.rssAfterLast })) return false;
     const started = performance.now();
     this.collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     this.rssAfterLast = this.rss();

@@ -59,6 +59,8 @@ export const programSettings = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
   /** How often the program looks whether to give memory back while idle (core/memory-reducer.ts); 0: never. */
   MEMORY_REDUCE_INTERVAL: seconds.prefault('10s'),
+  /** How long the event loop must have been nearly idle before the program gives memory back (rounded up to whole intervals). */
+  MEMORY_REDUCE_QUIET: seconds.prefault('60s'),
   /** The namespace of a function named without one (what OpenFaaS clients send). */
   DEFAULT_NAMESPACE: z
     .string()

@@ -25,6 +25,7 @@ export type TriggerProgramSettings = RuntimeSettings &
     PORT: number;
     LOG_LEVEL: string;
     MEMORY_REDUCE_INTERVAL: number;
+    MEMORY_REDUCE_QUIET: number;
     ASYNC_ACK_WAIT: number;
     ASYNC_ANSWER_LIMIT: number;
     METRICS_TOKEN_FILE: string;
@@ -71,7 +72,7 @@ export async function startTriggerProgram<T extends z.ZodType<TriggerProgramSett
   // Its calls in flight and waiting, for the gateways' capacity scaling.
   new LoadReporter(queue.connection, senderId(options.service), options.service, runtime.takeLoadReport, log.child({ component: 'load-reports' })).start();
   await functions.start();
-  new MemoryReducer({ intervalMs: settings.MEMORY_REDUCE_INTERVAL * 1000, log }).start();
+  new MemoryReducer({ intervalMs: settings.MEMORY_REDUCE_INTERVAL * 1000, quietMs: settings.MEMORY_REDUCE_QUIET * 1000, log }).start();
   return {
     settings,
     log,

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     ...(queue ? { queue } : {}),
   });
   await gateway.start();
-  new MemoryReducer({ intervalMs: config.MEMORY_REDUCE_INTERVAL * 1000, log }).start();
+  new MemoryReducer({ intervalMs: config.MEMORY_REDUCE_INTERVAL * 1000, quietMs: config.MEMORY_REDUCE_QUIET * 1000, log }).start();
 
   // While draining (after SIGTERM), /healthz says so and every answer closes
   // its connection, so clients move to another gateway between two requests
