@@ -41,9 +41,9 @@ export function collector(): Collect | undefined {
   }
 }
 
-/** Whether to collect now: idle for the quiet time, and grown enough since the last reduction. */
+/** Whether to collect now: idle for the quiet time (one interval at least, whatever it is set to), and grown enough since the last reduction. */
 export function shouldReduce(state: { quietMs: number; quietNeededMs: number; rss: number; rssAfterLast: number }): boolean {
-  return state.quietMs >= state.quietNeededMs && state.rss - state.rssAfterLast >= GROWTH_BYTES;
+  return state.quietMs > 0 && state.quietMs >= state.quietNeededMs && state.rss - state.rssAfterLast >= GROWTH_BYTES;
 }
 
 export interface MemoryReducerParts {
@@ -61,7 +61,7 @@ export class MemoryReducer {
   private timer: NodeJS.Timeout | undefined;
   /** 0 at first: the first quiet time gives back what starting up left. */
   private rssAfterLast = 0;
-  /** Idle intervals in a row, up to now. */
+  /** How long the event loop has been nearly idle, up to now (whole intervals). */
   private quietMs = 0;
   private readonly collect: Collect | undefined;
   private readonly rss: () => number;

@@ -13,6 +13,9 @@ describe('shouldReduce', () => {
     expect(shouldReduce({ ...quiet, rss: 200 * MiB, rssAfterLast: 100 * MiB })).toBe(true);
     expect(shouldReduce({ ...quiet, quietMs: 50_000, rss: 200 * MiB, rssAfterLast: 100 * MiB })).toBe(false);
     expect(shouldReduce({ ...quiet, rss: 100 * MiB + GROWTH_BYTES - 1, rssAfterLast: 100 * MiB })).toBe(false);
+    // A quiet time of 0 still needs one idle interval: a busy program is never paused.
+    expect(shouldReduce({ quietMs: 0, quietNeededMs: 0, rss: 200 * MiB, rssAfterLast: 100 * MiB })).toBe(false);
+    expect(shouldReduce({ quietMs: 10_000, quietNeededMs: 0, rss: 200 * MiB, rssAfterLast: 100 * MiB })).toBe(true);
   });
 });
 
