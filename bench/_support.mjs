@@ -149,23 +149,31 @@ export async function healthyContainerUrl(container) {
   return `http://127.0.0.1:${port}/`;
 }
 
+/** A container's cgroup directory on this node: v1 under `controller`, or v2's unified one; undefined when there is none here. */
+function cgroupOf(id, controller) {
+  const v1 = `/sys/fs/cgroup/${controller}/docker/${id}`;
+  if (existsSync(v1)) return { dir: v1, v2: false };
+  for (const dir of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
+    if (existsSync(dir)) return { dir, v2: true };
+  }
+  return undefined;
+}
+
 /** The container's memory as `docker stats` counts it (cgroup v1 or v2): `used`, usage less inactive file pages; `rss`, its anonymous memory. */
 export function containerMemory(id) {
-  const v1 = `/sys/fs/cgroup/memory/docker/${id}`;
-  if (existsSync(v1)) {
-    const usage = Number(readFileSync(`${v1}/memory.usage_in_bytes`, 'utf8'));
-    const stat = readFileSync(`${v1}/memory.stat`, 'utf8');
-    const inactive = Number(/^total_inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
-    const rss = Number(/^total_rss (\d+)$/m.exec(stat)?.[1] ?? 0);
-    return { used: usage - inactive, rss };
-  }
-  for (const v2 of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
-    if (!existsSync(v2)) continue;
-    const usage = Number(readFileSync(`${v2}/memory.current`, 'utf8'));
-    const stat = readFileSync(`${v2}/memory.stat`, 'utf8');
-    const inactive = Number(/^inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
-    const anon = Number(/^anon (\d+)$/m.exec(stat)?.[1] ?? 0);
-    return { used: usage - inactive, rss: anon };
-  }
-  throw new Error(`no cgroup found for container ${id}`);
+  const cgroup = cgroupOf(id, 'memory');
+  if (!cgroup) throw new Error(`no cgroup found for container ${id}`);
+  const usage = Number(readFileSync(`${cgroup.dir}/${cgroup.v2 ? 'memory.current' : 'memory.usage_in_bytes'}`, 'utf8'));
+  const stat = readFileSync(`${cgroup.dir}/memory.stat`, 'utf8');
+  const field = (name) => Number(new RegExp(`^${cgroup.v2 ? '' : 'total_'}${name} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0);
+  return { used: usage - field('inactive_file'), rss: field(cgroup.v2 ? 'anon' : 'rss') };
+}
+
+/** The CPU time (ns) the container has used so far (cgroup v1 or v2), or undefined when its cgroup is not here. */
+export function containerCpuNs(id) {
+  const cgroup = cgroupOf(id, 'cpuacct');
+  if (!cgroup) return undefined;
+  if (!cgroup.v2) return Number(readFileSync(`${cgroup.dir}/cpuacct.usage`, 'utf8'));
+  const usec = /^usage_usec (\d+)$/m.exec(readFileSync(`${cgroup.dir}/cpu.stat`, 'utf8'));
+  return usec ? Number(usec[1]) * 1000 : undefined;
 }

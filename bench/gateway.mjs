@@ -40,10 +40,11 @@
 // Latency percentiles are computed from every response's own time (autocannon's
 // histogram has 1 ms resolution, too coarse for the overhead at 1 connection).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { containerCpuNs } from './_support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
@@ -133,18 +134,7 @@ function cpuReader(service) {
     return undefined;
   }
   if (ids.length !== 1) return undefined;
-  const id = ids[0];
-  const v1 = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
-  const v2 = [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, `/sys/fs/cgroup/docker/${id}/cpu.stat`];
-  const read = () => {
-    if (existsSync(v1)) return Number(readFileSync(v1, 'utf8'));
-    for (const file of v2) {
-      if (!existsSync(file)) continue;
-      const usec = /usage_usec (\d+)/.exec(readFileSync(file, 'utf8'));
-      if (usec) return Number(usec[1]) * 1000;
-    }
-    return undefined;
-  };
+  const read = () => containerCpuNs(ids[0]);
   try {
     return read() === undefined ? undefined : read;
   } catch {

@@ -23,11 +23,11 @@
 // Needs root on the node the stack runs on (it reads /proc and cgroups).
 // Prints a table and writes bench/results/memory.json.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { auth, ECHO_JS, gateway, httpFunction, root, sleep, system, until, watchdogImage } from './_support.mjs';
+import { auth, containerMemory, ECHO_JS, gateway, httpFunction, root, sleep, system, until, watchdogImage } from './_support.mjs';
 
 const stack = process.env.STACK_NAME || 'func';
 const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? 20);
@@ -63,19 +63,11 @@ async function controlPlane() {
 }
 
 function cgroupMemory(id) {
-  const v1 = `/sys/fs/cgroup/memory/docker/${id}`;
-  if (existsSync(v1)) {
-    const usage = Number(readFileSync(`${v1}/memory.usage_in_bytes`, 'utf8'));
-    const stat = readFileSync(`${v1}/memory.stat`, 'utf8');
-    return usage - Number(/^total_inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
+  try {
+    return containerMemory(id).used;
+  } catch {
+    return undefined;
   }
-  for (const v2 of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
-    if (!existsSync(v2)) continue;
-    const usage = Number(readFileSync(`${v2}/memory.current`, 'utf8'));
-    const stat = readFileSync(`${v2}/memory.stat`, 'utf8');
-    return usage - Number(/^inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
-  }
-  return undefined;
 }
 
 /** The container's largest process by resident memory (its main program, whatever runs as PID 1). */
