@@ -37,6 +37,12 @@
 // read), the CPU it used per answered call is reported too: on a shared
 // 2-core machine the requests per second of a path move with whatever else
 // runs, its CPU per call much less.
+// A gateway started alone is fresh: V8 has yet to optimize its code and size
+// its young generation, which takes the first minutes of load and weighs on
+// whichever connection count is measured first. BENCH_WARMUP [30] seconds of
+// load at 8 connections, in turns, go to each gateway started alone before
+// any measurement (the stack's has been running). The candidate/baseline
+// ratio is also given per round (lowest, median, highest), the method's spread.
 // Latency percentiles are computed from every response's own time (autocannon's
 // histogram has 1 ms resolution, too coarse for the overhead at 1 connection).
 import { execFileSync } from 'node:child_process';
@@ -71,6 +77,7 @@ const relayScript =
   "const n=require('net');n.createServer((c)=>{const u=n.connect(8080,process.env.UPSTREAM);" +
   "c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy())}).listen(8080)";
 const duration = Number(process.env.BENCH_DURATION ?? 6);
+const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 30);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const concurrencies = [1, 8, 32];
 const body = 'Hello, Function as a Service';
@@ -116,6 +123,19 @@ async function waitOk(url, what, timeoutMs = 90_000) {
   throw new Error(`${what} did not answer 200 within ${timeoutMs / 1000} s (last: ${last})`);
 }
 
+/** Lowest, median and highest of `b`'s figure over `a`'s, round by round (req/s and CPU per call). */
+function roundSpread(a, b) {
+  const spread = (values) => {
+    const sorted = values.filter(Number.isFinite).sort((x, y) => x - y);
+    return sorted.length ? { low: sorted[0], median: percentile(sorted, 50), high: sorted[sorted.length - 1] } : undefined;
+  };
+  const rounds = a.perRound.map((ra, i) => [ra, b.perRound[i]]);
+  return {
+    rps: spread(rounds.map(([ra, rb]) => rb.requests / ra.requests)),
+    cpu: spread(rounds.map(([ra, rb]) => (ra.cpuNs === undefined || rb.cpuNs === undefined ? NaN : rb.cpuNs / rb.requests / (ra.cpuNs / ra.requests)))),
+  };
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -158,14 +178,16 @@ async function measure(url, connections, seconds, times = []) {
  */
 async function compare(urls, connections, cpu = {}) {
   const keys = Object.keys(urls);
-  const pooled = Object.fromEntries(keys.map((k) => [k, { times: [], requests: 0, errors: 0, cpuNs: 0 }]));
+  const pooled = Object.fromEntries(keys.map((k) => [k, { times: [], requests: 0, errors: 0, cpuNs: 0, perRound: [] }]));
   const slice = duration / rounds;
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[(i + round) % keys.length];
       const cpuBefore = cpu[key]?.();
       const r = await measure(urls[key], connections, slice, pooled[key].times);
-      if (cpuBefore !== undefined) pooled[key].cpuNs += cpu[key]() - cpuBefore;
+      const cpuNs = cpuBefore === undefined ? undefined : cpu[key]() - cpuBefore;
+      if (cpuNs !== undefined) pooled[key].cpuNs += cpuNs;
+      pooled[key].perRound.push({ requests: r.requests, cpuNs });
       pooled[key].requests += r.requests;
       pooled[key].errors += r.errors;
     }
@@ -174,7 +196,7 @@ async function compare(urls, connections, cpu = {}) {
     const p = pooled[key];
     p.times.sort((a, b) => a - b);
     const cpuUsPerCall = cpu[key] && p.times.length > 0 ? p.cpuNs / 1000 / p.times.length : undefined;
-    return { rps: p.requests / duration, ok: p.times.length, errors: p.errors, p50: percentile(p.times, 50), p99: percentile(p.times, 99), cpuUsPerCall };
+    return { rps: p.requests / duration, ok: p.times.length, errors: p.errors, p50: percentile(p.times, 50), p99: percentile(p.times, 99), cpuUsPerCall, perRound: p.perRound };
   };
   return Object.fromEntries(keys.map((k) => [k, summary(k)]));
 }
@@ -234,6 +256,11 @@ async function main() {
       if (reader) cpu[path] = reader;
     }
 
+    const alone = [paths.baseline, paths.candidate].filter(Boolean);
+    if (alone.length && warmupSeconds > 0) {
+      console.log(`[bench gateway] warming the gateway(s) started alone: ${warmupSeconds} s each at 8 connections`);
+      for (let turn = 0; turn < 3; turn++) for (const url of alone) await measure(url, 8, warmupSeconds / 3);
+    }
     const rows = [];
     for (const connections of concurrencies) {
       // Warm every path (connections, JIT), then measure them in rotating order.
@@ -245,7 +272,7 @@ async function main() {
         gateway: g,
         relay: r,
         ...(b ? { baseline: b, gatewayVsBaseline: g.rps / b.rps, p50VsBaselineMs: g.p50 - b.p50 } : {}),
-        ...(b && c ? { candidate: c, candidateVsBaseline: c.rps / b.rps, candidateP50VsBaselineMs: c.p50 - b.p50, candidateCpuVsBaseline: c.cpuUsPerCall / b.cpuUsPerCall } : {}),
+        ...(b && c ? { candidate: c, candidateVsBaseline: c.rps / b.rps, candidateP50VsBaselineMs: c.p50 - b.p50, candidateCpuVsBaseline: c.cpuUsPerCall / b.cpuUsPerCall, candidateVsBaselineRounds: roundSpread(b, c) } : {}),
         rpsRatio: g.rps / d.rps,
         addedP50ms: g.p50 - d.p50,
         relayVsDirect: r.rps / d.rps,
@@ -269,8 +296,12 @@ async function main() {
       for (const r of rows) console.log([r.connections, fmt(r.baseline.rps, 0), fmt(r.baseline.p50, 3), fmt(r.gatewayVsBaseline), fmt(r.p50VsBaselineMs, 3), r.baseline.errors, `${fmt(r.baseline.cpuUsPerCall, 0)} / ${fmt(r.gateway.cpuUsPerCall, 0)}`].join(' | '));
     }
     if (baselineImage && candidateImage) {
-      console.log(`\n${candidateImage} ${candidateEnv.join(' ')} against ${baselineImage} ${baselineEnv.join(' ')}, each a gateway alone, same run:\nconn | candidate req/s | p50 ms | candidate/baseline | p50 difference ms | errors | CPU µs per call | CPU candidate/baseline`);
-      for (const r of rows) console.log([r.connections, fmt(r.candidate.rps, 0), fmt(r.candidate.p50, 3), fmt(r.candidateVsBaseline), fmt(r.candidateP50VsBaselineMs, 3), r.candidate.errors, fmt(r.candidate.cpuUsPerCall, 0), fmt(r.candidateCpuVsBaseline)].join(' | '));
+      console.log(`\n${candidateImage} ${candidateEnv.join(' ')} against ${baselineImage} ${baselineEnv.join(' ')}, each a gateway alone, same run:\nconn | candidate req/s | p50 ms | candidate/baseline | p50 difference ms | errors | CPU µs per call | CPU candidate/baseline | per round req/s, CPU (low median high)`);
+      const span = (s) => (s ? `${fmt(s.low)} ${fmt(s.median)} ${fmt(s.high)}` : '-');
+      for (const r of rows) {
+        const perRound = r.candidateVsBaselineRounds;
+        console.log([r.connections, fmt(r.candidate.rps, 0), fmt(r.candidate.p50, 3), fmt(r.candidateVsBaseline), fmt(r.candidateP50VsBaselineMs, 3), r.candidate.errors, fmt(r.candidate.cpuUsPerCall, 0), fmt(r.candidateCpuVsBaseline), `${span(perRound.rps)}, ${span(perRound.cpu)}`].join(' | '));
+      }
     }
     const at32 = rows.find((r) => r.connections === 32);
     const at1 = rows.find((r) => r.connections === 1);
@@ -283,7 +314,7 @@ async function main() {
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(
       join(resultsDir, 'gateway.json'),
-      JSON.stringify({ at: new Date().toISOString(), gateway, function: name, image, mode: 'http', durationSeconds: duration, rounds, rows, targets }, null, 2),
+      JSON.stringify({ at: new Date().toISOString(), gateway, function: name, image, mode: 'http', durationSeconds: duration, rounds, warmupSeconds, rows, targets }, null, 2),
     );
   } finally {
     removeRelay();
