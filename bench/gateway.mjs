@@ -46,16 +46,11 @@
 // Latency percentiles are computed from every response's own time (autocannon's
 // histogram has 1 ms resolution, too coarse for the overhead at 1 connection).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { containerCpuNs } from './_support.mjs';
+import { containerCpuNs, ECHO_JS, gateway, percentile, root, sleep, system, version } from './_support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const auth = process.env.GATEWAY_AUTH ? { authorization: `Basic ${Buffer.from(process.env.GATEWAY_AUTH).toString('base64')}` } : {};
 const name = `${process.env.STACK_NAME || 'gw'}_gwbench`;
 const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${version}`;
 const directPort = Number(process.env.BENCH_DIRECT_PORT ?? 38099);
@@ -83,28 +78,16 @@ const concurrencies = [1, 8, 32];
 const body = 'Hello, Function as a Service';
 
 // The function: the watchdog in HTTP mode in front of a small long-running echo server.
-const server = "require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>s.end(Buffer.concat(c)))}).listen(3000,'127.0.0.1')";
 const deployment = {
   service: name,
   image,
-  envProcess: `node -e "${server}"`,
+  envProcess: `node -e "${ECHO_JS}"`,
   envVars: { mode: 'http', upstream_url: 'http://127.0.0.1:3000' },
   // One task all along: the load would otherwise make the stack's autoscaler add
   // replicas mid-run (the direct case reaches only the first one, and starting
   // tasks take CPU from the measurement).
   labels: { 'com.openfaas.scale.zero': 'false', 'com.openfaas.scale.max': '1' },
 };
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function system(method, path, json) {
-  const res = await fetch(`${gateway}${path}`, {
-    method,
-    headers: { ...auth, 'content-type': 'application/json' },
-    body: json === undefined ? undefined : JSON.stringify(json),
-  });
-  return { status: res.status, text: await res.text() };
-}
 
 async function waitOk(url, what, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
@@ -134,11 +117,6 @@ function roundSpread(a, b) {
     rps: spread(rounds.map(([ra, rb]) => rb.requests / ra.requests)),
     cpu: spread(rounds.map(([ra, rb]) => (ra.cpuNs === undefined || rb.cpuNs === undefined ? NaN : rb.cpuNs / rb.requests / (ra.cpuNs / ra.requests)))),
   };
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /**
