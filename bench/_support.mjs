@@ -2,7 +2,8 @@
 // the stack is, its API, waiting for a condition, the functions they deploy
 // (the watchdog's HTTP mode in front of a small server of their own) and
 // percentiles; for those running containers of their own (build, footprint),
-// docker, a container's health and its memory. (run.mjs runs every
+// docker, a container's health; and a container's memory, CPU time and main
+// process (memory, trigger-settings). (run.mjs runs every
 // bench/<name>.mjs but this one.)
 //
 // Environment every script using it reads: GATEWAY_URL [http://127.0.0.1:8080];
@@ -176,4 +177,43 @@ export function containerCpuNs(id) {
   if (!cgroup.v2) return Number(readFileSync(`${cgroup.dir}/cpuacct.usage`, 'utf8'));
   const usec = /^usage_usec (\d+)$/m.exec(readFileSync(`${cgroup.dir}/cpu.stat`, 'utf8'));
   return usec ? Number(usec[1]) * 1000 : undefined;
+}
+
+/** The container's largest process by resident memory (its main program, whatever runs as PID 1): pid, rss, anon, pss (bytes), command; needs root on the container's node. */
+export async function mainProcess(id) {
+  const pid = Number(await docker('inspect', id, '--format', '{{.State.Pid}}'));
+  const pids = [pid, ...readChildren(pid)];
+  let best;
+  for (const p of pids) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const kB = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+      const rss = kB(status, 'VmRSS');
+      const command = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      // Pss: the process's share of pages it shares with others (the node binary's pages are shared by every service run from the same image).
+      if (!best || rss > best.rss) best = { pid: p, rss, anon: kB(status, 'RssAnon'), pss: kB(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'), 'Pss'), command };
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return best;
+}
+
+function readChildren(pid) {
+  const out = [];
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop();
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const c of children.split(/\s+/).filter(Boolean).map(Number)) {
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
 }

@@ -27,7 +27,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { auth, containerMemory, ECHO_JS, gateway, httpFunction, root, sleep, system, until, watchdogImage } from './_support.mjs';
+import { auth, containerMemory, ECHO_JS, gateway, httpFunction, mainProcess, root, sleep, system, until, watchdogImage } from './_support.mjs';
 
 const stack = process.env.STACK_NAME || 'func';
 const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? 20);
@@ -70,45 +70,6 @@ function cgroupMemory(id) {
   }
 }
 
-/** The container's largest process by resident memory (its main program, whatever runs as PID 1). */
-async function mainProcessRss(id) {
-  const pid = Number(await docker('inspect', id, '--format', '{{.State.Pid}}'));
-  const pids = [pid, ...readChildren(pid)];
-  let best;
-  for (const p of pids) {
-    try {
-      const status = readFileSync(`/proc/${p}/status`, 'utf8');
-      const kB = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
-      const rss = kB(status, 'VmRSS');
-      const command = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
-      // Pss: the process's share of pages it shares with others (the node binary's pages are shared by every service run from the same image).
-      if (!best || rss > best.rss) best = { pid: p, rss, anon: kB(status, 'RssAnon'), pss: kB(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'), 'Pss'), command };
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return best;
-}
-
-function readChildren(pid) {
-  const out = [];
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop();
-    let children = '';
-    try {
-      children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const c of children.split(/\s+/).filter(Boolean).map(Number)) {
-      out.push(c);
-      stack.push(c);
-    }
-  }
-  return out;
-}
-
 /** What V8 says, from the service's own /metrics (prom-client's default metrics), read inside its container. */
 async function v8Figures(id) {
   let text = '';
@@ -127,7 +88,7 @@ async function v8Figures(id) {
 async function snapshot(label) {
   const rows = [];
   for (const { service, id } of await controlPlane()) {
-    const main = await mainProcessRss(id);
+    const main = await mainProcess(id);
     const v8 = await v8Figures(id);
     rows.push({ phase: label, service, process: main?.command, rssMiB: MiB(main?.rss), anonMiB: MiB(main?.anon), pssMiB: MiB(main?.pss), containerMiB: MiB(cgroupMemory(id)), heapUsedMiB: MiB(v8.heapUsed), externalMiB: MiB(v8.external) });
   }
