@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of [envFn, brokenFn]) {
+  for (const name of [envFn, brokenFn, fn('gwe2e-gone')]) {
     await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: name }) }).catch(() => undefined);
   }
 });
@@ -91,6 +91,20 @@ describe('GET /metrics', () => {
     expect(after).toMatch(/process_cpu_seconds_total/);
     const listed = (await (await systemFetch(`/system/function/${envFn}`)).json()) as { invocationCount: number };
     expect(listed.invocationCount).toBeGreaterThanOrEqual(3);
+  });
+
+  it('names a function no more once it is removed', async () => {
+    const gone = fn('gwe2e-gone');
+    await deploy({ service: gone, image: image('watchdog'), envProcess: 'cat' });
+    await waitFor(`${gone} to answer`, async () => ((await fetch(gatewayUrl(`/function/${gone}`), { method: 'POST', body: 'x' }).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 250);
+    expect((await systemFetch(`/system/scale-function/${gone}`, { method: 'POST', body: JSON.stringify({ serviceName: gone, replicas: 2 }) })).status).toBe(202);
+    const named = new RegExp(`function_name="${gone}"`);
+    const series = (text: string) => text.split('\n').filter((line) => named.test(line)).map((line) => line.split('{')[0]);
+    const before = series(await (await fetch(gatewayUrl('/metrics'))).text());
+    expect(before).toEqual(expect.arrayContaining(['gateway_function_invocation_total', 'gateway_scaling_events_total', 'gateway_service_count']));
+    expect((await systemFetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: gone }) })).status).toBe(202);
+    // Every series naming it goes: kept, they would pile up with each name ever deployed.
+    await waitFor(`${gone} gone from /metrics`, async () => (series(await (await fetch(gatewayUrl('/metrics'))).text()).length === 0 ? true : undefined), 30_000, 500);
   });
 });
 

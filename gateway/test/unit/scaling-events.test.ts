@@ -77,7 +77,7 @@ describe('gateway_scaling_events_total', () => {
   it('drops the series of a removed function', async () => {
     h = await harness((p) => p.add('func_echoit'));
     await h.post('/system/scale-function/func_echoit', { replicas: 2 });
-    h.metrics.forget('func_echoit');
+    expect(await events('func_echoit')).toMatchObject({ up: 1 });
     await h.provider.remove(ref('func_echoit'));
     await h.view.readAll();
     expect(await events('func_echoit')).toEqual({});

@@ -82,6 +82,10 @@ export function buildGateway(parts: GatewayParts): Gateway {
       functions.list().map(({ status }) => ({ name: qualifiedName(status, config.DEFAULT_NAMESPACE), replicas: status.replicas, availableReplicas: status.availableReplicas })),
     { processMetrics: parts.processMetrics ?? true },
   );
+  // A removed function's scaling series go with it (the runtime forgets its invocation series); kept, they piled up with every name ever deployed.
+  const forgetRemoved = functions.onChange((ref, entry) => {
+    if (!entry) metrics.forget(qualifiedName(ref, config.DEFAULT_NAMESPACE));
+  });
   // Event-driven functions and queued calls: every function's backlog (queue-depth scaling, queue limits, the UI).
   const rules = { reserved: [config.ASYNC_STREAM, `${config.ASYNC_STREAM}-dead`, `${config.ASYNC_STREAM}-fn`] };
   // The queue worker and the connector know the functions, and have them woken, through the gateways.
@@ -179,6 +183,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       ownAddresses?.stop();
       scaler.stop();
       functions.stop();
+      forgetRemoved();
       await Promise.all([runtime.close(), rabbitmq?.stop()]);
     },
   };
