@@ -49,10 +49,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { containerCpuNs, ECHO_JS, gateway, percentile, root, sleep, system, version } from './_support.mjs';
+import { containerCpuNs, ECHO_JS, gateway, percentile, root, sleep, system, version, watchdogImage } from './_support.mjs';
 
 const name = `${process.env.STACK_NAME || 'gw'}_gwbench`;
-const image = process.env.WATCHDOG_IMAGE ?? `swarmfaas/watchdog:${version}`;
+const image = watchdogImage;
 const directPort = Number(process.env.BENCH_DIRECT_PORT ?? 38099);
 const relayPort = directPort + 1;
 const relayName = `${name}_relay`;

@@ -22,12 +22,10 @@
 // STACK_NAME [func], WATCHDOG_IMAGE [swarmfaas/watchdog:<FAAS_TAG or version>].
 // Needs root on the node the stack runs on (it reads /proc and cgroups).
 // Prints a table and writes bench/results/memory.json.
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { auth, containerMemory, ECHO_JS, gateway, httpFunction, mainProcess, root, sleep, system, until, watchdogImage } from './_support.mjs';
+import { auth, containerMemory, docker, ECHO_JS, gateway, httpFunction, mainProcess, root, sleep, system, until, watchdogImage } from './_support.mjs';
 
 const stack = process.env.STACK_NAME || 'func';
 const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? 20);
@@ -38,8 +36,6 @@ const functionCount = Number(process.env.BENCH_FUNCTIONS ?? 100);
 // they took, and every program, quiet for MEMORY_REDUCE_QUIET (60 s, looked at every 10 s), gives
 // back what it can.
 const settleSeconds = Number(process.env.BENCH_SETTLE_SECONDS ?? 80);
-const run = promisify(execFile);
-const docker = async (...args) => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
 const MiB = (bytes) => (bytes === undefined ? undefined : +(bytes / 2 ** 20).toFixed(1));
 const fn = `${stack}_membench`;
 

@@ -21,7 +21,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { auth, containerCpuNs, docker, ECHO_JS, gateway, httpFunction, mainProcess, MiB, root, roundSettings, sleep, system, until } from './_support.mjs';
+import { auth, containerCpuNs, deploy, docker, ECHO_JS, gateway, httpFunction, mainProcess, MiB, root, roundSettings, sleep, system, until } from './_support.mjs';
 
 const stack = process.env.STACK_NAME || 'func';
 const calls = Number(process.env.BENCH_ASYNC ?? 3000);
@@ -82,9 +82,7 @@ async function oneCase(name, vars) {
 }
 
 const saved = Object.fromEntries(await Promise.all(services.map(async (s) => [s, await environment(s)])));
-const res = await system('POST', '/system/functions', httpFunction(fn, ECHO_JS, { annotations: { topic }, labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '1', 'com.openfaas.async.max-inflight': '32' } }));
-if (res.status !== 202) throw new Error(`deploy ${fn}: ${res.status} ${res.text}`);
-await until(`${fn} answering`, async () => ((await fetch(`${gateway}/function/${fn}`, { method: 'POST', body: 'x' })).status === 200 ? true : undefined), 60_000, 500);
+await deploy(httpFunction(fn, ECHO_JS, { annotations: { topic }, labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '1', 'com.openfaas.async.max-inflight': '32' } }));
 
 const rows = [];
 try {
